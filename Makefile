@@ -1,0 +1,47 @@
+# Taskdesk: two commands on a fresh machine with Python 3.11+.
+#   make run   - virtualenv, install, migrate, seed the demo data, serve on :6543
+#   make test  - virtualenv, install, ruff, mypy, the whole pytest suite (SQLite + PostgreSQL)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+INI    ?= development.ini
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run serve migrate seed test lint typecheck pytest catalogs clean
+
+$(STAMP): setup.py constraints.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Taskdesk needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip>=23.2,<26" "setuptools>=69,<81" wheel
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[testing]"
+	touch $@
+
+install: $(STAMP) catalogs
+
+catalogs: $(STAMP)
+	$(BIN)/python -m taskdesk.i18n compile
+
+migrate: install
+	mkdir -p var
+	$(BIN)/taskdesk $(INI) migrate
+
+seed: migrate
+	$(BIN)/taskdesk $(INI) seed-demo
+
+run: seed
+	$(BIN)/pserve $(INI)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests alembic benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""Packaging for Taskdesk. Direct dependencies carry compatible ranges; the exact
+versions tested live in ``constraints.txt``."""
+
+from setuptools import find_packages, setup
+
+requires = [
+    "pyramid>=2.0.2,<2.2",
+    "pyramid_tm>=2.5,<3",
+    "pyramid_retry>=2.1.1,<3",
+    "pyramid_jinja2>=2.10,<3",
+    "transaction>=4.0,<6",
+    "zope.sqlalchemy>=3.1,<5",
+    "SQLAlchemy>=2.0.36,<2.2",
+    "alembic>=1.13,<2",
+    "argon2-cffi>=23.1,<26",
+    "plaster_pastedeploy>=1.0,<2",
+    "waitress>=3.0,<4",
+    "hypercorn>=0.17,<0.19",
+    "psycopg[binary]>=3.2,<4",
+    "Babel>=2.14,<3",
+    "markdown-it-py>=3.0,<5",
+    "nh3>=0.2.17,<0.4",
+    "orjson>=3.10,<4",
+]
+
+tests_require = [
+    "pytest>=8.3,<10",
+    "pytest-xdist>=3.6,<4",
+    "WebTest>=3.0,<4",
+    "hypothesis>=6.100,<7",
+    "ruff>=0.8,<1",
+    "mypy>=1.13,<3",
+    "pyramid_debugtoolbar>=4.12,<5",
+    "playwright>=1.48,<2",
+]
+
+setup(
+    name="taskdesk",
+    version="0.1.0",
+    description="Taskdesk: an internal enterprise task-management application on Pyramid",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    python_requires=">=3.11",
+    package_dir={"": "src"},
+    packages=find_packages("src"),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": tests_require, "dev": ["pyramid_debugtoolbar>=4.12,<5"]},
+    entry_points={
+        "paste.app_factory": ["main = taskdesk:main"],
+        "console_scripts": ["taskdesk = taskdesk.cli:main"],
+    },
+)

@@ -1,0 +1,1 @@
+"""JSON views, one module per resource."""

@@ -1,0 +1,194 @@
+"""The ``taskdesk`` admin command: ``taskdesk INI SUBCOMMAND [options]``.
+
+It bootstraps the application from the INI file (so settings are validated exactly as the
+server does), runs one subcommand inside a transaction and exits non-zero with a one-line
+message on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import transaction
+from sqlalchemy.orm import Session
+
+from taskdesk.domain import accounts
+from taskdesk.domain.errors import DomainError, ValidationError
+from taskdesk.domain.schema import plain_text
+from taskdesk.models import get_tm_session
+from taskdesk.settings import TaskdeskSettings
+
+
+class CommandError(Exception):
+    """A failure the command reports as one line."""
+
+
+@contextmanager
+def bootstrapped(ini: str) -> Iterator[dict[str, Any]]:
+    from pyramid.paster import bootstrap, setup_logging
+
+    path = Path(ini)
+    if not path.is_file():
+        raise CommandError(f"no such INI file: {ini}")
+    setup_logging(str(path))
+    with bootstrap(str(path)) as env:
+        yield env
+
+
+@contextmanager
+def unit_of_work(env: dict[str, Any]) -> Iterator[Session]:
+    """A session committed when the block succeeds and rolled back when it raises."""
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        yield get_tm_session(env["registry"]["dbsession_factory"], manager)
+
+
+def _settings(env: dict[str, Any]) -> TaskdeskSettings:
+    return env["registry"].taskdesk_settings  # type: ignore[no-any-return]
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for a password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise CommandError("the passwords differ")
+    return first
+
+
+def _describe(error: DomainError) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(f"{field}: {plain_text(text)}" for field, text in error.fields.items())
+    return plain_text(error.message)
+
+
+def cmd_migrate(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.migrations import upgrade
+
+    upgrade(env["registry"]["dbbinds"].engine, args.ini, args.revision)
+    print(f"database at revision {args.revision}")
+
+
+def cmd_create_user(env: dict[str, Any], args: argparse.Namespace) -> None:
+    password = _read_password(args)
+    with unit_of_work(env) as dbsession:
+        user = accounts.create_user(dbsession, {
+            "username": args.username,
+            "display_name": args.display_name or args.username,
+            "email": args.email or "",
+            "password": password,
+            "is_site_admin": args.admin,
+        })
+        print(f"created user {user.username}" + (" (site admin)" if args.admin else ""))
+
+
+def _user(dbsession: Session, username: str) -> Any:
+    user = accounts.find_user(dbsession, username)
+    if user is None:
+        raise CommandError(f"no user named {username}")
+    return user
+
+
+def cmd_set_password(env: dict[str, Any], args: argparse.Namespace) -> None:
+    password = _read_password(args)
+    with unit_of_work(env) as dbsession:
+        accounts.set_password(dbsession, _user(dbsession, args.username), password)
+    print(f"password of {args.username} changed; their sessions were ended")
+
+
+def cmd_deactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
+    with unit_of_work(env) as dbsession:
+        accounts.set_active(dbsession, _user(dbsession, args.username), False)
+    print(f"{args.username} deactivated; their sessions and tokens stop working now")
+
+
+def cmd_seed_demo(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.demo import seed_demo
+
+    with unit_of_work(env) as dbsession:
+        message = seed_demo(dbsession, _settings(env), tasks=args.tasks)
+    print(message)
+
+
+def cmd_generate_data(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.generate import generate_data
+
+    engine = env["registry"]["dbbinds"].engine
+    generate_data(engine, _settings(env), tasks=args.tasks, projects=args.projects,
+                  users=args.users, seed=args.seed, progress=not args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taskdesk", description="Administer a Taskdesk installation."
+    )
+    parser.add_argument("ini", help="the application's INI file, e.g. development.ini")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = add("migrate", cmd_migrate, "upgrade the database schema (to head by default)")
+    sub.add_argument("--revision", default="head")
+
+    for name, handler, text in (
+        ("create-user", cmd_create_user, "create a user account"),
+        ("set-password", cmd_set_password, "set a user's password"),
+    ):
+        sub = add(name, handler, text)
+        sub.add_argument("username")
+        sub.add_argument("--password-stdin", action="store_true",
+                         help="read the password from the first line of standard input")
+        if name == "create-user":
+            sub.add_argument("--display-name")
+            sub.add_argument("--email")
+            sub.add_argument("--admin", action="store_true", help="make a site admin")
+
+    sub = add("deactivate-user", cmd_deactivate_user, "deactivate a user at once")
+    sub.add_argument("username")
+
+    sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
+    sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")
+
+    sub = add("generate-data", cmd_generate_data, "add synthetic data for benchmarks")
+    sub.add_argument("--tasks", type=int, required=True)
+    sub.add_argument("--projects", type=int, default=10)
+    sub.add_argument("--users", type=int, default=50)
+    sub.add_argument("--seed", type=int, default=1)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with bootstrapped(args.ini) as env:
+            args.handler(env, args)
+    except CommandError as error:
+        print(f"taskdesk: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"taskdesk: {_describe(error)}", file=sys.stderr)
+        return 1
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):  # a settings error from the app factory
+            print(exit_.code, file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Comments on tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from taskdesk.domain.activity import record
+from taskdesk.domain.errors import ConflictError
+from taskdesk.domain.schemas import COMMENT
+from taskdesk.models import Comment, Task, User
+from taskdesk.models.meta import utcnow
+
+
+def add_comment(
+    dbsession: Session, task: Task, actor: User, data: Mapping[str, Any], *, strict: bool = False
+) -> Comment:
+    values = COMMENT.validate(data, strict=strict)
+    now = utcnow()
+    comment = Comment(task_id=task.id, author_id=actor.id, body=values["body"],
+                      created_at=now, updated_at=now)
+    comment.author = actor
+    dbsession.add(comment)
+    dbsession.flush()
+    record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
+           action="comment.added", changes={"comment": [None, comment.id]})
+    return comment
+
+
+def edit_comment(
+    dbsession: Session,
+    comment: Comment,
+    task: Task,
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    strict: bool = False,
+) -> bool:
+    """Change a comment's text; return whether anything changed."""
+    values = COMMENT.validate(data, strict=strict)
+    if expected_version is not None and expected_version != comment.version:
+        raise ConflictError(comment.version)
+    if values["body"] == comment.body:
+        return False
+    comment.body = values["body"]
+    comment.version += 1
+    comment.updated_at = utcnow()
+    record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
+           action="comment.edited", changes={"comment": [comment.id, comment.id]})
+    return True
+
+
+def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User) -> None:
+    record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
+           action="comment.deleted", changes={"comment": [comment.id, None]})
+    dbsession.delete(comment)
+    dbsession.flush()

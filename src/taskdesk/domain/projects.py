@@ -1,0 +1,157 @@
+"""Projects and their memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from taskdesk.domain.activity import record
+from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
+from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE, member_schema
+from taskdesk.models import Group, Project, ProjectMember, User
+from taskdesk.models.meta import utcnow
+from taskdesk.settings import TaskdeskSettings
+
+MANAGER_ROLE = "manager"
+
+
+def create_project(
+    dbsession: Session, actor: User, data: Mapping[str, Any], *, strict: bool = False
+) -> Project:
+    """Create a project; its creator becomes its first manager."""
+    values = PROJECT_CREATE.validate(data, strict=strict)
+    values.setdefault("visibility", "private")
+    values.setdefault("description", "")
+    if dbsession.scalar(select(exists().where(Project.slug == values["slug"]))):
+        raise DuplicateError("slug", _("This URL name is taken."))
+    project = Project(created_by_id=actor.id, **values)
+    dbsession.add(project)
+    try:
+        with dbsession.begin_nested():
+            dbsession.flush()
+    except IntegrityError:
+        raise DuplicateError("slug", _("This URL name is taken.")) from None
+    dbsession.add(ProjectMember(project_id=project.id, user_id=actor.id, role=MANAGER_ROLE))
+    record(dbsession, project_id=project.id, actor_id=actor.id, action="project.created")
+    return project
+
+
+def update_project(
+    dbsession: Session,
+    project: Project,
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    strict: bool = False,
+) -> dict[str, list[Any]]:
+    """Change name, description, visibility or the archived flag; return what changed."""
+    values = PROJECT_UPDATE.validate(data, partial=partial, strict=strict)
+    changes: dict[str, list[Any]] = {}
+    for field, value in values.items():
+        attribute = "is_archived" if field == "archived" else field
+        old = getattr(project, attribute)
+        if old != value:
+            changes[field] = [old, value]
+            setattr(project, attribute, value)
+    if changes:
+        project.updated_at = utcnow()
+        record(dbsession, project_id=project.id, actor_id=actor.id,
+               action="project.updated", changes=changes)
+    return changes
+
+
+def archive_project(dbsession: Session, project: Project, actor: User, archived: bool) -> None:
+    update_project(dbsession, project, actor, {"archived": archived}, partial=True)
+
+
+def _principal_filter(principal: User | Group) -> Any:
+    if isinstance(principal, User):
+        return ProjectMember.user_id == principal.id
+    return ProjectMember.group_id == principal.id
+
+
+def _principal_label(principal: User | Group) -> str:
+    if isinstance(principal, User):
+        return f"user:{principal.username}"
+    return f"group:{principal.name}"
+
+
+def _managers_left_without(dbsession: Session, project: Project, membership_id: int) -> int:
+    return dbsession.scalar(
+        select(func.count())
+        .select_from(ProjectMember)
+        .where(
+            ProjectMember.project_id == project.id,
+            ProjectMember.role == MANAGER_ROLE,
+            ProjectMember.id != membership_id,
+        )
+    ) or 0
+
+
+def set_member(
+    dbsession: Session,
+    settings: TaskdeskSettings,
+    project: Project,
+    principal: User | Group,
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    strict: bool = False,
+) -> tuple[ProjectMember, bool]:
+    """Give ``principal`` a role in ``project``; return (membership, created)."""
+    values = member_schema(tuple(settings.roles)).validate(data, strict=strict)
+    if isinstance(principal, User) and not principal.is_active:
+        raise ValidationError({"principal": _("This account is deactivated.")})
+    membership = dbsession.scalar(
+        select(ProjectMember).where(
+            ProjectMember.project_id == project.id, _principal_filter(principal)
+        )
+    )
+    role = values["role"]
+    if membership is None:
+        membership = ProjectMember(project_id=project.id, role=role)
+        if isinstance(principal, User):
+            membership.user_id = principal.id
+        else:
+            membership.group_id = principal.id
+        dbsession.add(membership)
+        dbsession.flush()
+        record(dbsession, project_id=project.id, actor_id=actor.id, action="member.added",
+               changes={_principal_label(principal): [None, role]})
+        return membership, True
+    if membership.role != role:
+        if membership.role == MANAGER_ROLE and not _managers_left_without(
+            dbsession, project, membership.id
+        ):
+            raise DomainError(_("A project needs at least one manager."))
+        record(dbsession, project_id=project.id, actor_id=actor.id, action="member.changed",
+               changes={_principal_label(principal): [membership.role, role]})
+        membership.role = role
+    return membership, False
+
+
+def remove_member(
+    dbsession: Session, project: Project, principal: User | Group, actor: User
+) -> bool:
+    """Remove ``principal``'s role; return False when it had none."""
+    membership = dbsession.scalar(
+        select(ProjectMember).where(
+            ProjectMember.project_id == project.id, _principal_filter(principal)
+        )
+    )
+    if membership is None:
+        return False
+    if membership.role == MANAGER_ROLE and not _managers_left_without(
+        dbsession, project, membership.id
+    ):
+        raise DomainError(_("A project needs at least one manager."))
+    dbsession.delete(membership)
+    record(dbsession, project_id=project.id, actor_id=actor.id, action="member.removed",
+           changes={_principal_label(principal): [membership.role, None]})
+    return True

@@ -1,0 +1,108 @@
+"""The validation schemas of every input, for forms, the JSON API and OpenAPI alike."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from taskdesk.domain.schema import Boolean, Choice, Date, Integer, Labels, Schema, Text, _
+from taskdesk.settings import Workflow
+
+SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
+USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,62}"
+GROUP_PATTERN = r"[a-z0-9][a-z0-9._-]{0,62}"
+
+PROJECT_CREATE = Schema(
+    "ProjectCreate",
+    (
+        Text("slug", required=True, max_length=64, pattern=SLUG_PATTERN,
+             pattern_message=_("Use lower-case letters, digits and hyphens."),
+             description="URL name of the project"),
+        Text("name", required=True, max_length=120),
+        Text("description", max_length=20_000, multiline=True, nullable=False),
+        Choice("visibility", choices=("private", "internal"), nullable=False),
+    ),
+)
+
+PROJECT_UPDATE = Schema(
+    "ProjectUpdate",
+    (
+        Text("name", required=True, max_length=120),
+        Text("description", max_length=20_000, multiline=True, nullable=False),
+        Choice("visibility", choices=("private", "internal"), nullable=False),
+        Boolean("archived", nullable=False),
+    ),
+)
+
+COMMENT = Schema("Comment", (Text("body", required=True, max_length=20_000, multiline=True),))
+
+USER_CREATE = Schema(
+    "UserCreate",
+    (
+        Text("username", required=True, max_length=64, pattern=USERNAME_PATTERN,
+             pattern_message=_("Use 2-63 lower-case letters, digits, dots, dashes.")),
+        Text("display_name", required=True, max_length=120),
+        Text("email", max_length=254, pattern=r"[^@\s]+@[^@\s]+",
+             pattern_message=_("Must be an email address."), nullable=False),
+        Text("password", required=True, min_length=10, max_length=1024),
+        Boolean("is_site_admin", nullable=False),
+    ),
+)
+
+PROFILE = Schema(
+    "Profile",
+    (
+        Text("display_name", required=True, max_length=120),
+        Text("email", max_length=254, pattern=r"[^@\s]+@[^@\s]+",
+             pattern_message=_("Must be an email address."), nullable=False),
+        Choice("locale", choices=("en", "zh_CN")),
+    ),
+)
+
+PASSWORD = Schema("Password", (Text("password", required=True, min_length=10, max_length=1024),))
+
+GROUP = Schema(
+    "Group",
+    (
+        Text("name", required=True, max_length=64, pattern=GROUP_PATTERN,
+             pattern_message=_("Use lower-case letters, digits, dots, dashes.")),
+        Text("description", max_length=2000, multiline=True, nullable=False),
+    ),
+)
+
+TOKEN_CREATE = Schema(
+    "TokenCreate",
+    (
+        Text("name", required=True, max_length=80),
+        Choice("scope", choices=("read", "write"), nullable=False),
+        Integer("expires_in_days", minimum=1, maximum=3650,
+                description="Days until the token expires; null for no expiry"),
+    ),
+)
+
+
+def member_schema(roles: tuple[str, ...]) -> Schema:
+    return Schema("Membership", (Choice("role", required=True, choices=roles),))
+
+
+@lru_cache(maxsize=8)
+def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
+    """(create, update) schemas for a workflow's statuses and priorities."""
+    fields = (
+        Text("title", required=True, max_length=200),
+        Text("description", max_length=50_000, multiline=True, nullable=False),
+        Choice("status", choices=workflow.status_names, nullable=False),
+        Choice("priority", choices=workflow.priorities, nullable=False),
+        Text("assignee", max_length=64, description="Username of the assignee, or null"),
+        Date("due_date"),
+        Labels("labels", nullable=False),
+        Boolean("completed", nullable=False,
+                description="Shortcut: true moves the task to the first done status, "
+                "false back to the first open status"),
+    )
+    create = Schema("TaskCreate", fields)
+    update = Schema(
+        "TaskUpdate",
+        (*fields, Integer("version", minimum=1,
+                          description="The version the change is based on")),
+    )
+    return create, update

@@ -1,0 +1,194 @@
+"""Tasks: creation with safe per-project numbering, versioned updates, deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from taskdesk.domain.activity import record
+from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
+from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import task_schemas
+from taskdesk.models import GroupMember, Project, ProjectMember, Task, TaskLabel, User
+from taskdesk.models.meta import utcnow
+from taskdesk.settings import TaskdeskSettings, Workflow
+
+
+def _assignable_user(dbsession: Session, project: Project, username: str) -> User:
+    """The active user named ``username`` if they may see ``project``."""
+    user = dbsession.scalar(select(User).where(User.username == username.lower()))
+    if user is None or not user.is_active:
+        raise ValidationError({"assignee": _("No active user with this username.")})
+    if user.is_site_admin or project.visibility == "internal":
+        return user
+    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+    is_member = dbsession.scalar(
+        select(
+            exists().where(
+                ProjectMember.project_id == project.id,
+                or_(ProjectMember.user_id == user.id, ProjectMember.group_id.in_(my_groups)),
+            )
+        )
+    )
+    if not is_member:
+        raise ValidationError({"assignee": _("This user is not a member of the project.")})
+    return user
+
+
+def _apply_completed_shortcut(values: dict[str, Any], current: str, workflow: Workflow) -> None:
+    """Map the simple clients' ``completed`` flag onto a status of the workflow."""
+    completed = values.pop("completed", None)
+    if completed is None or "status" in values:
+        return
+    is_done = workflow.status(current).is_done
+    if completed and not is_done:
+        values["status"] = workflow.first_done
+    elif not completed and is_done:
+        values["status"] = workflow.initial_status
+
+
+def _allocate_number(dbsession: Session, project: Project) -> int:
+    """Take the project's next task number under the project row's write lock.
+
+    The increment is one UPDATE ... RETURNING: PostgreSQL serialises it on the row lock and
+    SQLite on its write lock, so concurrent creators never see the same number, and a rolled
+    back creation returns its number (no gaps).
+    """
+    number = dbsession.execute(
+        update(Project)
+        .where(Project.id == project.id)
+        .values(task_counter=Project.task_counter + 1)
+        .returning(Project.task_counter),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    project.task_counter = number
+    return int(number)
+
+
+def create_task(
+    dbsession: Session,
+    settings: TaskdeskSettings,
+    project: Project,
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    strict: bool = False,
+) -> Task:
+    if project.is_archived:
+        raise DomainError(_("This project is archived."))
+    workflow = settings.workflow
+    create_schema, _update = task_schemas(workflow)
+    values = create_schema.validate(data, strict=strict)
+    _apply_completed_shortcut(values, workflow.initial_status, workflow)
+    assignee = values.pop("assignee", None)
+    labels = values.pop("labels", [])
+    now = utcnow()
+    task = Task(
+        project_id=project.id,
+        number=_allocate_number(dbsession, project),
+        title=values["title"],
+        description=values.get("description", ""),
+        status=values.get("status", workflow.initial_status),
+        priority=values.get("priority", workflow.default_priority),
+        due_date=values.get("due_date"),
+        reporter_id=actor.id,
+        assignee_id=_assignable_user(dbsession, project, assignee).id if assignee else None,
+        created_at=now,
+        updated_at=now,
+    )
+    if workflow.status(task.status).is_done:
+        task.completed_at = now
+    task.label_rows = [TaskLabel(name=name) for name in labels]
+    dbsession.add(task)
+    dbsession.flush()
+    record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
+           action="task.created")
+    return task
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def update_task(
+    dbsession: Session,
+    settings: TaskdeskSettings,
+    task: Task,
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    partial: bool = True,
+    strict: bool = False,
+) -> dict[str, list[Any]]:
+    """Apply the changed fields, bump the version and log them; return the changes.
+
+    A ``version`` in ``data`` or ``expected_version`` older than the task's refuses the
+    whole change with :class:`ConflictError`; nothing is written then.
+    """
+    workflow = settings.workflow
+    _create, update_schema = task_schemas(workflow)
+    values = update_schema.validate(data, partial=partial, strict=strict)
+    version = values.pop("version", None) or expected_version
+    if version is not None and version != task.version:
+        raise ConflictError(task.version)
+    _apply_completed_shortcut(values, task.status, workflow)
+    project = task.project
+
+    changes: dict[str, list[Any]] = {}
+    if "assignee" in values:
+        username = values.pop("assignee")
+        new_assignee = _assignable_user(dbsession, project, username) if username else None
+        old_name = task.assignee.username if task.assignee else None
+        new_name = new_assignee.username if new_assignee else None
+        if old_name != new_name:
+            changes["assignee"] = [old_name, new_name]
+            task.assignee_id = new_assignee.id if new_assignee else None
+            task.assignee = new_assignee
+    if "labels" in values:
+        labels = values.pop("labels")
+        if labels != task.labels:
+            changes["labels"] = [task.labels, labels]
+            task.label_rows = [TaskLabel(name=name) for name in labels]
+    for field, value in values.items():
+        old = getattr(task, field)
+        if old != value:
+            changes[field] = [_display(old), _display(value)]
+            setattr(task, field, value)
+    if not changes:
+        return changes
+
+    now = utcnow()
+    if "status" in changes:
+        was_done = workflow.status(changes["status"][0]).is_done
+        is_done = workflow.status(task.status).is_done
+        if is_done and not was_done:
+            task.completed_at = now
+        elif was_done and not is_done:
+            task.completed_at = None
+    task.updated_at = now
+    try:
+        dbsession.flush()
+    except StaleDataError:
+        raise ConflictError(task.version) from None
+    record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
+           action="task.updated", changes=changes)
+    return changes
+
+
+def delete_task(
+    dbsession: Session, task: Task, actor: User, *, expected_version: int | None = None
+) -> None:
+    if expected_version is not None and expected_version != task.version:
+        raise ConflictError(task.version)
+    record(dbsession, project_id=task.project_id, actor_id=actor.id, action="task.deleted",
+           changes={"task": [f"#{task.number} {task.title}", None]})
+    dbsession.delete(task)
+    dbsession.flush()

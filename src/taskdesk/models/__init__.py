@@ -1,0 +1,152 @@
+"""Database wiring: engine, session factory and ``request.dbsession`` joined to pyramid_tm."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import transaction.interfaces
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+
+from taskdesk.models.meta import Base
+from taskdesk.models.tables import (
+    Activity,
+    ApiToken,
+    AuthSession,
+    Comment,
+    Group,
+    GroupMember,
+    LoginFailure,
+    Project,
+    ProjectMember,
+    Task,
+    TaskLabel,
+    User,
+)
+
+__all__ = [
+    "Activity",
+    "ApiToken",
+    "AuthSession",
+    "Base",
+    "Comment",
+    "DatabaseBinds",
+    "DatabaseBusyError",
+    "Group",
+    "GroupMember",
+    "LoginFailure",
+    "Project",
+    "ProjectMember",
+    "Task",
+    "TaskLabel",
+    "User",
+    "get_engine",
+    "get_session_factory",
+    "get_tm_session",
+]
+
+configure_mappers()
+
+#: Execution option choosing how a SQLite transaction begins: "IMMEDIATE" takes the write
+#: lock up front so two writers can never deadlock upgrading a read lock; read-only
+#: requests use "DEFERRED" and run beside a writer.
+SQLITE_BEGIN = "taskdesk_sqlite_begin"
+
+
+class DatabaseBusyError(transaction.interfaces.TransientError):  # type: ignore[misc]
+    """SQLite stayed locked past the busy timeout; pyramid_retry runs the request again."""
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: ExceptionContext) -> BaseException | None:
+        original = context.original_exception
+        if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
+            return DatabaseBusyError(str(original))
+        return None
+
+
+def get_engine(url: str, *, sqlite_busy_timeout: int = 5000, **options: Any) -> Engine:
+    """Build the engine for ``url`` with the per-backend settings Taskdesk relies on."""
+    settings: dict[str, Any] = {"sqlalchemy.url": url}
+    settings.update({f"sqlalchemy.{k}": v for k, v in options.items()})
+    if url.startswith("postgresql"):
+        settings.setdefault("sqlalchemy.pool_pre_ping", True)
+    engine = engine_from_config(settings, prefix="sqlalchemy.")
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, sqlite_busy_timeout)
+    return engine
+
+
+def get_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Instances are not expired at commit: nothing keeps them past the request, and
+    # expiring every loaded row costs ~300 µs per list request (see PERFORMANCE.md).
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(
+    session_factory: sessionmaker[Session],
+    transaction_manager: transaction.TransactionManager,
+    bind: Engine | Connection | None = None,
+) -> Session:
+    """A session joined to ``transaction_manager``: committed or aborted with it."""
+    dbsession = session_factory() if bind is None else session_factory(bind=bind)
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+class DatabaseBinds:
+    """What request sessions bind to: the engine, and a variant for read-only requests.
+
+    The test harness swaps both for one connection inside its outer transaction.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.write: Engine | Connection = engine
+        self.read: Engine | Connection = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+
+
+def includeme(config: Any) -> None:
+    """Make ``request.dbsession`` available, joined to the request's transaction."""
+    settings = config.get_settings()
+    taskdesk_settings = config.registry.taskdesk_settings
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = get_engine(
+        settings["sqlalchemy.url"], sqlite_busy_timeout=taskdesk_settings.sqlite_busy_timeout
+    )
+    session_factory = get_session_factory(engine)
+    binds = DatabaseBinds(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["dbbinds"] = binds
+
+    def dbsession(request: Any) -> Session:
+        read_only = request.method in ("GET", "HEAD", "OPTIONS")
+        return get_tm_session(
+            session_factory, request.tm, binds.read if read_only else binds.write
+        )
+
+    config.add_request_method(dbsession, reify=True)

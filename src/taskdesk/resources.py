@@ -1,0 +1,379 @@
+"""The traversal tree: Root / projects / <slug> / tasks / <number> / comments / <id>.
+
+Every resource knows its ``__name__`` and ``__parent__``, so ACLs inherit up the lineage and
+``request.resource_url`` builds every link. A container's ``__getitem__`` does one lookup and
+raises ``KeyError`` for anything unknown or malformed, which Pyramid answers with 404.
+
+``__acl__`` is a method computed from rows (memberships, visibility, archived flag) and the
+role map in the settings; only role assignments live in tables.
+
+Feature packages hang their own children on the tree with the ``add_resource_child``
+config directive instead of editing these classes, e.g.
+``config.add_resource_child(Root, "reports", ReportsResource)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
+from pyramid.request import Request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.models import ApiToken, Comment, Group, Project, ProjectMember, Task, User
+from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
+from taskdesk.settings import TaskdeskSettings
+
+ACE = tuple[str, str, Any]
+ChildFactory = Callable[[Any, str], Any]
+
+SITE_ADMIN = "site-admin"
+_SLUG = re.compile(SLUG_PATTERN)
+_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+_USERNAME = re.compile(USERNAME_PATTERN)
+_GROUP = re.compile(GROUP_PATTERN)
+_MAX_ID = 2**31 - 1
+
+
+def user_principal(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def group_principal(group_id: int) -> str:
+    return f"group:{group_id}"
+
+
+def parse_number(key: str) -> int:
+    """A positive id or number from a path segment, or KeyError (404)."""
+    if not _NUMBER.fullmatch(key) or int(key) > _MAX_ID:
+        raise KeyError(key)
+    return int(key)
+
+
+class Resource:
+    """Base of every tree node: location-aware, with optional registered children."""
+
+    __name__: str = ""
+    __parent__: Resource | None = None
+
+    def __init__(self, request: Request, name: str = "", parent: Resource | None = None):
+        self.request = request
+        self.__name__ = name
+        self.__parent__ = parent
+
+    @property
+    def settings(self) -> TaskdeskSettings:
+        return self.request.registry.taskdesk_settings  # type: ignore[no-any-return]
+
+    @property
+    def dbsession(self) -> Any:
+        return self.request.dbsession
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {}
+
+    def child(self, name: str) -> Any:
+        """A child from the class's own children or those registered by feature packages."""
+        factory = self.static_children().get(name)
+        if factory is None:
+            for cls in type(self).__mro__:
+                factory = _extensions(self.request).get((cls, name))
+                if factory is not None:
+                    break
+        if factory is None:
+            raise KeyError(name)
+        return factory(self, name)
+
+    def __acl__(self) -> list[ACE]:
+        return []
+
+
+def _extensions(request: Request) -> dict[tuple[type, str], ChildFactory]:
+    return request.registry.setdefault("taskdesk.resource_children", {})  # type: ignore[no-any-return]
+
+
+class Root(Resource):
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {
+            "projects": lambda parent, name: ProjectContainer(self.request, name, parent),
+            "admin": lambda parent, name: AdminArea(self.request, name, parent),
+            "me": lambda parent, name: Me(self.request, name, parent),
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+    def __acl__(self) -> list[ACE]:
+        acl: list[ACE] = [
+            (Allow, SITE_ADMIN, ALL_PERMISSIONS),
+            (Allow, Everyone, Permission.PUBLIC),
+            (Allow, Authenticated, Permission.SIGNED_IN),
+        ]
+        if self.settings.project_creators == "everyone":
+            acl.append((Allow, Authenticated, Permission.CREATE_PROJECT))
+        return acl
+
+
+def root_factory(request: Request) -> Root:
+    return Root(request)
+
+
+class ProjectContainer(Resource):
+    def __getitem__(self, slug: str) -> ProjectResource:
+        if not _SLUG.fullmatch(slug):
+            raise KeyError(slug)
+        row = self.dbsession.scalar(select(Project).where(Project.slug == slug))
+        if row is None:
+            raise KeyError(slug)
+        return ProjectResource(self.request, slug, self, row)
+
+
+class ProjectResource(Resource):
+    def __init__(self, request: Request, name: str, parent: Resource, row: Project) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {
+            "tasks": lambda parent, name: TaskContainer(self.request, name, parent),
+            "members": lambda parent, name: MemberContainer(self.request, name, parent),
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+    @cached_property
+    def memberships(self) -> list[tuple[int | None, int | None, str]]:
+        """(user_id, group_id, role) of every membership, loaded once per request."""
+        rows = self.dbsession.execute(
+            select(ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role).where(
+                ProjectMember.project_id == self.row.id
+            )
+        )
+        return [(r.user_id, r.group_id, r.role) for r in rows]
+
+    def __acl__(self) -> list[ACE]:
+        roles = self.settings.roles
+        acl: list[ACE] = []
+        for user_id, group_id, role in self.memberships:
+            permissions = roles.get(role, frozenset())
+            if self.row.is_archived:
+                permissions = permissions & READ_ONLY_PERMISSIONS
+            if not permissions:
+                continue
+            principal = user_principal(user_id) if user_id is not None else group_principal(
+                group_id or 0
+            )
+            acl.append((Allow, principal, tuple(sorted(permissions))))
+        if self.row.visibility == "internal":
+            acl.append((Allow, Authenticated, Permission.VIEW))
+        return acl
+
+
+class TaskContainer(Resource):
+    __parent__: ProjectResource
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> TaskResource:
+        number = parse_number(key)
+        project = self.project.row
+        row = self.dbsession.scalar(
+            select(Task)
+            .options(
+                joinedload(Task.assignee),
+                joinedload(Task.reporter),
+                selectinload(Task.label_rows),
+            )
+            .where(Task.project_id == project.id, Task.number == number)
+        )
+        if row is None:
+            raise KeyError(key)
+        set_committed_value(row, "project", project)
+        return TaskResource(self.request, key, self, row)
+
+
+class TaskResource(Resource):
+    __parent__: TaskContainer
+
+    def __init__(self, request: Request, name: str, parent: TaskContainer, row: Task) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__.project
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {"comments": lambda parent, name: CommentContainer(self.request, name, parent)}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+
+class CommentContainer(Resource):
+    __parent__: TaskResource
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> CommentResource:
+        comment_id = parse_number(key)
+        row = self.dbsession.scalar(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.id == comment_id, Comment.task_id == self.task.row.id)
+        )
+        if row is None:
+            raise KeyError(key)
+        return CommentResource(self.request, key, self, row)
+
+
+class CommentResource(Resource):
+    __parent__: CommentContainer
+
+    def __init__(self, request: Request, name: str, parent: CommentContainer, row: Comment):
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__.task
+
+    def __acl__(self) -> list[ACE]:
+        # The author may edit and delete their own comment, while they may still comment
+        # (see PREREQUISITES); an archived project is read-only.
+        if self.task.project.row.is_archived or self.row.author_id is None:
+            return []
+        return [
+            (Allow, user_principal(self.row.author_id),
+             (Permission.EDIT_COMMENT, Permission.DELETE_COMMENT)),
+        ]
+
+
+class MemberContainer(Resource):
+    """Keys are ``user:<username>`` or ``group:<name>``; the membership may not exist yet."""
+
+    __parent__: ProjectResource
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> MemberResource:
+        kind, _, name = key.partition(":")
+        principal: User | Group | None = None
+        if kind == "user" and _USERNAME.fullmatch(name):
+            principal = self.dbsession.scalar(select(User).where(User.username == name))
+        elif kind == "group" and _GROUP.fullmatch(name):
+            principal = self.dbsession.scalar(select(Group).where(Group.name == name))
+        if principal is None:
+            raise KeyError(key)
+        return MemberResource(self.request, key, self, principal)
+
+
+class MemberResource(Resource):
+    __parent__: MemberContainer
+
+    def __init__(
+        self, request: Request, name: str, parent: MemberContainer, principal: User | Group
+    ) -> None:
+        super().__init__(request, name, parent)
+        self.principal = principal
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__.project
+
+
+class AdminArea(Resource):
+    """Site administration: its views require ``administer``, which only site admins hold."""
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {
+            "users": lambda parent, name: UserContainer(self.request, name, parent),
+            "groups": lambda parent, name: GroupContainer(self.request, name, parent),
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+
+class UserContainer(Resource):
+    def __getitem__(self, key: str) -> UserResource:
+        row = self.dbsession.get(User, parse_number(key))
+        if row is None:
+            raise KeyError(key)
+        return UserResource(self.request, key, self, row)
+
+
+class UserResource(Resource):
+    def __init__(self, request: Request, name: str, parent: Resource, row: User) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+
+class GroupContainer(Resource):
+    def __getitem__(self, key: str) -> GroupResource:
+        row = self.dbsession.get(Group, parse_number(key))
+        if row is None:
+            raise KeyError(key)
+        return GroupResource(self.request, key, self, row)
+
+
+class GroupResource(Resource):
+    def __init__(self, request: Request, name: str, parent: Resource, row: Group) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+
+class Me(Resource):
+    """The signed-in user's own area: profile, password, sessions and API tokens."""
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {"tokens": lambda parent, name: TokenContainer(self.request, name, parent)}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+
+class TokenContainer(Resource):
+    def __getitem__(self, key: str) -> TokenResource:
+        token_id = parse_number(key)
+        user_id = self.request.authenticated_userid
+        row = self.dbsession.scalar(
+            select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+        )
+        if row is None:
+            raise KeyError(key)
+        return TokenResource(self.request, key, self, row)
+
+
+class TokenResource(Resource):
+    def __init__(self, request: Request, name: str, parent: Resource, row: ApiToken) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+
+def add_resource_child(config: Any, parent: type, name: str, factory: ChildFactory) -> None:
+    """Config directive: make ``factory(parent_resource, name)`` the child ``name`` of
+    every resource of type ``parent`` (which must not be a keyed container)."""
+
+    def register() -> None:
+        config.registry.setdefault("taskdesk.resource_children", {})[(parent, name)] = factory
+
+    config.action(("taskdesk.resource_child", parent, name), register)
+
+
+def includeme(config: Any) -> None:
+    config.set_root_factory(root_factory)
+    config.add_directive("add_resource_child", add_resource_child)

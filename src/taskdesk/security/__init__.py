@@ -1,0 +1,15 @@
+"""Security: passwords, secrets, permissions, sign-in throttling and the security policy.
+
+The package's own import is kept free of the ORM so ``taskdesk.settings`` can import the
+permission names; ``includeme`` brings in the policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def includeme(config: Any) -> None:
+    from taskdesk.security.policy import configure_security
+
+    configure_security(config)

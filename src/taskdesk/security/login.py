@@ -1,0 +1,60 @@
+"""Password sign-in with throttling per account and per client address.
+
+Failures are rows in the database, so the limits hold across processes and servers.
+Every refusal says the same thing: a wrong username and a wrong password are
+indistinguishable, in words and in time (a dummy hash is verified for unknown users).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from taskdesk.models import LoginFailure, User
+from taskdesk.models.meta import utcnow
+from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
+from taskdesk.settings import TaskdeskSettings
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    throttled: bool = False
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    return f"account:{username}"[:120], f"address:{address}"[:120]
+
+
+def _failures(dbsession: Session, key: str, since: object) -> int:
+    return dbsession.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == key, LoginFailure.created_at > since)
+    ) or 0
+
+
+def authenticate(
+    dbsession: Session, settings: TaskdeskSettings, username: str, password: str, address: str
+) -> LoginResult:
+    username = username.strip().lower()
+    account_key, address_key = _keys(username, address)
+    since = utcnow() - timedelta(seconds=settings.login_window)
+    if (
+        _failures(dbsession, account_key, since) >= settings.login_account_limit
+        or _failures(dbsession, address_key, since) >= settings.login_address_limit
+    ):
+        return LoginResult(None, throttled=True)
+
+    user = dbsession.scalar(select(User).where(User.username == username)) if username else None
+    matches, needs_rehash = verify_password(user.password_hash if user else DUMMY_HASH, password)
+    if user is None or not matches or not user.is_active:
+        dbsession.add_all([LoginFailure(key=account_key), LoginFailure(key=address_key)])
+        return LoginResult(None)
+    if needs_rehash:
+        user.password_hash = hash_password(password)
+    dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+    return LoginResult(user)

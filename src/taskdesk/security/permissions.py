@@ -1,0 +1,66 @@
+"""Permission names, as an enum so that a typo is an error rather than a silent deny."""
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """Every permission a view may require.
+
+    The first group is granted inside a project through roles (see ``taskdesk.roles.*``);
+    the second group is granted by the root ACL or by ownership.
+    """
+
+    VIEW = "view"
+    COMMENT = "comment"
+    CREATE_TASK = "create_task"
+    EDIT_TASK = "edit_task"
+    SET_STATUS = "set_status"
+    ASSIGN = "assign"
+    DELETE_TASK = "delete_task"
+    DELETE_COMMENT = "delete_comment"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_PROJECT = "manage_project"
+
+    EDIT_COMMENT = "edit_comment"
+    CREATE_PROJECT = "create_project"
+    SIGNED_IN = "signed_in"
+    ADMINISTER = "administer"
+    PUBLIC = "public"
+
+
+#: Permissions a project role may grant (the others come from the root ACL or ownership).
+PROJECT_PERMISSIONS: tuple[Permission, ...] = (
+    Permission.VIEW,
+    Permission.COMMENT,
+    Permission.CREATE_TASK,
+    Permission.EDIT_TASK,
+    Permission.SET_STATUS,
+    Permission.ASSIGN,
+    Permission.DELETE_TASK,
+    Permission.DELETE_COMMENT,
+    Permission.MANAGE_MEMBERS,
+    Permission.MANAGE_PROJECT,
+)
+
+#: Permissions that still hold in an archived project (for everyone but site admins).
+READ_ONLY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.VIEW})
+
+#: An ownership right holds only while its prerequisite holds on the same context:
+#: the author of a comment may edit it only while they may still comment in the project.
+PREREQUISITES: dict[str, Permission] = {
+    Permission.EDIT_COMMENT: Permission.COMMENT,
+    Permission.DELETE_COMMENT: Permission.COMMENT,
+}
+
+DEFAULT_ROLES: dict[str, tuple[Permission, ...]] = {
+    "viewer": (Permission.VIEW,),
+    "member": (
+        Permission.VIEW,
+        Permission.COMMENT,
+        Permission.CREATE_TASK,
+        Permission.EDIT_TASK,
+        Permission.SET_STATUS,
+        Permission.ASSIGN,
+    ),
+    "manager": PROJECT_PERMISSIONS,
+}

@@ -1,0 +1,223 @@
+"""Authentication (session cookie or bearer token), principals, and ACL-based permits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import Request, RequestLocalCache
+from pyramid.security import Allowed, Denied
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from taskdesk.domain.access import Viewer
+from taskdesk.models import ApiToken, AuthSession, GroupMember, User
+from taskdesk.models.meta import utcnow
+from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
+from taskdesk.security.permissions import PREREQUISITES
+from taskdesk.security.secrets import digest, new_secret
+from taskdesk.settings import TaskdeskSettings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Session key holding the secret of the signed-in AuthSession row.
+SESSION_KEY = "auth"
+#: Last-use timestamps are written at most this often, so reads stay reads.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is making the request; plain values, so nothing ORM outlives the transaction."""
+
+    user: User
+    group_ids: tuple[int, ...]
+    #: "session" (browser cookie) or "token" (Authorization: Bearer).
+    via: str
+    session_id: int | None = None
+    token_scope: str | None = None
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.user.id, self.user.is_site_admin)
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return str(value).strip()
+
+
+class TaskdeskSecurityPolicy:
+    """One policy for the web (session cookie) and the API (bearer token)."""
+
+    def __init__(self, settings: TaskdeskSettings) -> None:
+        self.settings = settings
+        self.acl = ACLHelper()
+        self.identity_cache = RequestLocalCache(self.load_identity)
+
+    # -- identity ------------------------------------------------------------------------
+    def identity(self, request: Request) -> Identity | None:
+        return self.identity_cache.get_or_create(request)  # type: ignore[no-any-return]
+
+    def load_identity(self, request: Request) -> Identity | None:
+        secret = bearer_secret(request)
+        if secret is not None:
+            return self._token_identity(request, secret)
+        session_secret = request.session.get(SESSION_KEY)
+        if isinstance(session_secret, str):
+            return self._session_identity(request, session_secret)
+        return None
+
+    def _groups(self, dbsession: Session, user_id: int) -> tuple[int, ...]:
+        return tuple(
+            dbsession.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user_id))
+        )
+
+    def _token_identity(self, request: Request, secret: str) -> Identity | None:
+        dbsession: Session = request.dbsession
+        found = dbsession.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == digest(secret))
+        ).first()
+        now = utcnow()
+        if found is None:
+            request.environ["taskdesk.auth_error"] = "invalid_token"
+            return None
+        token, user = found
+        if token.revoked_at is not None or not user.is_active:
+            request.environ["taskdesk.auth_error"] = "revoked_token"
+            return None
+        if token.expires_at is not None and token.expires_at <= now:
+            request.environ["taskdesk.auth_error"] = "expired_token"
+            return None
+        if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
+            dbsession.execute(
+                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            )
+        return Identity(user, self._groups(dbsession, user.id), "token", token_scope=token.scope)
+
+    def _session_identity(self, request: Request, secret: str) -> Identity | None:
+        dbsession: Session = request.dbsession
+        found = dbsession.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == digest(secret))
+        ).first()
+        if found is None:
+            return None
+        auth_session, user = found
+        now = utcnow()
+        idle = timedelta(seconds=self.settings.session_idle_timeout)
+        lifetime = timedelta(seconds=self.settings.session_max_age)
+        if (
+            not user.is_active
+            or now - auth_session.last_seen_at > idle
+            or now - auth_session.created_at > lifetime
+        ):
+            return None
+        if now - auth_session.last_seen_at > TOUCH_INTERVAL:
+            dbsession.execute(
+                update(AuthSession)
+                .where(AuthSession.id == auth_session.id)
+                .values(last_seen_at=now)
+            )
+        return Identity(
+            user, self._groups(dbsession, user.id), "session", session_id=auth_session.id
+        )
+
+    def authenticated_userid(self, request: Request) -> int | None:
+        identity = self.identity(request)
+        return identity.user_id if identity else None
+
+    # -- authorization ---------------------------------------------------------------------
+    def effective_principals(self, request: Request) -> list[str]:
+        principals = [Everyone]
+        identity = self.identity(request)
+        if identity is not None:
+            principals += [Authenticated, user_principal(identity.user_id)]
+            principals += [group_principal(g) for g in identity.group_ids]
+            if identity.user.is_site_admin:
+                principals.append(SITE_ADMIN)
+        return principals
+
+    def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
+        identity = self.identity(request)
+        if (
+            identity is not None
+            and identity.token_scope == "read"
+            and request.method not in SAFE_METHODS
+        ):
+            return Denied("a read-only token cannot change anything")
+        principals = self.effective_principals(request)
+        result = self.acl.permits(context, principals, permission)
+        prerequisite = PREREQUISITES.get(permission) if result else None
+        if prerequisite is not None:
+            return self.acl.permits(context, principals, prerequisite)
+        return result
+
+    # -- sign in / sign out ----------------------------------------------------------------
+    def remember(self, request: Request, userid: int, **kw: Any) -> list[tuple[str, str]]:
+        """Start a new server-side session for ``userid`` with a fresh identifier."""
+        request.session.invalidate()
+        secret = new_secret()
+        request.dbsession.add(
+            AuthSession(
+                user_id=userid,
+                token_hash=digest(secret),
+                user_agent=(request.user_agent or "")[:200],
+            )
+        )
+        request.session[SESSION_KEY] = secret
+        request.session.new_csrf_token()
+        self.identity_cache.clear(request)
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        """End the current session on the server, so a replayed cookie is anonymous."""
+        identity = self.identity(request)
+        if identity is not None and identity.session_id is not None:
+            auth_session = request.dbsession.get(AuthSession, identity.session_id)
+            if auth_session is not None:
+                request.dbsession.delete(auth_session)
+        request.session.invalidate()
+        self.identity_cache.clear(request)
+        return []
+
+
+def requires_csrf(request: Request) -> bool:
+    """CSRF protects cookie-authenticated requests; bearer tokens are not sent by browsers."""
+    return bearer_secret(request) is None
+
+
+def configure_security(config: Any) -> None:
+    settings: TaskdeskSettings = config.registry.taskdesk_settings
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            settings.session_secret,
+            cookie_name="taskdesk",
+            secure=settings.https,
+            httponly=True,
+            samesite="Lax",
+            timeout=None,
+            reissue_time=None,
+            max_age=settings.session_max_age,
+            serializer=JSONSerializer(),
+        )
+    )
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(
+        require_csrf=True, token="csrf_token", header="X-CSRF-Token", callback=requires_csrf
+    )
+    config.set_security_policy(TaskdeskSecurityPolicy(settings))

@@ -1,0 +1,365 @@
+"""Every ``taskdesk.*`` setting, parsed and validated once at start-up.
+
+The table ``OPTIONS`` is the single definition of each key: its default, its parser and the
+sentence the README's configuration reference shows. ``parse_settings`` turns the INI's raw
+strings into a frozen :class:`TaskdeskSettings` that lives on the registry; nothing else reads
+raw ``taskdesk.*`` strings.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
+
+STATUS_CATEGORIES = ("open", "active", "done", "cancelled")
+EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "development-only-secret"})
+MIN_SECRET_LENGTH = 32
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value Taskdesk cannot use; the message is one line for the admin."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        super().__init__(f"invalid setting {key} = {value!r}: {allowed}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    category: str
+
+    @property
+    def is_done(self) -> bool:
+        return self.category == "done"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.category in ("done", "cancelled")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The ordered statuses and priorities tasks move through."""
+
+    statuses: tuple[Status, ...]
+    priorities: tuple[str, ...]
+    default_priority: str
+
+    @property
+    def status_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.statuses)
+
+    @property
+    def initial_status(self) -> str:
+        return self.statuses[0].name
+
+    def status(self, name: str) -> Status:
+        for status in self.statuses:
+            if status.name == name:
+                return status
+        raise KeyError(name)
+
+    def names_in(self, *categories: str) -> tuple[str, ...]:
+        return tuple(s.name for s in self.statuses if s.category in categories)
+
+    @property
+    def first_done(self) -> str:
+        return self.names_in("done")[0]
+
+    def priority_rank(self, name: str) -> int:
+        return self.priorities.index(name)
+
+
+@dataclass(frozen=True)
+class TaskdeskSettings:
+    environment: str = "production"
+    includes: tuple[str, ...] = ()
+    session_secret: str = ""
+    https: bool = False
+    session_idle_timeout: int = 8 * 3600
+    session_max_age: int = 14 * 24 * 3600
+    login_account_limit: int = 5
+    login_address_limit: int = 30
+    login_window: int = 900
+    project_creators: str = "everyone"
+    workflow: Workflow = field(
+        default_factory=lambda: Workflow(
+            statuses=_parse_statuses("x", DEFAULT_STATUSES),
+            priorities=tuple(DEFAULT_PRIORITIES.split()),
+            default_priority="normal",
+        )
+    )
+    roles: Mapping[str, frozenset[Permission]] = field(
+        default_factory=lambda: {k: frozenset(v) for k, v in DEFAULT_ROLES.items()}
+    )
+    sqlite_busy_timeout: int = 5000
+    api_default_limit: int = 50
+    api_max_limit: int = 200
+    api_max_offset: int = 10_000
+    max_body_bytes: int = 1024 * 1024
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+
+DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
+DEFAULT_PRIORITIES = "low normal high urgent"
+
+
+def _words(value: str) -> list[str]:
+    return value.replace(",", " ").split()
+
+
+def _parse_bool(key: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise SettingsError(key, value, "expected true or false")
+
+
+def _int_parser(minimum: int, maximum: int) -> Callable[[str, str], int]:
+    def parse(key: str, value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = minimum - 1
+        if not minimum <= number <= maximum:
+            raise SettingsError(key, value, f"expected a whole number from {minimum} to {maximum}")
+        return number
+
+    return parse
+
+
+def _choice_parser(*choices: str) -> Callable[[str, str], str]:
+    def parse(key: str, value: str) -> str:
+        if value.strip() not in choices:
+            raise SettingsError(key, value, "expected one of " + ", ".join(choices))
+        return value.strip()
+
+    return parse
+
+
+def _parse_statuses(key: str, value: str) -> tuple[Status, ...]:
+    statuses: list[Status] = []
+    for item in _words(value):
+        name, _, category = item.partition(":")
+        if not _NAME.match(name) or category not in STATUS_CATEGORIES:
+            raise SettingsError(
+                key, value,
+                "expected name:category pairs, names in lower case, categories one of "
+                + ", ".join(STATUS_CATEGORIES),
+            )
+        statuses.append(Status(name, category))
+    names = [s.name for s in statuses]
+    if len(set(names)) != len(names):
+        raise SettingsError(key, value, "status names must be unique")
+    categories = {s.category for s in statuses}
+    if "open" not in categories or "done" not in categories:
+        raise SettingsError(key, value, "at least one status of category open and one of done")
+    if statuses[0].category != "open":
+        raise SettingsError(key, value, "the first status (new tasks) must be of category open")
+    return tuple(statuses)
+
+
+def _parse_priorities(key: str, value: str) -> tuple[str, ...]:
+    names = _words(value)
+    if not names or len(set(names)) != len(names) or not all(_NAME.match(n) for n in names):
+        raise SettingsError(key, value, "expected unique lower-case names, lowest first")
+    return tuple(names)
+
+
+def _parse_includes(key: str, value: str) -> tuple[str, ...]:
+    names = _words(value)
+    for name in names:
+        if not re.match(r"^[A-Za-z_][\w.]*$", name):
+            raise SettingsError(key, value, "expected dotted Python package names")
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:
+            found = False
+        if not found:
+            raise SettingsError(key, value, f"no installed package named {name}")
+    return tuple(names)
+
+
+def _parse_role(key: str, value: str) -> frozenset[Permission]:
+    known = {p.value for p in PROJECT_PERMISSIONS}
+    words = _words(value)
+    if words == ["*"]:
+        return frozenset(PROJECT_PERMISSIONS)
+    unknown = [w for w in words if w not in known]
+    if unknown or not words:
+        raise SettingsError(
+            key, value, "unknown permission " + ", ".join(unknown) + "; expected * or some of "
+            + ", ".join(sorted(known))
+        )
+    return frozenset(Permission(w) for w in words)
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    attribute: str
+    default: str
+    parse: Callable[[str, str], Any]
+    doc: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("taskdesk.environment", "environment", "production",
+           _choice_parser("development", "production"),
+           "`development` relaxes the session-secret checks; anything served to people is "
+           "`production`."),
+    Option("taskdesk.includes", "includes", "", _parse_includes,
+           "Feature packages to switch on, included after the core, e.g. "
+           "`taskdesk.web taskdesk.api`."),
+    Option("taskdesk.session.secret", "session_secret", "", lambda k, v: v.strip(),
+           "Secret signing session cookies (at least 32 characters). Prefer "
+           "`taskdesk.session.secret_env`."),
+    Option("taskdesk.https", "https", "false", _parse_bool,
+           "The site is served over HTTPS: cookies get the `Secure` flag and HSTS is sent."),
+    Option("taskdesk.session.idle_timeout", "session_idle_timeout", "28800",
+           _int_parser(60, 365 * 86400),
+           "Seconds of inactivity after which a signed-in session ends."),
+    Option("taskdesk.session.max_age", "session_max_age", "1209600",
+           _int_parser(60, 365 * 86400),
+           "Seconds after sign-in after which a session ends however active it is."),
+    Option("taskdesk.login.account_limit", "login_account_limit", "5", _int_parser(1, 1000),
+           "Failed sign-ins per account within the window before that account is throttled."),
+    Option("taskdesk.login.address_limit", "login_address_limit", "30", _int_parser(1, 100000),
+           "Failed sign-ins per client address within the window before it is throttled."),
+    Option("taskdesk.login.window", "login_window", "900", _int_parser(10, 86400),
+           "The throttling window in seconds."),
+    Option("taskdesk.projects.creators", "project_creators", "everyone",
+           _choice_parser("everyone", "admins"),
+           "Who may create projects: `everyone` signed in, or site `admins` only."),
+    Option("taskdesk.workflow.statuses", "statuses", DEFAULT_STATUSES, _parse_statuses,
+           "Ordered task statuses as `name:category` (categories: open, active, done, "
+           "cancelled); the first is the status of new tasks."),
+    Option("taskdesk.workflow.priorities", "priorities", DEFAULT_PRIORITIES, _parse_priorities,
+           "Task priorities, lowest first."),
+    Option("taskdesk.workflow.default_priority", "default_priority", "normal",
+           lambda k, v: v.strip(), "Priority of a new task when none is given."),
+    Option("taskdesk.sqlite.busy_timeout", "sqlite_busy_timeout", "5000",
+           _int_parser(0, 600_000),
+           "Milliseconds a SQLite writer waits for the lock before giving up."),
+    Option("taskdesk.api.default_limit", "api_default_limit", "50", _int_parser(1, 1000),
+           "Items per page of a JSON list when the client gives no `limit`."),
+    Option("taskdesk.api.max_limit", "api_max_limit", "200", _int_parser(1, 1000),
+           "Largest `limit` a client may ask for."),
+    Option("taskdesk.api.max_offset", "api_max_offset", "10000", _int_parser(0, 10_000_000),
+           "Largest `offset` accepted (deeper pages use the cursor)."),
+    Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
+           _int_parser(1024, 100 * 1024 * 1024),
+           "Largest request body in bytes; larger ones get 413."),
+)
+
+#: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
+ENVIRONMENT_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("taskdesk.session.secret_env",
+     "Name of an environment variable holding the session secret; wins over "
+     "`taskdesk.session.secret` when that variable is set."),
+    ("taskdesk.database.password_env",
+     "Name of an environment variable holding the database password, inserted into "
+     "`sqlalchemy.url`."),
+    ("taskdesk.roles.<name>",
+     "A project role and the permissions it grants (`*` for all). Defaults: viewer, member, "
+     "manager; add keys to define more."),
+)
+
+
+def _environment_value(raw: Mapping[str, Any], key: str) -> str | None:
+    name = str(raw.get(key, "") or "").strip()
+    if not name:
+        return None
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def resolve_database_url(raw: Mapping[str, Any]) -> str:
+    """``sqlalchemy.url`` with the password from the environment variable the INI names."""
+    url = str(raw.get("sqlalchemy.url", "") or "").strip()
+    if not url:
+        raise SettingsError("sqlalchemy.url", url, "a database URL is required")
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise SettingsError("sqlalchemy.url", url, "expected a SQLAlchemy database URL") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError("sqlalchemy.url", url, "expected a sqlite or postgresql URL")
+    password = _environment_value(raw, "taskdesk.database.password_env")
+    if password is not None:
+        parsed = parsed.set(password=password)
+    return parsed.render_as_string(hide_password=False)
+
+
+def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
+    """Validate every ``taskdesk.*`` key; raise :class:`SettingsError` on the first bad one."""
+    known = {o.key for o in OPTIONS} | {k for k, _ in ENVIRONMENT_OPTIONS}
+    for key in raw:
+        if key.startswith("taskdesk.") and key not in known and not key.startswith(
+            "taskdesk.roles."
+        ):
+            raise SettingsError(key, raw[key], "unknown setting (see the README's table)")
+
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        text = raw.get(option.key)
+        text = option.default if text is None else str(text)
+        values[option.attribute] = option.parse(option.key, text)
+
+    secret = _environment_value(raw, "taskdesk.session.secret_env") or values["session_secret"]
+    environment = values["environment"]
+    if environment != "development":
+        if not secret:
+            raise SettingsError(
+                "taskdesk.session.secret", "", "a secret is required outside development "
+                "(set it, or name an environment variable in taskdesk.session.secret_env)"
+            )
+        if secret.lower() in EXAMPLE_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                "taskdesk.session.secret", "<hidden>",
+                f"use a random secret of at least {MIN_SECRET_LENGTH} characters, "
+                "not an example value",
+            )
+    elif not secret:
+        secret = "development-only-secret"
+    values["session_secret"] = secret
+
+    priorities = values.pop("priorities")
+    default_priority = values.pop("default_priority")
+    if default_priority not in priorities:
+        raise SettingsError(
+            "taskdesk.workflow.default_priority", default_priority,
+            "expected one of " + ", ".join(priorities),
+        )
+    values["workflow"] = Workflow(values.pop("statuses"), priorities, default_priority)
+
+    roles = {name: frozenset(perms) for name, perms in DEFAULT_ROLES.items()}
+    for key, value in raw.items():
+        if key.startswith("taskdesk.roles."):
+            name = key.removeprefix("taskdesk.roles.")
+            if not _NAME.match(name):
+                raise SettingsError(key, value, "role names are lower-case words")
+            roles[name] = _parse_role(key, str(value))
+    values["roles"] = roles
+
+    if values["api_default_limit"] > values["api_max_limit"]:
+        raise SettingsError(
+            "taskdesk.api.default_limit", values["api_default_limit"],
+            "must not exceed taskdesk.api.max_limit",
+        )
+    return TaskdeskSettings(**values)

@@ -1,0 +1,60 @@
+"""Sign in and sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.security import forget, remember
+from pyramid.view import view_config
+
+from taskdesk.domain.schema import _
+from taskdesk.resources import Root
+from taskdesk.security.login import authenticate
+from taskdesk.security.permissions import Permission
+
+
+def safe_next(request: Request, target: str | None) -> str:
+    """``target`` if it is a path on this site, else the home page (no open redirects)."""
+    home = str(request.resource_url(request.root))
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target:
+        return home
+    return f"{request.application_url}{target}"
+
+
+@view_config(context=Root, name="login", renderer="login.jinja2",
+             permission=Permission.PUBLIC, request_method="GET")
+def login_form(request: Request) -> dict[str, Any]:
+    return {"next": request.params.get("next", ""), "username": "", "error": None}
+
+
+@view_config(context=Root, name="login", renderer="login.jinja2",
+             permission=Permission.PUBLIC, request_method="POST")
+def login_submit(request: Request) -> Any:
+    username = request.POST.get("username", "")
+    password = request.POST.get("password", "")
+    target = request.POST.get("next", "")
+    result = authenticate(
+        request.dbsession, request.registry.taskdesk_settings, username, password,
+        request.client_addr or "unknown",
+    )
+    if result.user is None:
+        if result.throttled:
+            request.response.status = 429
+            error = _("Too many failed sign-ins. Please wait a few minutes and try again.")
+        else:
+            error = _("Wrong username or password.")
+        return {"next": target, "username": username, "error": error}
+    headers = remember(request, result.user.id)
+    return HTTPSeeOther(safe_next(request, target), headers=headers)
+
+
+@view_config(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
+def logout(request: Request) -> HTTPSeeOther:
+    headers = forget(request)
+    return HTTPSeeOther(request.resource_url(request.root, "login"), headers=headers)
