@@ -88,16 +88,18 @@ def create_task(
     assignee = values.pop("assignee", None)
     labels = values.pop("labels", [])
     now = utcnow()
+    # The relationships are set, not only the ids: they are lazy="raise", and callers go on
+    # to use the new task (update_task reads task.project and task.assignee).
     task = Task(
-        project_id=project.id,
+        project=project,
         number=_allocate_number(dbsession, project),
         title=values["title"],
         description=values.get("description", ""),
         status=values.get("status", workflow.initial_status),
         priority=values.get("priority", workflow.default_priority),
         due_date=values.get("due_date"),
-        reporter_id=actor.id,
-        assignee_id=_assignable_user(dbsession, project, assignee).id if assignee else None,
+        reporter=actor,
+        assignee=_assignable_user(dbsession, project, assignee) if assignee else None,
         created_at=now,
         updated_at=now,
     )
