@@ -67,14 +67,26 @@ def set_password(
     end_sessions(dbsession, user, keep_session_id=keep_session_id)
 
 
-def set_active(dbsession: Session, user: User, active: bool) -> None:
-    """Deactivate or reactivate; a deactivated user's sessions end immediately."""
+def set_active(
+    dbsession: Session, user: User, active: bool, *, actor: User | None = None
+) -> None:
+    """Deactivate or reactivate; a deactivated user's sessions end immediately.
+
+    An admin (``actor``) cannot deactivate themselves: that would lock them out at once.
+    """
+    if not active and actor is not None and actor.id == user.id:
+        raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
     user.is_active = active
     if not active:
         end_sessions(dbsession, user)
 
 
-def set_site_admin(user: User, is_admin: bool) -> None:
+def set_site_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
+    """Grant or remove site admin rights; an admin (``actor``) cannot remove their own."""
+    if not is_admin and actor is not None and actor.id == user.id:
+        raise ValidationError(
+            {"is_site_admin": _("You cannot remove your own site admin rights.")}
+        )
     user.is_site_admin = is_admin
 
 
