@@ -23,6 +23,8 @@ CORE_INCLUDES = (
     "taskdesk.resources",
     # Sessions, CSRF and the security policy deciding on the resources' ACLs.
     "taskdesk.security",
+    # Request ids, the access log and error logging: an outermost tween, so refusals count too.
+    "taskdesk.ops",
     # Refuse malformed input (400) and oversized bodies (413) before any view runs.
     "taskdesk.guard",
     # /healthz and /readyz for load balancers and process managers.

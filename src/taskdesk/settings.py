@@ -9,6 +9,7 @@ raw ``taskdesk.*`` strings.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -107,6 +108,10 @@ class TaskdeskSettings:
     api_max_limit: int = 200
     api_max_offset: int = 10_000
     max_body_bytes: int = 1024 * 1024
+    metrics_allow: tuple[IPNetwork, ...] = field(
+        default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
+    )
+    metrics_token: str = ""
 
     @property
     def is_development(self) -> bool:
@@ -115,6 +120,14 @@ class TaskdeskSettings:
 
 DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
 DEFAULT_PRIORITIES = "low normal high urgent"
+DEFAULT_METRICS_ALLOW = "127.0.0.1 ::1"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Pyramid settings that must be off in production (their PYRAMID_* variables are read too).
+DEBUG_SETTINGS = (
+    "pyramid.reload_all", "pyramid.reload_templates", "pyramid.reload_assets",
+    "pyramid.debug_all", "pyramid.debug_authorization", "pyramid.debug_notfound",
+    "pyramid.debug_routematch",
+)
 
 
 def _words(value: str) -> list[str]:
@@ -195,6 +208,15 @@ def _parse_includes(key: str, value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _parse_networks(key: str, value: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(word, strict=False) for word in _words(value))
+    except ValueError:
+        raise SettingsError(
+            key, value, "expected IP addresses or networks, e.g. 127.0.0.1 ::1 10.0.0.0/8"
+        ) from None
+
+
 def _parse_role(key: str, value: str) -> frozenset[Permission]:
     known = {p.value for p in PROJECT_PERMISSIONS}
     words = _words(value)
@@ -265,6 +287,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
            _int_parser(1024, 100 * 1024 * 1024),
            "Largest request body in bytes; larger ones get 413."),
+    Option("taskdesk.metrics.allow", "metrics_allow", DEFAULT_METRICS_ALLOW, _parse_networks,
+           "Client addresses or networks (the server's `REMOTE_ADDR`) that may read "
+           "`/metrics` when `taskdesk.metrics` is included; empty to allow none."),
+    Option("taskdesk.metrics.token", "metrics_token", "", lambda k, v: v.strip(),
+           "A bearer token that also grants `/metrics` (`Authorization: Bearer ...`) from "
+           "any address; empty for none."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
@@ -306,6 +334,24 @@ def resolve_database_url(raw: Mapping[str, Any]) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _refuse_debug_in_production(raw: Mapping[str, Any]) -> None:
+    """Debug settings and the debug toolbar expose internals; refuse them in production."""
+    for key in DEBUG_SETTINGS:
+        variable = "PYRAMID_" + key.removeprefix("pyramid.").upper()
+        for name, value in ((key, raw.get(key)), (variable, os.environ.get(variable))):
+            if value is not None and str(value).strip().lower() in ("true", "yes", "on", "1"):
+                raise SettingsError(
+                    name, value, "debug settings must be off when taskdesk.environment = "
+                    "production"
+                )
+    for key in ("pyramid.includes", "taskdesk.includes"):
+        if "pyramid_debugtoolbar" in _words(str(raw.get(key, "") or "")):
+            raise SettingsError(
+                key, "pyramid_debugtoolbar", "the debug toolbar must not be included when "
+                "taskdesk.environment = production"
+            )
+
+
 def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
     """Validate every ``taskdesk.*`` key; raise :class:`SettingsError` on the first bad one."""
     known = {o.key for o in OPTIONS} | {k for k, _ in ENVIRONMENT_OPTIONS}
@@ -323,6 +369,8 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
 
     secret = _environment_value(raw, "taskdesk.session.secret_env") or values["session_secret"]
     environment = values["environment"]
+    if environment == "production":
+        _refuse_debug_in_production(raw)
     if environment != "development":
         if not secret:
             raise SettingsError(

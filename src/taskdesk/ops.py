@@ -1,0 +1,145 @@
+"""Request ids, one access-log line per request, and error logging.
+
+The tween sits right under INGRESS, outside every other tween, so it sees the final answer
+of each attempt, including the guard's 400/413 and errors rendered by exception views:
+
+* ``X-Request-ID`` from the client is kept when it is 1-200 visible ASCII characters (no
+  spaces, so it stays one token in logs); otherwise a fresh one is generated. The id is kept in
+  the WSGI environ, so every pyramid_retry attempt of a request shares it, it is available as
+  ``request.request_id`` (e.g. for a 500 page to quote) and it is sent back in ``X-Request-ID``.
+* Logger ``taskdesk.access`` gets one INFO line per request: request id, user id, method,
+  path, status and duration in milliseconds. The user id is read from the security policy's
+  per-request identity cache *without* computing it: a request whose views never asked who
+  the user is (static files, health probes, the guard's refusals) logs ``-`` instead of paying
+  a database query just for the log. The login request itself logs ``-`` too (the identity is
+  only known from the next request on).
+* Logger ``taskdesk.error`` gets the traceback and the request id of every failure that ends
+  in a 5xx. An exception no exception view rendered is turned into a bare 500 that shows the
+  request id and nothing else; retryable errors that pyramid_retry will run again pass through
+  (logged as a warning), so retrying keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from pyramid.interfaces import ISecurityPolicy
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.tweens import INGRESS
+from pyramid_retry import is_error_retryable
+from sqlalchemy import inspect as sa_inspect
+
+Handler = Callable[[Request], Response]
+
+REQUEST_ID_HEADER = "X-Request-ID"
+#: WSGI environ key holding the request id (shared by all retry attempts of a request).
+ENVIRON_KEY = "taskdesk.request_id"
+_VALID_REQUEST_ID = re.compile(r"[!-~]{1,200}")
+#: Characters left as they are when a path is written to the log; the rest is %-escaped, so
+#: a path can neither break the line nor forge a field.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+access_log = logging.getLogger("taskdesk.access")
+error_log = logging.getLogger("taskdesk.error")
+
+
+def request_id(request: Request) -> str:
+    """The id of this request: the client's valid ``X-Request-ID`` or a new random one."""
+    environ = request.environ
+    value = environ.get(ENVIRON_KEY)
+    if value is None:
+        given = environ.get("HTTP_X_REQUEST_ID", "")
+        value = given if _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        environ[ENVIRON_KEY] = value
+    return str(value)
+
+
+def known_user_id(request: Request) -> str:
+    """The signed-in user's id if the security policy already computed it, else ``-``.
+
+    The id is taken from the ORM instance's identity key, which needs no database round
+    trip even after the transaction ended and the instance was expired or detached.
+    """
+    policy = request.registry.queryUtility(ISecurityPolicy)
+    cache = getattr(policy, "identity_cache", None)
+    identity = cache.get(request, None) if cache is not None else None
+    user = getattr(identity, "user", None)
+    if user is None:
+        return "-"
+    key = sa_inspect(user).identity
+    return str(key[0]) if key else "-"
+
+
+def _server_error(request_id: str) -> Response:
+    body = f"Internal Server Error. Request id: {request_id}\n"
+    return Response(body=body.encode(), status=500, content_type="text/plain", charset="utf-8")
+
+
+def _log_failure(request: Request, rid: str, exc_info: Any) -> None:
+    exc = exc_info[1]
+    if is_error_retryable(request, exc):
+        error_log.warning(
+            "request_id=%s attempt %d failed with %s; retrying", rid,
+            request.environ.get("retry.attempt", 0) + 1, type(exc).__name__,
+        )
+    else:
+        error_log.error("request_id=%s unhandled %s", rid, type(exc).__name__, exc_info=exc_info)
+
+
+def _logged_path(request: Request) -> str:
+    """The raw request path, %-escaped (it may even be invalid UTF-8: the guard's 400s)."""
+    environ = request.environ
+    raw = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode(
+        "latin-1", "replace"
+    )
+    return quote(raw, safe=_PATH_SAFE) or "/"
+
+
+def _failed(request: Request, response: Response, exc: BaseException) -> bool:
+    """Whether an exception an exception view rendered is worth the error log."""
+    if is_error_retryable(request, exc):
+        return True
+    return response.status_code >= 500
+
+
+def request_tween_factory(handler: Handler, registry: Any) -> Handler:
+    def request_tween(request: Request) -> Response:
+        start = time.perf_counter()
+        rid = request_id(request)
+        try:
+            response = handler(request)
+        except Exception as exc:
+            _log_failure(request, rid, sys.exc_info())
+            if is_error_retryable(request, exc):
+                raise
+            response = _server_error(rid)
+        else:
+            exc_info = getattr(request, "exc_info", None)
+            if exc_info is not None and _failed(request, response, exc_info[1]):
+                _log_failure(request, rid, exc_info)
+        response.headers[REQUEST_ID_HEADER] = rid
+        rendered = getattr(request, "exception", None)
+        if rendered is not None and is_error_retryable(request, rendered):
+            return response  # pyramid_retry discards this answer and runs the request again
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request_id=%s user=%s method=%s path=%s status=%d duration_ms=%.1f",
+                rid, known_user_id(request), request.method, _logged_path(request),
+                response.status_code, (time.perf_counter() - start) * 1000.0,
+            )
+        return response
+
+    return request_tween
+
+
+def includeme(config: Any) -> None:
+    config.add_request_method(request_id, "request_id", reify=True)
+    config.add_tween("taskdesk.ops.request_tween_factory", under=INGRESS)

@@ -1,0 +1,40 @@
+"""The application as a module-level WSGI callable, for servers that import one.
+
+    TASKDESK_INI=/etc/taskdesk/production.ini hypercorn --config hypercorn.toml taskdesk.wsgi:app
+    TASKDESK_INI=/etc/taskdesk/production.ini waitress-serve --port 6543 taskdesk.wsgi:app
+
+The INI is named by the environment variable ``TASKDESK_INI``; without it ``production.ini``
+in the current directory is used (never development.ini: a server started without thinking
+must get the production safety checks). Logging is configured from the same INI's logging
+sections, the app is built with ``[app:main]``, and then the start-up objects are moved out
+of the garbage collector's view (``gc.freeze``), which shortens the long generation-2 pauses
+behind p99 latency (see ../shared/PERFORMANCE.md). With Hypercorn's several workers each
+worker process imports this module and so builds, and freezes, its own app.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+from pyramid.paster import get_app, setup_logging
+from pyramid.router import Router
+
+INI_VARIABLE = "TASKDESK_INI"
+DEFAULT_INI = "production.ini"
+
+
+def load_app(ini: str | None = None) -> Router:
+    """Configure logging from ``ini`` (or ``$TASKDESK_INI``) and build the app from it."""
+    path = Path(ini or os.environ.get(INI_VARIABLE) or DEFAULT_INI).resolve()
+    if not path.is_file():
+        raise SystemExit(f"taskdesk: no INI file at {path} (set {INI_VARIABLE})")
+    setup_logging(str(path))
+    application: Router = get_app(str(path), "main")
+    gc.collect()
+    gc.freeze()
+    return application
+
+
+app = load_app()
