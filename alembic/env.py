@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 
-from taskdesk.models import Base, get_engine
+from taskdesk.models import UNMANAGED_SCHEMA_NAMES, Base, get_engine
 from taskdesk.settings import resolve_database_url
 
 config = context.config
@@ -21,6 +21,11 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave the full-text index machinery the migrations make by hand out of comparisons."""
+    return name not in UNMANAGED_SCHEMA_NAMES
 
 
 def run_migrations_offline() -> None:
@@ -46,6 +51,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import search
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError
 from taskdesk.domain.schemas import COMMENT
@@ -24,6 +25,7 @@ def add_comment(
     comment.author = actor
     dbsession.add(comment)
     dbsession.flush()
+    search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="comment.added", changes={"comment": [None, comment.id]})
     return comment
@@ -48,6 +50,8 @@ def edit_comment(
     comment.body = values["body"]
     comment.version += 1
     comment.updated_at = utcnow()
+    dbsession.flush()
+    search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="comment.edited", changes={"comment": [comment.id, comment.id]})
     return True
@@ -58,3 +62,4 @@ def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User
            action="comment.deleted", changes={"comment": [comment.id, None]})
     dbsession.delete(comment)
     dbsession.flush()
+    search.reindex_task(dbsession, task.id)

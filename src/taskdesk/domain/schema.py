@@ -136,6 +136,8 @@ class Boolean(Field):
 @dataclass(frozen=True)
 class Date(Field):
     def convert(self, value: Any) -> date:
+        if isinstance(value, date) and 1900 <= value.year <= 2999:
+            return value
         if isinstance(value, str):
             try:
                 parsed = date.fromisoformat(value.strip())

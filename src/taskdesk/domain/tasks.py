@@ -10,6 +10,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from taskdesk.domain import search
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.schema import _
@@ -108,6 +109,7 @@ def create_task(
     task.label_rows = [TaskLabel(name=name) for name in labels]
     dbsession.add(task)
     dbsession.flush()
+    search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
            action="task.created")
     return task
@@ -180,6 +182,8 @@ def update_task(
         dbsession.flush()
     except StaleDataError:
         raise ConflictError(task.version) from None
+    if "title" in changes or "description" in changes:
+        search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="task.updated", changes=changes)
     return changes

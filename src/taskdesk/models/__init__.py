@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from taskdesk.models.meta import Base
 from taskdesk.models.tables import (
+    UNMANAGED_SCHEMA_NAMES,
     Activity,
     ApiToken,
     AuthSession,
@@ -24,10 +25,12 @@ from taskdesk.models.tables import (
     ProjectMember,
     Task,
     TaskLabel,
+    TaskSearch,
     User,
 )
 
 __all__ = [
+    "UNMANAGED_SCHEMA_NAMES",
     "Activity",
     "ApiToken",
     "AuthSession",
@@ -42,6 +45,7 @@ __all__ = [
     "ProjectMember",
     "Task",
     "TaskLabel",
+    "TaskSearch",
     "User",
     "get_engine",
     "get_session_factory",

@@ -240,3 +240,23 @@ class LoginFailure(Base):
     #: ``account:<username>`` or ``address:<ip>``.
     key: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskSearch(Base):
+    """A task's searchable text as tokens (see taskdesk.domain.search); the full-text index
+    over it is backend-specific and made by the migrations (``UNMANAGED_SCHEMA_NAMES``)."""
+
+    __tablename__ = "task_search"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+#: Schema objects the migrations create outside the models (full-text index machinery);
+#: schema comparisons leave them out.
+UNMANAGED_SCHEMA_NAMES = frozenset({
+    "task_search_fts", "task_search_fts_data", "task_search_fts_idx", "task_search_fts_docsize",
+    "task_search_fts_config", "task_search_fts_content", "ix_task_search_document",
+})

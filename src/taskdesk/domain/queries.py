@@ -1,0 +1,420 @@
+"""Reading tasks: the one task-list query behind the web UI, the JSON API and CSV export.
+
+Filters and sort come from request parameters (``parse_task_query``); ``list_tasks`` pages
+with a keyset cursor, so page 20,000 costs what page 1 costs, and issues exactly two
+statements whatever the page holds: the rows (plain columns, no ORM entities — loading
+entities dominates a list request, see PERFORMANCE.md) and their labels. Cross-project lists
+keep only the projects the viewer may see, in SQL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from taskdesk.domain.access import Viewer, visible_projects
+from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.schema import _
+from taskdesk.domain.search import matching_task_ids
+from taskdesk.models import Project, Task, TaskLabel, User
+from taskdesk.models.meta import utcnow
+from taskdesk.settings import Workflow
+
+FILTER_KEYS = (
+    "status", "state", "assignee", "reporter", "priority", "label",
+    "due_before", "due_after", "updated_since", "q", "sort",
+)
+SORT_FIELDS = ("number", "updated", "created", "due", "priority")
+DEFAULT_SORT = "-number"
+_MAX_LIST = 50
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """Validated filters and sort of a task list (all optional)."""
+
+    statuses: tuple[str, ...] = ()
+    assignee: str | None = None
+    reporter: str | None = None
+    priorities: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    due_before: date | None = None
+    due_after: date | None = None
+    updated_since: datetime | None = None
+    text: str = ""
+    sort: str = DEFAULT_SORT
+    #: The workflow's priorities, lowest first, for sorting by priority.
+    priority_order: tuple[str, ...] = ()
+
+    def as_params(self) -> dict[str, str]:
+        """The query as URL parameters again (for next-page links and bookmarks)."""
+        params: dict[str, str] = {}
+        if self.statuses:
+            params["status"] = ",".join(self.statuses)
+        for key, value in (("assignee", self.assignee), ("reporter", self.reporter)):
+            if value is not None:
+                params[key] = value
+        if self.priorities:
+            params["priority"] = ",".join(self.priorities)
+        if self.labels:
+            params["label"] = ",".join(self.labels)
+        for key, day in (("due_before", self.due_before), ("due_after", self.due_after)):
+            if day is not None:
+                params[key] = day.isoformat()
+        if self.updated_since is not None:
+            params["updated_since"] = self.updated_since.isoformat()
+        if self.text:
+            params["q"] = self.text
+        if self.sort != DEFAULT_SORT:
+            params["sort"] = self.sort
+        return params
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    project_id: int
+    project_slug: str
+    project_name: str
+    number: int
+    title: str
+    description: str
+    status: str
+    priority: str
+    assignee: str | None
+    assignee_name: str | None
+    reporter: str | None
+    due_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    version: int
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[TaskRow]
+    next_cursor: str | None
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace("\uff0c", ",").split(",") if part.strip()]
+
+
+def _choices(key: str, value: str, allowed: Collection[str]) -> tuple[str, ...]:
+    chosen = _split(value)
+    wrong = [item for item in chosen if item not in allowed]
+    if wrong or len(chosen) > _MAX_LIST:
+        raise ValidationError({key: _("Unknown value: ${value}. Allowed: ${allowed}.", mapping={
+            "value": ", ".join(wrong) or value, "allowed": ", ".join(allowed)})})
+    return tuple(dict.fromkeys(chosen))
+
+
+def _person(key: str, value: str) -> str:
+    value = value.strip().lower()
+    if not value or len(value) > 64:
+        raise ValidationError({key: _("Use me, none or a username.")})
+    return value
+
+
+def _day(key: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError({key: _("Must be a date like 2026-12-31.")}) from None
+
+
+def _moment(key: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({key: _("Must be a date and time like 2026-12-31T08:00:00Z.")})
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_task_query(
+    params: Mapping[str, Any],
+    workflow: Workflow,
+    *,
+    strict: bool = False,
+    ignore: Collection[str] = (),
+) -> TaskQuery:
+    """Validate list parameters; ``strict`` (the API) refuses keys it does not know.
+
+    ``state`` is shorthand for statuses by category: ``open`` (open and active statuses) or
+    ``closed`` (done and cancelled ones).
+    """
+    if strict:
+        unknown = [k for k in params if k not in FILTER_KEYS and k not in ignore]
+        if unknown:
+            raise ValidationError({k: _("Unknown parameter.") for k in unknown})
+    values: dict[str, Any] = {}
+
+    def given(key: str) -> str | None:
+        value = params.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValidationError({key: _("Give this parameter once.")})
+        return value if value.strip() else None
+
+    if (value := given("status")) is not None:
+        values["statuses"] = _choices("status", value, workflow.status_names)
+    if (value := given("state")) is not None:
+        state = _choices("state", value, ("open", "closed"))
+        categories = {"open": ("open", "active"), "closed": ("done", "cancelled")}
+        by_state = [n for s in state for n in workflow.names_in(*categories[s])]
+        current = values.get("statuses")
+        values["statuses"] = tuple(n for n in by_state if current is None or n in current) or (
+            "\x00none",
+        )
+    if (value := given("assignee")) is not None:
+        values["assignee"] = _person("assignee", value)
+    if (value := given("reporter")) is not None:
+        values["reporter"] = _person("reporter", value)
+    if (value := given("priority")) is not None:
+        values["priorities"] = _choices("priority", value, workflow.priorities)
+    if (value := given("label")) is not None:
+        labels = tuple(label.lower() for label in _split(value))[:_MAX_LIST]
+        values["labels"] = labels
+    if (value := given("due_before")) is not None:
+        values["due_before"] = _day("due_before", value)
+    if (value := given("due_after")) is not None:
+        values["due_after"] = _day("due_after", value)
+    if (value := given("updated_since")) is not None:
+        values["updated_since"] = _moment("updated_since", value)
+    if (value := given("q")) is not None:
+        values["text"] = value.strip()[:200]
+    if (value := given("sort")) is not None:
+        if value.strip().lstrip("-") not in SORT_FIELDS:
+            raise ValidationError({"sort": _("Sort by one of: ${fields}.", mapping={
+                "fields": ", ".join(SORT_FIELDS)})})
+        values["sort"] = value.strip()
+    return TaskQuery(**values, priority_order=workflow.priorities)
+
+
+_assignee = aliased(User, name="assignee")
+_reporter = aliased(User, name="reporter")
+_ROW_FIELDS = [f.name for f in fields(TaskRow) if f.name != "labels"]
+_COLUMNS = (
+    Task.id, Task.project_id, Project.slug.label("project_slug"),
+    Project.name.label("project_name"), Task.number, Task.title, Task.description,
+    Task.status, Task.priority, _assignee.username.label("assignee"),
+    _assignee.display_name.label("assignee_name"), _reporter.username.label("reporter"),
+    Task.due_date, Task.created_at, Task.updated_at, Task.completed_at, Task.version,
+)
+_BASE: Select[Any] = (
+    select(*_COLUMNS)
+    .join(Project, Project.id == Task.project_id)
+    .outerjoin(_assignee, _assignee.id == Task.assignee_id)
+    .outerjoin(_reporter, _reporter.id == Task.reporter_id)
+)
+
+
+def _sort_key(query: TaskQuery) -> tuple[Any, bool]:
+    """The sort column and whether it may be NULL (only the due date)."""
+    name = query.sort.lstrip("-")
+    if name == "number":
+        return Task.number, False
+    if name == "updated":
+        return Task.updated_at, False
+    if name == "created":
+        return Task.created_at, False
+    if name == "due":
+        return Task.due_date, True
+    ranks = {p: i for i, p in enumerate(query.priority_order)}
+    return case(ranks, value=Task.priority, else_=-1), False
+
+
+def _encode_cursor(sort: str, key: Any, task_id: int) -> str:
+    if isinstance(key, datetime):
+        key = key.astimezone(UTC).isoformat()
+    elif isinstance(key, date):
+        key = key.isoformat()
+    raw = orjson.dumps([sort, key, task_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, key, task_id = orjson.loads(raw)
+        if cursor_sort != sort or not isinstance(task_id, int) or isinstance(task_id, bool):
+            raise ValueError("cursor of another list")
+        name = sort.lstrip("-")
+        if key is not None:
+            if name in ("updated", "created"):
+                key = datetime.fromisoformat(key)
+            elif name == "due":
+                key = date.fromisoformat(key)
+            elif not isinstance(key, int) or isinstance(key, bool):
+                raise ValueError("bad key")
+        elif name != "due":
+            raise ValueError("missing key")
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ValidationError({"cursor": _("This cursor is not valid for this list.")}) from None
+    return key, task_id
+
+
+def _after(column: ColumnElement[Any], nullable: bool, descending: bool,
+           key: Any, task_id: int) -> ColumnElement[bool]:
+    """Rows after (key, id) in the list's order; NULL due dates come last either way."""
+    if key is None:  # already among the NULLs
+        tie = Task.id < task_id if descending else Task.id > task_id
+        return and_(column.is_(None), tie)
+    beyond = column < key if descending else column > key
+    tie = Task.id < task_id if descending else Task.id > task_id
+    condition = or_(beyond, and_(column == key, tie))
+    return or_(condition, column.is_(None)) if nullable else condition
+
+
+def _person_filter(column: Any, value: str, viewer: Viewer) -> ColumnElement[bool]:
+    if value == "none":
+        return column.is_(None)  # type: ignore[no-any-return]
+    if value == "me":
+        return column == (viewer.user_id or -1)  # type: ignore[no-any-return]
+    return column == select(User.id).where(User.username == value).scalar_subquery()  # type: ignore[no-any-return]
+
+
+def task_list_statement(
+    viewer: Viewer, query: TaskQuery, dialect: str, *, project_id: int | None = None
+) -> Select[Any]:
+    """The filtered SELECT of task rows, without order or limit."""
+    statement = _BASE
+    if project_id is not None:
+        statement = statement.where(Task.project_id == project_id)
+    else:
+        statement = statement.where(visible_projects(viewer))
+    if query.statuses:
+        statement = statement.where(Task.status.in_(query.statuses))
+    if query.assignee is not None:
+        statement = statement.where(_person_filter(Task.assignee_id, query.assignee, viewer))
+    if query.reporter is not None:
+        statement = statement.where(_person_filter(Task.reporter_id, query.reporter, viewer))
+    if query.priorities:
+        statement = statement.where(Task.priority.in_(query.priorities))
+    if query.labels:
+        statement = statement.where(
+            Task.id.in_(select(TaskLabel.task_id).where(TaskLabel.name.in_(query.labels)))
+        )
+    if query.due_before is not None:
+        statement = statement.where(Task.due_date < query.due_before)
+    if query.due_after is not None:
+        statement = statement.where(Task.due_date > query.due_after)
+    if query.updated_since is not None:
+        statement = statement.where(Task.updated_at >= query.updated_since)
+    if query.text:
+        matches = matching_task_ids(dialect, query.text)
+        statement = statement.where(Task.id.in_(matches) if matches is not None else true())
+    return statement
+
+
+def list_tasks(
+    dbsession: Session,
+    viewer: Viewer,
+    query: TaskQuery,
+    *,
+    project_id: int | None = None,
+    limit: int,
+    cursor: str | None = None,
+    offset: int = 0,
+) -> TaskPage:
+    """One page of tasks and the cursor of the next page (None on the last)."""
+    dialect = dbsession.get_bind().dialect.name
+    statement = task_list_statement(viewer, query, dialect, project_id=project_id)
+    column, nullable = _sort_key(query)
+    descending = query.sort.startswith("-")
+    if cursor:
+        key, task_id = _decode_cursor(cursor, query.sort)
+        statement = statement.where(_after(column, nullable, descending, key, task_id))
+    order: list[Any] = [column.is_(None)] if nullable else []
+    order += [column.desc(), Task.id.desc()] if descending else [column.asc(), Task.id.asc()]
+    statement = statement.add_columns(column.label("sort_key")).order_by(*order)
+    rows = dbsession.execute(statement.offset(offset).limit(limit + 1)).all()
+
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(query.sort, last.sort_key, last.id)
+    labels: dict[int, list[str]] = {}
+    if rows:
+        for task_id, name in dbsession.execute(
+            select(TaskLabel.task_id, TaskLabel.name)
+            .where(TaskLabel.task_id.in_([r.id for r in rows]))
+            .order_by(TaskLabel.task_id, TaskLabel.name)
+        ):
+            labels.setdefault(task_id, []).append(name)
+    items = [
+        TaskRow(**{name: getattr(row, name) for name in _ROW_FIELDS},
+                labels=tuple(labels.get(row.id, ())))
+        for row in rows
+    ]
+    return TaskPage(items, next_cursor)
+
+
+def count_by_status(dbsession: Session, project_id: int) -> dict[str, int]:
+    rows = dbsession.execute(
+        select(Task.status, func.count()).where(Task.project_id == project_id)
+        .group_by(Task.status)
+    )
+    return {status: count for status, count in rows}
+
+
+def open_task_counts(
+    dbsession: Session, project_ids: Collection[int], workflow: Workflow
+) -> dict[int, int]:
+    """Open (not done or cancelled) tasks per project, in one grouped query."""
+    if not project_ids:
+        return {}
+    rows = dbsession.execute(
+        select(Task.project_id, func.count())
+        .where(Task.project_id.in_(project_ids),
+               Task.status.in_(workflow.names_in("open", "active")))
+        .group_by(Task.project_id)
+    )
+    return {project_id: count for project_id, count in rows}
+
+
+def weekly_created_completed(
+    dbsession: Session, project_id: int, weeks: int = 12, *, today: date | None = None
+) -> list[tuple[date, int, int]]:
+    """(Monday of the week, tasks created, tasks completed) for the last ``weeks`` weeks."""
+    today = today or utcnow().date()
+    first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    start = datetime(first_monday.year, first_monday.month, first_monday.day, tzinfo=UTC)
+    dialect = dbsession.get_bind().dialect.name
+
+    def week_index(column: Any) -> ColumnElement[int]:
+        if dialect == "sqlite":
+            seconds = func.strftime("%s", column) - literal(int(start.timestamp()))
+        else:
+            seconds = func.extract("epoch", column - literal(start))
+        return func.floor(seconds / 604800).label("week")
+
+    counts = {index: [0, 0] for index in range(weeks)}
+    for slot, column in ((0, Task.created_at), (1, Task.completed_at)):
+        week = week_index(column)
+        rows = dbsession.execute(
+            select(week, func.count())
+            .where(Task.project_id == project_id, column >= start)
+            .group_by(week)
+        )
+        for index, count in rows:
+            if index is not None and 0 <= int(index) < weeks:
+                counts[int(index)][slot] = count
+    return [
+        (first_monday + timedelta(weeks=index), created, completed)
+        for index, (created, completed) in sorted(counts.items())
+    ]
