@@ -182,7 +182,7 @@ def csrf_token(app: webtest.TestApp) -> str:
 
 def login(app: webtest.TestApp, username: str, password: str = Factory.PASSWORD) -> Any:
     page = app.get("/login")
-    form = page.forms[0]
+    form = next(f for f in page.forms.values() if "username" in f.fields)
     form["username"] = username
     form["password"] = password
     return form.submit()

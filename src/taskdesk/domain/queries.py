@@ -14,7 +14,7 @@ import binascii
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
@@ -214,12 +214,12 @@ _COLUMNS = (
     _assignee.display_name.label("assignee_name"), _reporter.username.label("reporter"),
     Task.due_date, Task.created_at, Task.updated_at, Task.completed_at, Task.version,
 )
-_BASE: Select[Any] = (
+_BASE: Select[Any] = cast("Select[Any]", (
     select(*_COLUMNS)
     .join(Project, Project.id == Task.project_id)
     .outerjoin(_assignee, _assignee.id == Task.assignee_id)
     .outerjoin(_reporter, _reporter.id == Task.reporter_id)
-)
+))
 
 
 def _sort_key(query: TaskQuery) -> tuple[Any, bool]:
