@@ -11,7 +11,7 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
@@ -169,7 +169,12 @@ class TaskdeskSecurityPolicy:
 
     # -- sign in / sign out ----------------------------------------------------------------
     def remember(self, request: Request, userid: int, **kw: Any) -> list[tuple[str, str]]:
-        """Start a new server-side session for ``userid`` with a fresh identifier."""
+        """Start a new server-side session for ``userid`` with a fresh identifier.
+
+        The browser's previous session, if any, ends on the server: a copy of the old
+        cookie must not stay signed in (as the previous user) after the rotation.
+        """
+        self._end_cookie_session(request)
         request.session.invalidate()
         secret = new_secret()
         request.dbsession.add(
@@ -184,13 +189,17 @@ class TaskdeskSecurityPolicy:
         self.identity_cache.clear(request)
         return []
 
+    def _end_cookie_session(self, request: Request) -> None:
+        """Delete the AuthSession row named by the request's session cookie, if any."""
+        secret = request.session.get(SESSION_KEY)
+        if isinstance(secret, str):
+            request.dbsession.execute(
+                delete(AuthSession).where(AuthSession.token_hash == digest(secret))
+            )
+
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
         """End the current session on the server, so a replayed cookie is anonymous."""
-        identity = self.identity(request)
-        if identity is not None and identity.session_id is not None:
-            auth_session = request.dbsession.get(AuthSession, identity.session_id)
-            if auth_session is not None:
-                request.dbsession.delete(auth_session)
+        self._end_cookie_session(request)
         request.session.invalidate()
         self.identity_cache.clear(request)
         return []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
@@ -15,16 +16,24 @@ from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters kept as they are when ``next`` is put into the Location header.
+_URL_SAFE = "/?&=%#:@!$'()*+,;~-._"
+
 
 def safe_next(request: Request, target: str | None) -> str:
-    """``target`` if it is a path on this site, else the home page (no open redirects)."""
+    """``target`` if it is a path on this site, else the home page (no open redirects).
+
+    Control characters are refused too (they cannot go into a ``Location`` header), and
+    characters outside ASCII are percent-encoded.
+    """
     home = str(request.resource_url(request.root))
     if not target or not target.startswith("/") or target.startswith("//"):
         return home
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
+    if parts.scheme or parts.netloc or "\\" in target or _CONTROL.search(target):
         return home
-    return f"{request.application_url}{target}"
+    return f"{request.application_url}{quote(target, safe=_URL_SAFE)}"
 
 
 @view_config(context=Root, name="login", renderer="login.jinja2",
@@ -41,7 +50,9 @@ def login_submit(request: Request) -> Any:
     target = request.POST.get("next", "")
     result = authenticate(
         request.dbsession, request.registry.taskdesk_settings, username, password,
-        request.client_addr or "unknown",
+        # The socket's address: X-Forwarded-For is the client's to choose. Behind a proxy,
+        # the server (waitress trusted_proxy) puts the real client address here.
+        request.remote_addr or "unknown",
     )
     if result.user is None:
         if result.throttled:

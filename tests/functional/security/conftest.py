@@ -1,0 +1,119 @@
+"""Fixtures for the security tests: browsers signed in through the real form, apps built with
+small limits, and a reader of the signed session cookie.
+
+Browsers here never scrape a page for the CSRF token: they read it from their own session
+cookie (as the server would), so these tests do not depend on how the web UI lays out its
+forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy.engine import Connection
+from webob.cookies import JSONSerializer, SignedSerializer
+
+from taskdesk import main
+from tests.conftest import SESSION_SECRET, app_settings
+from tests.factories import Factory
+
+HOST = "taskdesk.test"
+COOKIE_NAME = "taskdesk"
+_session_serializer = SignedSerializer(
+    SESSION_SECRET, salt="pyramid.session.", hashalg="sha512", serializer=JSONSerializer()
+)
+
+
+def new_browser(wsgi_app: Any, **environ: str) -> webtest.TestApp:
+    return webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": HOST, **environ})
+
+
+def session_cookie(app: webtest.TestApp) -> str | None:
+    """The raw value of ``app``'s session cookie, if it has one."""
+    return app.cookies.get(COOKIE_NAME)
+
+
+def session_data(cookie_value: str) -> dict[str, Any]:
+    """The dictionary inside a session cookie, checked against the signing secret."""
+    _accessed, _created, data = _session_serializer.loads(cookie_value.strip('"').encode())
+    return dict(data)
+
+
+def csrf_of(app: webtest.TestApp) -> str:
+    """The CSRF token in ``app``'s session; a GET of the sign-in page starts a session."""
+    cookie = session_cookie(app)
+    if cookie is None or "_csrft_" not in session_data(cookie):
+        app.get("/login")
+        cookie = session_cookie(app)
+    assert cookie is not None, "the sign-in page did not start a session"
+    return str(session_data(cookie)["_csrft_"])
+
+
+def submit_login(
+    app: webtest.TestApp,
+    username: str,
+    password: str = Factory.PASSWORD,
+    next_path: str | None = None,
+    **headers: str,
+) -> webtest.TestResponse:
+    """POST the sign-in form the way the page would, with its CSRF token."""
+    fields = {"username": username, "password": password, "csrf_token": csrf_of(app)}
+    if next_path is not None:
+        fields["next"] = next_path
+    return app.post("/login", fields, headers=headers, expect_errors=True)
+
+
+def sign_in(app: webtest.TestApp, username: str, password: str = Factory.PASSWORD) -> str:
+    """Sign ``app`` in as ``username``; return the new session cookie's value."""
+    response = submit_login(app, username, password)
+    assert response.status_int == 303, response.text[:300]
+    cookie = session_cookie(app)
+    assert cookie is not None
+    return cookie
+
+
+def bind_to(wsgi_app: Any, connection: Connection) -> Callable[[], None]:
+    """Make ``wsgi_app``'s request sessions join the test's outer transaction; return undo."""
+    registry = wsgi_app.registry
+    binds = registry["dbbinds"]
+    registry["dbsession_factory"].configure(join_transaction_mode="create_savepoint")
+    saved = binds.write, binds.read
+    binds.write = binds.read = connection
+
+    def undo() -> None:
+        binds.write, binds.read = saved
+
+    return undo
+
+
+_apps: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+
+@pytest.fixture
+def app_with(
+    database_url: str, connection: Connection
+) -> Iterator[Callable[..., webtest.TestApp]]:
+    """``app_with(**{"taskdesk.login.account_limit": "3"})``: a browser on an app built with
+    those settings (built once per settings and backend), in this test's transaction."""
+    undo: list[Callable[[], None]] = []
+
+    def build(**overrides: str) -> webtest.TestApp:
+        key = (database_url, tuple(sorted(overrides.items())))
+        if key not in _apps:
+            _apps[key] = main({}, **app_settings(database_url, **overrides))
+        wsgi_app = _apps[key]
+        undo.append(bind_to(wsgi_app, connection))
+        return new_browser(wsgi_app)
+
+    yield build
+    for step in reversed(undo):
+        step()
+
+
+@pytest.fixture
+def browser(wsgi_app: Any, connection: Connection) -> Callable[[], webtest.TestApp]:
+    """A new browser (own cookie jar) on the standard app."""
+    return lambda: new_browser(wsgi_app)

@@ -1,0 +1,397 @@
+"""Signing in and out: messages, hashes, session rotation, cookies, redirects, throttling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import webtest
+from argon2 import PasswordHasher
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from taskdesk.domain import accounts
+from taskdesk.models import AuthSession, LoginFailure, User
+from taskdesk.models.meta import utcnow
+from taskdesk.security.secrets import digest
+from tests.factories import Factory
+from tests.functional.security.conftest import (
+    HOST,
+    csrf_of,
+    session_cookie,
+    session_data,
+    sign_in,
+    submit_login,
+)
+
+HOME = f"http://{HOST}/"
+WRONG = "Wrong username or password."
+THROTTLED = "Too many failed sign-ins"
+ALERT = re.compile(r'role="alert"[^>]*>([^<]*)<')
+
+
+def whoami(app: webtest.TestApp, **headers: str) -> str | None:
+    """The username the app sees for ``app``'s next request, or None when anonymous."""
+    response = app.get("/api/v1/me", headers=headers, expect_errors=True)
+    if response.status_int == 200:
+        return str(response.json["username"])
+    assert response.status_int in (401, 403), response.status
+    return None
+
+
+def alert(response: webtest.TestResponse) -> str:
+    match = ALERT.search(response.text)
+    assert match, f"no error message on the page: {response.text[:300]}"
+    return match.group(1).strip()
+
+
+def set_cookie_header(response: webtest.TestResponse) -> str:
+    headers = [v for k, v in response.headerlist if k.lower() == "set-cookie"]
+    session_headers = [h for h in headers if h.startswith("taskdesk=")]
+    assert session_headers, f"no session cookie set: {headers}"
+    return session_headers[-1]
+
+
+# -- success, failure, messages ----------------------------------------------------------------
+
+def test_login_success_redirects_home(factory: Factory, browser: Callable[[], Any]) -> None:
+    factory.user("alice")
+    app = browser()
+    response = submit_login(app, "alice")
+    assert response.status_int == 303
+    assert response.location == HOME
+    assert whoami(app) == "alice"
+
+
+def test_login_redirects_to_next(factory: Factory, browser: Callable[[], Any]) -> None:
+    factory.user("alice")
+    app = browser()
+    response = submit_login(app, "Alice ", next_path="/projects/?sort=name")
+    assert response.status_int == 303
+    assert response.location == f"http://{HOST}/projects/?sort=name"
+
+
+def test_wrong_password_and_unknown_user_look_the_same(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    factory.user("alice")
+    factory.user("inactive", active=False)
+    wrong_password = submit_login(browser(), "alice", "not the password")
+    unknown_user = submit_login(browser(), "nobody", "not the password")
+    inactive_user = submit_login(browser(), "inactive")
+    for response in (wrong_password, unknown_user, inactive_user):
+        assert response.status_int == wrong_password.status_int == 200
+        assert alert(response) == WRONG
+        assert "auth" not in session_data(session_cookie(response.test_app) or "")
+
+
+# -- password hashes ---------------------------------------------------------------------------
+
+def test_passwords_are_hashed_with_argon2id(dbsession: Session) -> None:
+    user = accounts.create_user(
+        dbsession, {"username": "carol", "display_name": "Carol", "password": "long enough pw"}
+    )
+    assert user.password_hash.startswith("$argon2id$")
+    assert "long enough pw" not in user.password_hash
+
+
+def test_old_parameter_hash_is_rehashed_at_login(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    user = factory.user("alice")
+    old_hash = PasswordHasher(time_cost=1).hash(Factory.PASSWORD)
+    user.password_hash = old_hash
+    dbsession.flush()
+    sign_in(browser(), "alice")
+    dbsession.expire_all()
+    new_hash = dbsession.get(User, user.id).password_hash  # type: ignore[union-attr]
+    assert new_hash != old_hash
+    assert new_hash.startswith("$argon2id$")
+    hasher = PasswordHasher()
+    assert hasher.verify(new_hash, Factory.PASSWORD)
+    assert not hasher.check_needs_rehash(new_hash)
+
+
+def test_current_hash_is_left_alone_at_login(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    user = factory.user("alice")
+    before = user.password_hash
+    sign_in(browser(), "alice")
+    dbsession.expire_all()
+    assert dbsession.get(User, user.id).password_hash == before  # type: ignore[union-attr]
+
+
+# -- session rotation and cookies --------------------------------------------------------------
+
+def _sessions_of(dbsession: Session, user: User) -> list[AuthSession]:
+    dbsession.expire_all()
+    return list(dbsession.scalars(select(AuthSession).where(AuthSession.user_id == user.id)))
+
+
+def test_session_identifier_is_rotated_at_login(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    user = factory.user("alice")
+    app = browser()
+    csrf_before = csrf_of(app)
+    before = session_cookie(app)
+    assert before is not None
+    assert "auth" not in session_data(before)
+
+    after = sign_in(app, "alice")
+    assert after != before
+    data = session_data(after)
+    assert data["_csrft_"] != csrf_before, "the CSRF token must change with the session"
+    [row] = _sessions_of(dbsession, user)
+    assert row.token_hash == digest(data["auth"])
+    assert data["auth"] not in (row.token_hash, str(row.id))
+
+    replay = browser()
+    replay.set_cookie("taskdesk", before)
+    assert whoami(replay) is None
+    assert whoami(app) == "alice"
+
+
+def test_signing_in_again_replaces_the_previous_session(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    alice = factory.user("alice")
+    factory.user("bob")
+    app = browser()
+    first = sign_in(app, "alice")
+    [first_row] = _sessions_of(dbsession, alice)
+
+    second = sign_in(app, "bob")
+    assert second != first
+    assert session_data(second)["auth"] != session_data(first)["auth"]
+    assert _sessions_of(dbsession, alice) == [], f"{first_row} outlived the new sign-in"
+    replay = browser()
+    replay.set_cookie("taskdesk", first)
+    assert whoami(replay) is None
+    assert whoami(app) == "bob"
+
+
+def test_session_cookie_flags_over_http(factory: Factory, browser: Callable[[], Any]) -> None:
+    factory.user("alice")
+    app = browser()
+    pre_login = set_cookie_header(app.get("/login"))
+    login = set_cookie_header(submit_login(app, "alice"))
+    for header in (pre_login, login):
+        attributes = {part.strip().lower() for part in header.split(";")[1:]}
+        assert "httponly" in attributes
+        assert "samesite=lax" in attributes
+        assert "secure" not in attributes
+
+
+def test_session_cookie_is_secure_over_https(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    app = app_with(**{"taskdesk.https": "true"})
+    app.extra_environ["wsgi.url_scheme"] = "https"
+    origin = f"https://{HOST}"
+    pre_login = set_cookie_header(app.get("/login"))
+    response = submit_login(app, "alice", Origin=origin, Referer=f"{origin}/login")
+    assert response.status_int == 303, response.text[:300]
+    for header in (pre_login, set_cookie_header(response)):
+        attributes = {part.strip().lower() for part in header.split(";")[1:]}
+        assert {"httponly", "samesite=lax", "secure"} <= attributes
+
+
+# -- redirect back, open redirects -------------------------------------------------------------
+
+def test_anonymous_page_request_redirects_to_login_and_back(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    member = factory.user("alice")
+    project = factory.project(member, slug="secret-plans")
+    app = browser()
+    path = f"/projects/{project.slug}/"
+    response = app.get(path, expect_errors=True)
+    assert response.status_int in (302, 303), response.status
+    target = urlsplit(response.location)
+    assert target.path == "/login"
+    assert parse_qs(target.query)["next"] == [path]
+
+    page = app.get(response.location)
+    [form] = [f for f in page.forms.values() if (f.action or "").endswith("/login")]
+    form["username"] = "alice"
+    form["password"] = Factory.PASSWORD
+    landed = form.submit()
+    assert landed.status_int == 303
+    assert landed.location == f"http://{HOST}{path}"
+    assert app.get(path).status_int == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com",
+        "//evil.com/path",
+        "https://evil.com",
+        "http://evil.com/",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "https:evil.com",
+        "javascript:alert(1)",
+        " //evil.com",
+        "evil.com",
+    ],
+)
+def test_next_never_leaves_the_site(
+    target: str, factory: Factory, browser: Callable[[], Any]
+) -> None:
+    factory.user("alice")
+    response = submit_login(browser(), "alice", next_path=target)
+    assert response.status_int == 303
+    assert response.location == HOME
+
+
+def test_next_with_non_ascii_characters_is_percent_encoded(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    factory.user("alice")
+    response = submit_login(browser(), "alice", next_path="/search?q=日本")
+    assert response.status_int == 303
+    assert response.location == f"http://{HOST}/search?q=%E6%97%A5%E6%9C%AC"
+
+
+def test_next_with_control_characters_stays_on_site(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    factory.user("alice")
+    response = submit_login(browser(), "alice", next_path="/tasks\r\nX-Injected: yes")
+    assert response.status_int == 303
+    assert urlsplit(response.location).netloc == HOST
+    assert "X-Injected" not in response.headers
+
+
+# -- logout ----------------------------------------------------------------------------------
+
+def test_logout_is_post_only_and_ends_the_session_on_the_server(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    alice = factory.user("alice")
+    app = browser()
+    cookie = sign_in(app, "alice")
+
+    assert app.get("/logout", expect_errors=True).status_int in (404, 405)
+    assert whoami(app) == "alice"
+    refused = app.post("/logout", expect_errors=True)
+    assert refused.status_int in (400, 403)
+    assert whoami(app) == "alice"
+
+    response = app.post("/logout", {"csrf_token": csrf_of(app)})
+    assert response.status_int == 303
+    assert urlsplit(response.location).path == "/login"
+    assert whoami(app) is None
+    assert _sessions_of(dbsession, alice) == []
+
+    replay = browser()
+    replay.set_cookie("taskdesk", cookie)
+    assert whoami(replay) is None
+
+
+# -- throttling ------------------------------------------------------------------------------
+
+def _fail(app: webtest.TestApp, username: str, **environ: str) -> webtest.TestResponse:
+    app.extra_environ.update(environ)
+    return submit_login(app, username, "definitely wrong")
+
+
+def test_throttling_per_account(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    factory.user("bob")
+    settings = {"taskdesk.login.account_limit": "3", "taskdesk.login.address_limit": "100"}
+    for attempt in range(3):
+        response = _fail(app_with(**settings), "alice", REMOTE_ADDR=f"10.0.0.{attempt + 1}")
+        assert response.status_int == 200
+        assert alert(response) == WRONG
+
+    for address in ("10.0.0.1", "10.0.0.9"):
+        app = app_with(**settings)
+        app.extra_environ["REMOTE_ADDR"] = address
+        throttled = submit_login(app, "ALICE")  # the right password, the same account
+        assert throttled.status_int == 429
+        assert THROTTLED in alert(throttled)
+        assert whoami(app) is None
+
+    other = app_with(**settings)
+    other.extra_environ["REMOTE_ADDR"] = "10.0.0.1"
+    assert submit_login(other, "bob").status_int == 303
+
+
+def test_throttled_message_is_the_same_for_unknown_accounts(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    settings = {"taskdesk.login.account_limit": "2", "taskdesk.login.address_limit": "100"}
+    responses = []
+    for username in ("alice", "nobody"):
+        app = app_with(**settings)
+        for _attempt in range(2):
+            _fail(app, username)
+        responses.append(_fail(app, username))
+    assert [r.status_int for r in responses] == [429, 429]
+    assert alert(responses[0]) == alert(responses[1])
+
+
+def test_throttling_per_client_address(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    settings = {"taskdesk.login.account_limit": "100", "taskdesk.login.address_limit": "3"}
+    for attempt in range(3):
+        # A client choosing its own X-Forwarded-For must not escape the address limit.
+        response = _fail(
+            app_with(**settings), f"guess{attempt}", REMOTE_ADDR="10.1.1.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}",
+        )
+        assert response.status_int == 200
+        assert alert(response) == WRONG
+
+    app = app_with(**settings)
+    app.extra_environ.update(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    throttled = submit_login(app, "alice")
+    assert throttled.status_int == 429
+    assert THROTTLED in alert(throttled)
+
+    elsewhere = app_with(**settings)
+    elsewhere.extra_environ["REMOTE_ADDR"] = "10.1.1.2"
+    assert submit_login(elsewhere, "alice").status_int == 303
+
+
+def test_throttling_forgets_failures_outside_the_window(
+    factory: Factory, dbsession: Session, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    settings = {"taskdesk.login.account_limit": "2", "taskdesk.login.window": "60"}
+    for _attempt in range(2):
+        _fail(app_with(**settings), "alice")
+    assert submit_login(app_with(**settings), "alice").status_int == 429
+
+    dbsession.execute(
+        update(LoginFailure).values(created_at=utcnow() - timedelta(seconds=61))
+    )
+    dbsession.flush()
+    assert submit_login(app_with(**settings), "alice").status_int == 303
+
+
+def test_successful_login_clears_the_account_failures(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    settings = {"taskdesk.login.account_limit": "3", "taskdesk.login.address_limit": "100"}
+    for _attempt in range(2):
+        _fail(app_with(**settings), "alice")
+    assert submit_login(app_with(**settings), "alice").status_int == 303
+    for _attempt in range(2):
+        assert _fail(app_with(**settings), "alice").status_int == 200
+    assert submit_login(app_with(**settings), "alice").status_int == 303
