@@ -411,3 +411,19 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
             "must not exceed taskdesk.api.max_limit",
         )
     return TaskdeskSettings(**values)
+
+
+def configuration_table() -> str:
+    """The README's configuration reference, as Markdown, from the definitions above."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for option in OPTIONS:
+        default = " ".join(option.default.split())
+        shown = f"`{default}`" if default else "(empty)"
+        lines.append(f"| `{option.key}` | {shown} | {option.doc} |")
+    for key, doc in ENVIRONMENT_OPTIONS:
+        lines.append(f"| `{key}` | (unset) | {doc} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m taskdesk.settings` prints the table
+    print(configuration_table(), end="")
