@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.events import BeforeRender
+
+from taskdesk.i18n import negotiate_locale
+
 
 def includeme(config: Any) -> None:
     config.include("pyramid_jinja2")
@@ -11,5 +15,12 @@ def includeme(config: Any) -> None:
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "taskdesk")
     config.add_jinja2_search_path("taskdesk.web:templates", name=".jinja2")
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_translation_dirs("taskdesk:locale")
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
+    # The security headers go on every response, HTML, JSON and static files alike.
+    config.add_tween("taskdesk.web.headers.security_headers_tween_factory")
+    from taskdesk.web.helpers import add_template_helpers
+
+    config.add_subscriber(add_template_helpers, BeforeRender)
     config.scan("taskdesk.web.views")

@@ -1,0 +1,131 @@
+"""What every template gets besides ``request``: ``h``, helpers bound to the request.
+
+Dates and numbers are formatted with Babel in the request's locale; workflow names, field
+names and roles are translated through the ``taskdesk`` catalog (unknown names from the INI
+fall back to a readable form of the name itself).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from markupsafe import Markup
+from pyramid.request import Request
+
+from taskdesk.domain.schema import _
+from taskdesk.web.markdown import render_markdown
+
+STATUS_LABELS = {
+    "open": _("Open"),
+    "in_progress": _("In progress"),
+    "blocked": _("Blocked"),
+    "done": _("Done"),
+    "wont_do": _("Won't do"),
+}
+PRIORITY_LABELS = {
+    "low": _("Low"),
+    "normal": _("Normal"),
+    "high": _("High"),
+    "urgent": _("Urgent"),
+}
+ROLE_LABELS = {
+    "viewer": _("Viewer"),
+    "member": _("Member"),
+    "manager": _("Manager"),
+    "reporter": _("Reporter"),
+}
+FIELD_LABELS = {
+    "title": _("Title"),
+    "description": _("Description"),
+    "status": _("Status"),
+    "priority": _("Priority"),
+    "assignee": _("Assignee"),
+    "due_date": _("Due date"),
+    "labels": _("Labels"),
+    "name": _("Name"),
+    "visibility": _("Visibility"),
+    "archived": _("Archived"),
+    "comment": _("Comment"),
+    "task": _("Task"),
+}
+VISIBILITY_LABELS = {"private": _("Private"), "internal": _("Internal")}
+
+
+def _readable(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class Helpers:
+    """Formatting and translation helpers for one request (``h`` in templates)."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.locale_name: str = request.locale_name
+        try:
+            self.locale = Locale.parse(self.locale_name)
+        except (UnknownLocaleError, ValueError):
+            self.locale = Locale("en")
+
+    @property
+    def html_lang(self) -> str:
+        return self.locale_name.replace("_", "-")
+
+    def translate(self, message: Any) -> str:
+        return str(self.request.localizer.translate(message))
+
+    def _label(self, table: dict[str, Any], name: str | None) -> str:
+        if name is None:
+            return ""
+        message = table.get(name)
+        return self.translate(message) if message is not None else _readable(name)
+
+    def status(self, name: str | None) -> str:
+        return self._label(STATUS_LABELS, name)
+
+    def priority(self, name: str | None) -> str:
+        return self._label(PRIORITY_LABELS, name)
+
+    def role(self, name: str | None) -> str:
+        return self._label(ROLE_LABELS, name)
+
+    def field(self, name: str) -> str:
+        return self._label(FIELD_LABELS, name)
+
+    def visibility(self, name: str) -> str:
+        return self._label(VISIBILITY_LABELS, name)
+
+    def date(self, value: date | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.date()
+        return format_date(value, format=format, locale=self.locale)
+
+    def datetime(self, value: datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return format_datetime(value, format=format, tzinfo=UTC, locale=self.locale)
+
+    def number(self, value: int | float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def markdown(self, source: str) -> Markup:
+        return render_markdown(source)
+
+    def can(self, permission: str, context: Any = None) -> bool:
+        return bool(self.request.has_permission(permission, context))
+
+    def url(self, resource: Any, *elements: str, **kw: Any) -> str:
+        return str(self.request.resource_url(resource, *elements, **kw))
+
+
+def add_template_helpers(event: Any) -> None:
+    request = event.get("request")
+    if request is not None and "h" not in event:
+        event["h"] = Helpers(request)
