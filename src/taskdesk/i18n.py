@@ -1,7 +1,8 @@
 """Languages: the locale negotiator and the gettext catalog tools.
 
-The language of a request is the signed-in user's preference, else the best match of the
-browser's Accept-Language, else ``pyramid.default_locale_name``. Catalogs live in
+The language of a request is the signed-in user's preference, else the choice an anonymous
+visitor made with the language switcher (the ``taskdesk_locale`` cookie), else the best match
+of the browser's Accept-Language, else ``pyramid.default_locale_name``. Catalogs live in
 ``taskdesk/locale/<lang>/LC_MESSAGES/taskdesk.po``; ``python -m taskdesk.i18n compile``
 turns them into ``.mo`` files (``make install`` and the package build run it).
 """
@@ -14,6 +15,8 @@ from typing import Any
 
 LOCALES = ("en", "zh_CN")
 DOMAIN = "taskdesk"
+#: The cookie the web UI's language switcher sets.
+LOCALE_COOKIE = "taskdesk_locale"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 #: Accept-Language tags mapped onto the locales we ship.
@@ -27,6 +30,9 @@ def negotiate_locale(request: Any) -> str:
     chosen = request.params.get("_LOCALE_") if request.method == "GET" else None
     if chosen in LOCALES:
         return str(chosen)
+    remembered = request.cookies.get(LOCALE_COOKIE)
+    if remembered in LOCALES:
+        return str(remembered)
     for tag, _quality in request.accept_language.parsed or ():
         locale = _ACCEPT.get(tag.lower()) or _ACCEPT.get(tag.lower().split("-")[0])
         if locale:
