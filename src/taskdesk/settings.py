@@ -21,7 +21,11 @@ from sqlalchemy.engine import make_url
 from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
 
 STATUS_CATEGORIES = ("open", "active", "done", "cancelled")
-EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "development-only-secret"})
+#: Published values (docs, development.ini) that must never sign cookies outside development.
+EXAMPLE_SECRETS = frozenset({
+    "change-me", "changeme", "secret", "development-only-secret",
+    "development-only-secret-not-for-production-use",
+})
 MIN_SECRET_LENGTH = 32
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 

@@ -1,0 +1,253 @@
+"""Settings: parsed and validated once; a bad value stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+import taskdesk
+from taskdesk.security.permissions import DEFAULT_ROLES, Permission
+from taskdesk.settings import (
+    ENVIRONMENT_OPTIONS,
+    OPTIONS,
+    SettingsError,
+    Status,
+    TaskdeskSettings,
+    parse_settings,
+    resolve_database_url,
+)
+from tests.conftest import ROOT, SESSION_SECRET, app_settings
+
+GOOD_SECRET = "a-perfectly-random-secret-" + "q" * 20
+
+
+def start(tmp_path: Path, **overrides: str) -> SystemExit:
+    """Start the real app with ``overrides`` and return the SystemExit it must raise."""
+    url = f"sqlite:///{tmp_path / 'never-created.sqlite'}"
+    with pytest.raises(SystemExit) as caught:
+        taskdesk.main({}, **app_settings(url, **overrides))
+    return caught.value
+
+
+def one_line(exit_: SystemExit) -> str:
+    message = exit_.code
+    assert isinstance(message, str), "a settings error must exit with a message, not a code"
+    assert "\n" not in message
+    assert message.startswith("taskdesk: invalid setting ")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("taskdesk.workflow.statuses", "open:open shipped:finished",
+         "categories one of open, active, done, cancelled"),
+        ("taskdesk.workflow.statuses", "open:open doing:active",
+         "at least one status of category open and one of done"),
+        ("taskdesk.workflow.statuses", "done:done open:open",
+         "the first status (new tasks) must be of category open"),
+        ("taskdesk.workflow.statuses", "open:open open:open done:done",
+         "status names must be unique"),
+        ("taskdesk.workflow.priorities", "low Normal high", "expected unique lower-case names"),
+        ("taskdesk.workflow.priorities", "low low", "expected unique lower-case names"),
+        ("taskdesk.workflow.default_priority", "critical", "expected one of low, normal"),
+        ("taskdesk.roles.auditor", "view fly_to_moon", "unknown permission fly_to_moon"),
+        ("taskdesk.roles.Auditor", "view", "role names are lower-case words"),
+        ("taskdesk.includes", "taskdesk.web taskdesk.nosuchfeature",
+         "no installed package named taskdesk.nosuchfeature"),
+        ("taskdesk.includes", "taskdesk.web ../evil", "expected dotted Python package names"),
+        ("taskdesk.login.account_limit", "0", "expected a whole number from 1 to 1000"),
+        ("taskdesk.login.account_limit", "1001", "expected a whole number from 1 to 1000"),
+        ("taskdesk.sqlite.busy_timeout", "five seconds",
+         "expected a whole number from 0 to 600000"),
+        ("taskdesk.max_body_bytes", "512", "expected a whole number from 1024 to 104857600"),
+        ("taskdesk.https", "maybe", "expected true or false"),
+        ("taskdesk.environment", "staging", "expected one of development, production"),
+        ("taskdesk.projects.creators", "managers", "expected one of everyone, admins"),
+        ("taskdesk.api.default_limit", "500", "must not exceed taskdesk.api.max_limit"),
+        ("taskdesk.sesion.secret", "typo", "unknown setting"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_key_value_and_allowed(
+    tmp_path: Path, key: str, value: str, allowed: str
+) -> None:
+    message = one_line(start(tmp_path, **{key: value}))
+    assert f"invalid setting {key} = " in message
+    assert repr(value) in message or value in message
+    assert allowed in message
+
+
+def test_bad_database_url_stops_start_up() -> None:
+    with pytest.raises(SystemExit) as caught:
+        taskdesk.main({}, **app_settings("mysql://someone@db/taskdesk"))
+    message = one_line(caught.value)
+    assert "sqlalchemy.url" in message
+    assert "expected a sqlite or postgresql URL" in message
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "",
+        "short-secret",
+        "change-me",
+        # development.ini's value is public: it must not be accepted outside development.
+        "development-only-secret-not-for-production-use",
+    ],
+)
+def test_production_refuses_missing_short_or_example_session_secret(
+    tmp_path: Path, secret: str
+) -> None:
+    message = one_line(start(tmp_path, **{"taskdesk.session.secret": secret}))
+    assert "taskdesk.session.secret" in message
+    if secret:
+        assert secret not in message, "the secret itself must never be printed"
+        assert "at least 32 characters" in message
+    else:
+        assert "a secret is required outside development" in message
+
+
+def test_development_accepts_no_secret() -> None:
+    settings = parse_settings({"taskdesk.environment": "development"})
+    assert settings.is_development
+    assert settings.session_secret
+
+
+def test_session_secret_comes_from_the_environment_variable_named_in_the_ini(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TD_TEST_SECRET", GOOD_SECRET)
+    settings = parse_settings({
+        "taskdesk.session.secret_env": "TD_TEST_SECRET",
+        "taskdesk.session.secret": "short",  # the environment variable wins
+    })
+    assert settings.session_secret == GOOD_SECRET
+
+
+def test_empty_secret_environment_variable_falls_back_and_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TD_TEST_SECRET", "")
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
+    assert caught.value.key == "taskdesk.session.secret"
+
+
+def test_environment_secret_is_checked_like_an_ini_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TD_TEST_SECRET", "too-short")
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
+    assert "too-short" not in str(caught.value)
+
+
+def test_database_password_comes_from_the_environment_variable_named_in_the_ini(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TD_TEST_DB_PASSWORD", "s3cr:et@/pw")
+    url = resolve_database_url({
+        "sqlalchemy.url": "postgresql+psycopg://taskdesk@db.internal:5432/taskdesk",
+        "taskdesk.database.password_env": "TD_TEST_DB_PASSWORD",
+    })
+    parsed = make_url(url)
+    assert parsed.password == "s3cr:et@/pw"
+    assert (parsed.username, parsed.host, parsed.database) == ("taskdesk", "db.internal",
+                                                               "taskdesk")
+
+
+def test_database_url_unchanged_without_the_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TD_TEST_DB_PASSWORD", raising=False)
+    url = "postgresql+psycopg://taskdesk:fromini@db.internal/taskdesk"
+    assert make_url(resolve_database_url({
+        "sqlalchemy.url": url, "taskdesk.database.password_env": "TD_TEST_DB_PASSWORD",
+    })).password == "fromini"
+
+
+def test_started_app_uses_the_environment_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TD_TEST_SECRET", GOOD_SECRET)
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    overrides = {"taskdesk.session.secret": "", "taskdesk.session.secret_env": "TD_TEST_SECRET",
+                 "taskdesk.includes": ""}
+    app = taskdesk.main({}, **app_settings(url, **overrides))
+    assert app.registry.taskdesk_settings.session_secret == GOOD_SECRET
+
+
+def test_defaults() -> None:
+    settings = parse_settings({"taskdesk.session.secret": SESSION_SECRET})
+    assert settings == TaskdeskSettings(session_secret=SESSION_SECRET)
+    assert settings.environment == "production"
+    assert settings.includes == ()
+    assert settings.workflow.statuses == (
+        Status("open", "open"), Status("in_progress", "active"), Status("blocked", "active"),
+        Status("done", "done"), Status("wont_do", "cancelled"),
+    )
+    assert settings.workflow.priorities == ("low", "normal", "high", "urgent")
+    assert settings.workflow.default_priority == "normal"
+    assert settings.workflow.first_done == "done"
+    assert {name: set(perms) for name, perms in settings.roles.items()} == {
+        name: set(perms) for name, perms in DEFAULT_ROLES.items()
+    }
+    assert settings.login_account_limit == 5
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.https is False
+
+
+def test_every_option_default_parses_to_the_dataclass_default() -> None:
+    """The README shows ``Option.default``; it must be what an empty INI really gets."""
+    parsed = parse_settings({"taskdesk.session.secret": SESSION_SECRET})
+    for option in OPTIONS:
+        if option.attribute in ("statuses", "priorities", "default_priority"):
+            continue  # folded into settings.workflow, checked in test_defaults
+        if option.attribute == "session_secret":
+            continue
+        assert getattr(parsed, option.attribute) == option.parse(option.key, option.default)
+
+
+def test_custom_workflow_and_roles() -> None:
+    settings = parse_settings({
+        "taskdesk.environment": "development",
+        "taskdesk.workflow.statuses": "new:open, doing:active, shipped:done, dropped:cancelled",
+        "taskdesk.workflow.priorities": "p3 p2 p1",
+        "taskdesk.workflow.default_priority": "p2",
+        "taskdesk.roles.reporter": "view comment set_status",
+        "taskdesk.roles.owner": "*",
+    })
+    workflow = settings.workflow
+    assert workflow.status_names == ("new", "doing", "shipped", "dropped")
+    assert workflow.initial_status == "new"
+    assert workflow.first_done == "shipped"
+    assert workflow.priority_rank("p1") == 2
+    assert settings.roles["reporter"] == {Permission.VIEW, Permission.COMMENT,
+                                          Permission.SET_STATUS}
+    assert Permission.MANAGE_MEMBERS in settings.roles["owner"]
+    assert "manager" in settings.roles
+
+
+def test_readme_configuration_table_lists_every_key() -> None:
+    """Every key, with its default, is in the README's configuration reference table."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table_rows = [line for line in readme.splitlines() if line.lstrip().startswith("|")]
+    documented = set()
+    for row in table_rows:
+        first_cell = row.strip().strip("|").split("|")[0]
+        documented.update(re.findall(r"`([^`]+)`", first_cell) or [first_cell.strip()])
+    missing = [option.key for option in OPTIONS if option.key not in documented]
+    missing += [key for key, _doc in ENVIRONMENT_OPTIONS if key not in documented]
+    assert not missing, f"README.md's configuration table lacks {missing}"
+    rows_by_key = {}
+    for row in table_rows:
+        cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+        for key in re.findall(r"`([^`]+)`", cells[0]):
+            rows_by_key[key] = cells
+    for option in OPTIONS:
+        if option.default and len(option.default) < 40:
+            row_text = " ".join(rows_by_key[option.key][1:])
+            assert option.default in row_text, f"README lacks the default of {option.key}"
