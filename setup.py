@@ -1,7 +1,33 @@
 """Packaging for Taskdesk. Direct dependencies carry compatible ranges; the exact
 versions tested live in ``constraints.txt``."""
 
+import importlib.util
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+
+
+class BuildPyWithCatalogs(build_py):
+    """Compile the gettext catalogs (.po -> .mo) first: the .mo files are not kept in git.
+
+    ``taskdesk.i18n`` is loaded from its file, not imported, because the package's
+    ``__init__`` needs Pyramid, which the build environment does not have (Babel it has:
+    see pyproject.toml)."""
+
+    def run(self) -> None:
+        spec = importlib.util.spec_from_file_location(
+            "taskdesk_i18n_build", HERE / "src" / "taskdesk" / "i18n.py"
+        )
+        assert spec is not None and spec.loader is not None
+        i18n = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(i18n)
+        for path in i18n.compile_catalogs():
+            print(f"compiled {path.relative_to(HERE)}")
+        super().run()
+
 
 requires = [
     "pyramid>=2.0.2,<2.2",
@@ -50,6 +76,7 @@ setup(
     packages=find_packages("src"),
     include_package_data=True,
     zip_safe=False,
+    cmdclass={"build_py": BuildPyWithCatalogs},
     install_requires=requires,
     extras_require={"testing": tests_require, "dev": ["pyramid_debugtoolbar>=4.12,<5"]},
     entry_points={
