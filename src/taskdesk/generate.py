@@ -12,7 +12,9 @@ module must keep the domain's data rules itself, and it does:
 * statuses and priorities come from ``settings.workflow``; ``completed_at`` is set exactly
   for statuses of the done category; ``version`` is 1;
 * reporters and assignees are generated users who are members (member or manager) of the
-  task's project; timestamps are timezone-aware UTC.
+  task's project; timestamps are timezone-aware UTC;
+* every task has its ``task_search`` row (title, description and comments, tokenised by
+  :func:`taskdesk.domain.search.search_body`), so search finds generated tasks too.
 
 Generated tasks get no activity entries: their history is not what the benchmarks measure.
 Re-running adds more data: usernames (``bench0001``) and project slugs (``bench-0001``) are
@@ -25,6 +27,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
@@ -32,6 +35,7 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from taskdesk.domain.errors import DomainError, DuplicateError
+from taskdesk.domain.search import search_body
 from taskdesk.models import Base
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
@@ -45,6 +49,7 @@ MEMBERS = Base.metadata.tables["project_members"]
 TASKS = Base.metadata.tables["tasks"]
 LABELS = Base.metadata.tables["task_labels"]
 COMMENTS = Base.metadata.tables["comments"]
+SEARCH = Base.metadata.tables["task_search"]
 
 #: Share of tasks per status category; within a category the statuses share equally.
 CATEGORY_WEIGHTS = {"open": 40.0, "active": 25.0, "done": 30.0, "cancelled": 5.0}
@@ -168,8 +173,18 @@ def _create_projects(
     return workers
 
 
+@dataclass
+class Batch:
+    """The rows of one transaction, one list per table."""
+
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    search: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
 class _TaskMaker:
-    """Builds the rows of one batch: tasks, their labels and comments."""
+    """Builds the rows of one batch: tasks, their labels, comments and search rows."""
 
     def __init__(self, settings: TaskdeskSettings, rng: random.Random,
                  workers: dict[int, list[int]], total: int, now: datetime) -> None:
@@ -186,16 +201,12 @@ class _TaskMaker:
         self.now = now
         self.start = now - SPAN
 
-    def rows(
-        self, ids: Sequence[int], offset: int, counters: dict[int, int]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    def rows(self, ids: Sequence[int], offset: int, counters: dict[int, int]) -> Batch:
         rng = self.rng
         count = len(ids)
         projects = rng.choices(self.project_ids, self.project_weights, k=count)
         statuses = rng.choices(self.statuses, self.status_weights, k=count)
-        tasks: list[dict[str, Any]] = []
-        labels: list[dict[str, Any]] = []
-        comments: list[dict[str, Any]] = []
+        batch = Batch()
         for i, (task_id, project_id, status) in enumerate(zip(ids, projects, statuses,
                                                               strict=True)):
             counters[project_id] += 1
@@ -208,12 +219,14 @@ class _TaskMaker:
             due: date | None = None
             if rng.random() < 0.5:
                 due = created.date() + timedelta(days=rng.randrange(-5, 60))
-            tasks.append({
+            title = f"{rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}"
+            description = "" if rng.random() < 0.6 else "Synthetic task for benchmarks."
+            batch.tasks.append({
                 "id": task_id,
                 "project_id": project_id,
                 "number": counters[project_id],
-                "title": f"{rng.choice(VERBS)} {rng.choice(WORDS)} {rng.choice(WORDS)}",
-                "description": "" if rng.random() < 0.6 else "Synthetic task for benchmarks.",
+                "title": title,
+                "description": description,
                 "status": status,
                 "priority": (self.default_priority if rng.random() < 0.5
                              else rng.choice(self.priorities)),
@@ -226,15 +239,20 @@ class _TaskMaker:
                 "version": 1,
             })
             if rng.random() < 0.3:
-                labels += [{"task_id": task_id, "name": name}
-                           for name in rng.sample(LABEL_NAMES, rng.randint(1, 3))]
+                batch.labels += [{"task_id": task_id, "name": name}
+                                 for name in rng.sample(LABEL_NAMES, rng.randint(1, 3))]
+            bodies: list[str] = []
             if rng.random() < 0.2:
                 for _ in range(rng.randint(1, 3)):
                     at = min(created + timedelta(seconds=rng.randrange(7 * 86400)), self.now)
-                    comments.append({"task_id": task_id, "author_id": rng.choice(team),
-                                     "body": rng.choice(COMMENT_BODIES), "created_at": at,
-                                     "updated_at": at, "version": 1})
-        return tasks, labels, comments
+                    bodies.append(rng.choice(COMMENT_BODIES))
+                    batch.comments.append({"task_id": task_id, "author_id": rng.choice(team),
+                                           "body": bodies[-1], "created_at": at,
+                                           "updated_at": at, "version": 1})
+            batch.search.append(
+                {"task_id": task_id, "body": search_body(title, description, *bodies)}
+            )
+        return batch
 
 
 def _lock_counters(connection: Connection, project_ids: list[int]) -> dict[int, int]:
@@ -278,14 +296,13 @@ def generate_data(
         with engine.begin() as connection:
             counters = _lock_counters(connection, maker.project_ids)
             before = dict(counters)
-            task_rows, label_rows, comment_rows = maker.rows(
-                _reserve_task_ids(connection, count), offset, counters
-            )
-            connection.execute(insert(TASKS), task_rows)
-            if label_rows:
-                connection.execute(insert(LABELS), label_rows)
-            if comment_rows:
-                connection.execute(insert(COMMENTS), comment_rows)
+            batch = maker.rows(_reserve_task_ids(connection, count), offset, counters)
+            connection.execute(insert(TASKS), batch.tasks)
+            connection.execute(insert(SEARCH), batch.search)
+            if batch.labels:
+                connection.execute(insert(LABELS), batch.labels)
+            if batch.comments:
+                connection.execute(insert(COMMENTS), batch.comments)
             changed = [{"pid": pid, "counter": n} for pid, n in counters.items()
                        if n != before[pid]]
             connection.execute(
@@ -293,9 +310,9 @@ def generate_data(
                 .values(task_counter=bindparam("counter")),
                 changed,
             )
-        label_count += len(label_rows)
-        comment_count += len(comment_rows)
-        rows += count + len(label_rows) + len(comment_rows)
+        label_count += len(batch.labels)
+        comment_count += len(batch.comments)
+        rows += 2 * count + len(batch.labels) + len(batch.comments)
         if bar is not None:
             bar.show(offset + count)
     if bar is not None:
