@@ -185,7 +185,8 @@ class Labels(Field):
 
     def convert(self, value: Any) -> list[str]:
         if isinstance(value, str):
-            value = value.replace("\uff0c", ",")  # a full-width comma from Chinese input.split(",")
+            # A form sends "a, b"; a full-width comma (Chinese input) separates labels too.
+            value = value.replace("\uff0c", ",").split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise FieldError(_("Must be a list of labels."))
         labels: list[str] = []
