@@ -139,3 +139,25 @@ def test_counts(dbsession, settings, world):
     assert len(weeks) == 12
     assert weeks[-1][1] == 5
     assert sum(w[2] for w in weeks) == 0
+
+
+@pytest.mark.parametrize("sort", ["number", "priority", "due"])
+def test_offset_pages_agree_with_cursor_pages(dbsession, settings, world, sort):
+    alice, _ = world
+    query = parse_task_query({"sort": sort}, settings.workflow)
+    whole = [r.id for r in list_tasks(dbsession, Viewer(alice.id), query, limit=100).items]
+    by_offset = [r.id for r in
+                 list_tasks(dbsession, Viewer(alice.id), query, limit=2, offset=2).items]
+    assert by_offset == whole[2:4]
+
+
+def test_default_order_is_by_number_in_a_project_and_by_update_across(dbsession, settings,
+                                                                       world):
+    alice, _ = world
+    own = dbsession.scalar(select(Project.id).where(Project.slug == "own"))
+    query = parse_task_query({}, settings.workflow)
+    in_project = list_tasks(dbsession, Viewer(alice.id), query, project_id=own, limit=50).items
+    assert [r.number for r in in_project] == [5, 4, 3, 2, 1]
+    across = list_tasks(dbsession, Viewer(alice.id), query, limit=50).items
+    stamps = [(r.updated_at, r.id) for r in across]
+    assert stamps == sorted(stamps, reverse=True)

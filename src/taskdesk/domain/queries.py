@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from taskdesk.domain.access import Viewer, visible_projects
@@ -34,6 +34,7 @@ FILTER_KEYS = (
 )
 SORT_FIELDS = ("number", "updated", "created", "due", "priority")
 DEFAULT_SORT = "-number"
+CROSS_PROJECT_SORT = "-updated"
 _MAX_LIST = 50
 
 
@@ -50,7 +51,8 @@ class TaskQuery:
     due_after: date | None = None
     updated_since: datetime | None = None
     text: str = ""
-    sort: str = DEFAULT_SORT
+    #: None: by number in a project, by last update across projects.
+    sort: str | None = None
     #: The workflow's priorities, lowest first, for sorting by priority.
     priority_order: tuple[str, ...] = ()
 
@@ -73,7 +75,7 @@ class TaskQuery:
             params["updated_since"] = self.updated_since.isoformat()
         if self.text:
             params["q"] = self.text
-        if self.sort != DEFAULT_SORT:
+        if self.sort is not None:
             params["sort"] = self.sort
         return params
 
@@ -222,61 +224,75 @@ _BASE: Select[Any] = cast("Select[Any]", (
 ))
 
 
-def _sort_key(query: TaskQuery) -> tuple[Any, bool]:
-    """The sort column and whether it may be NULL (only the due date)."""
-    name = query.sort.lstrip("-")
-    if name == "number":
-        return Task.number, False
-    if name == "updated":
-        return Task.updated_at, False
-    if name == "created":
-        return Task.created_at, False
+@dataclass(frozen=True)
+class _Segment:
+    """A run of the list that one index range scan returns in order.
+
+    Sorting by priority reads one segment per priority (index on project, priority,
+    number) and by due date one for dated tasks and one for undated ones (which come last
+    either way). Each segment is ordered by ``column`` then id, or by id alone when the
+    column is the same in the whole segment (``ordered`` false: the undated tasks).
+    """
+
+    condition: ColumnElement[bool]
+    column: Any
+    ordered: bool = True
+
+
+def _segments(sort: str, priority_order: tuple[str, ...]) -> list[_Segment]:
+    name, descending = sort.lstrip("-"), sort.startswith("-")
     if name == "due":
-        return Task.due_date, True
-    ranks = {p: i for i, p in enumerate(query.priority_order)}
-    return case(ranks, value=Task.priority, else_=-1), False
+        return [_Segment(Task.due_date.is_not(None), Task.due_date),
+                _Segment(Task.due_date.is_(None), Task.due_date, ordered=False)]
+    if name == "priority":
+        ordered = list(reversed(priority_order)) if descending else list(priority_order)
+        return [_Segment(Task.priority == p, Task.number) for p in ordered]
+    column = {"number": Task.number, "updated": Task.updated_at, "created": Task.created_at}
+    return [_Segment(true(), column[name])]
 
 
-def _encode_cursor(sort: str, key: Any, task_id: int) -> str:
+def _encode_cursor(sort: str, segment: int, key: Any, task_id: int) -> str:
     if isinstance(key, datetime):
         key = key.astimezone(UTC).isoformat()
     elif isinstance(key, date):
         key = key.isoformat()
-    raw = orjson.dumps([sort, key, task_id])
+    raw = orjson.dumps([sort, segment, key, task_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+def _decode_cursor(cursor: str, sort: str, segments: list[_Segment]) -> tuple[int, Any, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, key, task_id = orjson.loads(raw)
-        if cursor_sort != sort or not isinstance(task_id, int) or isinstance(task_id, bool):
+        cursor_sort, segment, key, task_id = orjson.loads(raw)
+        if cursor_sort != sort:
             raise ValueError("cursor of another list")
+        for number in (segment, task_id):
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise ValueError("not a number")
+        if not 0 <= segment < len(segments):
+            raise ValueError("no such segment")
         name = sort.lstrip("-")
-        if key is not None:
-            if name in ("updated", "created"):
-                key = datetime.fromisoformat(key)
-            elif name == "due":
-                key = date.fromisoformat(key)
-            elif not isinstance(key, int) or isinstance(key, bool):
-                raise ValueError("bad key")
-        elif name != "due":
-            raise ValueError("missing key")
+        if not segments[segment].ordered:
+            key = None
+        elif name in ("updated", "created"):
+            key = datetime.fromisoformat(key)
+        elif name == "due":
+            key = date.fromisoformat(key)
+        elif not isinstance(key, int) or isinstance(key, bool):
+            raise ValueError("bad key")
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise ValidationError({"cursor": _("This cursor is not valid for this list.")}) from None
-    return key, task_id
+    return segment, key, task_id
 
 
-def _after(column: ColumnElement[Any], nullable: bool, descending: bool,
-           key: Any, task_id: int) -> ColumnElement[bool]:
-    """Rows after (key, id) in the list's order; NULL due dates come last either way."""
-    if key is None:  # already among the NULLs
-        tie = Task.id < task_id if descending else Task.id > task_id
-        return and_(column.is_(None), tie)
-    beyond = column < key if descending else column > key
+def _after(segment: _Segment, descending: bool, key: Any, task_id: int) -> ColumnElement[bool]:
+    """Rows after (key, id) within a segment, in the list's direction."""
     tie = Task.id < task_id if descending else Task.id > task_id
-    condition = or_(beyond, and_(column == key, tie))
-    return or_(condition, column.is_(None)) if nullable else condition
+    if not segment.ordered:
+        return tie
+    column = segment.column
+    beyond = column < key if descending else column > key
+    return or_(beyond, and_(column == key, tie))
 
 
 def _person_filter(column: Any, value: str, viewer: Viewer) -> ColumnElement[bool]:
@@ -333,21 +349,40 @@ def list_tasks(
     """One page of tasks and the cursor of the next page (None on the last)."""
     dialect = dbsession.get_bind().dialect.name
     statement = task_list_statement(viewer, query, dialect, project_id=project_id)
-    column, nullable = _sort_key(query)
-    descending = query.sort.startswith("-")
-    if cursor:
-        key, task_id = _decode_cursor(cursor, query.sort)
-        statement = statement.where(_after(column, nullable, descending, key, task_id))
-    order: list[Any] = [column.is_(None)] if nullable else []
-    order += [column.desc(), Task.id.desc()] if descending else [column.asc(), Task.id.asc()]
-    statement = statement.add_columns(column.label("sort_key")).order_by(*order)
-    rows = dbsession.execute(statement.offset(offset).limit(limit + 1)).all()
+    sort = query.sort or (DEFAULT_SORT if project_id is not None else CROSS_PROJECT_SORT)
+    descending = sort.startswith("-")
+    segments = _segments(sort, query.priority_order)
+    first, key, last_id = _decode_cursor(cursor, sort, segments) if cursor else (0, None, 0)
+
+    branches = []
+    for index, segment in enumerate(segments[first:], start=first):
+        branch = statement.where(segment.condition).add_columns(
+            literal(index).label("segment"), segment.column.label("sort_key")
+        )
+        if cursor and index == first:
+            branch = branch.where(_after(segment, descending, key, last_id))
+        ordering = [segment.column, Task.id] if segment.ordered else [Task.id]
+        branch = branch.order_by(*(c.desc() if descending else c.asc() for c in ordering))
+        branches.append(branch.limit(offset + limit + 1))
+    if len(branches) == 1:
+        rows = dbsession.execute(branches[0].offset(offset)).all()
+    else:
+        # Each branch is an index range scan with its own LIMIT; the outer query merges
+        # at most len(segments) * (limit + 1) rows.
+        merged = union_all(*(b.subquery().select() for b in branches)).subquery()
+        keys = [merged.c.sort_key, merged.c.id]
+        rows = dbsession.execute(
+            select(merged)
+            .order_by(merged.c.segment, *(k.desc() if descending else k.asc() for k in keys))
+            .offset(offset)
+            .limit(limit + 1)
+        ).all()
 
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode_cursor(query.sort, last.sort_key, last.id)
+        next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
     labels: dict[int, list[str]] = {}
     if rows:
         for task_id, name in dbsession.execute(

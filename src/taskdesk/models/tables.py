@@ -118,6 +118,7 @@ class Task(Base):
         Index("ix_tasks_project_priority", "project_id", "priority", "number"),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_reporter", "reporter_id", "id"),
+        Index("ix_tasks_updated_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
