@@ -22,7 +22,7 @@ from tests.factories import Factory
 
 HOST = "taskdesk.test"
 COOKIE_NAME = "taskdesk"
-_session_serializer = SignedSerializer(
+SESSION_SERIALIZER = SignedSerializer(
     SESSION_SECRET, salt="pyramid.session.", hashalg="sha512", serializer=JSONSerializer()
 )
 
@@ -38,7 +38,7 @@ def session_cookie(app: webtest.TestApp) -> str | None:
 
 def session_data(cookie_value: str) -> dict[str, Any]:
     """The dictionary inside a session cookie, checked against the signing secret."""
-    _accessed, _created, data = _session_serializer.loads(cookie_value.strip('"').encode())
+    _accessed, _created, data = SESSION_SERIALIZER.loads(cookie_value.strip('"').encode())
     return dict(data)
 
 

@@ -1,0 +1,339 @@
+"""The permission matrix's machinery: the registered views, the expected status of a request
+from the spec (issue 3), and sending one request as one actor.
+
+The expected status is derived here from a model of the rules written independently of the
+application (roles, visibility, archiving, ownership, token scopes); the app's own policy is
+never asked, so the matrix fails when the app and the spec disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import webtest
+from pyramid.interfaces import IExceptionResponse
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.static import static_view
+from sqlalchemy.engine import Connection
+from zope.interface.interface import InterfaceClass
+
+from taskdesk.api import API_ROUTE
+from taskdesk.security.permissions import Permission
+from tests.functional.security.world import STATES, Actor, World
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+P = Permission
+
+#: The roles of the spec, written out here rather than read from the settings.
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "viewer": frozenset({P.VIEW}),
+    "member": frozenset({P.VIEW, P.COMMENT, P.CREATE_TASK, P.EDIT_TASK, P.SET_STATUS,
+                         P.ASSIGN}),
+    "manager": frozenset({P.VIEW, P.COMMENT, P.CREATE_TASK, P.EDIT_TASK, P.SET_STATUS,
+                          P.ASSIGN, P.DELETE_TASK, P.DELETE_COMMENT, P.MANAGE_MEMBERS,
+                          P.MANAGE_PROJECT}),
+}
+#: The author of every comment in the world.
+COMMENT_AUTHOR = "member"
+
+
+# -- targets: where a rule's request goes ----------------------------------------------------
+
+def _project(w: World, state: str) -> str:
+    return f"/projects/{w.projects[state].slug}/"
+
+
+def _task(w: World, state: str) -> str:
+    return f"{_project(w, state)}tasks/{w.tasks[state].number}/"
+
+
+def _own_token(w: World, actor: Actor) -> str:
+    # Callers nobody recognises get somebody's token: they must not find it either.
+    token = w.own_tokens.get(actor.user or "", w.own_tokens["manager"])
+    return f"/me/tokens/{token.id}/"
+
+
+Target = Callable[[World, str, Actor], str]
+
+#: Paths of the resources a rule can address; ``state`` picks the project.
+TARGETS: dict[str, Target] = {
+    "root": lambda w, s, a: "/",
+    "projects": lambda w, s, a: "/projects/",
+    "project": lambda w, s, a: _project(w, s),
+    "tasks": lambda w, s, a: f"{_project(w, s)}tasks/",
+    "task": lambda w, s, a: _task(w, s),
+    "comments": lambda w, s, a: f"{_task(w, s)}comments/",
+    "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
+    "members": lambda w, s, a: f"{_project(w, s)}members/",
+    # The viewer's membership (exists); ``new_member`` names a user without one.
+    "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
+    "new_member": lambda w, s, a: f"{_project(w, s)}members/user:candidate/",
+    "group_member": lambda w, s, a: f"{_project(w, s)}members/group:team/",
+    "admin": lambda w, s, a: "/admin/",
+    "users": lambda w, s, a: "/admin/users/",
+    "user": lambda w, s, a: f"/admin/users/{w.users['target'].id}/",
+    "groups": lambda w, s, a: "/admin/groups/",
+    "group": lambda w, s, a: f"/admin/groups/{w.group.id}/",
+    "me": lambda w, s, a: "/me/",
+    "tokens": lambda w, s, a: "/me/tokens/",
+    "token": lambda w, s, a: _own_token(w, a),
+}
+PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
+                             "member", "new_member", "group_member"})
+#: Targets only their owner can find; anybody else gets 404 from traversal.
+OWNED_TARGETS = frozenset({"token"})
+
+#: The resource each context class is addressed by, unless a rule says otherwise.
+DEFAULT_TARGETS: dict[str, str] = {
+    "Root": "root", "ProjectContainer": "projects", "ProjectResource": "project",
+    "TaskContainer": "tasks", "TaskResource": "task", "CommentContainer": "comments",
+    "CommentResource": "comment", "MemberContainer": "members", "MemberResource": "member",
+    "AdminArea": "admin", "UserContainer": "users", "UserResource": "user",
+    "GroupContainer": "groups", "GroupResource": "group", "Me": "me",
+    "TokenContainer": "tokens", "TokenResource": "token",
+}
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+Body = Callable[[World, str], dict[str, Any]]
+RuleKey = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one view and method requires, and how to call it successfully."""
+
+    context: str
+    name: str
+    method: str
+    route: str
+    permission: Permission
+    success: int = 200
+    target: str = ""
+    body: Body | None = None
+    query: str = ""
+
+    @property
+    def key(self) -> RuleKey:
+        return (self.context, self.name, self.method, self.route)
+
+    @property
+    def api(self) -> bool:
+        return self.route == API_ROUTE
+
+    @property
+    def where(self) -> str:
+        return self.target or DEFAULT_TARGETS[self.context]
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return STATES if self.where in PROJECT_TARGETS else ("",)
+
+    def url(self, world: World, state: str, actor: Actor) -> str:
+        path = TARGETS[self.where](world, state, actor)
+        if self.name:
+            path = f"{path.rstrip('/')}/{self.name}"
+        if self.api:
+            path = f"/api/v1{path}"
+        return f"{path}?{self.query}" if self.query else path
+
+
+def rules(context: type | str, name: str, methods: str, permission: Permission,
+          **options: Any) -> list[Rule]:
+    """Rules for ``methods`` (space-separated) of one view; ``api=True`` for the JSON route."""
+    context_name = context if isinstance(context, str) else context.__name__
+    route = API_ROUTE if options.pop("api", False) else "web"
+    return [Rule(context_name, name, method, route, permission, **options)
+            for method in methods.split()]
+
+
+# -- the registered views --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisteredView:
+    context: str
+    name: str
+    methods: tuple[str, ...] | None
+    route: str
+    permissions: tuple[str, ...]
+    callable: str
+    predicates: tuple[str, ...] = field(default=())
+
+    def keys(self) -> list[RuleKey]:
+        return [(self.context, self.name, m, self.route) for m in self.methods or ("*",)]
+
+
+def _is_exempt(view: dict[str, Any]) -> bool:
+    """Static files and exception views (error pages, forbidden, not found) need no rule."""
+    if isinstance(view["callable"], static_view) or view["exception_only"]:
+        return True
+    context = view["context"]
+    if isinstance(context, type) and issubclass(context, BaseException):
+        return True
+    return isinstance(context, InterfaceClass) and context.isOrExtends(IExceptionResponse)
+
+
+def registered_views(wsgi_app: Any) -> list[RegisteredView]:
+    """Every view of the app from Pyramid's introspector, except the exempt ones."""
+    found = []
+    for entry in wsgi_app.registry.introspector.get_category("views"):
+        view = entry["introspectable"]
+        if _is_exempt(view):
+            continue
+        context = view["context"]
+        permissions = tuple(
+            str(related["value"]) for related in entry["related"]
+            if related.category_name == "permissions"
+        )
+        methods = view["request_methods"]
+        if isinstance(methods, str):
+            methods = (methods,)
+        extra = tuple(
+            f"{name}={view[name]!r}"
+            for name in ("request_param", "header", "accept", "xhr", "match_param")
+            if view[name] is not None
+        )
+        found.append(RegisteredView(
+            context=getattr(context, "__name__", "*") if context is not None else "*",
+            name=view["name"],
+            methods=tuple(methods) if methods else None,
+            route=view["route_name"] or "web",
+            permissions=permissions,
+            callable=f"{view['callable'].__module__}.{view['callable'].__qualname__}",
+            predicates=extra,
+        ))
+    return found
+
+
+def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule]) -> list[str]:
+    """Problems: views without a rule or a permission, rules without a view, mismatches."""
+    problems = []
+    seen: set[RuleKey] = set()
+    for view in views:
+        if not view.permissions or NO_PERMISSION_REQUIRED in view.permissions:
+            problems.append(f"{view.callable}: registered without a permission")
+        if view.methods is None:
+            problems.append(f"{view.callable}: accepts every request method; "
+                            "give it request_method=")
+        if view.predicates:
+            problems.append(f"{view.callable}: predicates {view.predicates} are not modelled "
+                            "by the matrix; add them to Rule or use a view name")
+        for key in view.keys():
+            if key in seen:
+                problems.append(f"{view.callable}: two views answer {key}")
+            seen.add(key)
+            rule = table.get(key)
+            if rule is None:
+                problems.append(f"{view.callable}: no matrix rule for {key}")
+            elif tuple(view.permissions) != (str(rule.permission),):
+                problems.append(f"{view.callable} {key}: registered with permission "
+                                f"{view.permissions}, the rule says {rule.permission}")
+    for key in table.keys() - seen:
+        problems.append(f"rule {key} has no registered view (removed or renamed?)")
+    return problems
+
+
+# -- the spec's model -------------------------------------------------------------------------
+
+def project_permissions(actor: Actor, state: str) -> frozenset[Permission]:
+    """What ``actor`` holds in the project in ``state`` (not counting site admin)."""
+    held = ROLE_PERMISSIONS.get(actor.role or "", frozenset())
+    if state == "archived":
+        held = held & {P.VIEW}
+    if state == "internal":
+        held = held | {P.VIEW}
+    return held
+
+
+def grants(actor: Actor, rule: Rule, state: str) -> bool:
+    """Whether the spec lets ``actor`` do ``rule`` (ignoring token scope)."""
+    if not actor.authenticated:
+        return rule.permission == P.PUBLIC
+    if actor.admin or rule.permission in (P.PUBLIC, P.SIGNED_IN, P.CREATE_PROJECT):
+        return True
+    if rule.permission == P.ADMINISTER:
+        return False
+    held = project_permissions(actor, state)
+    is_author = actor.user == COMMENT_AUTHOR
+    if rule.permission == P.EDIT_COMMENT:
+        return is_author and P.COMMENT in held
+    if rule.permission == P.DELETE_COMMENT:
+        return (is_author or P.DELETE_COMMENT in held) and P.COMMENT in held
+    return rule.permission in held
+
+
+def can_see_project(actor: Actor, state: str) -> bool:
+    return actor.authenticated and (actor.admin or P.VIEW in project_permissions(actor, state))
+
+
+def expected_status(rule: Rule, actor: Actor, state: str) -> int:
+    """The status the spec gives ``actor`` for ``rule`` in a project in ``state``."""
+    in_project = rule.where in PROJECT_TARGETS
+    if rule.where in OWNED_TARGETS and not actor.authenticated:
+        return 404
+    unsafe = rule.method not in SAFE_METHODS
+    if grants(actor, rule, state) and not (actor.read_only and unsafe):
+        return rule.success
+    if not actor.authenticated:
+        if rule.api:
+            return 401
+        if not unsafe:
+            return 303  # to the sign-in page, and back after it
+    if in_project and not can_see_project(actor, state):
+        return 404
+    return 403
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+def send(app: webtest.TestApp, world: World, actor: Actor, rule: Rule, state: str,
+         *, csrf: bool = True) -> webtest.TestResponse:
+    """One request as ``actor``, without letting cookies leak between requests."""
+    headers = dict(world.headers[actor.name])
+    if csrf and actor.via == "cookie" and rule.method not in SAFE_METHODS:
+        headers["X-CSRF-Token"] = world.csrf[actor.name]
+    url = rule.url(world, state, actor)
+    body = rule.body(world, state) if rule.body else {}
+    app.cookiejar.clear()
+    method = rule.method.lower()
+    if rule.method in SAFE_METHODS:
+        return getattr(app, method)(url, headers=headers, expect_errors=True)  # type: ignore[no-any-return]
+    if rule.api:
+        return getattr(app, f"{method}_json")(  # type: ignore[no-any-return]
+            url, body, headers=headers, expect_errors=True)
+    return getattr(app, method)(url, body, headers=headers, expect_errors=True)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Outcome:
+    rule: Rule
+    actor: Actor
+    state: str
+    expected: int
+    status: int
+    location: str | None
+
+    def describe(self) -> str:
+        where = f" in the {self.state} project" if self.state else ""
+        return (f"{self.rule.method} {self.rule.context}:{self.rule.name!r} ({self.rule.route})"
+                f"{where} as {self.actor.name}: expected {self.expected}, got {self.status}"
+                + (f" -> {self.location}" if self.location else ""))
+
+
+def run(app: webtest.TestApp, connection: Connection, world: World,
+        table: list[Rule], actors: tuple[Actor, ...]) -> Iterator[Outcome]:
+    """Each request inside a savepoint rolled back afterwards, so every one starts from the
+    same data (a deletion by one actor does not turn the next actor's request into 404)."""
+    for rule in table:
+        for state in rule.states:
+            for actor in actors:
+                savepoint = connection.begin_nested()
+                try:
+                    response = send(app, world, actor, rule, state)
+                finally:
+                    savepoint.rollback()
+                yield Outcome(rule, actor, state, expected_status(rule, actor, state),
+                              response.status_int, response.headers.get("Location"))

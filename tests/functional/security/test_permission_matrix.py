@@ -1,0 +1,167 @@
+"""The permission matrix: every registered view x method x actor, with the exact status.
+
+The list of views comes from Pyramid's introspector, so a view added without a rule here
+fails ``test_every_view_has_a_rule`` (as does a view without a permission, a rule whose
+view is gone, and a view registered with another permission than its rule names). Static
+files and exception views (error pages) are exempt.
+
+The expected status is not asked of the app: ``matrix.expected_status`` derives it from the
+rule's permission and the spec's model (roles, visibility, archived projects, comment
+authorship, token scope), in short:
+
+* allowed -> the rule's ``success`` status (a read-only token is never allowed to change);
+* not recognised (anonymous, deactivated, revoked token) -> 401 on the API; on the web
+  303 to ``/login?next=...`` for GET/HEAD;
+* inside a project the caller may not see (private, not a member) -> 404;
+* otherwise -> 403.
+
+Each request runs in a savepoint rolled back afterwards, so every actor starts from the same
+data (see ``matrix.run``). The data is ``world.build_world``: three projects (private,
+internal, archived) in which viewer, member, manager, the deactivated user and the group
+"team" (with ``group_member`` in it) hold roles; one task and one comment by the member in
+each.
+
+How to add a rule for a new view
+--------------------------------
+Add to ``RULES`` below ``rules(<context class>, "<view name>", "<METHODS>", <Permission>,
+...)`` with, as needed:
+
+* ``api=True`` for a view on the JSON route ``api_v1`` (bodies are then sent as JSON);
+* ``success=`` the status of a successful call (200 default; 201/204/303 for changes);
+* ``body=lambda w, state: {...}`` a valid form or JSON body (``w`` is the ``World``:
+  ``w.users["candidate"]``, ``w.tasks[state]``, ...; ``state`` names the project);
+* ``target=`` a key of ``matrix.TARGETS`` when the view is reached another way than its
+  context's default resource (e.g. ``"new_member"`` for a user who is not yet a member);
+* ``query=`` a query string.
+
+The permission is checked against the view's registration; the context, view name, method
+and route must match ``view_config``. If the view needs a resource the world lacks, add it
+to ``world.build_world`` and a path to ``matrix.TARGETS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from taskdesk.resources import (
+    AdminArea,
+    GroupContainer,
+    GroupResource,
+    Me,
+    Root,
+    TokenContainer,
+    TokenResource,
+    UserContainer,
+    UserResource,
+)
+from taskdesk.security.permissions import Permission as P
+from tests.factories import Factory
+from tests.functional.security.conftest import new_browser
+from tests.functional.security.matrix import (
+    PROJECT_TARGETS,
+    Rule,
+    check_registration,
+    registered_views,
+    rules,
+    run,
+)
+from tests.functional.security.world import ACTORS, build_world
+
+NEW_PASSWORD = "a brand new password"
+
+RULES: list[Rule] = [
+    # -- site: probes, sign-in, language ---------------------------------------------------
+    *rules(Root, "healthz", "GET HEAD", P.PUBLIC),
+    *rules(Root, "readyz", "GET HEAD", P.PUBLIC),
+    *rules(Root, "login", "GET", P.PUBLIC),
+    *rules(Root, "login", "POST", P.PUBLIC,
+           body=lambda w, s: {"username": "nobody", "password": "not the password"}),
+    *rules(Root, "logout", "POST", P.PUBLIC, success=303),
+    *rules(Root, "language", "POST", P.PUBLIC, success=303,
+           body=lambda w, s: {"locale": "zh_CN", "next": "/"}),
+    # -- the signed-in user's own area ------------------------------------------------------
+    *rules(Me, "", "GET", P.SIGNED_IN),
+    *rules(Me, "", "GET", P.SIGNED_IN, api=True),
+    *rules(Me, "profile", "POST", P.SIGNED_IN, success=303,
+           body=lambda w, s: {"display_name": "New Name", "email": "new@example.com",
+                              "locale": "en"}),
+    *rules(Me, "password", "POST", P.SIGNED_IN, success=303,
+           body=lambda w, s: {"current_password": Factory.PASSWORD,
+                              "new_password": NEW_PASSWORD,
+                              "new_password_confirm": NEW_PASSWORD}),
+    *rules(Me, "sessions", "POST", P.SIGNED_IN, success=303),
+    *rules(TokenContainer, "", "GET", P.SIGNED_IN),
+    *rules(TokenContainer, "", "POST", P.SIGNED_IN,
+           body=lambda w, s: {"name": "ci", "scope": "read", "expires_in_days": "30"}),
+    *rules(TokenResource, "revoke", "POST", P.SIGNED_IN, success=303),
+    # -- site administration -----------------------------------------------------------------
+    *rules(AdminArea, "", "GET", P.ADMINISTER),
+    *rules(UserContainer, "", "GET", P.ADMINISTER),
+    *rules(UserContainer, "new", "GET", P.ADMINISTER),
+    *rules(UserContainer, "new", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"username": "newbie", "display_name": "Newbie",
+                              "email": "newbie@example.com", "password": NEW_PASSWORD}),
+    *rules(UserResource, "", "GET", P.ADMINISTER),
+    *rules(UserResource, "deactivate", "POST", P.ADMINISTER, success=303),
+    *rules(UserResource, "reactivate", "POST", P.ADMINISTER, success=303),
+    *rules(UserResource, "password", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"password": NEW_PASSWORD}),
+    *rules(UserResource, "admin", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"is_site_admin": "true"}),
+    *rules(UserResource, "end-sessions", "POST", P.ADMINISTER, success=303),
+    *rules(GroupContainer, "", "GET", P.ADMINISTER),
+    *rules(GroupContainer, "new", "GET", P.ADMINISTER),
+    *rules(GroupContainer, "new", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"name": "newgroup", "description": ""}),
+    *rules(GroupResource, "", "GET", P.ADMINISTER),
+    *rules(GroupResource, "add-member", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"username": "candidate"}),
+    *rules(GroupResource, "remove-member", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"username": "grouped"}),
+]
+TABLE = {rule.key: rule for rule in RULES}
+assert len(TABLE) == len(RULES), "two rules for the same view and method"
+
+FAMILIES = {
+    "site": lambda rule: rule.where not in PROJECT_TARGETS,
+    "projects": lambda rule: rule.where in PROJECT_TARGETS and not rule.api,
+    "api-projects": lambda rule: rule.where in PROJECT_TARGETS and rule.api,
+}
+
+
+def matrix_size(table: list[Rule]) -> int:
+    return sum(len(rule.states) * len(ACTORS) for rule in table)
+
+
+def test_every_view_has_a_rule(wsgi_app: Any) -> None:
+    views = registered_views(wsgi_app)
+    problems = check_registration(views, TABLE)
+    assert not problems, "\n".join(problems)
+    print(f"\npermission matrix: {len(views)} views, {len(RULES)} view-methods, "
+          f"{len(ACTORS)} actors, {matrix_size(RULES)} requests")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_permission_matrix(
+    family: str, wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
+) -> None:
+    table = [rule for rule in RULES if FAMILIES[family](rule)]
+    if not table:
+        pytest.skip(f"no {family} views registered yet")
+    world = build_world(factory, dbsession)
+    app: webtest.TestApp = new_browser(wsgi_app)
+    wrong = []
+    for outcome in run(app, connection, world, table, ACTORS):
+        if outcome.status != outcome.expected:
+            wrong.append(outcome.describe())
+        elif outcome.expected == 303 and not outcome.actor.authenticated and (
+            outcome.rule.success != 303
+        ):
+            assert outcome.location is not None
+            assert "/login?next=" in outcome.location, outcome.describe()
+    assert not wrong, f"{len(wrong)} of {matrix_size(table)} wrong:\n" + "\n".join(wrong)
