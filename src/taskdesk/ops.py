@@ -105,9 +105,7 @@ def _logged_path(request: Request) -> str:
 
 def _failed(request: Request, response: Response, exc: BaseException) -> bool:
     """Whether an exception an exception view rendered is worth the error log."""
-    if is_error_retryable(request, exc):
-        return True
-    return response.status_code >= 500
+    return bool(is_error_retryable(request, exc)) or response.status_code >= 500
 
 
 def request_tween_factory(handler: Handler, registry: Any) -> Handler:
