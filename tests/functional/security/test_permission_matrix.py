@@ -53,6 +53,10 @@ from taskdesk.resources import (
     GroupContainer,
     GroupResource,
     Me,
+    MemberContainer,
+    MemberResource,
+    ProjectContainer,
+    ProjectResource,
     Root,
     TokenContainer,
     TokenResource,
@@ -84,6 +88,7 @@ RULES: list[Rule] = [
     *rules(Root, "logout", "POST", P.PUBLIC, success=303),
     *rules(Root, "language", "POST", P.PUBLIC, success=303,
            body=lambda w, s: {"locale": "zh_CN", "next": "/"}),
+    *rules(Root, "", "GET", P.SIGNED_IN),
     # -- the signed-in user's own area ------------------------------------------------------
     *rules(Me, "", "GET", P.SIGNED_IN),
     *rules(Me, "", "GET", P.SIGNED_IN, api=True),
@@ -123,6 +128,24 @@ RULES: list[Rule] = [
            body=lambda w, s: {"username": "candidate"}),
     *rules(GroupResource, "remove-member", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"username": "grouped"}),
+    # -- projects and their members ------------------------------------------------------------
+    *rules(ProjectContainer, "", "GET", P.SIGNED_IN),
+    *rules(ProjectContainer, "new", "GET", P.CREATE_PROJECT),
+    *rules(ProjectContainer, "new", "POST", P.CREATE_PROJECT, success=303,
+           body=lambda w, s: {"slug": "brand-new", "name": "Brand new", "description": "",
+                              "visibility": "private"}),
+    *rules(ProjectResource, "settings", "GET", P.MANAGE_PROJECT),
+    *rules(ProjectResource, "settings", "POST", P.MANAGE_PROJECT, success=303,
+           body=lambda w, s: {"name": "Renamed", "description": "New words",
+                              "visibility": "private"}),
+    *rules(ProjectResource, "archive", "POST", P.MANAGE_PROJECT, success=303,
+           body=lambda w, s: {"archived": "true"}),
+    *rules(MemberContainer, "", "GET", P.VIEW),
+    *rules(MemberContainer, "", "POST", P.MANAGE_MEMBERS, success=303,
+           body=lambda w, s: {"kind": "user", "name": "candidate", "role": "member"}),
+    *rules(MemberResource, "", "POST", P.MANAGE_MEMBERS, success=303,
+           body=lambda w, s: {"role": "member"}),
+    *rules(MemberResource, "remove", "POST", P.MANAGE_MEMBERS, success=303),
 ]
 TABLE = {rule.key: rule for rule in RULES}
 assert len(TABLE) == len(RULES), "two rules for the same view and method"
