@@ -1,0 +1,50 @@
+"""Fixtures for functional tests that need an app of their own.
+
+The shared ``wsgi_app`` runs every request inside the test's rolled-back transaction. Apps
+built with other settings (another ``taskdesk.includes``, an extra view) commit for real, so
+they get a database of their own: ``spare_database_url``, created and migrated once per
+backend and dropped at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy.engine import Engine
+
+from taskdesk import main
+from tests.conftest import app_settings, create_database, migrated_engine
+
+HOST = "taskdesk.test"
+
+
+@pytest.fixture(scope="session")
+def spare_database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from create_database(backend, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def spare_engine(spare_database_url: str) -> Iterator[Engine]:
+    engine = migrated_engine(spare_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def build_app(
+    spare_database_url: str, spare_engine: Engine
+) -> Iterator[Callable[..., webtest.TestApp]]:
+    """``build_app(**settings)``: a TestApp of the real app on the spare database."""
+    built: list[Any] = []
+
+    def build(**overrides: str) -> webtest.TestApp:
+        app = main({}, **app_settings(spare_database_url, **overrides))
+        built.append(app)
+        return webtest.TestApp(app, extra_environ={"HTTP_HOST": HOST})
+
+    yield build
+    for app in built:
+        app.registry["dbbinds"].engine.dispose()
