@@ -31,7 +31,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 def security_headers_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
-    settings: TaskdeskSettings = registry.taskdesk_settings  # type: ignore[attr-defined]
+    settings: TaskdeskSettings = registry.taskdesk_settings
     headers: dict[str, str] = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
         "X-Content-Type-Options": "nosniff",

@@ -7,11 +7,13 @@ fall back to a readable form of the name itself).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date as Date
+from datetime import datetime as DateTime
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 from markupsafe import Markup
 from pyramid.request import Request
@@ -98,14 +100,18 @@ class Helpers:
     def visibility(self, name: str) -> str:
         return self._label(VISIBILITY_LABELS, name)
 
-    def date(self, value: date | None, format: str = "medium") -> str:
+    def date(self, value: Date | None, format: str = "medium") -> str:
         if value is None:
             return ""
-        if isinstance(value, datetime):
+        if isinstance(value, DateTime):
             value = value.date()
         return format_date(value, format=format, locale=self.locale)
 
-    def datetime(self, value: datetime | None, format: str = "medium") -> str:
+    def month_day(self, value: Date) -> str:
+        """A short day of the year for chart axes: "Nov 2", "11月2日"."""
+        return format_skeleton("MMMd", value, locale=self.locale)
+
+    def datetime(self, value: DateTime | None, format: str = "medium") -> str:
         if value is None:
             return ""
         if value.tzinfo is None:

@@ -1,0 +1,56 @@
+"""The dashboard: my open tasks by due date, tasks I reported, activity in my projects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from taskdesk.domain.feeds import recent_activity
+from taskdesk.domain.queries import list_tasks, parse_task_query
+from taskdesk.models.meta import utcnow
+from taskdesk.resources import Root
+from taskdesk.security.permissions import Permission
+
+#: How many tasks each dashboard list shows; the project lists have the rest.
+MY_TASKS_LIMIT = 100
+REPORTED_LIMIT = 10
+ACTIVITY_LIMIT = 15
+
+
+@view_config(context=Root, renderer="dashboard.jinja2", permission=Permission.SIGNED_IN,
+             request_method="GET")
+def dashboard(context: Root, request: Request) -> dict[str, Any]:
+    dbsession = request.dbsession
+    viewer = request.identity.viewer
+    workflow = request.registry.taskdesk_settings.workflow
+    mine = list_tasks(
+        dbsession, viewer,
+        parse_task_query({"assignee": "me", "state": "open", "sort": "due"}, workflow),
+        limit=MY_TASKS_LIMIT,
+    )
+    today = utcnow().date()
+    end_of_week = today + timedelta(days=6 - today.weekday())
+    groups: dict[str, list[Any]] = {"overdue": [], "week": [], "later": []}
+    for task in mine.items:
+        if task.due_date is not None and task.due_date < today:
+            groups["overdue"].append(task)
+        elif task.due_date is not None and task.due_date <= end_of_week:
+            groups["week"].append(task)
+        else:
+            groups["later"].append(task)
+    reported = list_tasks(
+        dbsession, viewer,
+        parse_task_query({"reporter": "me", "state": "open", "sort": "-updated"}, workflow),
+        limit=REPORTED_LIMIT,
+    )
+    return {
+        "nav": "dashboard",
+        "groups": groups,
+        "more_mine": mine.next_cursor is not None,
+        "reported": reported.items,
+        "activity": recent_activity(dbsession, viewer, limit=ACTIVITY_LIMIT),
+        "today": today,
+    }

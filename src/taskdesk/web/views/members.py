@@ -1,0 +1,118 @@
+"""Project members: list; add a user or group with a role, change a role, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from taskdesk.domain.errors import DomainError
+from taskdesk.domain.projects import remove_member, set_member
+from taskdesk.domain.schema import _
+from taskdesk.models import Group, ProjectMember, User
+from taskdesk.resources import MemberContainer, MemberResource
+from taskdesk.security.permissions import Permission
+from taskdesk.web.forms import flash, form_errors, redirect, refuse
+from taskdesk.web.helpers import Helpers
+
+
+def _members(request: Request, container: MemberContainer) -> list[dict[str, Any]]:
+    """Every membership of the project with its user or group, in one statement."""
+    rows = request.dbsession.execute(
+        select(ProjectMember.role, User.username, User.display_name, User.is_active, Group.name)
+        .outerjoin(User, User.id == ProjectMember.user_id)
+        .outerjoin(Group, Group.id == ProjectMember.group_id)
+        .where(ProjectMember.project_id == container.project.row.id)
+        .order_by(Group.name.is_not(None), User.username, Group.name)
+    )
+    members = []
+    for role, username, display_name, is_active, group_name in rows:
+        if username is not None:
+            members.append({"key": f"user:{username}", "kind": "user", "name": display_name,
+                            "detail": username, "active": is_active, "role": role})
+        else:
+            members.append({"key": f"group:{group_name}", "kind": "group", "name": group_name,
+                            "detail": "", "active": True, "role": role})
+    return members
+
+
+def _page(request: Request, container: MemberContainer, values: dict[str, str],
+          errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "nav": "projects",
+        "tab": "members",
+        "project": container.project.row,
+        "members": _members(request, container),
+        "roles": tuple(request.registry.taskdesk_settings.roles),
+        "can_manage": request.has_permission(Permission.MANAGE_MEMBERS, container),
+        "values": values,
+        "errors": errors,
+    }
+
+
+@view_config(context=MemberContainer, renderer="projects/members.jinja2",
+             permission=Permission.VIEW, request_method="GET")
+def member_list(context: MemberContainer, request: Request) -> dict[str, Any]:
+    return _page(request, context, {"kind": "user", "name": "", "role": "member"}, {})
+
+
+@view_config(context=MemberContainer, renderer="projects/members.jinja2",
+             permission=Permission.MANAGE_MEMBERS, request_method="POST")
+def member_add(context: MemberContainer, request: Request) -> Any:
+    values = {key: request.POST.get(key, "").strip() for key in ("kind", "name", "role")}
+    kind = values["kind"] if values["kind"] in ("user", "group") else "user"
+    try:
+        principal = context[f"{kind}:{values['name'].lower()}"].principal
+    except KeyError:
+        refuse(request)
+        message = (_("No user with this username.") if kind == "user"
+                   else _("No group with this name."))
+        return _page(request, context, values, {"name": message})
+    try:
+        _membership, created = set_member(
+            request.dbsession, request.registry.taskdesk_settings, context.project.row,
+            principal, request.identity.user, {"role": values["role"]},
+        )
+    except DomainError as error:
+        refuse(request)
+        errors = form_errors(error)
+        if "principal" in errors:
+            errors["name"] = errors.pop("principal")
+        return _page(request, context, values, errors)
+    mapping = {"name": values["name"], "role": Helpers(request).role(values["role"])}
+    if created:
+        flash(request, _("${name} added as ${role}.", mapping=mapping))
+    else:
+        flash(request, _("${name} is now ${role}.", mapping=mapping))
+    return redirect(request, context)
+
+
+@view_config(context=MemberResource, permission=Permission.MANAGE_MEMBERS,
+             request_method="POST")
+def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
+    try:
+        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.row,
+                   context.principal, request.identity.user, {"role": request.POST.get("role")})
+    except DomainError as error:
+        for message in form_errors(error).values():
+            flash(request, message, "error")
+    else:
+        flash(request, _("Role changed."))
+    return redirect(request, context.__parent__)
+
+
+@view_config(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
+             request_method="POST")
+def member_remove(context: MemberResource, request: Request) -> HTTPSeeOther:
+    try:
+        removed = remove_member(request.dbsession, context.project.row, context.principal,
+                                request.identity.user)
+    except DomainError as error:
+        flash(request, error.message, "error")
+    else:
+        if removed:
+            flash(request, _("Member removed."))
+    return redirect(request, context.__parent__)

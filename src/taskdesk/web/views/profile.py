@@ -1,0 +1,171 @@
+"""The signed-in user's own pages: profile, language, password, sessions and API tokens.
+
+Also the small form helpers the admin views share: the values of a form, its errors by
+field, and flash messages translated when they are queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import Localizer, make_localizer
+from pyramid.interfaces import ITranslationDirectories
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from taskdesk.domain import accounts
+from taskdesk.domain.errors import DuplicateError, ValidationError
+from taskdesk.domain.schema import _
+from taskdesk.i18n import LOCALES, negotiate_locale
+from taskdesk.models.meta import utcnow
+from taskdesk.resources import Me, TokenContainer, TokenResource
+from taskdesk.security.permissions import Permission
+
+PROFILE_FIELDS = ("display_name", "email", "locale")
+TOKEN_FIELDS = ("name", "scope", "expires_in_days")
+#: The expiry a new token form suggests, in days.
+DEFAULT_TOKEN_DAYS = "90"
+
+
+# -- form helpers ---------------------------------------------------------------------------
+def form_values(request: Request, names: Iterable[str]) -> dict[str, str]:
+    """The posted values of the named fields (absent ones, e.g. unticked boxes, left out)."""
+    return {name: request.POST[name] for name in names if name in request.POST}
+
+
+def field_errors(error: ValidationError | DuplicateError) -> dict[str, Any]:
+    """The message of each bad field of a domain refusal."""
+    if isinstance(error, DuplicateError):
+        return {error.field: error.message}
+    return dict(error.fields)
+
+
+def flash(request: Request, message: Any, queue: str = "success",
+          localizer: Localizer | None = None) -> None:
+    """Queue ``message`` for the next page, translated now: the session stores plain text."""
+    text = (localizer or request.localizer).translate(message)
+    request.session.flash(str(text), queue=queue)
+
+
+# -- profile --------------------------------------------------------------------------------
+def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
+                  errors: Mapping[str, Any] | None = None,
+                  password_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    user = request.identity.user
+    if values is None:
+        values = {"display_name": user.display_name, "email": user.email,
+                  "locale": user.locale or ""}
+    return {
+        "user": user,
+        "values": values,
+        "errors": errors or {},
+        "password_errors": password_errors or {},
+        "locales": LOCALES,
+        "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
+    }
+
+
+def _back_to_profile(request: Request) -> HTTPSeeOther:
+    return HTTPSeeOther(request.resource_url(request.root, "me"))
+
+
+@view_config(context=Me, renderer="me/profile.jinja2", request_method="GET",
+             permission=Permission.SIGNED_IN)
+def profile_show(context: Me, request: Request) -> dict[str, Any]:
+    return _profile_page(request)
+
+
+@view_config(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
+             permission=Permission.SIGNED_IN)
+def profile_update(context: Me, request: Request) -> Any:
+    values = form_values(request, PROFILE_FIELDS)
+    try:
+        accounts.update_profile(request.dbsession, request.identity.user, values)
+    except ValidationError as error:
+        request.response.status = 400
+        return _profile_page(request, values=values, errors=field_errors(error))
+    # The confirmation speaks the language just chosen, as the next page will.
+    directories = request.registry.queryUtility(ITranslationDirectories, default=[])
+    localizer = make_localizer(negotiate_locale(request), directories)
+    flash(request, _("Your profile was saved."), localizer=localizer)
+    return _back_to_profile(request)
+
+
+@view_config(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
+             permission=Permission.SIGNED_IN)
+def password_change(context: Me, request: Request) -> Any:
+    current = request.POST.get("current_password", "")
+    new = request.POST.get("new_password", "")
+    errors: dict[str, Any] = {}
+    if new != request.POST.get("new_password_confirm", ""):
+        errors["new_password_confirm"] = _("The two new passwords are not the same.")
+    else:
+        try:
+            accounts.change_password(request.dbsession, request.identity.user, current, new,
+                                     keep_session_id=request.identity.session_id)
+        except ValidationError as error:
+            # The domain calls the new password "password"; the form "new_password".
+            errors = {("new_password" if field == "password" else field): message
+                      for field, message in error.fields.items()}
+    if errors:
+        request.response.status = 400
+        return _profile_page(request, password_errors=errors)
+    flash(request, _("Your password was changed; your other sessions have ended."))
+    return _back_to_profile(request)
+
+
+@view_config(context=Me, name="sessions", request_method="POST",
+             permission=Permission.SIGNED_IN)
+def sessions_end_others(context: Me, request: Request) -> HTTPSeeOther:
+    accounts.end_sessions(request.dbsession, request.identity.user,
+                          keep_session_id=request.identity.session_id)
+    flash(request, _("You were signed out of all other sessions."))
+    return _back_to_profile(request)
+
+
+# -- API tokens -----------------------------------------------------------------------------
+def _tokens_page(request: Request, *, values: Mapping[str, Any] | None = None,
+                 errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "tokens": accounts.list_tokens(request.dbsession, request.identity.user),
+        "now": utcnow(),
+        "values": values if values is not None else {"scope": "read",
+                                                       "expires_in_days": DEFAULT_TOKEN_DAYS},
+        "errors": errors or {},
+    }
+
+
+@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="GET",
+             permission=Permission.SIGNED_IN)
+def token_list(context: TokenContainer, request: Request) -> dict[str, Any]:
+    return _tokens_page(request)
+
+
+@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="POST",
+             permission=Permission.SIGNED_IN)
+def token_create(context: TokenContainer, request: Request) -> Any:
+    """Create a token and show its secret on this one response, which no cache may keep.
+
+    This is the one form not answered with a redirect: the secret is stored only as a
+    digest, so no later page could show it again.
+    """
+    values = form_values(request, TOKEN_FIELDS)
+    try:
+        token, secret = accounts.create_token(request.dbsession, request.identity.user, values)
+    except ValidationError as error:
+        request.response.status = 400
+        return _tokens_page(request, values=values, errors=field_errors(error))
+    request.response.cache_control = "no-store"
+    request.override_renderer = "me/token_created.jinja2"
+    return {"token": token, "secret": secret}
+
+
+@view_config(context=TokenResource, name="revoke", request_method="POST",
+             permission=Permission.SIGNED_IN)
+def token_revoke(context: TokenResource, request: Request) -> HTTPSeeOther:
+    accounts.revoke_token(context.row)
+    flash(request, _("The token ${name} was revoked; it no longer works.",
+                     mapping={"name": context.row.name}))
+    return HTTPSeeOther(request.resource_url(request.root, "me", "tokens"))

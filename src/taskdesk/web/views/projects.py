@@ -1,0 +1,94 @@
+"""Projects: list, create, settings (incl. archive) and the activity of one project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from taskdesk.domain.errors import DomainError
+from taskdesk.domain.feeds import project_summaries
+from taskdesk.domain.projects import archive_project, create_project, update_project
+from taskdesk.domain.schema import _
+from taskdesk.resources import ProjectContainer, ProjectResource
+from taskdesk.security.permissions import Permission
+from taskdesk.web.forms import flash, form_errors, form_values, redirect, refuse
+
+PROJECT_FIELDS = ("slug", "name", "description", "visibility")
+SETTINGS_FIELDS = ("name", "description", "visibility")
+
+
+@view_config(context=ProjectContainer, renderer="projects/list.jinja2",
+             permission=Permission.SIGNED_IN, request_method="GET")
+def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
+    settings = request.registry.taskdesk_settings
+    projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow)
+    return {
+        "nav": "projects",
+        "projects": projects,
+        "can_create": request.has_permission(Permission.CREATE_PROJECT, request.root),
+    }
+
+
+@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+             permission=Permission.CREATE_PROJECT, request_method="GET")
+def project_new(context: ProjectContainer, request: Request) -> dict[str, Any]:
+    return {"nav": "projects", "values": {"visibility": "private"}, "errors": {}}
+
+
+@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+             permission=Permission.CREATE_PROJECT, request_method="POST")
+def project_create(context: ProjectContainer, request: Request) -> Any:
+    values = form_values(request, PROJECT_FIELDS)
+    try:
+        project = create_project(request.dbsession, request.identity.user, values)
+    except DomainError as error:
+        refuse(request)
+        return {"nav": "projects", "values": values, "errors": form_errors(error)}
+    flash(request, _("Project “${name}” created.", mapping={"name": project.name}))
+    return HTTPSeeOther(request.resource_url(context, project.slug))
+
+
+def _settings_page(context: ProjectResource, values: dict[str, Any],
+                   errors: dict[str, Any]) -> dict[str, Any]:
+    return {"nav": "projects", "project": context.row, "values": values, "errors": errors,
+            "tab": "settings"}
+
+
+@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+             permission=Permission.MANAGE_PROJECT, request_method="GET")
+def project_settings(context: ProjectResource, request: Request) -> dict[str, Any]:
+    row = context.row
+    values = {"name": row.name, "description": row.description, "visibility": row.visibility}
+    return _settings_page(context, values, {})
+
+
+@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+             permission=Permission.MANAGE_PROJECT, request_method="POST")
+def project_settings_save(context: ProjectResource, request: Request) -> Any:
+    values = form_values(request, SETTINGS_FIELDS)
+    try:
+        changes = update_project(request.dbsession, context.row, request.identity.user, values,
+                                 partial=True)
+    except DomainError as error:
+        refuse(request)
+        return _settings_page(context, values, form_errors(error))
+    if changes:
+        flash(request, _("Project settings saved."))
+    else:
+        flash(request, _("Nothing changed."))
+    return redirect(request, context, "settings")
+
+
+@view_config(context=ProjectResource, name="archive",
+             permission=Permission.MANAGE_PROJECT, request_method="POST")
+def project_archive(context: ProjectResource, request: Request) -> HTTPSeeOther:
+    archived = request.POST.get("archived") == "true"
+    archive_project(request.dbsession, context.row, request.identity.user, archived)
+    if archived:
+        flash(request, _("Project archived: it is read-only now."))
+    else:
+        flash(request, _("Project restored from the archive."))
+    return redirect(request, context)

@@ -1,0 +1,367 @@
+"""Tasks: the project's task list, board and charts; create, show, edit, move, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
+from taskdesk.domain.feeds import recent_activity
+from taskdesk.domain.queries import (
+    TaskQuery,
+    count_by_status,
+    list_tasks,
+    parse_task_query,
+    weekly_created_completed,
+)
+from taskdesk.domain.schema import _
+from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.models import Comment, Task
+from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
+from taskdesk.security.permissions import Permission
+from taskdesk.settings import Workflow
+from taskdesk.web.charts import bar_chart, grouped_bar_chart
+from taskdesk.web.forms import flash, form_errors, form_values, redirect, refuse
+from taskdesk.web.helpers import Helpers
+from taskdesk.web.views.auth import safe_next
+
+PAGE_SIZE = 50
+#: Cards per board column; a column with more links to the filtered list.
+BOARD_COLUMN_SIZE = 50
+#: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
+TRAIL_LIMIT = 20
+TASK_FIELDS = ("title", "description", "status", "priority", "assignee", "due_date", "labels")
+HISTORY_LIMIT = 200
+
+
+# -- the task list ----------------------------------------------------------------------------
+def _query(request: Request, workflow: Workflow, *, ignore: tuple[str, ...] = ()) -> tuple[
+        TaskQuery, dict[str, Any]]:
+    """The list's filters from the URL, or an empty query and the errors to show."""
+    params = {key: value for key, value in request.GET.items() if key not in ignore}
+    try:
+        return parse_task_query(params, workflow), {}
+    except ValidationError as error:
+        refuse(request)
+        return parse_task_query({}, workflow), dict(error.fields)
+
+
+def _filter_values(request: Request) -> dict[str, str]:
+    keys = ("status", "state", "assignee", "priority", "label", "due_before", "due_after", "q",
+            "sort")
+    return {key: request.GET.get(key, "") for key in keys}
+
+
+@view_config(context=ProjectResource, renderer="projects/tasks.jinja2",
+             permission=Permission.VIEW, request_method="GET")
+def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
+    workflow = request.registry.taskdesk_settings.workflow
+    query, errors = _query(request, workflow, ignore=("cursor", "trail"))
+    cursor = request.GET.get("cursor") or None
+    trail = [c for c in request.GET.get("trail", "").split(".") if c][-TRAIL_LIMIT:]
+    page = None
+    if not errors:
+        try:
+            page = list_tasks(request.dbsession, request.identity.viewer, query,
+                              project_id=context.row.id, limit=PAGE_SIZE, cursor=cursor)
+        except ValidationError as error:
+            refuse(request)
+            errors = dict(error.fields)
+    params = query.as_params()
+    next_url = prev_url = None
+    if page is not None and page.next_cursor:
+        next_trail = [*trail, cursor or ""][-TRAIL_LIMIT:]
+        next_url = request.resource_url(context, query={
+            **params, "cursor": page.next_cursor, "trail": ".".join(next_trail)})
+    if cursor:
+        previous = trail[-1] if trail else ""
+        prev_params = dict(params)
+        if previous:
+            prev_params["cursor"] = previous
+            if trail[:-1]:
+                prev_params["trail"] = ".".join(trail[:-1])
+        prev_url = request.resource_url(context, query=prev_params)
+    return {
+        "nav": "projects",
+        "tab": "tasks",
+        "project": context.row,
+        "workflow": workflow,
+        "tasks": page.items if page else [],
+        "filters": _filter_values(request),
+        "errors": errors,
+        "next_url": next_url,
+        "prev_url": prev_url,
+        "csv_url": request.route_url("api_v1", traverse=("projects", context.row.slug,
+                                                          "tasks.csv"), _query=params),
+        "filtered": bool(params),
+        "can_create": request.has_permission(Permission.CREATE_TASK, context),
+    }
+
+
+# -- the board --------------------------------------------------------------------------------
+@view_config(context=ProjectResource, name="board", renderer="projects/board.jinja2",
+             permission=Permission.VIEW, request_method="GET")
+def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
+    """One column per status: one bounded query per column, so the count stays constant."""
+    workflow = request.registry.taskdesk_settings.workflow
+    query, errors = _query(request, workflow, ignore=("status", "state", "sort"))
+    totals = count_by_status(request.dbsession, context.row.id)
+    columns = []
+    for status in workflow.statuses:
+        items = []
+        if not errors and totals.get(status.name):
+            column_query = parse_task_query(
+                {**query.as_params(), "status": status.name, "sort": "-updated"}, workflow)
+            items = list_tasks(request.dbsession, request.identity.viewer, column_query,
+                               project_id=context.row.id, limit=BOARD_COLUMN_SIZE).items
+        columns.append({"status": status, "tasks": items, "total": totals.get(status.name, 0)})
+    return {
+        "nav": "projects",
+        "tab": "board",
+        "project": context.row,
+        "workflow": workflow,
+        "columns": columns,
+        "errors": errors,
+        "filters": _filter_values(request),
+        "can_move": request.has_permission(Permission.SET_STATUS, context),
+    }
+
+
+# -- charts -----------------------------------------------------------------------------------
+@view_config(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
+             permission=Permission.VIEW, request_method="GET")
+def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
+    workflow = request.registry.taskdesk_settings.workflow
+    h = Helpers(request)
+    totals = count_by_status(request.dbsession, context.row.id)
+    weeks = weekly_created_completed(request.dbsession, context.row.id, weeks=12)
+    status_chart = bar_chart(
+        [(h.status(s.name), totals.get(s.name, 0)) for s in workflow.statuses],
+        title=h.translate(_("Tasks per status")), number=h.number,
+    )
+    week_chart = grouped_bar_chart(
+        [(h.month_day(start), created, completed) for start, created, completed in weeks],
+        title=h.translate(_("Created and completed per week")),
+        series=(h.translate(_("Created")), h.translate(_("Completed"))),
+        number=h.number,
+    )
+    return {
+        "nav": "projects",
+        "tab": "charts",
+        "project": context.row,
+        "status_chart": status_chart,
+        "week_chart": week_chart,
+        "weeks": weeks,
+        "totals": [(s.name, totals.get(s.name, 0)) for s in workflow.statuses],
+    }
+
+
+# -- create -----------------------------------------------------------------------------------
+def _form_page(request: Request, project: Any, values: dict[str, Any], errors: dict[str, Any],
+               **extra: Any) -> dict[str, Any]:
+    settings = request.registry.taskdesk_settings
+    return {"nav": "projects", "project": project, "workflow": settings.workflow,
+            "values": values, "errors": errors, **extra}
+
+
+@view_config(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
+def task_container(context: TaskContainer, request: Request) -> HTTPSeeOther:
+    return redirect(request, context.project)
+
+
+@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+             permission=Permission.CREATE_TASK, request_method="GET")
+def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
+    workflow = request.registry.taskdesk_settings.workflow
+    values = {"status": workflow.initial_status, "priority": workflow.default_priority}
+    return _form_page(request, context.project.row, values, {}, task=None)
+
+
+@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+             permission=Permission.CREATE_TASK, request_method="POST")
+def task_create(context: TaskContainer, request: Request) -> Any:
+    values = form_values(request, TASK_FIELDS)
+    data: dict[str, Any] = dict(values)
+    if not request.has_permission(Permission.ASSIGN, context):
+        data.pop("assignee")
+    try:
+        task = create_task(request.dbsession, request.registry.taskdesk_settings,
+                           context.project.row, request.identity.user, data)
+    except DomainError as error:
+        refuse(request)
+        return _form_page(request, context.project.row, values, form_errors(error), task=None)
+    flash(request, _("Task #${number} created.", mapping={"number": task.number}))
+    return HTTPSeeOther(request.resource_url(context, str(task.number)))
+
+
+# -- show -------------------------------------------------------------------------------------
+def _comments(request: Request, task: Task) -> list[Comment]:
+    return list(request.dbsession.scalars(
+        select(Comment).options(joinedload(Comment.author))
+        .where(Comment.task_id == task.id).order_by(Comment.id)
+    ))
+
+
+@view_config(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
+             request_method="GET")
+def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
+    task = context.row
+    workflow = request.registry.taskdesk_settings.workflow
+    identity = request.identity
+    return {
+        "nav": "projects",
+        "project": context.project.row,
+        "task": task,
+        "workflow": workflow,
+        "comments": _comments(request, task),
+        "history": recent_activity(request.dbsession, identity.viewer, task_id=task.id,
+                                   member_only=False, limit=HISTORY_LIMIT),
+        "can": {
+            name: request.has_permission(permission, context)
+            for name, permission in (
+                ("edit", Permission.EDIT_TASK), ("status", Permission.SET_STATUS),
+                ("assign", Permission.ASSIGN), ("delete", Permission.DELETE_TASK),
+                ("comment", Permission.COMMENT), ("delete_any_comment", Permission.DELETE_COMMENT),
+            )
+        },
+        "me": identity.user,
+        "comment_errors": {},
+        "comment_body": "",
+    }
+
+
+# -- edit -------------------------------------------------------------------------------------
+def _current_values(task: Task) -> dict[str, Any]:
+    return {
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "assignee": task.assignee.username if task.assignee else "",
+        "due_date": task.due_date.isoformat() if task.due_date else "",
+        "labels": ", ".join(task.labels),
+        "version": str(task.version),
+    }
+
+
+def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
+               errors: dict[str, Any], conflict: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _form_page(
+        request, context.project.row, values, errors, task=context.row, conflict=conflict,
+        can_assign=request.has_permission(Permission.ASSIGN, context),
+        can_set_status=request.has_permission(Permission.SET_STATUS, context),
+    )
+
+
+@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+             permission=Permission.EDIT_TASK, request_method="GET")
+def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
+    return _edit_page(request, context, _current_values(context.row), {})
+
+
+@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+             permission=Permission.EDIT_TASK, request_method="POST")
+def task_update(context: TaskResource, request: Request) -> Any:
+    task = context.row
+    values = form_values(request, (*TASK_FIELDS, "version"))
+    data: dict[str, Any] = dict(values)
+    # Fields guarded by their own permission are only sent by those who hold it.
+    if not request.has_permission(Permission.ASSIGN, context):
+        data.pop("assignee")
+    if not request.has_permission(Permission.SET_STATUS, context):
+        data.pop("status")
+    try:
+        changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
+                              request.identity.user, data, partial=True)
+    except ConflictError:
+        refuse(request, 409)
+        current = _current_values(task)
+        differing = {k: v for k, v in current.items()
+                     if k in TASK_FIELDS and str(values.get(k, "")).strip() != str(v)}
+        # The form keeps what the user typed, now based on the current version.
+        values["version"] = current["version"]
+        return _edit_page(request, context, values, {}, conflict=differing)
+    except DomainError as error:
+        refuse(request)
+        return _edit_page(request, context, values, form_errors(error))
+    if changes:
+        flash(request, _("Task #${number} saved.", mapping={"number": task.number}))
+    else:
+        flash(request, _("Nothing changed."))
+    return redirect(request, context)
+
+
+# -- quick actions ----------------------------------------------------------------------------
+def _back(request: Request, context: TaskResource) -> HTTPSeeOther:
+    """Back to where the action was started (the board or the task), on this site only."""
+    target = request.POST.get("next")
+    if target:
+        return HTTPSeeOther(safe_next(request, target))
+    return redirect(request, context)
+
+
+def _quick_update(request: Request, context: TaskResource, data: dict[str, Any]) -> bool:
+    """Apply a one-field change based on the version the form was rendered with."""
+    task = context.row
+    try:
+        changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
+                              request.identity.user, {**data, "version": request.POST.get(
+                                  "version") or None}, partial=True)
+    except ConflictError:
+        flash(request, _("Task #${number} was changed by someone else meanwhile; nothing was "
+                         "saved. Here is its current state.", mapping={"number": task.number}),
+              "error")
+        return False
+    except DomainError as error:
+        for message in form_errors(error).values():
+            flash(request, message, "error")
+        return False
+    return bool(changes)
+
+
+@view_config(context=TaskResource, name="status", permission=Permission.SET_STATUS,
+             request_method="POST")
+def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
+    status = request.POST.get("status", "")
+    if _quick_update(request, context, {"status": status}):
+        flash(request, _("#${number} moved to ${status}.", mapping={
+            "number": context.row.number, "status": Helpers(request).status(status)}))
+    return _back(request, context)
+
+
+@view_config(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
+             request_method="POST")
+def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
+    if _quick_update(request, context, {"assignee": request.identity.user.username}):
+        flash(request, _("Task #${number} is assigned to you.", mapping={
+            "number": context.row.number}))
+    return _back(request, context)
+
+
+# -- delete -----------------------------------------------------------------------------------
+@view_config(context=TaskResource, name="delete", renderer="tasks/delete.jinja2",
+             permission=Permission.DELETE_TASK, request_method="GET")
+def task_delete_confirm(context: TaskResource, request: Request) -> dict[str, Any]:
+    return {"nav": "projects", "project": context.project.row, "task": context.row}
+
+
+@view_config(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
+             request_method="POST")
+def task_delete(context: TaskResource, request: Request) -> HTTPSeeOther:
+    task = context.row
+    version = request.POST.get("version", "")
+    try:
+        delete_task(request.dbsession, task, request.identity.user,
+                    expected_version=int(version) if version.isdigit() else None)
+    except ConflictError:
+        flash(request, _("Task #${number} was changed by someone else meanwhile; it was not "
+                         "deleted. Check it and try again.", mapping={"number": task.number}),
+              "error")
+        return redirect(request, context)
+    flash(request, _("Task #${number} deleted.", mapping={"number": task.number}))
+    return redirect(request, context.project)
