@@ -55,7 +55,9 @@ def malformed_reason(request: Request) -> str | None:
 
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
     """A bare error answer for requests refused before routing: JSON for the API."""
-    if request.path_info.startswith("/api/"):
+    # The raw environ value: request.path_info decodes it, which fails on the very paths
+    # this answers for (invalid UTF-8, or U+FFFD from Hypercorn).
+    if str(request.environ.get("PATH_INFO", "")).startswith("/api/"):
         body = orjson.dumps({"error": {"status": status, "code": code, "message": message}})
         return Response(body=body, status=status, content_type="application/json")
     return Response(body=message.encode(), status=status, content_type="text/plain",
