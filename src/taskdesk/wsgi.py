@@ -10,13 +10,20 @@ sections, the app is built with ``[app:main]``, and then the start-up objects ar
 of the garbage collector's view (``gc.freeze``), which shortens the long generation-2 pauses
 behind p99 latency (see ../shared/PERFORMANCE.md). With Hypercorn's several workers each
 worker process imports this module and so builds, and freezes, its own app.
+
+Hypercorn 0.18's WSGI adapter sends the status line and headers together with the first
+chunk of the body, so a response whose body iterable yields nothing never starts and ends as
+a 500 "Error in ASGI Framework". WebOb answers every HEAD request with such an empty
+iterable, so :func:`with_first_chunk` makes sure at least one (empty) chunk is produced.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from pyramid.paster import get_app, setup_logging
 from pyramid.router import Router
@@ -25,7 +32,33 @@ INI_VARIABLE = "TASKDESK_INI"
 DEFAULT_INI = "production.ini"
 
 
-def load_app(ini: str | None = None) -> Router:
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _at_least_one_chunk(body: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        empty = True
+        for chunk in body:
+            empty = False
+            yield chunk
+        if empty:
+            yield b""
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+def with_first_chunk(application: WSGIApp) -> WSGIApp:
+    """``application`` whose response bodies always yield at least one chunk."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _at_least_one_chunk(application(environ, start_response))
+
+    return wrapped
+
+
+def load_app(ini: str | None = None) -> WSGIApp:
     """Configure logging from ``ini`` (or ``$TASKDESK_INI``) and build the app from it."""
     path = Path(ini or os.environ.get(INI_VARIABLE) or DEFAULT_INI).resolve()
     if not path.is_file():
@@ -34,7 +67,7 @@ def load_app(ini: str | None = None) -> Router:
     application: Router = get_app(str(path), "main")
     gc.collect()
     gc.freeze()
-    return application
+    return with_first_chunk(application)
 
 
 app = load_app()
