@@ -18,7 +18,7 @@ from taskdesk.domain.access import Viewer
 from taskdesk.models import ApiToken, AuthSession, GroupMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
-from taskdesk.security.permissions import PREREQUISITES, READ_ONLY_PERMISSIONS
+from taskdesk.security.permissions import PREREQUISITES
 from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
@@ -158,11 +158,7 @@ class TaskdeskSecurityPolicy:
             identity is not None
             and identity.token_scope == "read"
             and request.method not in SAFE_METHODS
-            and permission not in READ_ONLY_PERMISSIONS
         ):
-            # Whether the caller may *see* something still has its answer (the error views
-            # ask it to choose 404 over 403); views that change things never require only
-            # a read-only permission, which the permission matrix checks.
             return Denied("a read-only token cannot change anything")
         principals = self.effective_principals(request)
         result = self.acl.permits(context, principals, permission)

@@ -115,6 +115,11 @@ class Rule:
     target: str = ""
     body: Body | None = None
     query: str = ""
+    #: Where the success status differs by project state, e.g. ``(("archived", 409),)``.
+    success_in: tuple[tuple[str, int], ...] = ()
+
+    def success_for(self, state: str) -> int:
+        return dict(self.success_in).get(state, self.success)
 
     @property
     def key(self) -> RuleKey:
@@ -208,19 +213,49 @@ def registered_views(wsgi_app: Any) -> list[RegisteredView]:
     return found
 
 
-def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule]) -> list[str]:
+PROBE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
+
+
+def catch_all_rules(views: list[RegisteredView], table: dict[RuleKey, Rule],
+                    catch_all: dict[str, int]) -> list[Rule]:
+    """Rules probing each catch-all view (no method predicate, callable in ``catch_all``)
+    with a method nothing else answers; it needs what the same name's GET view needs."""
+    answered = {key for view in views if view.methods for key in view.keys()}
+    probes = []
+    for view in views:
+        if view.methods is not None or view.callable not in catch_all:
+            continue
+        get_rule = table.get((view.context, view.name, "GET", view.route))
+        method = next((m for m in PROBE_METHODS
+                       if (view.context, view.name, m, view.route) not in answered), None)
+        if get_rule is None or method is None:
+            continue
+        probes.append(Rule(view.context, view.name, method, view.route, get_rule.permission,
+                           success=catch_all[view.callable], target=get_rule.target,
+                           query=get_rule.query))
+    return probes
+
+
+def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule],
+                       catch_all: dict[str, int]) -> list[str]:
     """Problems: views without a rule or a permission, rules without a view, mismatches."""
     problems = []
     seen: set[RuleKey] = set()
     for view in views:
         if not view.permissions or NO_PERMISSION_REQUIRED in view.permissions:
             problems.append(f"{view.callable}: registered without a permission")
-        if view.methods is None:
-            problems.append(f"{view.callable}: accepts every request method; "
-                            "give it request_method=")
         if view.predicates:
             problems.append(f"{view.callable}: predicates {view.predicates} are not modelled "
                             "by the matrix; add them to Rule or use a view name")
+        if view.methods is None:
+            get_rule = table.get((view.context, view.name, "GET", view.route))
+            if view.callable not in catch_all:
+                problems.append(f"{view.callable}: accepts every request method; "
+                                "give it request_method=")
+            elif get_rule is None or view.permissions != (str(get_rule.permission),):
+                problems.append(f"{view.callable} on {view.context}:{view.name!r}: a "
+                                "catch-all needs the permission of a GET view with a rule")
+            continue
         for key in view.keys():
             if key in seen:
                 problems.append(f"{view.callable}: two views answer {key}")
@@ -228,7 +263,7 @@ def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule]) 
             rule = table.get(key)
             if rule is None:
                 problems.append(f"{view.callable}: no matrix rule for {key}")
-            elif tuple(view.permissions) != (str(rule.permission),):
+            elif view.permissions != (str(rule.permission),):
                 problems.append(f"{view.callable} {key}: registered with permission "
                                 f"{view.permissions}, the rule says {rule.permission}")
     for key in table.keys() - seen:
@@ -269,22 +304,22 @@ def can_see_project(actor: Actor, state: str) -> bool:
     return actor.authenticated and (actor.admin or P.VIEW in project_permissions(actor, state))
 
 
-def expected_status(rule: Rule, actor: Actor, state: str) -> int:
-    """The status the spec gives ``actor`` for ``rule`` in a project in ``state``."""
+def expected(rule: Rule, actor: Actor, state: str) -> tuple[int, str]:
+    """The status the spec gives ``actor`` for ``rule`` in a project in ``state``, and why."""
     in_project = rule.where in PROJECT_TARGETS
     if rule.where in OWNED_TARGETS and not actor.authenticated:
-        return 404
+        return 404, "not found"
     unsafe = rule.method not in SAFE_METHODS
     if grants(actor, rule, state) and not (actor.read_only and unsafe):
-        return rule.success
+        return rule.success_for(state), "allowed"
     if not actor.authenticated:
         if rule.api:
-            return 401
+            return 401, "unauthenticated"
         if not unsafe:
-            return 303  # to the sign-in page, and back after it
+            return 303, "sign in first"
     if in_project and not can_see_project(actor, state):
-        return 404
-    return 403
+        return 404, "hidden project"
+    return 403, "forbidden"
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -313,13 +348,15 @@ class Outcome:
     actor: Actor
     state: str
     expected: int
+    reason: str
     status: int
     location: str | None
 
     def describe(self) -> str:
         where = f" in the {self.state} project" if self.state else ""
         return (f"{self.rule.method} {self.rule.context}:{self.rule.name!r} ({self.rule.route})"
-                f"{where} as {self.actor.name}: expected {self.expected}, got {self.status}"
+                f"{where} as {self.actor.name}: expected {self.expected} ({self.reason}), "
+                f"got {self.status}"
                 + (f" -> {self.location}" if self.location else ""))
 
 
@@ -335,5 +372,5 @@ def run(app: webtest.TestApp, connection: Connection, world: World,
                     response = send(app, world, actor, rule, state)
                 finally:
                     savepoint.rollback()
-                yield Outcome(rule, actor, state, expected_status(rule, actor, state),
+                yield Outcome(rule, actor, state, *expected(rule, actor, state),
                               response.status_int, response.headers.get("Location"))
