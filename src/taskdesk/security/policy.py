@@ -48,6 +48,11 @@ class Identity:
     def viewer(self) -> Viewer:
         return Viewer(self.user.id, self.user.is_site_admin)
 
+    @property
+    def read_only(self) -> bool:
+        """A read-only token: only safe methods, whatever the ACLs grant."""
+        return self.token_scope == "read"
+
 
 def bearer_secret(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header, or None."""
@@ -156,10 +161,15 @@ class TaskdeskSecurityPolicy:
         identity = self.identity(request)
         if (
             identity is not None
-            and identity.token_scope == "read"
+            and identity.read_only
             and request.method not in SAFE_METHODS
         ):
             return Denied("a read-only token cannot change anything")
+        return self.acl_permits(request, context, permission)
+
+    def acl_permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
+        """What the ACLs grant the caller on ``context``, whatever the request's method
+        (``permits`` adds the read-only token rule on top)."""
         principals = self.effective_principals(request)
         result = self.acl.permits(context, principals, permission)
         prerequisite = PREREQUISITES.get(permission) if result else None

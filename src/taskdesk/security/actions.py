@@ -1,0 +1,171 @@
+"""The actions a caller may take on a resource: the ``"allowed"`` lists of the API and web UI.
+
+Each kind of resource has the permissions that matter for it; ``allowed_actions`` asks the
+same ACLs the views are secured with which of them the caller holds. The answer does not
+depend on the request's method, so a ``GET`` tells a client what a later ``PATCH`` may do;
+a read-only token holds only the read-only permissions.
+
+Lists must not ask per row (see ARCHITECTURE.md): the tasks of one project share that
+project's ACL, so :class:`ListActions` computes the answer once per project, loading the
+projects and their memberships of a whole page in two queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from pyramid.interfaces import ISecurityPolicy
+from pyramid.location import lineage
+from pyramid.request import Request
+from sqlalchemy import select
+
+from taskdesk.models import Project, ProjectMember
+from taskdesk.resources import (
+    CommentResource,
+    Me,
+    MemberResource,
+    ProjectContainer,
+    ProjectResource,
+    TaskContainer,
+    TaskResource,
+    TokenResource,
+)
+from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
+
+P = Permission
+
+#: The permissions reported for each kind of resource, in a stable order.
+ACTIONS: dict[type, tuple[Permission, ...]] = {
+    Me: (P.CREATE_PROJECT,),
+    ProjectResource: (P.VIEW, P.CREATE_TASK, P.MANAGE_PROJECT, P.MANAGE_MEMBERS),
+    TaskResource: (P.VIEW, P.COMMENT, P.EDIT_TASK, P.SET_STATUS, P.ASSIGN, P.DELETE_TASK),
+    CommentResource: (P.EDIT_COMMENT, P.DELETE_COMMENT),
+    MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
+    TokenResource: (P.SIGNED_IN,),
+}
+
+#: Which permission changing each task field needs: a role may set the status of tasks
+#: without being allowed to edit or reassign them (e.g. the INI's "reporter").
+TASK_FIELD_PERMISSIONS: Mapping[str, Permission] = {
+    "title": P.EDIT_TASK,
+    "description": P.EDIT_TASK,
+    "priority": P.EDIT_TASK,
+    "due_date": P.EDIT_TASK,
+    "labels": P.EDIT_TASK,
+    "status": P.SET_STATUS,
+    "completed": P.SET_STATUS,
+    "assignee": P.ASSIGN,
+}
+
+
+def _acl_permits(request: Request, context: Any, permission: str) -> bool:
+    policy = request.registry.getUtility(ISecurityPolicy)
+    return bool(policy.acl_permits(request, context, permission))
+
+
+def _read_only(request: Request) -> bool:
+    identity = request.identity
+    return identity is not None and bool(identity.read_only)
+
+
+def _allowed(request: Request, context: Any, permissions: Iterable[Permission]) -> list[str]:
+    read_only = _read_only(request)
+    return [
+        permission.value
+        for permission in permissions
+        if (not read_only or permission in READ_ONLY_PERMISSIONS)
+        and _acl_permits(request, context, permission)
+    ]
+
+
+def allowed_actions(request: Request, context: Any) -> list[str]:
+    """The permissions of ``context``'s kind that the caller holds on it."""
+    return _allowed(request, context, ACTIONS.get(type(context), ()))
+
+
+def actions_in(request: Request, container: Any, kind: type) -> list[str]:
+    """``allowed_actions`` of every resource of ``kind`` inside ``container``.
+
+    Valid for kinds whose resources carry no ACL entries of their own (tasks, members): the
+    answer for their container then holds for each of them, so a list asks once.
+    """
+    return _allowed(request, container, ACTIONS[kind])
+
+
+def task_actions(request: Request, project: ProjectResource) -> list[str]:
+    """``allowed_actions`` of every task in ``project``."""
+    return actions_in(request, TaskContainer(request, "tasks", project), TaskResource)
+
+
+def forbidden_fields(
+    request: Request, context: Any, fields: Collection[str], rules: Mapping[str, Permission]
+) -> list[str]:
+    """The ``fields`` the caller may not change on ``context`` under ``rules``."""
+    needed = {rules[name] for name in fields if name in rules}
+    refused = {p for p in needed if not request.has_permission(p, context)}
+    return sorted(name for name in fields if name in rules and rules[name] in refused)
+
+
+def hidden_project(request: Request, context: Any) -> bool:
+    """Whether ``context`` lies in a project the caller may not even see (answer 404)."""
+    for resource in lineage(context):
+        if isinstance(resource, ProjectResource):
+            return not _acl_permits(request, resource, P.VIEW)
+    return False
+
+
+class ListActions:
+    """``allowed`` lists for the items of one page, computed once per project."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self._projects: dict[int, ProjectResource] = {}
+        self._project_actions: dict[int, list[str]] = {}
+        self._task_actions: dict[int, list[str]] = {}
+
+    def add(self, project: ProjectResource) -> None:
+        """Use an already traversed project (e.g. the context of a project's task list)."""
+        self._projects[project.row.id] = project
+
+    def load(self, project_ids: Iterable[int]) -> None:
+        """Load the projects of ``project_ids`` not known yet (and their memberships)."""
+        missing = sorted(set(project_ids) - self._projects.keys())
+        if missing:
+            self.add_rows(
+                self.request.dbsession.scalars(select(Project).where(Project.id.in_(missing)))
+            )
+
+    def add_rows(self, rows: Iterable[Project]) -> None:
+        """Use loaded project rows; their memberships are loaded in one query."""
+        request = self.request
+        container = ProjectContainer(request, "projects", request.root)
+        projects = {row.id: row for row in rows}
+        memberships: dict[int, list[tuple[int | None, int | None, str]]] = {
+            project_id: [] for project_id in projects
+        }
+        if projects:
+            for row in request.dbsession.execute(
+                select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.group_id,
+                       ProjectMember.role).where(ProjectMember.project_id.in_(list(projects)))
+            ):
+                memberships[row.project_id].append((row.user_id, row.group_id, row.role))
+        for project_id, project in projects.items():
+            resource = ProjectResource(request, project.slug, container, project)
+            # Fill the per-request cache ProjectResource.__acl__ reads (a cached_property).
+            resource.__dict__["memberships"] = memberships[project_id]
+            self._projects[project_id] = resource
+
+    def project(self, project_id: int) -> list[str]:
+        if project_id not in self._project_actions:
+            self._project_actions[project_id] = allowed_actions(
+                self.request, self._projects[project_id]
+            )
+        return self._project_actions[project_id]
+
+    def task(self, project_id: int) -> list[str]:
+        if project_id not in self._task_actions:
+            self._task_actions[project_id] = task_actions(
+                self.request, self._projects[project_id]
+            )
+        return self._task_actions[project_id]
