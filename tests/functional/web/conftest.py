@@ -56,3 +56,11 @@ def _counting(engine: Engine) -> Iterator[list[str]]:
 def count_statements(engine: Engine) -> Callable[[], Any]:
     """``with count_statements() as statements:`` collects every SQL statement run."""
     return lambda: _counting(engine)
+
+
+def find_form(page: Any, action_suffix: str, method: str = "post") -> Any:
+    """The one form of ``page`` whose action ends with ``action_suffix``."""
+    found = [f for f in page.forms.values()
+             if (f.action or "").endswith(action_suffix) and f.method.lower() == method]
+    assert len(found) == 1, (action_suffix, [f.action for f in page.forms.values()])
+    return found[0]

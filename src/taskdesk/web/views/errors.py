@@ -93,7 +93,7 @@ def http_exception(exc: HTTPException, request: Request) -> HTTPException:
     return exc
 
 
-@exception_view_config(Exception, last_retry_attempt=True)
+@exception_view_config(Exception)
 def server_error(exc: Exception, request: Request) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path_qs,
                   exc_info=(type(exc), exc, exc.__traceback__))
