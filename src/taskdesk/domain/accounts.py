@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import DuplicateError, ValidationError
@@ -20,6 +20,70 @@ from taskdesk.security.secrets import digest, new_secret, visible_prefix
 
 def find_user(dbsession: Session, username: str) -> User | None:
     return dbsession.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def _like_pattern(text: str) -> str:
+    """``%text%`` for LIKE, with the wildcards in ``text`` itself escaped by a backslash."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_users(
+    dbsession: Session, text: str = "", *, offset: int = 0, limit: int = 50
+) -> tuple[list[User], int]:
+    """One page of users whose username or display name contains ``text`` (any case),
+    ordered by username, and the number of all matches."""
+    statement = select(User)
+    text = text.strip()
+    if text:
+        pattern = _like_pattern(text)
+        statement = statement.where(
+            or_(User.username.ilike(pattern, escape="\\"),
+                User.display_name.ilike(pattern, escape="\\"))
+        )
+    total = dbsession.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    users = dbsession.scalars(statement.order_by(User.username).offset(offset).limit(limit))
+    return list(users), total
+
+
+def user_groups(dbsession: Session, user: User) -> list[Group]:
+    return list(dbsession.scalars(
+        select(Group).join(GroupMember, GroupMember.group_id == Group.id)
+        .where(GroupMember.user_id == user.id).order_by(Group.name)
+    ))
+
+
+def count_sessions(dbsession: Session, user: User) -> int:
+    """How many signed-in browser sessions ``user`` has (expired ones included until
+    they are cleaned up)."""
+    return dbsession.scalar(
+        select(func.count()).select_from(AuthSession).where(AuthSession.user_id == user.id)
+    ) or 0
+
+
+def list_groups(dbsession: Session) -> list[tuple[Group, int]]:
+    """Every group with its number of members, by name."""
+    members = (
+        select(func.count()).select_from(GroupMember)
+        .where(GroupMember.group_id == Group.id).scalar_subquery()
+    )
+    rows = dbsession.execute(select(Group, members).order_by(Group.name))
+    return [(group, count) for group, count in rows]
+
+
+def group_members(dbsession: Session, group: Group) -> list[User]:
+    return list(dbsession.scalars(
+        select(User).join(GroupMember, GroupMember.user_id == User.id)
+        .where(GroupMember.group_id == group.id).order_by(User.username)
+    ))
+
+
+def list_tokens(dbsession: Session, user: User) -> list[ApiToken]:
+    """The API tokens of ``user``, newest first (revoked and expired ones too)."""
+    return list(dbsession.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
 
 
 def create_user(
