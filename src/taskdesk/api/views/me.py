@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from pyramid.request import Request
-from pyramid.view import view_config
+from pyramid.response import Response
 
-from taskdesk.api import API_ROUTE
+from taskdesk.api import conditional
+from taskdesk.api.operations import api_view
+from taskdesk.api.representations import Urls, me_json
+from taskdesk.api.support import actor
 from taskdesk.resources import Me
+from taskdesk.security.actions import allowed_actions
 from taskdesk.security.permissions import Permission
 
 
-@view_config(route_name=API_ROUTE, context=Me, renderer="json", request_method="GET",
-             permission=Permission.SIGNED_IN)
-def me_show(request: Request) -> dict[str, Any]:
-    user = request.identity.user
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "email": user.email,
-        "is_site_admin": user.is_site_admin,
-        "locale": user.locale,
-    }
+@api_view(context=Me, method="GET", permission=Permission.SIGNED_IN,
+          summary="The signed-in user", response="Me", conditional=True)
+def me_show(context: Me, request: Request) -> dict[str, Any] | Response:
+    user = actor(request)
+    body = me_json(Urls(request), user, allowed_actions(request, context))
+    fingerprint = zlib.crc32(
+        f"{user.username}|{user.display_name}|{user.email}|{user.locale}|{user.is_site_admin}"
+        .encode()
+    )
+    return conditional.respond(request, body, conditional.state("user", user.id, fingerprint))

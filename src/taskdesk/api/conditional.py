@@ -1,0 +1,76 @@
+"""ETags and conditional requests.
+
+A resource's ETag is ``W/"<kind>-<id>-<version>.<allowed>"``: the version identifies the
+stored state, the last part is a short digest of the caller's ``allowed`` list, which is part
+of the representation (a role change must not be answered with 304).
+
+* ``If-None-Match`` on GET compares whole tags: a match answers 304 without a body.
+* ``If-Match`` on PATCH/DELETE compares the stored state only (``<kind>-<id>-<version>``): a
+  stale one answers 412 and nothing changes. ``*`` matches any existing resource.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.response import Response
+
+from taskdesk.api.errors import ApiError
+from taskdesk.domain.schema import _
+
+
+def state(kind: str, ident: Any, version: Any) -> str:
+    return f"{kind}-{ident}-{version}"
+
+
+def etag(state_tag: str, allowed: Iterable[str]) -> str:
+    digest = zlib.crc32(",".join(allowed).encode()) & 0xFFFFFFFF
+    return f'W/"{state_tag}.{digest:08x}"'
+
+
+def _tags(header: str) -> list[str]:
+    tags = []
+    for item in header.split(","):
+        tag = item.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        tags.append(tag.strip('"'))
+    return tags
+
+
+def tagged(request: Request, body: dict[str, Any], state_tag: str) -> dict[str, Any]:
+    """Put the ETag (and the caching rules that go with it) on the response."""
+    request.response.headers["ETag"] = etag(state_tag, body.get("allowed", ()))
+    request.response.cache_control = "private, no-cache"
+    request.response.vary = ("Authorization", "Cookie")
+    return body
+
+
+def respond(request: Request, body: dict[str, Any], state_tag: str) -> dict[str, Any] | Response:
+    """``tagged``, or 304 without a body when ``If-None-Match`` names the current tag."""
+    header = request.headers.get("If-None-Match")
+    if header is not None and request.method in ("GET", "HEAD"):
+        tag = etag(state_tag, body.get("allowed", ()))
+        wanted = _tags(header)
+        if "*" in wanted or tag[3:-1] in wanted:
+            return Response(status=304, headers={"ETag": tag}, cache_control="private, no-cache")
+    return tagged(request, body, state_tag)
+
+
+def expected_version(request: Request, state_tag: str, version: int | None = None) -> int | None:
+    """Check ``If-Match`` against the stored state; 412 when it is stale.
+
+    Returns ``version`` when the header matched, for domain operations that check versions
+    themselves (under their row lock), else None.
+    """
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    wanted = [tag.rpartition(".")[0] or tag for tag in _tags(header)]
+    if "*" in wanted or state_tag in wanted:
+        return version
+    raise ApiError(412, "precondition_failed",
+                   _("The resource has changed since you read it (If-Match); reload it."))

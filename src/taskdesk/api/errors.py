@@ -1,0 +1,185 @@
+"""One error shape for every API failure, and the exception views producing it.
+
+``{"error": {"status": 422, "code": "validation_failed", "message": "...", "fields": {...}}}``
+
+The exception views carry ``route_name=API_ROUTE``: Pyramid prefers them for API requests and
+never uses them for the web UI. The guard tween (400/413 before routing) answers with the same
+shape through :func:`taskdesk.guard.error_response`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from pyramid.csrf import BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import exception_view_config
+
+from taskdesk.api import API_ROUTE
+from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
+from taskdesk.domain.schema import _
+from taskdesk.security.actions import hidden_project
+
+log = logging.getLogger(__name__)
+
+#: Codes of the HTTP errors Pyramid itself raises.
+HTTP_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+AUTH_ERRORS: dict[str, Any] = {
+    "invalid_token": _("The token is not valid."),
+    "revoked_token": _("The token has been revoked."),
+    "expired_token": _("The token has expired."),
+}
+
+
+class ApiError(Exception):
+    """Raised by API views to answer with an error of the common shape."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: Any,
+        fields: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(str(message))
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = headers
+
+
+def translate(request: Request, message: Any) -> str:
+    """A message in the caller's language with ``${placeholders}`` filled in."""
+    return str(request.localizer.translate(message))
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: Any,
+    fields: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    error: dict[str, Any] = {"status": status, "code": code, "message": translate(request, message)}
+    if fields:
+        error["fields"] = {name: translate(request, text) for name, text in fields.items()}
+    response = Response(
+        body=orjson.dumps({"error": error}), status=status, content_type="application/json",
+        charset=None,
+    )
+    response.cache_control = "no-store"
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+@exception_view_config(ApiError, route_name=API_ROUTE)
+def api_error(exc: ApiError, request: Request) -> Response:
+    return error_response(request, exc.status, exc.code, exc.message, exc.fields, exc.headers)
+
+
+@exception_view_config(ValidationError, route_name=API_ROUTE)
+def validation_failed(exc: ValidationError, request: Request) -> Response:
+    return error_response(request, 422, exc.code, _("The request has invalid fields."),
+                          exc.fields)
+
+
+@exception_view_config(ConflictError, route_name=API_ROUTE)
+def version_conflict(exc: ConflictError, request: Request) -> Response:
+    return error_response(
+        request, 412, exc.code,
+        _("Changed by someone else since version ${v} was read; reload and try again.",
+          mapping={"v": exc.current_version}),
+    )
+
+
+@exception_view_config(DuplicateError, route_name=API_ROUTE)
+def duplicate(exc: DuplicateError, request: Request) -> Response:
+    return error_response(request, 409, exc.code, exc.message, {exc.field: exc.message})
+
+
+@exception_view_config(DomainError, route_name=API_ROUTE)
+def domain_refusal(exc: DomainError, request: Request) -> Response:
+    return error_response(request, 409, exc.code, exc.message)
+
+
+def unauthorized(request: Request) -> Response:
+    """401 with the ``WWW-Authenticate`` challenge of RFC 6750."""
+    reason = request.environ.get("taskdesk.auth_error")
+    challenge = 'Bearer realm="taskdesk"'
+    if reason in AUTH_ERRORS:
+        message = AUTH_ERRORS[reason]
+        challenge += f', error="invalid_token", error_description="{message}"'
+    else:
+        message = _("Authentication is required: send Authorization: Bearer <token>.")
+    return error_response(request, 401, "unauthorized", message,
+                          headers={"WWW-Authenticate": challenge})
+
+
+@exception_view_config(HTTPForbidden, route_name=API_ROUTE)
+def forbidden(exc: HTTPForbidden, request: Request) -> Response:
+    if request.identity is None:
+        return unauthorized(request)
+    if hidden_project(request, request.context):
+        return not_found(exc, request)
+    return error_response(request, 403, "forbidden",
+                          _("You do not have permission to do this."))
+
+
+@exception_view_config(BadCSRFToken, route_name=API_ROUTE)
+def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
+    return error_response(
+        request, 403, "csrf_failed",
+        _("A request signed in by cookie must send the X-CSRF-Token header."),
+    )
+
+
+@exception_view_config(HTTPNotFound, route_name=API_ROUTE)
+def not_found(exc: HTTPException, request: Request) -> Response:
+    if request.environ.get("taskdesk.auth_error"):
+        # A broken token must not read as "nothing here".
+        return unauthorized(request)
+    return error_response(request, 404, "not_found", _("There is nothing here."))
+
+
+@exception_view_config(HTTPException, route_name=API_ROUTE)
+def http_error(exc: HTTPException, request: Request) -> Response:
+    status = exc.status_int
+    if status < 400:
+        return exc
+    code = HTTP_CODES.get(status, "bad_request" if status < 500 else "server_error")
+    headers = {name: exc.headers[name] for name in ("Allow", "Retry-After")
+               if name in exc.headers}
+    return error_response(request, status, code, exc.explanation or exc.title, headers=headers)
+
+
+@exception_view_config(Exception, route_name=API_ROUTE)
+def server_error(exc: Exception, request: Request) -> Response:
+    """Any other error. pyramid_retry still retries a retryable one (it discards this
+    response when ``request.exception`` is retryable), so no retry predicate is needed."""
+    log.exception("unhandled API error on %s %s", request.method, request.path_qs,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+    return error_response(request, 500, "server_error",
+                          _("Something went wrong; the error has been logged."))

@@ -1,0 +1,280 @@
+"""The OpenAPI 3.1 document, generated from the registered API views.
+
+Every view registered with :func:`taskdesk.api.operations.api_view` is an operation; its
+request body is the domain's validation :class:`~taskdesk.domain.schema.Schema` (through
+``json_schema()``, the very object the domain validates with) and its responses are the
+schemas of :mod:`taskdesk.api.representations`. The document is built once per application
+(it depends on the settings: workflow statuses, roles) and kept on the registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taskdesk.api import API_ROUTE
+from taskdesk.api.operations import Operation, operation_of, view_methods
+from taskdesk.api.representations import SCHEMAS
+from taskdesk.api.traversal import AllTasks
+from taskdesk.domain.queries import SORT_FIELDS
+from taskdesk.domain.schema import Schema
+from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.resources import (
+    CommentContainer,
+    CommentResource,
+    Me,
+    MemberContainer,
+    MemberResource,
+    ProjectContainer,
+    ProjectResource,
+    Root,
+    TaskContainer,
+    TaskResource,
+    TokenContainer,
+    TokenResource,
+)
+from taskdesk.security.permissions import Permission
+from taskdesk.settings import TaskdeskSettings
+
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_PARAMETERS: dict[str, dict[str, Any]] = {
+    "slug": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+    "number": ID,
+    "comment_id": ID,
+    "token_id": ID,
+    "principal": {
+        "type": "string",
+        "pattern": f"^(user:{USERNAME_PATTERN}|group:{GROUP_PATTERN})$",
+    },
+}
+
+#: Where each kind of resource sits below /api/v1 (traversal has no route patterns).
+PATHS: dict[type, str] = {
+    Root: "",
+    Me: "/me",
+    TokenContainer: "/me/tokens",
+    TokenResource: "/me/tokens/{token_id}",
+    ProjectContainer: "/projects",
+    ProjectResource: "/projects/{slug}",
+    MemberContainer: "/projects/{slug}/members",
+    MemberResource: "/projects/{slug}/members/{principal}",
+    TaskContainer: "/projects/{slug}/tasks",
+    TaskResource: "/projects/{slug}/tasks/{number}",
+    CommentContainer: "/projects/{slug}/tasks/{number}/comments",
+    CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
+    AllTasks: "/tasks",
+}
+
+#: Contexts inside a project: a project the caller may not see answers 404 there.
+_IN_PROJECT = frozenset(
+    PATHS[cls] for cls in (
+        ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
+        CommentContainer, CommentResource,
+    )
+)
+
+_DESCRIPTIONS = {
+    200: "OK", 201: "Created", 204: "No content", 304: "Not modified (If-None-Match)",
+    400: "Malformed request: bad JSON, unknown or invalid query parameter",
+    401: "Not signed in, or the token is invalid, expired or revoked",
+    403: "Not allowed (or a missing CSRF header on a cookie-authenticated request)",
+    404: "No such resource (or one the caller may not see)",
+    405: "Method not allowed here (see the Allow header)",
+    409: "Conflict: a duplicate name, or the current state forbids the change",
+    412: "The resource changed since it was read (If-Match or version)",
+    413: "The request body is too large",
+    415: "The request body is not application/json",
+    422: "Invalid fields (see error.fields)",
+}
+
+
+def _paging_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
+    return [
+        {"name": "limit", "in": "query", "description": "Items per page.",
+         "schema": {"type": "integer", "minimum": 1, "maximum": settings.api_max_limit,
+                    "default": settings.api_default_limit}},
+        {"name": "cursor", "in": "query",
+         "description": "Opaque: the `next` link of the previous page carries it.",
+         "schema": {"type": "string", "maxLength": 500}},
+        {"name": "offset", "in": "query",
+         "description": "Items to skip, for simple clients (bounded; not with a cursor).",
+         "schema": {"type": "integer", "minimum": 0, "maximum": settings.api_max_offset}},
+    ]
+
+
+def _csv_list(names: tuple[str, ...]) -> dict[str, Any]:
+    """A comma-separated list of ``names`` as a query parameter schema."""
+    alternatives = "|".join(names)
+    return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
+
+
+def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
+    workflow = settings.workflow
+    sorts = [f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-")]
+    person = {"type": "string", "pattern": f"^(me|none|{USERNAME_PATTERN})$"}
+    filters: list[tuple[str, dict[str, Any], str]] = [
+        ("status", _csv_list(workflow.status_names), "Statuses, comma-separated."),
+        ("state", {"type": "string", "enum": ["open", "closed"]},
+         "`open`: open and active statuses; `closed`: done and cancelled ones."),
+        ("assignee", person, "`me`, `none` or a username."),
+        ("reporter", person, "`me`, `none` or a username."),
+        ("priority", _csv_list(workflow.priorities), "Priorities, comma-separated."),
+        ("label", {"type": "string", "maxLength": 200}, "Labels, comma-separated (any)."),
+        ("due_before", {"type": "string", "format": "date"}, "Due before this day."),
+        ("due_after", {"type": "string", "format": "date"}, "Due after this day."),
+        ("updated_since", {"type": "string", "format": "date-time"},
+         "Changed at or after this moment."),
+        ("q", {"type": "string", "maxLength": 200},
+         "Free text over title, description and comments (Chinese words too)."),
+        ("sort", {"type": "string", "enum": sorts}, "Order; `-` for descending."),
+    ]
+    return [{"name": name, "in": "query", "description": text, "schema": schema}
+            for name, schema, text in filters]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _DESCRIPTIONS[status],
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    if status == 405:
+        response["headers"] = {"Allow": {"schema": {"type": "string"}}}
+    return response
+
+
+def _request_schema(operation: Operation, settings: TaskdeskSettings) -> Schema | None:
+    body = operation.body
+    if body is None or isinstance(body, Schema):
+        return body
+    return body(settings)
+
+
+def _operation(path: str, method: str, view: Any, operation: Operation,
+               settings: TaskdeskSettings, schemas: dict[str, Any], public: bool) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": _DESCRIPTIONS[operation.status]}
+    content: dict[str, Any] = {}
+    if operation.response is not None:
+        content["application/json"] = {"schema": _ref(operation.response)}
+    if operation.csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    if content:
+        success["content"] = content
+    if operation.response is not None and operation.response in ("Task", "Project", "Comment",
+                                                                  "Member", "Token", "Me"):
+        success["headers"] = {"ETag": {"schema": {"type": "string"}}}
+    if operation.status == 201:
+        success.setdefault("headers", {})["Location"] = {"schema": {"type": "string"}}
+    responses: dict[str, Any] = {str(operation.status): success}
+    if operation.conditional and method == "get":
+        responses["304"] = {"description": _DESCRIPTIONS[304]}
+    errors = {400, 405}
+    if not public:
+        errors |= {401, 403}
+    if "{" in path or path in _IN_PROJECT:
+        errors.add(404)
+    if operation.body is not None:
+        errors |= {413, 415, 422}
+    if method in ("post", "put", "patch", "delete"):
+        errors |= {409, 413, 415, 422}
+    if operation.conditional and method != "get":
+        errors.add(412)
+    for status in sorted(errors):
+        responses[str(status)] = _error(status)
+
+    result: dict[str, Any] = {
+        "operationId": view.__name__,
+        "summary": operation.summary,
+        "responses": responses,
+    }
+    if operation.description:
+        result["description"] = operation.description
+    parameters: list[dict[str, Any]] = []
+    if operation.query in ("tasks", "filters"):
+        parameters += _filter_parameters(settings)
+    if operation.query in ("tasks", "page"):
+        parameters += _paging_parameters(settings)
+    if operation.conditional:
+        header = "If-None-Match" if method == "get" else "If-Match"
+        parameters.append({"name": header, "in": "header", "required": False,
+                           "schema": {"type": "string"}})
+    if parameters:
+        result["parameters"] = parameters
+    schema = _request_schema(operation, settings)
+    if schema is not None:
+        name = schema.name + ("Patch" if operation.partial else "")
+        schemas[name] = schema.json_schema(partial=operation.partial)
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(name)}},
+        }
+    if public:
+        result["security"] = [{}]
+    return result
+
+
+def api_views(registry: Any) -> list[tuple[Any, str, str, Any]]:
+    """(context, view name, method, view callable) of every registered API view."""
+    found = []
+    for entry in registry.introspector.get_category("views"):
+        view = entry["introspectable"]
+        if view["route_name"] != API_ROUTE:
+            continue
+        for method in view_methods(view):
+            if method != "HEAD":
+                found.append((view["context"], view["name"], method, view["callable"]))
+    return found
+
+
+def build_document(registry: Any) -> dict[str, Any]:
+    settings: TaskdeskSettings = registry.taskdesk_settings
+    schemas: dict[str, Any] = dict(SCHEMAS)
+    paths: dict[str, Any] = {}
+    for context, name, method, view in sorted(
+        api_views(registry), key=lambda v: (PATHS[v[0]], v[1], v[2])
+    ):
+        operation = operation_of(view)
+        if operation is None:
+            raise LookupError(f"API view {view!r} was not registered with api_view")
+        path = PATHS[context] + (f"/{name}" if name else "")
+        public = operation.permission == Permission.PUBLIC
+        item = paths.setdefault(path, {})
+        item[method.lower()] = _operation(path, method.lower(), view, operation, settings,
+                                          schemas, public)
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        if names:
+            item["parameters"] = [
+                {"name": n, "in": "path", "required": True, "schema": _PARAMETERS[n]}
+                for n in names
+            ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Taskdesk API",
+            "version": "1",
+            "description": (
+                "JSON API for integrations. Authenticate with `Authorization: Bearer <token>` "
+                "(create tokens under /me/tokens). Errors always have the shape "
+                "`{\"error\": {\"status\", \"code\", \"message\", \"fields\"?}}`. Lists page "
+                "with `limit` and the opaque `cursor` of the `next` link. Every resource has "
+                "an ETag (If-None-Match gives 304; If-Match on PATCH/DELETE gives 412 when "
+                "stale) and `allowed`: the permissions the caller holds on it."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "taskdesk",
+                            "description": "A signed-in browser; unsafe methods need the "
+                            "X-CSRF-Token header."},
+            },
+        },
+    }

@@ -1,0 +1,124 @@
+"""List parameters (``limit``, ``cursor``, ``offset``) and list answers.
+
+Every list answers ``{"items": [...], "next": url|null}`` with a ``Link: <url>; rel="next"``
+header. The cursor is opaque to clients: the task list's comes from the domain query; the
+other lists page by id with :func:`encode_id_cursor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from pyramid.request import Request
+
+from taskdesk.api.errors import ApiError
+from taskdesk.domain.schema import _
+
+PAGING_KEYS = ("limit", "cursor", "offset")
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    cursor: str | None
+    offset: int
+
+
+def query_params(request: Request) -> dict[str, str]:
+    """The query string as a dict; a parameter given twice is a 400."""
+    params: dict[str, str] = {}
+    for key, values in request.GET.dict_of_lists().items():
+        if len(values) > 1:
+            raise bad_parameters({key: _("Give this parameter once.")})
+        params[key] = values[0]
+    return params
+
+
+def bad_parameters(fields: Mapping[str, Any]) -> ApiError:
+    return ApiError(400, "invalid_parameter",
+                    _("Invalid query parameters: ${names}.",
+                      mapping={"names": ", ".join(sorted(fields))}),
+                    fields)
+
+
+def refuse_unknown(params: Mapping[str, str], known: Collection[str]) -> None:
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        raise bad_parameters({key: _("Unknown parameter.") for key in unknown})
+
+
+def _whole_number(params: Mapping[str, str], key: str, default: int, maximum: int,
+                  minimum: int) -> int:
+    raw = params.get(key)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise bad_parameters({key: _("Must be a whole number from ${a} to ${b}.",
+                                     mapping={"a": minimum, "b": maximum})})
+    return int(raw)
+
+
+def paging(request: Request, params: Mapping[str, str]) -> Paging:
+    settings = request.registry.taskdesk_settings
+    limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit, 1)
+    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0)
+    cursor = params.get("cursor") or None
+    if cursor is not None and offset:
+        raise bad_parameters({"offset": _("Use either a cursor or an offset.")})
+    return Paging(limit, cursor, offset)
+
+
+def encode_id_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str | None) -> int:
+    """The id after which the page starts (0 for the first page); 400 for a bad cursor."""
+    if cursor is None:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    kind, _sep, number = raw.partition(":")
+    if kind != "id" or not number.isdigit() or len(number) > 12:
+        raise bad_parameters({"cursor": _("This cursor is not valid for this list.")})
+    return int(number)
+
+
+def next_url(request: Request, params: Mapping[str, str], paging: Paging,
+             cursor: str | None) -> str | None:
+    """The next page's URL: the same parameters with the new cursor (and no offset)."""
+    if cursor is None:
+        return None
+    kept = {k: v for k, v in params.items() if k not in PAGING_KEYS}
+    kept["limit"] = str(paging.limit)
+    kept["cursor"] = cursor
+    return f"{request.path_url}?{urlencode(kept)}"
+
+
+def page(request: Request, items: list[Any], next_link: str | None) -> dict[str, Any]:
+    if next_link is not None:
+        request.response.headers["Link"] = f'<{next_link}>; rel="next"'
+    return {"items": items, "next": next_link}
+
+
+def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]:
+    """A page of rows fetched with ``limit + 1`` and the cursor after it (None: last page)."""
+    if len(rows) <= paging.limit:
+        return list(rows), None
+    kept = list(rows[: paging.limit])
+    return kept, encode_id_cursor(kept[-1].id)
+
+
+def simple_list(request: Request) -> tuple[dict[str, str], Paging, int]:
+    """Parameters of a list without filters: (params, paging, id to start after)."""
+    params = query_params(request)
+    refuse_unknown(params, PAGING_KEYS)
+    paging_ = paging(request, params)
+    return params, paging_, decode_id_cursor(paging_.cursor)

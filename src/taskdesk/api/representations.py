@@ -1,0 +1,350 @@
+"""What the API answers: each resource's JSON, and its JSON Schema for the OpenAPI document.
+
+``SCHEMAS`` is the single description of every response body; the functions below build
+those bodies. The functional tests validate every response against the document, so the two
+cannot drift apart. Builders take plain values (rows of columns for lists, see
+PERFORMANCE.md) and the ``allowed`` list computed by :mod:`taskdesk.security.actions`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from pyramid.request import Request
+
+from taskdesk.domain.queries import TaskRow
+from taskdesk.domain.schemas import SLUG_PATTERN
+from taskdesk.models import ApiToken, Comment, Project, Task, User
+from taskdesk.settings import Workflow
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+TIMESTAMP = {"type": "string", "format": "date-time"}
+URL = {"type": "string", "format": "uri"}
+ALLOWED = {
+    "type": "array", "items": {"type": "string"},
+    "description": "The permissions the caller holds on this resource (from its ACL).",
+}
+
+
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _list_of(name: str) -> dict[str, Any]:
+    return _object({
+        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}},
+        "next": nullable(URL),
+    }, f"A page of {name} items; `next` is the next page's URL (also in the Link header).")
+
+
+ERROR = _object({
+    "error": {
+        "type": "object",
+        "properties": {
+            "status": INTEGER,
+            "code": STRING,
+            "message": STRING,
+            "fields": {"type": "object", "additionalProperties": STRING},
+        },
+        "required": ["status", "code", "message"],
+        "additionalProperties": False,
+    },
+})
+
+PROJECT = _object({
+    "id": INTEGER,
+    "slug": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+    "name": STRING,
+    "description": STRING,
+    "visibility": {"type": "string", "enum": ["private", "internal"]},
+    "archived": BOOLEAN,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "url": URL,
+    "tasks_url": URL,
+    "allowed": ALLOWED,
+})
+
+TASK = _object({
+    "id": INTEGER,
+    "project": _object({"slug": STRING, "name": STRING, "url": URL}),
+    "number": INTEGER,
+    "title": STRING,
+    "description": STRING,
+    "status": STRING,
+    "completed": {"type": "boolean", "description": "Whether the status is a done status."},
+    "priority": STRING,
+    "assignee": nullable(STRING),
+    "assignee_name": nullable(STRING),
+    "reporter": nullable(STRING),
+    "due_date": nullable({"type": "string", "format": "date"}),
+    "labels": {"type": "array", "items": STRING},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "completed_at": nullable(TIMESTAMP),
+    "version": INTEGER,
+    "url": URL,
+    "allowed": ALLOWED,
+})
+
+COMMENT = _object({
+    "id": INTEGER,
+    "body": STRING,
+    "author": nullable(STRING),
+    "author_name": nullable(STRING),
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "version": INTEGER,
+    "url": URL,
+    "allowed": ALLOWED,
+})
+
+ACTIVITY = _object({
+    "id": INTEGER,
+    "action": STRING,
+    "actor": nullable(STRING),
+    "changes": {"type": "object", "description": "`{field: [old, new]}`"},
+    "created_at": TIMESTAMP,
+})
+
+MEMBER = _object({
+    "principal": {"type": "string", "description": "`user:<username>` or `group:<name>`"},
+    "kind": {"type": "string", "enum": ["user", "group"]},
+    "name": STRING,
+    "display_name": STRING,
+    "role": STRING,
+    "url": URL,
+    "allowed": ALLOWED,
+})
+
+_TOKEN_FIELDS = {
+    "id": INTEGER,
+    "name": STRING,
+    "prefix": {"type": "string", "description": "The secret's first characters, to tell "
+               "tokens apart."},
+    "scope": {"type": "string", "enum": ["read", "write"]},
+    "created_at": TIMESTAMP,
+    "expires_at": nullable(TIMESTAMP),
+    "last_used_at": nullable(TIMESTAMP),
+    "revoked_at": nullable(TIMESTAMP),
+    "url": URL,
+    "allowed": ALLOWED,
+}
+TOKEN = _object(_TOKEN_FIELDS)
+NEW_TOKEN = _object({
+    **_TOKEN_FIELDS,
+    "secret": {"type": "string", "description": "The bearer token. Shown only this once."},
+})
+
+ME = _object({
+    "id": INTEGER,
+    "username": STRING,
+    "display_name": STRING,
+    "email": STRING,
+    "is_site_admin": BOOLEAN,
+    "locale": nullable(STRING),
+    "url": URL,
+    "tokens_url": URL,
+    "allowed": ALLOWED,
+})
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": ERROR,
+    "Document": {"type": "object", "description": "This OpenAPI document."},
+    "Me": ME,
+    "Project": PROJECT,
+    "ProjectList": _list_of("Project"),
+    "Task": TASK,
+    "TaskList": _list_of("Task"),
+    "Comment": COMMENT,
+    "CommentList": _list_of("Comment"),
+    "Activity": ACTIVITY,
+    "ActivityList": _list_of("Activity"),
+    "Member": MEMBER,
+    "MemberList": _list_of("Member"),
+    "Token": TOKEN,
+    "NewToken": NEW_TOKEN,
+    "TokenList": _list_of("Token"),
+}
+
+
+class Urls:
+    """Absolute API URLs by string joining: cheap enough for every row of a list."""
+
+    def __init__(self, request: Request) -> None:
+        self.base = f"{request.application_url}/api/v1"
+
+    def project(self, slug: str) -> str:
+        return f"{self.base}/projects/{quote(slug)}"
+
+    def task(self, slug: str, number: int) -> str:
+        return f"{self.base}/projects/{quote(slug)}/tasks/{number}"
+
+    def comment(self, slug: str, number: int, comment_id: int) -> str:
+        return f"{self.task(slug, number)}/comments/{comment_id}"
+
+    def member(self, slug: str, principal: str) -> str:
+        return f"{self.project(slug)}/members/{quote(principal)}"
+
+    def token(self, token_id: int) -> str:
+        return f"{self.base}/me/tokens/{token_id}"
+
+
+def project_json(urls: Urls, row: Project | Any, allowed: list[str]) -> dict[str, Any]:
+    """A project from its ORM row or a row of the same columns."""
+    url = urls.project(row.slug)
+    return {
+        "id": row.id,
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "visibility": row.visibility,
+        "archived": row.is_archived,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "url": url,
+        "tasks_url": f"{url}/tasks",
+        "allowed": allowed,
+    }
+
+
+class TaskJson:
+    """Builds task bodies for one workflow (which statuses count as done)."""
+
+    def __init__(self, urls: Urls, workflow: Workflow) -> None:
+        self.urls = urls
+        self.done = frozenset(workflow.names_in("done"))
+
+    def row(self, row: TaskRow, allowed: list[str]) -> dict[str, Any]:
+        """A task from the list query's row."""
+        slug = row.project_slug
+        return {
+            "id": row.id,
+            "project": {"slug": slug, "name": row.project_name,
+                        "url": self.urls.project(slug)},
+            "number": row.number,
+            "title": row.title,
+            "description": row.description,
+            "status": row.status,
+            "completed": row.status in self.done,
+            "priority": row.priority,
+            "assignee": row.assignee,
+            "assignee_name": row.assignee_name,
+            "reporter": row.reporter,
+            "due_date": row.due_date,
+            "labels": row.labels,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+            "completed_at": row.completed_at,
+            "version": row.version,
+            "url": self.urls.task(slug, row.number),
+            "allowed": allowed,
+        }
+
+    def entity(self, task: Task, project: Project, allowed: list[str]) -> dict[str, Any]:
+        """A task from its ORM row (assignee, reporter and labels loaded)."""
+        assignee: User | None = task.assignee
+        reporter: User | None = task.reporter
+        return self.row(
+            TaskRow(
+                id=task.id, project_id=project.id, project_slug=project.slug,
+                project_name=project.name, number=task.number, title=task.title,
+                description=task.description, status=task.status, priority=task.priority,
+                assignee=assignee.username if assignee else None,
+                assignee_name=assignee.display_name if assignee else None,
+                reporter=reporter.username if reporter else None, due_date=task.due_date,
+                created_at=task.created_at, updated_at=task.updated_at,
+                completed_at=task.completed_at, version=task.version,
+                labels=tuple(task.labels),
+            ),
+            allowed,
+        )
+
+
+def comment_json(url: str, comment: Comment | Any, author: str | None,
+                 author_name: str | None, allowed: list[str]) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "body": comment.body,
+        "author": author,
+        "author_name": author_name,
+        "created_at": comment.created_at,
+        "updated_at": comment.updated_at,
+        "version": comment.version,
+        "url": url,
+        "allowed": allowed,
+    }
+
+
+def activity_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "action": row.action,
+        "actor": row.actor,
+        "changes": row.changes or {},
+        "created_at": row.created_at,
+    }
+
+
+def member_json(urls: Urls, slug: str, kind: str, name: str, display_name: str, role: str,
+                allowed: list[str]) -> dict[str, Any]:
+    principal = f"{kind}:{name}"
+    return {
+        "principal": principal,
+        "kind": kind,
+        "name": name,
+        "display_name": display_name,
+        "role": role,
+        "url": urls.member(slug, principal),
+        "allowed": allowed,
+    }
+
+
+def token_json(urls: Urls, token: ApiToken, allowed: list[str]) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scope": token.scope,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "url": urls.token(token.id),
+        "allowed": allowed,
+    }
+
+
+def me_json(urls: Urls, user: User, allowed: list[str]) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "is_site_admin": user.is_site_admin,
+        "locale": user.locale,
+        "url": f"{urls.base}/me",
+        "tokens_url": f"{urls.base}/me/tokens",
+        "allowed": allowed,
+    }
+
+
+def version_of(moment: datetime) -> int:
+    """A version number for rows without a version column: microseconds of a timestamp."""
+    return int(moment.timestamp() * 1_000_000)

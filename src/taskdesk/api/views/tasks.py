@@ -1,0 +1,212 @@
+"""Tasks: the lists (a project's and across projects, JSON or CSV), create, show, change,
+delete, and a task's activity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.request import Request
+from pyramid.response import Response
+
+from taskdesk.api import conditional, listing
+from taskdesk.api.errors import ApiError
+from taskdesk.api.export import csv_response, wants_csv
+from taskdesk.api.operations import api_view
+from taskdesk.api.paging import (
+    PAGING_KEYS,
+    bad_parameters,
+    id_page,
+    next_url,
+    page,
+    paging,
+    query_params,
+    simple_list,
+)
+from taskdesk.api.rendering import json_body
+from taskdesk.api.representations import TaskJson, Urls, activity_json
+from taskdesk.api.support import actor, created, no_content, settings, viewer
+from taskdesk.api.traversal import AllTasks
+from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.queries import TaskQuery, list_tasks, parse_task_query
+from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
+from taskdesk.security.actions import (
+    TASK_FIELD_PERMISSIONS,
+    ListActions,
+    forbidden_fields,
+    task_actions,
+)
+from taskdesk.security.permissions import Permission
+
+#: Fields whose permission creating a task needs beyond ``create_task``.
+CREATE_FIELD_PERMISSIONS = {
+    name: permission for name, permission in TASK_FIELD_PERMISSIONS.items()
+    if permission is not Permission.EDIT_TASK
+}
+
+
+def create_schema(task_settings: Any) -> Any:
+    return task_schemas(task_settings.workflow)[0]
+
+
+def update_schema(task_settings: Any) -> Any:
+    return task_schemas(task_settings.workflow)[1]
+
+
+def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...]) -> TaskQuery:
+    try:
+        return parse_task_query(params, settings(request).workflow, strict=True, ignore=ignore)
+    except ValidationError as error:
+        raise bad_parameters(error.fields) from None
+
+
+def _task_list(request: Request, project: ProjectResource | None) -> dict[str, Any] | Response:
+    params = query_params(request)
+    query = _query(request, params, PAGING_KEYS)
+    paging_ = paging(request, params)
+    project_id = project.row.id if project is not None else None
+    try:
+        if wants_csv(request):
+            name = project.row.slug if project is not None else "tasks"
+            return csv_response(request, viewer(request), query, project_id=project_id,
+                                filename=f"{name}.csv")
+        result = list_tasks(request.dbsession, viewer(request), query, project_id=project_id,
+                            limit=paging_.limit, cursor=paging_.cursor, offset=paging_.offset)
+    except ValidationError as error:
+        raise bad_parameters(error.fields) from None
+    actions = ListActions(request)
+    if project is not None:
+        actions.add(project)
+    else:
+        actions.load(row.project_id for row in result.items)
+    build = TaskJson(Urls(request), settings(request).workflow)
+    items = [build.row(row, actions.task(row.project_id)) for row in result.items]
+    return page(request, items, next_url(request, params, paging_, result.next_cursor))
+
+
+def _csv_export(request: Request, project: ProjectResource | None) -> Response:
+    query = _query(request, query_params(request), ())
+    name = project.row.slug if project is not None else "tasks"
+    try:
+        return csv_response(request, viewer(request), query,
+                            project_id=project.row.id if project is not None else None,
+                            filename=f"{name}.csv")
+    except ValidationError as error:
+        raise bad_parameters(error.fields) from None
+
+
+LIST_NOTE = (
+    "Filters combine with AND; `status`, `priority` and `label` take comma-separated "
+    "values. Send `Accept: text/csv` for the whole filtered list as CSV."
+)
+
+
+@api_view(context=TaskContainer, method="GET", permission=Permission.VIEW,
+          summary="A project's tasks", response="TaskList", query="tasks", csv=True,
+          description=LIST_NOTE)
+def task_list(context: TaskContainer, request: Request) -> dict[str, Any] | Response:
+    return _task_list(request, context.project)
+
+
+@api_view(context=AllTasks, method="GET", permission=Permission.SIGNED_IN,
+          summary="Tasks across every project the caller may see", response="TaskList",
+          query="tasks", csv=True, description=LIST_NOTE)
+def task_list_all(context: AllTasks, request: Request) -> dict[str, Any] | Response:
+    return _task_list(request, None)
+
+
+@api_view(context=ProjectResource, name="tasks.csv", method="GET", permission=Permission.VIEW,
+          summary="A project's filtered tasks as CSV (UTF-8 with BOM)", response=None,
+          query="filters", csv=True)
+def task_csv(context: ProjectResource, request: Request) -> Response:
+    return _csv_export(request, context)
+
+
+@api_view(context=Root, name="tasks.csv", method="GET", permission=Permission.SIGNED_IN,
+          summary="Filtered tasks of every visible project as CSV (UTF-8 with BOM)",
+          response=None, query="filters", csv=True)
+def task_csv_all(context: Root, request: Request) -> Response:
+    return _csv_export(request, None)
+
+
+def _state(task: TaskResource) -> str:
+    return conditional.state("task", task.row.id, task.row.version)
+
+
+def _body(request: Request, task: TaskResource) -> dict[str, Any]:
+    build = TaskJson(Urls(request), settings(request).workflow)
+    return build.entity(task.row, task.project.row, task_actions(request, task.project))
+
+
+def _refuse_fields(request: Request, context: Any, data: dict[str, Any],
+                   rules: Any) -> None:
+    refused = forbidden_fields(request, context, data, rules)
+    if refused:
+        raise ApiError(403, "forbidden", _("You may not change these fields."),
+                       {name: _("You may not change this field.") for name in refused})
+
+
+@api_view(context=TaskContainer, method="POST", permission=Permission.CREATE_TASK,
+          summary="Create a task", response="Task", status=201, body=create_schema,
+          description="The simplest body is `{\"title\": \"...\"}`; `completed: true` "
+          "creates it in the first done status. Setting `assignee` needs `assign`, and "
+          "`status` or `completed` need `set_status`.")
+def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
+    data = json_body(request)
+    _refuse_fields(request, context, data, CREATE_FIELD_PERMISSIONS)
+    project = context.project
+    row = create_task(request.dbsession, settings(request), project.row, actor(request), data,
+                      strict=True)
+    task = TaskResource(request, str(row.number), context, row)
+    body = conditional.tagged(request, _body(request, task), _state(task))
+    return created(request, body, body["url"])
+
+
+@api_view(context=TaskResource, method="GET", permission=Permission.VIEW,
+          summary="A task", response="Task", conditional=True)
+def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Response:
+    return conditional.respond(request, _body(request, context), _state(context))
+
+
+@api_view(context=TaskResource, method="PATCH", permission=Permission.VIEW,
+          summary="Change a task", response="Task", body=update_schema, partial=True,
+          conditional=True,
+          description="Send only the fields to change. Each field needs its permission: "
+          "`status`/`completed` need `set_status`, `assignee` needs `assign`, the others "
+          "`edit_task`. A stale `If-Match` or `version` answers 412 and changes nothing.")
+def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
+    data = json_body(request)
+    _refuse_fields(request, context, data, TASK_FIELD_PERMISSIONS)
+    version = conditional.expected_version(request, _state(context), context.row.version)
+    if not data.keys() & TASK_FIELD_PERMISSIONS.keys() and not request.has_permission(
+        Permission.EDIT_TASK, context
+    ):
+        # Nothing to change but a version: still a change request, not a read.
+        raise HTTPForbidden()
+    update_task(request.dbsession, settings(request), context.row, actor(request), data,
+                expected_version=version, partial=True, strict=True)
+    return conditional.tagged(request, _body(request, context), _state(context))
+
+
+@api_view(context=TaskResource, method="DELETE", permission=Permission.DELETE_TASK,
+          summary="Delete a task", response=None, status=204, conditional=True)
+def task_delete(context: TaskResource, request: Request) -> Response:
+    version = conditional.expected_version(request, _state(context), context.row.version)
+    delete_task(request.dbsession, context.row, actor(request), expected_version=version)
+    return no_content()
+
+
+@api_view(context=TaskResource, name="activity", method="GET", permission=Permission.VIEW,
+          summary="A task's history, oldest first", response="ActivityList", query="page")
+def task_activity(context: TaskResource, request: Request) -> dict[str, Any]:
+    params, paging_, after = simple_list(request)
+    rows, cursor = id_page(
+        listing.activity(request.dbsession, context.row.id, after, paging_.limit,
+                         paging_.offset),
+        paging_,
+    )
+    return page(request, [activity_json(row) for row in rows],
+                next_url(request, params, paging_, cursor))
