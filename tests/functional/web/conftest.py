@@ -64,3 +64,15 @@ def find_form(page: Any, action_suffix: str, method: str = "post") -> Any:
              if (f.action or "").endswith(action_suffix) and f.method.lower() == method]
     assert len(found) == 1, (action_suffix, [f.action for f in page.forms.values()])
     return found[0]
+
+
+@pytest.fixture
+def make_task(factory: Factory) -> Callable[..., Any]:
+    """``factory.task`` that also flushes the activity entry the creation wrote."""
+
+    def make(project: Any, actor: Any = None, **values: Any) -> Any:
+        task = factory.task(project, actor, **values)
+        factory.dbsession.flush()
+        return task
+
+    return make

@@ -51,8 +51,8 @@ def test_security_headers_on_pages_and_static_files(testapp):
         assert "Strict-Transport-Security" not in response.headers  # https is off here
 
 
-def test_no_inline_scripts_or_handlers_on_pages(testapp, login_as, world, factory):
-    task = factory.task(world.project, world.manager, title="Inline check")
+def test_no_inline_scripts_or_handlers_on_pages(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, title="Inline check")
     login_as("manny")
     for path in ("/", "/projects", "/projects/apollo/", "/projects/apollo/board",
                  "/projects/apollo/charts", f"/projects/apollo/tasks/{task.number}",

@@ -8,12 +8,13 @@ from taskdesk.models import Project, ProjectMember
 from tests.functional.web.conftest import find_form
 
 
-def test_project_list_shows_my_role_and_open_task_counts(testapp, login_as, world, factory):
-    factory.task(world.project, world.manager, title="one")
-    factory.task(world.project, world.manager, title="two")
-    factory.task(world.project, world.manager, title="closed", status="done")
+def test_project_list_shows_my_role_and_open_task_counts(testapp, login_as, world, factory,
+                                                         make_task):
+    make_task(world.project, world.manager, title="one")
+    make_task(world.project, world.manager, title="two")
+    make_task(world.project, world.manager, title="closed", status="done")
     other = factory.project(world.outsider, slug="secret", name="Secret")
-    factory.task(other, world.outsider)
+    make_task(other, world.outsider)
     factory.project(world.outsider, slug="open-house", name="Open House", visibility="internal")
     login_as("mia")
     page = testapp.get("/projects")

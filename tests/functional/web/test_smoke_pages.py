@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 
-def test_pages_render(testapp, login_as, world, factory):
-    task = factory.task(world.project, world.manager, title="Write the 文档", labels=["docs"])
+def test_pages_render(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, title="Write the 文档", labels=["docs"])
     login_as("manny")
     for path in ("/", "/projects", "/projects/new", "/projects/apollo/",
                  "/projects/apollo/board", "/projects/apollo/charts",

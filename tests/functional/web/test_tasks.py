@@ -1,0 +1,252 @@
+"""Tasks: list, filters, paging, create, edit (and conflicts), detail, quick actions, delete."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from taskdesk.models import Task
+from tests.functional.web.conftest import find_form
+
+
+def _titles(page):
+    return [a.get_text() for a in page.html.select("tbody tr td:nth-of-type(2) > a")]
+
+
+def _task(dbsession, project, number):
+    dbsession.expire_all()
+    return dbsession.scalar(select(Task).where(Task.project_id == project.id,
+                                               Task.number == number))
+
+
+def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
+    today = date.today()
+    make_task(world.project, world.manager, title="Mine urgent", priority="urgent",
+                 assignee="mia", labels=["backend"], due_date=str(today - timedelta(days=1)))
+    make_task(world.project, world.manager, title="Nobody's", priority="low")
+    make_task(world.project, world.manager, title="Finished", status="done",
+                 assignee="manny")
+    make_task(world.project, world.manager, title="修复登录页面", labels=["前端"])
+    login_as("mia")
+    page = testapp.get("/projects/apollo/")
+    assert _titles(page) == ["修复登录页面", "Finished", "Nobody's", "Mine urgent"]
+    assert _titles(testapp.get("/projects/apollo/?assignee=me")) == ["Mine urgent"]
+    assert _titles(testapp.get("/projects/apollo/?assignee=none")) == [
+        "修复登录页面", "Nobody's"]
+    assert _titles(testapp.get("/projects/apollo/?state=closed")) == ["Finished"]
+    assert _titles(testapp.get("/projects/apollo/?status=done")) == ["Finished"]
+    assert _titles(testapp.get("/projects/apollo/?priority=urgent")) == ["Mine urgent"]
+    assert _titles(testapp.get("/projects/apollo/?label=backend")) == ["Mine urgent"]
+    assert _titles(testapp.get("/projects/apollo/", {"label": "前端"})) == ["修复登录页面"]
+    assert _titles(testapp.get("/projects/apollo/", {"q": "登录"})) == ["修复登录页面"]
+    assert _titles(testapp.get(f"/projects/apollo/?due_before={today}")) == ["Mine urgent"]
+    assert _titles(testapp.get("/projects/apollo/?sort=number"))[0] == "Mine urgent"
+    # The filter form shows the state of the URL, so a bookmark restores it.
+    page = testapp.get("/projects/apollo/?assignee=me&priority=urgent")
+    form = find_form(page, "/projects/apollo/", method="get")
+    assert form["assignee"].value == "me" and form["priority"].value == "urgent"
+    form["priority"] = ""
+    assert _titles(form.submit()) == ["Mine urgent"]
+
+
+def test_task_list_invalid_filter_shows_the_error(testapp, login_as, world, make_task):
+    make_task(world.project, world.manager, title="x")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?due_before=tomorrow", status=400)
+    assert "Must be a date like 2026-12-31." in page.text
+    assert _titles(page) == []
+
+
+def test_task_list_keyset_paging(testapp, login_as, world, make_task, monkeypatch):
+    monkeypatch.setattr("taskdesk.web.views.tasks.PAGE_SIZE", 2)
+    for index in range(5):
+        make_task(world.project, world.manager, title=f"T{index + 1}")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?assignee=none")
+    assert _titles(page) == ["T5", "T4"]
+    assert not page.html.find("a", rel="prev")
+    page = testapp.get(page.html.find("a", rel="next")["href"])
+    assert _titles(page) == ["T3", "T2"]
+    page3 = testapp.get(page.html.find("a", rel="next")["href"])
+    assert _titles(page3) == ["T1"] and not page3.html.find("a", rel="next")
+    assert "assignee=none" in page3.request.url
+    back = testapp.get(page3.html.find("a", rel="prev")["href"])
+    assert _titles(back) == ["T3", "T2"]
+    first = testapp.get(back.html.find("a", rel="prev")["href"])
+    assert _titles(first) == ["T5", "T4"]
+
+
+def test_task_list_links_to_the_csv_export(testapp, login_as, world):
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?assignee=me")
+    link = page.html.find("a", string="Export CSV")["href"]
+    assert link == "http://taskdesk.test/api/v1/projects/apollo/tasks.csv?assignee=me"
+
+
+def test_create_task(testapp, login_as, world, dbsession):
+    login_as("mia")
+    form = find_form(testapp.get("/projects/apollo/tasks/new"), "/tasks/new")
+    form["title"] = "准备发布说明"
+    form["description"] = "**重要**：检查所有链接"
+    form["priority"] = "high"
+    form["assignee"] = "vic"
+    form["due_date"] = "2030-01-31"
+    form["labels"] = "release，文档, docs"
+    response = form.submit()
+    assert response.location == "http://taskdesk.test/projects/apollo/tasks/1"
+    page = response.follow()
+    assert "准备发布说明" in page.text and "<strong>重要</strong>" in page.text
+    assert "Task #1 created." in page.text
+    task = _task(dbsession, world.project, 1)
+    assert (task.title, task.priority, task.assignee_id, task.due_date) == (
+        "准备发布说明", "high", world.viewer.id, date(2030, 1, 31))
+    assert task.reporter_id == world.member.id
+
+
+def test_create_task_invalid_input_keeps_values_and_saves_nothing(testapp, login_as, world,
+                                                                  dbsession):
+    login_as("mia")
+    form = find_form(testapp.get("/projects/apollo/tasks/new"), "/tasks/new")
+    form["title"] = ""
+    form["description"] = "我写了很多"
+    form["due_date"] = "31/12/2030"
+    form["assignee"] = "olga"  # not a member of the private project
+    page = form.submit(status=400)
+    assert "This field is required." in page.text
+    assert "Must be a date like 2026-12-31." in page.text
+    again = find_form(page, "/tasks/new")
+    assert again["description"].value == "我写了很多"
+    assert again["due_date"].value == "31/12/2030"
+    assert dbsession.scalar(select(func.count()).select_from(Task)) == 0
+    again["title"] = "Now with a title"
+    again["due_date"] = ""
+    page = again.submit(status=400)
+    assert "This user is not a member of the project." in page.text
+    assert dbsession.scalar(select(func.count()).select_from(Task)) == 0
+
+
+def test_viewer_cannot_create_or_edit(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager)
+    login_as("vic")
+    page = testapp.get("/projects/apollo/")
+    assert "New task" not in page.text
+    testapp.get("/projects/apollo/tasks/new", status=403)
+    testapp.get(f"/projects/apollo/tasks/{task.number}/edit", status=403)
+    detail = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    assert "Edit" not in [a.get_text() for a in detail.html.select(".page-header a")]
+    assert "Add a comment" not in detail.text
+
+
+def test_edit_task(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Old", labels=["a"])
+    login_as("mia")
+    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}/edit"), "/edit")
+    assert form["title"].value == "Old" and form["labels"].value == "a"
+    form["title"] = "New 新"
+    form["status"] = "in_progress"
+    page = form.submit().follow()
+    assert "saved" in page.text
+    history = page.html.find("ol", class_="history").get_text(" ", strip=True)
+    assert "Mia Member changed the task" in history
+    assert "Title: Old → New 新" in history
+    assert "Status: Open → In progress" in history
+    assert _task(dbsession, world.project, task.number).title == "New 新"
+
+
+def test_edit_conflict_keeps_typed_values_and_shows_current(testapp, login_as, world, make_task,
+                                                            dbsession, settings):
+    from taskdesk.domain.tasks import update_task
+
+    task = make_task(world.project, world.manager, title="Original", priority="low")
+    login_as("mia")
+    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}/edit"), "/edit")
+    # Meanwhile the manager changes the task.
+    update_task(dbsession, settings, task, world.manager, {"title": "Changed by Manny"})
+    dbsession.flush()
+    form["title"] = "My typed title"
+    form["description"] = "My long description"
+    page = form.submit(status=409)
+    assert "Someone else changed this task" in page.text
+    conflict = page.html.find(class_="conflict").get_text(" ", strip=True)
+    assert "Changed by Manny" in conflict
+    again = find_form(page, "/edit")
+    assert again["title"].value == "My typed title"
+    assert again["description"].value == "My long description"
+    assert _task(dbsession, world.project, task.number).title == "Changed by Manny"
+    # Saving again, now based on the current version, wins.
+    again.submit().follow()
+    assert _task(dbsession, world.project, task.number).title == "My typed title"
+
+
+def test_markdown_is_sanitised(testapp, login_as, world, make_task):
+    description = (
+        "<script>alert('x')</script>\n\n"
+        '<img src=x onerror="alert(1)">\n\n'
+        "[click](javascript:alert(2)) and [site](https://example.com)\n\n"
+        "**bold**"
+    )
+    task = make_task(world.project, world.manager, title="XSS", description=description)
+    login_as("mia")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    body = page.html.find("div", class_="markdown")
+    assert body.find("script") is None
+    assert not any(attr.startswith("on") for tag in body.find_all(True) for attr in tag.attrs)
+    assert "<strong>bold</strong>" in str(body)
+    assert not [a for a in body.find_all("a") if a["href"].lower().startswith("javascript")]
+    link = body.find("a", string="site")
+    assert link["href"] == "https://example.com"
+    assert set(link["rel"]) >= {"noopener", "nofollow"}
+    assert "<script>alert" not in page.text
+
+
+def test_quick_actions_assign_to_me_and_status(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Quick")
+    login_as("mia")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    page = find_form(page, "/assign-me").submit().follow()
+    assert "assigned to you" in page.text
+    assert _task(dbsession, world.project, task.number).assignee_id == world.member.id
+    form = find_form(page, "/status")
+    form["status"] = "done"
+    page = form.submit().follow()
+    done = _task(dbsession, world.project, task.number)
+    assert done.status == "done" and done.completed_at is not None
+
+
+def test_stale_quick_action_changes_nothing(testapp, login_as, world, make_task, dbsession,
+                                            settings):
+    from taskdesk.domain.tasks import update_task
+
+    task = make_task(world.project, world.manager, title="Stale")
+    login_as("mia")
+    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}"), "/status")
+    update_task(dbsession, settings, task, world.manager, {"priority": "high"})
+    dbsession.flush()
+    form["status"] = "blocked"
+    page = form.submit().follow()
+    assert "changed by someone else" in page.text
+    assert _task(dbsession, world.project, task.number).status == "open"
+
+
+def test_delete_task_with_confirmation(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Doomed")
+    login_as("mia")
+    testapp.get(f"/projects/apollo/tasks/{task.number}/delete", status=403)  # members may not
+    login_as("manny")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    page = testapp.get(page.html.find("a", string="Delete")["href"])
+    assert "cannot be undone" in page.text
+    page = find_form(page, "/delete").submit().follow()
+    assert "Task #1 deleted." in page.text
+    assert _task(dbsession, world.project, task.number) is None
+
+
+def test_dates_and_numbers_follow_the_locale(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, due_date="2030-03-04")
+    login_as("mia")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    assert "Mar 4, 2030" in page.text
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}",
+                       headers={"Accept-Language": "zh-CN"})
+    assert "2030年3月4日" in page.text
