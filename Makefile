@@ -8,6 +8,9 @@ BIN    := $(VENV)/bin
 INI    ?= development.ini
 STAMP  := $(VENV)/.installed
 
+# Pyramid 2.1 still imports pkg_resources; its deprecation notice is not ours to act on.
+export PYTHONWARNINGS := ignore:pkg_resources is deprecated as an API:UserWarning
+
 .PHONY: install run serve migrate seed test lint typecheck pytest catalogs clean
 
 $(STAMP): setup.py constraints.txt pyproject.toml
