@@ -79,6 +79,8 @@ TARGETS: dict[str, Target] = {
     "me": lambda w, s, a: "/me/",
     "tokens": lambda w, s, a: "/me/tokens/",
     "token": lambda w, s, a: _own_token(w, a),
+    "all_tasks": lambda w, s, a: "/tasks/",
+    "api_docs": lambda w, s, a: "/api/docs",
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "new_member", "group_member"})
@@ -92,7 +94,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "CommentResource": "comment", "MemberContainer": "members", "MemberResource": "member",
     "AdminArea": "admin", "UserContainer": "users", "UserResource": "user",
     "GroupContainer": "groups", "GroupResource": "group", "Me": "me",
-    "TokenContainer": "tokens", "TokenResource": "token",
+    "TokenContainer": "tokens", "TokenResource": "token", "AllTasks": "all_tasks",
 }
 
 
@@ -117,6 +119,13 @@ class Rule:
     query: str = ""
     #: Where the success status differs by project state, e.g. ``(("archived", 409),)``.
     success_in: tuple[tuple[str, int], ...] = ()
+    #: What the request really needs when the view checks more than its registration says
+    #: (e.g. a PATCH secured with ``view`` that checks each field's permission itself).
+    requires: Permission | None = None
+
+    @property
+    def needed(self) -> Permission:
+        return self.requires or self.permission
 
     def success_for(self, state: str) -> int:
         return dict(self.success_in).get(state, self.success)
@@ -148,9 +157,10 @@ class Rule:
 
 def rules(context: type | str, name: str, methods: str, permission: Permission,
           **options: Any) -> list[Rule]:
-    """Rules for ``methods`` (space-separated) of one view; ``api=True`` for the JSON route."""
+    """Rules for ``methods`` (space-separated) of one view; ``api=True`` for the JSON route,
+    ``route=`` for a view on another route (with ``target=`` its path's key)."""
     context_name = context if isinstance(context, str) else context.__name__
-    route = API_ROUTE if options.pop("api", False) else "web"
+    route = API_ROUTE if options.pop("api", False) else options.pop("route", "web")
     return [Rule(context_name, name, method, route, permission, **options)
             for method in methods.split()]
 
@@ -285,19 +295,20 @@ def project_permissions(actor: Actor, state: str) -> frozenset[Permission]:
 
 def grants(actor: Actor, rule: Rule, state: str) -> bool:
     """Whether the spec lets ``actor`` do ``rule`` (ignoring token scope)."""
+    needed = rule.needed
     if not actor.authenticated:
-        return rule.permission == P.PUBLIC
-    if actor.admin or rule.permission in (P.PUBLIC, P.SIGNED_IN, P.CREATE_PROJECT):
+        return needed == P.PUBLIC
+    if actor.admin or needed in (P.PUBLIC, P.SIGNED_IN, P.CREATE_PROJECT):
         return True
-    if rule.permission == P.ADMINISTER:
+    if needed == P.ADMINISTER:
         return False
     held = project_permissions(actor, state)
     is_author = actor.user == COMMENT_AUTHOR
-    if rule.permission == P.EDIT_COMMENT:
+    if needed == P.EDIT_COMMENT:
         return is_author and P.COMMENT in held
-    if rule.permission == P.DELETE_COMMENT:
+    if needed == P.DELETE_COMMENT:
         return (is_author or P.DELETE_COMMENT in held) and P.COMMENT in held
-    return rule.permission in held
+    return needed in held
 
 
 def can_see_project(actor: Actor, state: str) -> bool:
@@ -306,18 +317,19 @@ def can_see_project(actor: Actor, state: str) -> bool:
 
 def expected(rule: Rule, actor: Actor, state: str) -> tuple[int, str]:
     """The status the spec gives ``actor`` for ``rule`` in a project in ``state``, and why."""
-    in_project = rule.where in PROJECT_TARGETS
-    if rule.where in OWNED_TARGETS and not actor.authenticated:
-        return 404, "not found"
     unsafe = rule.method not in SAFE_METHODS
-    if grants(actor, rule, state) and not (actor.read_only and unsafe):
+    # Only its owner finds an owned resource; for anybody else traversal answers 404.
+    missing = rule.where in OWNED_TARGETS and not actor.authenticated
+    if not missing and grants(actor, rule, state) and not (actor.read_only and unsafe):
         return rule.success_for(state), "allowed"
     if not actor.authenticated:
-        if rule.api:
-            return 401, "unauthenticated"
-        if not unsafe:
+        if rule.api and (actor.via == "token" or not missing):
+            return 401, "unauthenticated"  # a broken token never reads as "nothing here"
+        if missing:
+            return 404, "not found"
+        if not unsafe and not rule.api:
             return 303, "sign in first"
-    if in_project and not can_see_project(actor, state):
+    if rule.where in PROJECT_TARGETS and not can_see_project(actor, state):
         return 404, "hidden project"
     return 403, "forbidden"
 

@@ -48,8 +48,11 @@ import webtest
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from taskdesk.api.traversal import AllTasks
 from taskdesk.resources import (
     AdminArea,
+    CommentContainer,
+    CommentResource,
     GroupContainer,
     GroupResource,
     Me,
@@ -93,6 +96,10 @@ def version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.tasks[state].version)}
 
 
+def comment_version(w: World, state: str) -> dict[str, str]:
+    return {"version": str(w.comments[state].version)}
+
+
 RULES: list[Rule] = [
     # -- site: probes, sign-in, language ---------------------------------------------------
     *rules(Root, "healthz", "GET HEAD", P.PUBLIC),
@@ -106,7 +113,6 @@ RULES: list[Rule] = [
     *rules(Root, "", "GET", P.SIGNED_IN),
     # -- the signed-in user's own area ------------------------------------------------------
     *rules(Me, "", "GET", P.SIGNED_IN),
-    *rules(Me, "", "GET", P.SIGNED_IN, api=True),
     *rules(Me, "profile", "POST", P.SIGNED_IN, success=303,
            body=lambda w, s: {"display_name": "New Name", "email": "new@example.com",
                               "locale": "en"}),
@@ -179,6 +185,55 @@ RULES: list[Rule] = [
     *rules(TaskResource, "assign-me", "POST", P.ASSIGN, success=303, body=version),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303, body=version),
+    # -- comments ------------------------------------------------------------------------------
+    *rules(CommentContainer, "", "GET", P.VIEW, success=303),
+    *rules(CommentContainer, "", "POST", P.COMMENT, success=303,
+           body=lambda w, s: {"body": "A reply"}),
+    *rules(CommentResource, "edit", "GET", P.EDIT_COMMENT),
+    *rules(CommentResource, "edit", "POST", P.EDIT_COMMENT, success=303,
+           body=lambda w, s: {"body": "Edited words", **comment_version(w, s)}),
+    *rules(CommentResource, "delete", "POST", P.DELETE_COMMENT, success=303),
+    # -- JSON API ------------------------------------------------------------------------------
+    *rules(Root, "openapi.json", "GET", P.PUBLIC, api=True),
+    *rules("*", "", "GET", P.PUBLIC, route="api_docs", target="api_docs"),
+    *rules(Me, "", "GET", P.SIGNED_IN, api=True),
+    *rules(TokenContainer, "", "GET", P.SIGNED_IN, api=True),
+    *rules(TokenContainer, "", "POST", P.SIGNED_IN, api=True, success=201,
+           body=lambda w, s: {"name": "ci", "scope": "read"}),
+    *rules(TokenResource, "", "GET", P.SIGNED_IN, api=True),
+    *rules(TokenResource, "", "DELETE", P.SIGNED_IN, api=True, success=204),
+    *rules(ProjectContainer, "", "GET", P.SIGNED_IN, api=True),
+    *rules(ProjectContainer, "", "POST", P.CREATE_PROJECT, api=True, success=201,
+           body=lambda w, s: {"slug": "from-the-api", "name": "From the API"}),
+    *rules(ProjectResource, "", "GET", P.VIEW, api=True),
+    *rules(ProjectResource, "", "PATCH", P.MANAGE_PROJECT, api=True,
+           body=lambda w, s: {"name": "Renamed"}),
+    *rules(ProjectResource, "", "DELETE", P.MANAGE_PROJECT, api=True),
+    *rules(ProjectResource, "tasks.csv", "GET", P.VIEW, api=True),
+    *rules(Root, "tasks.csv", "GET", P.SIGNED_IN, api=True),
+    *rules(AllTasks, "", "GET", P.SIGNED_IN, api=True),
+    *rules(MemberContainer, "", "GET", P.VIEW, api=True),
+    *rules(MemberResource, "", "GET", P.VIEW, api=True),
+    *rules(MemberResource, "", "PUT", P.MANAGE_MEMBERS, api=True,
+           body=lambda w, s: {"role": "member"}),
+    *rules(MemberResource, "", "DELETE", P.MANAGE_MEMBERS, api=True, success=204),
+    *rules(TaskContainer, "", "GET", P.VIEW, api=True),
+    # The domain refuses new tasks in an archived project even to site admins (409).
+    *rules(TaskContainer, "", "POST", P.CREATE_TASK, api=True, success=201,
+           success_in=(("archived", 409),), body=lambda w, s: {"title": "From the API"}),
+    *rules(TaskResource, "", "GET", P.VIEW, api=True),
+    # Secured with "view"; each field needs its own permission (title: edit_task).
+    *rules(TaskResource, "", "PATCH", P.VIEW, api=True, requires=P.EDIT_TASK,
+           body=lambda w, s: {"title": "Patched"}),
+    *rules(TaskResource, "", "DELETE", P.DELETE_TASK, api=True, success=204),
+    *rules(TaskResource, "activity", "GET", P.VIEW, api=True),
+    *rules(CommentContainer, "", "GET", P.VIEW, api=True),
+    *rules(CommentContainer, "", "POST", P.COMMENT, api=True, success=201,
+           body=lambda w, s: {"body": "From the API"}),
+    *rules(CommentResource, "", "GET", P.VIEW, api=True),
+    *rules(CommentResource, "", "PATCH", P.EDIT_COMMENT, api=True,
+           body=lambda w, s: {"body": "Edited through the API"}),
+    *rules(CommentResource, "", "DELETE", P.DELETE_COMMENT, api=True, success=204),
 ]
 TABLE = {rule.key: rule for rule in RULES}
 #: Views without a method predicate that answer every method nothing else answers, and
