@@ -14,6 +14,7 @@ whose text is the message itself); ``check`` lists what a catalog still lacks.
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 from pathlib import Path
@@ -105,7 +106,7 @@ def extract_messages(source_root: Path = SOURCE_ROOT) -> Catalog:
     return catalog
 
 
-def _write(catalog: Catalog, path: Path) -> None:
+def write_catalog(catalog: Catalog, path: Path) -> None:
     from babel.messages.pofile import write_po
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,15 +137,22 @@ def update_catalogs(template: Catalog, locale_dir: Path = LOCALE_DIR) -> list[Pa
                 header_comment=f"# Taskdesk messages in {locale}: translate every msgstr, "
                 "then `python -m taskdesk.i18n compile`.\n#",
             )
-        catalog.update(template)
+        # Catalog.update adopts the template's new Message objects: give each its own.
+        catalog.update(copy.deepcopy(template))
         if locale == SOURCE_LOCALE:
             for message in catalog:
-                if message.id and (message.fuzzy or not message.string):
+                if message.id and (message.fuzzy or not _strings(message.string)):
                     message.string = message.id
                     message.flags.discard("fuzzy")
-        _write(catalog, path)
+        write_catalog(catalog, path)
         written.append(path)
     return written
+
+
+def _strings(value: str | tuple[str, ...] | list[str] | None) -> list[str]:
+    """The translations of a message (one per plural form), or [] if any is missing."""
+    strings = [value] if isinstance(value, str) else list(value or ())
+    return strings if strings and all(strings) else []
 
 
 def _placeholders(text: str | tuple[str, ...] | list[str]) -> set[str]:
@@ -160,14 +168,10 @@ def catalog_problems(template: Catalog, catalog: Catalog) -> list[str]:
         if not expected.id:
             continue
         message = catalog.get(expected.id, expected.context)
-        strings: list[str] = []
-        if message is not None and message.string:
-            strings = (
-                [message.string] if isinstance(message.string, str) else list(message.string)
-            )
+        strings = _strings(message.string) if message is not None else []
         if message is None:
             problems.append(f"missing: {expected.id!r}")
-        elif not strings or not all(strings):
+        elif not strings:
             problems.append(f"untranslated: {expected.id!r}")
         elif message.fuzzy:
             problems.append(f"fuzzy: {expected.id!r}")
@@ -200,7 +204,7 @@ def main(argv: list[str]) -> int:
                 print(f"{locale}: {problem}")
                 failed = True
         return 1 if failed else 0
-    _write(template, TEMPLATE_PATH)
+    write_catalog(template, TEMPLATE_PATH)
     print(f"extracted {len(template)} messages into {TEMPLATE_PATH.relative_to(LOCALE_DIR.parent)}")
     if command == "update":
         for path in update_catalogs(template):
