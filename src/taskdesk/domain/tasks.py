@@ -147,6 +147,7 @@ def update_task(
     project = task.project
 
     changes: dict[str, list[Any]] = {}
+    assignments: dict[str, Any] = {}
     if "assignee" in values:
         username = values.pop("assignee")
         new_assignee = _assignable_user(dbsession, project, username) if username else None
@@ -154,34 +155,40 @@ def update_task(
         new_name = new_assignee.username if new_assignee else None
         if old_name != new_name:
             changes["assignee"] = [old_name, new_name]
-            task.assignee_id = new_assignee.id if new_assignee else None
-            task.assignee = new_assignee
+            assignments["assignee"] = new_assignee
     if "labels" in values:
         labels = values.pop("labels")
         if labels != task.labels:
             changes["labels"] = [task.labels, labels]
-            task.label_rows = [TaskLabel(name=name) for name in labels]
+            assignments["label_rows"] = [TaskLabel(name=name) for name in labels]
     for field, value in values.items():
         old = getattr(task, field)
         if old != value:
             changes[field] = [_display(old), _display(value)]
-            setattr(task, field, value)
+            assignments[field] = value
     if not changes:
         return changes
 
     now = utcnow()
     if "status" in changes:
-        was_done = workflow.status(changes["status"][0]).is_done
-        is_done = workflow.status(task.status).is_done
+        was_done = workflow.status(task.status).is_done
+        is_done = workflow.status(assignments["status"]).is_done
         if is_done and not was_done:
-            task.completed_at = now
+            assignments["completed_at"] = now
         elif was_done and not is_done:
-            task.completed_at = None
-    task.updated_at = now
+            assignments["completed_at"] = None
+    assignments["updated_at"] = now
     try:
-        dbsession.flush()
+        # Changed and flushed in a savepoint: when the row changed meanwhile (StaleDataError)
+        # only the savepoint is rolled back, so the session stays usable and the error can
+        # carry the current version (a failed plain flush leaves a PendingRollbackError).
+        with dbsession.begin_nested():
+            for attribute, value in assignments.items():
+                setattr(task, attribute, value)
+            dbsession.flush()
     except StaleDataError:
-        raise ConflictError(task.version) from None
+        current = dbsession.scalar(select(Task.version).where(Task.id == task.id))
+        raise ConflictError(current or 0) from None
     if "title" in changes or "description" in changes:
         search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
