@@ -1,0 +1,182 @@
+"""Board, charts, dashboard and comments."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from taskdesk.models import Comment, Task
+from tests.conftest import csrf_token
+from tests.functional.web.conftest import find_form
+
+
+def _status(dbsession, task):
+    dbsession.expire_all()
+    return dbsession.scalar(select(Task.status).where(Task.id == task.id))
+
+
+def _column_titles(page, status):
+    column = page.html.find("section", attrs={"data-status": status})
+    return [a.get_text() for a in column.select(".board-card__title")]
+
+
+def test_board_columns_and_move_without_javascript(testapp, login_as, world, make_task,
+                                                  dbsession):
+    task = make_task(world.project, world.manager, title="Card 卡片", assignee="mia",
+                     priority="urgent", due_date="2030-05-06")
+    make_task(world.project, world.manager, title="Done one", status="done")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board")
+    assert [h.get_text(" ", strip=True).rsplit(" ", 1)[0]
+            for h in page.html.select(".board__column h2")] == [
+        "Open", "In progress", "Blocked", "Done", "Won't do"]
+    assert _column_titles(page, "open") == ["Card 卡片"]
+    card = page.html.find("li", id=f"card-{task.number}").get_text(" ", strip=True)
+    assert "Urgent" in card and "Mia Member" in card and "5/6/30" in card
+    form = find_form(page, f"/tasks/{task.number}/status")
+    form["status"] = "in_progress"
+    response = form.submit()
+    assert response.location == "http://taskdesk.test/projects/apollo/board"
+    page = response.follow()
+    assert _column_titles(page, "in_progress") == ["Card 卡片"]
+    assert "moved to In progress" in page.text
+    assert _status(dbsession, task) == "in_progress"
+
+
+def test_board_move_with_htmx_returns_the_board(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Dragged")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board")
+    form = page.html.find("form", class_="move-form")
+    assert form["hx-post"] == form["action"] and form["hx-select"] == "#board"
+    response = testapp.post(
+        form["action"],
+        {"status": "blocked", "version": str(task.version), "next": "/projects/apollo/board"},
+        headers={"HX-Request": "true", "X-CSRF-Token": csrf_token(testapp)},
+    ).follow(headers={"HX-Request": "true"})
+    assert _column_titles(response, "blocked") == ["Dragged"]
+    assert response.html.find(id="board") is not None
+    assert _status(dbsession, task) == "blocked"
+
+
+def test_board_is_read_only_for_viewers(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Look only")
+    login_as("vic")
+    page = testapp.get("/projects/apollo/board")
+    assert not page.html.select("form.move-form")
+    assert not page.html.select("[draggable]")
+    testapp.post(f"/projects/apollo/tasks/{task.number}/status",
+                 {"status": "done", "csrf_token": csrf_token(testapp)}, status=403)
+    assert _status(dbsession, task) == "open"
+
+
+def test_reporter_role_may_move_but_not_edit(testapp, login_as, world, factory, make_task,
+                                             dbsession, settings):
+    from taskdesk.domain.projects import set_member
+
+    reporter = factory.user("rita")
+    set_member(dbsession, settings, world.project, reporter, world.manager, {"role": "reporter"})
+    task = make_task(world.project, world.manager, title="Report")
+    login_as("rita")
+    testapp.get(f"/projects/apollo/tasks/{task.number}/edit", status=403)
+    form = find_form(testapp.get("/projects/apollo/board"), f"/tasks/{task.number}/status")
+    form["status"] = "done"
+    form.submit()
+    assert _status(dbsession, task) == "done"
+
+
+def test_charts_are_svg_with_escaped_labels(testapp, login_as, world, make_task):
+    make_task(world.project, world.manager, title="a")
+    make_task(world.project, world.manager, title="b", status="done")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/charts")
+    charts = page.html.select(".chart svg")
+    assert len(charts) == 2
+    status_chart = charts[0]
+    assert status_chart["role"] == "img"
+    labels = [t.get_text() for t in status_chart.find_all("text")]
+    assert "Open" in labels and "Won't do" in labels
+    assert "Won&#39;t do" in page.text or "Won&#x27;t do" in page.text  # escaped in the SVG
+    rows = page.html.select(".chart table tbody tr")
+    assert len(rows) == 5 + 12
+    week_rows = [[td.get_text() for td in tr.find_all("td")] for tr in rows[5:]]
+    assert week_rows[-1][1:] == ["2", "1"]
+    zh = testapp.get("/projects/apollo/charts", headers={"Accept-Language": "zh-CN"})
+    assert "月" in zh.html.select(".chart svg")[1].get_text()
+
+
+def test_dashboard_groups_my_tasks_by_due_date(testapp, login_as, world, make_task, factory):
+    today = date.today()
+    make_task(world.project, world.manager, title="Late", assignee="mia",
+              due_date=str(today - timedelta(days=2)))
+    make_task(world.project, world.manager, title="Soon", assignee="mia",
+              due_date=str(today + timedelta(days=6 - today.weekday())))
+    make_task(world.project, world.manager, title="Someday", assignee="mia")
+    make_task(world.project, world.manager, title="Closed", assignee="mia", status="done")
+    make_task(world.project, world.member, title="I reported it")
+    hidden = factory.project(world.outsider, slug="hidden")
+    make_task(hidden, world.outsider, title="Invisible work")
+    login_as("mia")
+    page = testapp.get("/")
+    section = page.html.find("section", attrs={"aria-labelledby": "my-tasks"})
+    groups = {h3.get_text(" ", strip=True).split(" (")[0]:
+              [a.get_text() for a in h3.find_next("ul").find_all("a")]
+              for h3 in section.find_all("h3")}
+    assert groups == {"Overdue": ["Late"], "Due this week": ["Soon"], "Later": ["Someday"]}
+    reported = page.html.find("section", attrs={"aria-labelledby": "reported"})
+    assert [a.get_text() for a in reported.find_all("a")] == ["I reported it"]
+    feed = page.html.find("section", attrs={"aria-labelledby": "activity"}).get_text()
+    assert "Manny Manager created #1 Late" in feed
+    assert "Invisible work" not in feed and "Invisible work" not in page.text
+
+
+def test_comments_add_edit_delete(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Talk")
+    login_as("mia")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    form = find_form(page, "/comments/")
+    form["body"] = "你好，*世界*"
+    page = form.submit().follow()
+    assert "Comment added." in page.text
+    assert "你好，<em>世界</em>" in page.text
+    comment = dbsession.scalar(select(Comment).where(Comment.task_id == task.id))
+    assert comment.body == "你好，*世界*"
+
+    page = testapp.get(page.html.find("a", href=lambda h: h and h.endswith("/edit")
+                                      and "/comments/" in h)["href"])
+    form = find_form(page, f"/comments/{comment.id}/edit")
+    form["body"] = "改过了"
+    page = form.submit().follow()
+    assert "改过了" in page.text and "(edited)" in page.text
+
+    find_form(page, f"/comments/{comment.id}/delete").submit().follow()
+    assert dbsession.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_empty_comment_is_refused(testapp, login_as, world, make_task, dbsession):
+    task = make_task(world.project, world.manager, title="Quiet")
+    login_as("mia")
+    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}"), "/comments/")
+    form["body"] = "   "
+    page = form.submit(status=400)
+    assert "This field is required." in page.text
+    assert dbsession.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_only_authors_edit_and_managers_delete_any_comment(testapp, login_as, world, make_task,
+                                                           dbsession):
+    from taskdesk.domain.comments import add_comment
+
+    task = make_task(world.project, world.manager, title="Thread")
+    comment = add_comment(dbsession, task, world.member, {"body": "mine"})
+    dbsession.flush()
+    base = f"/projects/apollo/tasks/{task.number}/comments/{comment.id}"
+    login_as("vic")
+    testapp.get(f"{base}/edit", status=403)
+    testapp.post(f"{base}/delete", {"csrf_token": csrf_token(testapp)}, status=403)
+    login_as("manny")
+    testapp.get(f"{base}/edit", status=403)
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    find_form(page, f"/comments/{comment.id}/delete").submit()
+    assert dbsession.scalar(select(func.count()).select_from(Comment)) == 0

@@ -1,0 +1,48 @@
+"""The number of SQL statements per page does not grow with the data."""
+
+from __future__ import annotations
+
+import pytest
+
+from taskdesk.domain.comments import add_comment
+
+
+def _grow(world, make_task, dbsession, tasks, comments, commented=None):
+    """Add tasks (and comments on task #1, which is created first)."""
+    made = [make_task(world.project, world.manager, title=f"任务 {i}", labels=["x", f"l{i}"],
+                      assignee=("manny" if i % 2 else None), due_date="2030-01-01")
+            for i in range(tasks)]
+    commented = commented or made[0]
+    for i in range(comments):
+        add_comment(dbsession, commented, world.member, {"body": f"comment {i}"})
+    dbsession.flush()
+    return commented
+
+
+def _count(testapp, count_statements, path):
+    testapp.get(path)  # warm caches (templates, compiled statements)
+    with count_statements() as statements:
+        testapp.get(path)
+    return len(statements)
+
+
+@pytest.mark.parametrize("path", [
+    "/projects/apollo/",
+    "/projects/apollo/?assignee=me&label=x&sort=due",
+    "/projects/apollo/board",
+    "/projects/apollo/charts",
+    "/projects/apollo/tasks/1",
+    "/projects/apollo/tasks/1/edit",
+    "/",
+    "/projects",
+])
+def test_statement_count_is_constant(testapp, login_as, world, make_task, dbsession,
+                                     count_statements, path):
+    login_as("manny")
+    first = _grow(world, make_task, dbsession, tasks=3, comments=3)
+    small = _count(testapp, count_statements, path)
+    _grow(world, make_task, dbsession, tasks=27, comments=27, commented=first)
+    large = _count(testapp, count_statements, path)
+    print(f"{path}: {small} statements with 3 tasks, {large} with 30")
+    assert small == large, (path, small, large)
+    assert small < 25, (path, small)
