@@ -28,14 +28,15 @@ class Site:
     port: int
     database: Path
 
-    def server(self, kind: str, **options: int) -> ServerProcess:
-        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", **options)
+    def server(self, kind: str, *options: str) -> ServerProcess:
+        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", *options)
 
 
-def make_site(directory: Path, **app_overrides: str) -> Site:
+def make_site(directory: Path, app_overrides: dict[str, str] | None = None,
+              server_overrides: dict[str, str] | None = None) -> Site:
     port = free_port()
     database = directory / "taskdesk.sqlite"
-    ini = write_ini(directory, f"sqlite:///{database}", port, app_overrides)
+    ini = write_ini(directory, f"sqlite:///{database}", port, app_overrides, server_overrides)
     prepare_database(ini, "alice")
     return Site(directory, ini, port, database)
 

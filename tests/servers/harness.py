@@ -44,8 +44,10 @@ def server_env(ini: Path) -> dict[str, str]:
 
 
 def write_ini(directory: Path, database_url: str, port: int,
-              app_overrides: Mapping[str, str] | None = None) -> Path:
-    """production.ini with another database and port; its server and logging sections kept."""
+              app_overrides: Mapping[str, str] | None = None,
+              server_overrides: Mapping[str, str] | None = None) -> Path:
+    """production.ini with another database and port; its server and logging sections kept
+    (but for ``server_overrides``)."""
     parser = configparser.RawConfigParser()
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read(ROOT / "production.ini", encoding="utf-8")
@@ -54,6 +56,8 @@ def write_ini(directory: Path, database_url: str, port: int,
         parser["app:main"][key] = value
     parser["alembic"]["script_location"] = str(ROOT / "alembic")
     parser["server:main"]["listen"] = f"127.0.0.1:{port}"
+    for key, value in (server_overrides or {}).items():
+        parser["server:main"][key] = value
     path = directory / f"production-{port}.ini"
     with path.open("w", encoding="utf-8") as handle:
         parser.write(handle)
@@ -211,14 +215,16 @@ class ServerProcess:
             self.process.wait(10)
 
 
-def waitress(ini: Path, port: int, log: Path) -> ServerProcess:
-    return ServerProcess([str(BIN / "pserve"), str(ini)], ini, port, log)
+def waitress(ini: Path, port: int, log: Path, *options: str) -> ServerProcess:
+    """pserve (Waitress) on ``ini``; ``options`` are ``key=value`` INI variables."""
+    return ServerProcess([str(BIN / "pserve"), str(ini), *options], ini, port, log)
 
 
-def hypercorn(ini: Path, port: int, log: Path, workers: int = 2) -> ServerProcess:
+def hypercorn(ini: Path, port: int, log: Path, *options: str) -> ServerProcess:
+    """Hypercorn with the repository's hypercorn.toml; ``options`` override it."""
     return ServerProcess(
         [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "wsgi:taskdesk.wsgi:app"],
+         "--bind", f"127.0.0.1:{port}", *options, "wsgi:taskdesk.wsgi:app"],
         ini, port, log,
     )
 
