@@ -170,6 +170,11 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
     if operation.status == 201:
         success.setdefault("headers", {})["Location"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(operation.status): success}
+    if operation.may_create:
+        responses["201"] = {
+            **success, "description": _DESCRIPTIONS[201],
+            "headers": {**success.get("headers", {}), "Location": {"schema": {"type": "string"}}},
+        }
     if operation.conditional and method == "get":
         responses["304"] = {"description": _DESCRIPTIONS[304]}
     errors = {400, 405}
@@ -206,8 +211,10 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         result["parameters"] = parameters
     schema = _request_schema(operation, settings)
     if schema is not None:
-        name = schema.name + ("Patch" if operation.partial else "")
-        schemas[name] = schema.json_schema(partial=operation.partial)
+        name = schema.name + ("Patch" if operation.partial else "") + "Input"
+        described = schema.json_schema(partial=operation.partial)
+        if schemas.setdefault(name, described) != described:
+            raise ValueError(f"two request schemas are named {name}")
         result["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(name)}},

@@ -40,6 +40,8 @@ class Operation:
     #: Name of the response schema in ``representations.SCHEMAS``; None for no body (204).
     response: str | None
     status: int = 200
+    #: Also answers 201 (with Location) when the request created the resource (PUT).
+    may_create: bool = False
     body: BodySchema | None = None
     #: PATCH: every field optional.
     partial: bool = False
@@ -79,8 +81,9 @@ def api_view(
             config.add_view(wrapped, route_name=API_ROUTE, context=context, name=name,
                             request_method=method, permission=permission, renderer=RENDERER)
             if method == "GET":
+                # It changes nothing, so it needs no CSRF token either.
                 config.add_view(method_not_allowed, route_name=API_ROUTE, context=context,
-                                name=name, permission=permission)
+                                name=name, permission=permission, require_csrf=False)
 
         venusian.attach(view, register, category="pyramid")
         return view

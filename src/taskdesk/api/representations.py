@@ -200,7 +200,7 @@ class Urls:
         return f"{self.task(slug, number)}/comments/{comment_id}"
 
     def member(self, slug: str, principal: str) -> str:
-        return f"{self.project(slug)}/members/{quote(principal)}"
+        return f"{self.project(slug)}/members/{quote(principal, safe=':')}"
 
     def token(self, token_id: int) -> str:
         return f"{self.base}/me/tokens/{token_id}"

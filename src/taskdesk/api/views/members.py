@@ -86,7 +86,7 @@ def member_show(context: MemberResource, request: Request) -> dict[str, Any] | R
 
 @api_view(context=MemberResource, method="PUT", permission=Permission.MANAGE_MEMBERS,
           summary="Give a user or group a role in the project (201 when new)",
-          response="Member", body=membership_schema, conditional=True)
+          response="Member", body=membership_schema, may_create=True, conditional=True)
 def member_put(context: MemberResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
     current = _membership(request, context)
