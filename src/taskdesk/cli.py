@@ -8,6 +8,7 @@ message on any error.
 from __future__ import annotations
 
 import argparse
+import configparser
 import getpass
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import transaction
+from plaster.exceptions import PlasterError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts
@@ -36,8 +39,12 @@ def bootstrapped(ini: str) -> Iterator[dict[str, Any]]:
     path = Path(ini)
     if not path.is_file():
         raise CommandError(f"no such INI file: {ini}")
-    setup_logging(str(path))
-    with bootstrap(str(path)) as env:
+    try:
+        setup_logging(str(path))
+        env = bootstrap(str(path))
+    except (PlasterError, LookupError, configparser.Error, UnicodeDecodeError) as error:
+        raise CommandError(f"{ini} is not a usable application INI file: {error}") from None
+    with env:
         yield env
 
 
@@ -179,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except DomainError as error:
         print(f"taskdesk: {_describe(error)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+        print(f"taskdesk: database error: {cause[0] if cause else type(error).__name__}",
+              file=sys.stderr)
         return 1
     except SystemExit as exit_:
         if isinstance(exit_.code, str):  # a settings error from the app factory
