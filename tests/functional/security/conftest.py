@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 import webtest
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Connection
 from webob.cookies import JSONSerializer, SignedSerializer
 
 from taskdesk import main
+from taskdesk.security import login, passwords
 from tests.conftest import SESSION_SECRET, app_settings
 from tests.factories import Factory
 
@@ -87,6 +89,19 @@ def bind_to(wsgi_app: Any, connection: Connection) -> Callable[[], None]:
         binds.write, binds.read = saved
 
     return undo
+
+
+#: Argon2id with the smallest parameters, for tests that hash passwords by the dozen.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """Make the app hash (and check unknown users) with ``CHEAP_HASHER``: the permission
+    matrix changes passwords and signs in a few dozen times; what it tests is who may."""
+    monkeypatch.setattr(passwords, "_hasher", CHEAP_HASHER)
+    monkeypatch.setattr(login, "DUMMY_HASH", CHEAP_HASHER.hash("timing-equaliser"))
+    return CHEAP_HASHER
 
 
 _apps: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}

@@ -177,7 +177,7 @@ class RegisteredView:
     callable: str
     predicates: tuple[str, ...] = field(default=())
 
-    def keys(self) -> list[RuleKey]:
+    def rule_keys(self) -> list[RuleKey]:
         return [(self.context, self.name, m, self.route) for m in self.methods or ("*",)]
 
 
@@ -230,7 +230,7 @@ def catch_all_rules(views: list[RegisteredView], table: dict[RuleKey, Rule],
                     catch_all: dict[str, int]) -> list[Rule]:
     """Rules probing each catch-all view (no method predicate, callable in ``catch_all``)
     with a method nothing else answers; it needs what the same name's GET view needs."""
-    answered = {key for view in views if view.methods for key in view.keys()}
+    answered = {key for view in views if view.methods for key in view.rule_keys()}
     probes = []
     for view in views:
         if view.methods is not None or view.callable not in catch_all:
@@ -266,7 +266,7 @@ def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule],
                 problems.append(f"{view.callable} on {view.context}:{view.name!r}: a "
                                 "catch-all needs the permission of a GET view with a rule")
             continue
-        for key in view.keys():
+        for key in view.rule_keys():
             if key in seen:
                 problems.append(f"{view.callable}: two views answer {key}")
             seen.add(key)

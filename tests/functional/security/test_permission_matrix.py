@@ -267,6 +267,7 @@ def test_every_view_has_a_rule(wsgi_app: Any) -> None:
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.usefixtures("cheap_passwords")
 def test_permission_matrix(
     family: str, wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
 ) -> None:
