@@ -77,6 +77,15 @@ def sign_in(app: webtest.TestApp, username: str, password: str = Factory.PASSWOR
     return cookie
 
 
+def whoami(app: webtest.TestApp, **headers: str) -> str | None:
+    """The username the app sees for ``app``'s next request, or None when anonymous."""
+    response = app.get("/api/v1/me", headers=headers, expect_errors=True)
+    if response.status_int == 200:
+        return str(response.json["username"])
+    assert response.status_int == 401, response.status
+    return None
+
+
 def bind_to(wsgi_app: Any, connection: Connection) -> Callable[[], None]:
     """Make ``wsgi_app``'s request sessions join the test's outer transaction; return undo."""
     registry = wsgi_app.registry

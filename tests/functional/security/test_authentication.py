@@ -26,21 +26,13 @@ from tests.functional.security.conftest import (
     session_data,
     sign_in,
     submit_login,
+    whoami,
 )
 
 HOME = f"http://{HOST}/"
 WRONG = "Wrong username or password."
 THROTTLED = "Too many failed sign-ins"
 ALERT = re.compile(r'role="alert"[^>]*>([^<]*)<')
-
-
-def whoami(app: webtest.TestApp, **headers: str) -> str | None:
-    """The username the app sees for ``app``'s next request, or None when anonymous."""
-    response = app.get("/api/v1/me", headers=headers, expect_errors=True)
-    if response.status_int == 200:
-        return str(response.json["username"])
-    assert response.status_int in (401, 403), response.status
-    return None
 
 
 def alert(response: webtest.TestResponse) -> str:
