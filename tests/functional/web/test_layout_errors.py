@@ -21,7 +21,8 @@ def test_layout_has_nav_csrf_meta_and_sign_out_form(testapp, login_as, world):
     assert [a.get_text() for a in nav.find_all("a")] == ["Dashboard", "Projects", "Admin"]
     sign_out = page.forms[[f.action for f in page.forms.values()].index(
         "http://taskdesk.test/logout")]
-    assert sign_out.method.upper() == "POST" and sign_out["csrf_token"].value
+    assert sign_out.method.upper() == "POST"
+    assert sign_out["csrf_token"].value
     assert page.html.find("html")["lang"] == "en"
 
 
@@ -43,7 +44,8 @@ def test_security_headers_on_pages_and_static_files(testapp):
     for path in ("/login", "/static/css/taskdesk.css", "/no-such-page"):
         response = testapp.get(path, status="*")
         csp = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
         assert "frame-ancestors 'none'" in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -66,7 +68,8 @@ def test_no_inline_scripts_or_handlers_on_pages(testapp, login_as, world, make_t
 def test_vendored_htmx_is_served_locally(testapp):
     page = testapp.get("/login")
     sources = [s["src"] for s in page.html.find_all("script")]
-    assert sources and all(s.startswith("http://taskdesk.test/static/") for s in sources)
+    assert sources
+    assert all(s.startswith("http://taskdesk.test/static/") for s in sources)
     assert testapp.get("/static/vendor/htmx.min.js").status_int == 200
     assert testapp.get("/static/js/taskdesk.js").status_int == 200
 
@@ -102,7 +105,8 @@ def test_unknown_page_is_a_404_in_the_layout(testapp, login_as, world):
     for path in ("/nothing-here", "/projects/NOT_A_SLUG/", "/projects/apollo/tasks/0",
                  "/projects/apollo/tasks/99999"):
         page = testapp.get(path, status=404)
-        assert "Page not found" in page.text and 'class="site-header"' in page.text
+        assert "Page not found" in page.text
+        assert 'class="site-header"' in page.text
 
 
 def test_missing_csrf_token_is_a_400_page_and_changes_nothing(testapp, login_as, world,
@@ -123,7 +127,8 @@ def test_unexpected_error_is_a_500_page_without_traceback(testapp, login_as, wor
     login_as("mia")
     page = testapp.get("/", status=500)
     assert "Something went wrong" in page.text
-    assert "secret internals" not in page.text and "Traceback" not in page.text
+    assert "secret internals" not in page.text
+    assert "Traceback" not in page.text
 
 
 @pytest.mark.parametrize("path", ["/api/v1/projects/apollo", "/api/v1/no-such-thing"])

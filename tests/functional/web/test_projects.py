@@ -35,9 +35,11 @@ def test_create_project(testapp, login_as, world, dbsession):
     assert response.status_int == 303
     assert response.location == "http://taskdesk.test/projects/release-plan"
     page = response.follow()
-    assert "发布计划" in page.text and "created" in page.text
+    assert "发布计划" in page.text
+    assert "created" in page.text
     project = dbsession.scalar(select(Project).where(Project.slug == "release-plan"))
-    assert project.name == "发布计划" and project.visibility == "private"
+    assert project.name == "发布计划"
+    assert project.visibility == "private"
     role = dbsession.scalar(select(ProjectMember.role).where(
         ProjectMember.project_id == project.id, ProjectMember.user_id == world.member.id))
     assert role == "manager"
@@ -94,7 +96,8 @@ def test_project_settings_and_archive(testapp, login_as, world, dbsession):
 
     archive = find_form(testapp.get("/projects/apollo/settings"), "/archive")
     page = archive.submit().follow()
-    assert "Project archived" in page.text and "Archived" in page.text
+    assert "Project archived" in page.text
+    assert "Archived" in page.text
     dbsession.expire_all()
     assert dbsession.get(Project, world.project.id).is_archived
     # Read-only now, even for its manager: no settings, no new tasks.

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from taskdesk.models import Task
+from taskdesk.models.meta import utcnow
 from tests.functional.web.conftest import find_form
 
 
@@ -21,7 +22,7 @@ def _task(dbsession, project, number):
 
 
 def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
-    today = date.today()
+    today = utcnow().date()
     make_task(world.project, world.manager, title="Mine urgent", priority="urgent",
                  assignee="mia", labels=["backend"], due_date=str(today - timedelta(days=1)))
     make_task(world.project, world.manager, title="Nobody's", priority="low")
@@ -45,7 +46,8 @@ def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
     # The filter form shows the state of the URL, so a bookmark restores it.
     page = testapp.get("/projects/apollo/?assignee=me&priority=urgent")
     form = find_form(page, "/projects/apollo/", method="get")
-    assert form["assignee"].value == "me" and form["priority"].value == "urgent"
+    assert form["assignee"].value == "me"
+    assert form["priority"].value == "urgent"
     form["priority"] = ""
     assert _titles(form.submit()) == ["Mine urgent"]
 
@@ -69,7 +71,8 @@ def test_task_list_keyset_paging(testapp, login_as, world, make_task, monkeypatc
     page = testapp.get(page.html.find("a", rel="next")["href"])
     assert _titles(page) == ["T3", "T2"]
     page3 = testapp.get(page.html.find("a", rel="next")["href"])
-    assert _titles(page3) == ["T1"] and not page3.html.find("a", rel="next")
+    assert _titles(page3) == ["T1"]
+    assert not page3.html.find("a", rel="next")
     assert "assignee=none" in page3.request.url
     back = testapp.get(page3.html.find("a", rel="prev")["href"])
     assert _titles(back) == ["T3", "T2"]
@@ -88,15 +91,16 @@ def test_create_task(testapp, login_as, world, dbsession):
     login_as("mia")
     form = find_form(testapp.get("/projects/apollo/tasks/new"), "/tasks/new")
     form["title"] = "准备发布说明"
-    form["description"] = "**重要**：检查所有链接"
+    form["description"] = "**重要**：检查所有链接"  # noqa: RUF001 - Chinese punctuation on purpose
     form["priority"] = "high"
     form["assignee"] = "vic"
     form["due_date"] = "2030-01-31"
-    form["labels"] = "release，文档, docs"
+    form["labels"] = "release，文档, docs"  # noqa: RUF001 - Chinese punctuation on purpose
     response = form.submit()
     assert response.location == "http://taskdesk.test/projects/apollo/tasks/1"
     page = response.follow()
-    assert "准备发布说明" in page.text and "<strong>重要</strong>" in page.text
+    assert "准备发布说明" in page.text
+    assert "<strong>重要</strong>" in page.text
     assert "Task #1 created." in page.text
     task = _task(dbsession, world.project, 1)
     assert (task.title, task.priority, task.assignee_id, task.due_date) == (
@@ -142,7 +146,8 @@ def test_edit_task(testapp, login_as, world, make_task, dbsession):
     task = make_task(world.project, world.manager, title="Old", labels=["a"])
     login_as("mia")
     form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}/edit"), "/edit")
-    assert form["title"].value == "Old" and form["labels"].value == "a"
+    assert form["title"].value == "Old"
+    assert form["labels"].value == "a"
     form["title"] = "New 新"
     form["status"] = "in_progress"
     page = form.submit().follow()
@@ -211,7 +216,8 @@ def test_quick_actions_assign_to_me_and_status(testapp, login_as, world, make_ta
     form["status"] = "done"
     page = form.submit().follow()
     done = _task(dbsession, world.project, task.number)
-    assert done.status == "done" and done.completed_at is not None
+    assert done.status == "done"
+    assert done.completed_at is not None
 
 
 def test_stale_quick_action_changes_nothing(testapp, login_as, world, make_task, dbsession,
@@ -250,3 +256,16 @@ def test_dates_and_numbers_follow_the_locale(testapp, login_as, world, make_task
     page = testapp.get(f"/projects/apollo/tasks/{task.number}",
                        headers={"Accept-Language": "zh-CN"})
     assert "2030年3月4日" in page.text
+
+
+def test_csv_link_downloads_the_filtered_list_with_the_browser_session(testapp, login_as,
+                                                                       world, make_task):
+    make_task(world.project, world.manager, title="导出我", assignee="mia")
+    make_task(world.project, world.manager, title="Not mine")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?assignee=me")
+    export = testapp.get(page.html.find("a", string="Export CSV")["href"])
+    assert export.content_type == "text/csv"
+    text = export.body.decode("utf-8-sig")
+    assert "导出我" in text
+    assert "Not mine" not in text
