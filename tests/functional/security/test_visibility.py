@@ -1,0 +1,69 @@
+"""Lists filter in SQL: ``visible_projects`` keeps exactly what each kind of viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from taskdesk.domain.access import Viewer, visible_projects
+from taskdesk.models import Project
+from tests.factories import Factory
+from tests.functional.security.conftest import sign_in
+
+
+def visible(dbsession: Session, viewer: Viewer) -> set[str]:
+    return set(dbsession.scalars(select(Project.slug).where(visible_projects(viewer))))
+
+
+def test_visible_projects_per_kind_of_viewer(factory: Factory, dbsession: Session) -> None:
+    owner = factory.user("owner")
+    direct = factory.user("direct")
+    grouped = factory.user("grouped")
+    outsider = factory.user("outsider")
+    other_group_member = factory.user("elsewhere")
+    admin = factory.user("root", admin=True)
+    team = factory.group("team", members=(grouped,))
+    factory.group("other", members=(other_group_member,))
+
+    factory.project(owner, slug="direct-private", members={direct: "viewer"})
+    factory.project(owner, slug="group-private", members={team: "member"})
+    factory.project(owner, slug="lonely-private")
+    factory.project(owner, slug="open-internal", visibility="internal")
+    factory.project(owner, slug="old-private", archived=True, members={direct: "member"})
+    factory.project(owner, slug="old-internal", visibility="internal", archived=True)
+    everything = {"direct-private", "group-private", "lonely-private", "open-internal",
+                  "old-private", "old-internal"}
+    internal = {"open-internal", "old-internal"}
+
+    assert visible(dbsession, Viewer(None)) == set()
+    assert visible(dbsession, Viewer(outsider.id)) == internal
+    assert visible(dbsession, Viewer(other_group_member.id)) == internal
+    assert visible(dbsession, Viewer(direct.id)) == internal | {"direct-private", "old-private"}
+    assert visible(dbsession, Viewer(grouped.id)) == internal | {"group-private"}
+    assert visible(dbsession, Viewer(owner.id)) == everything  # the creator manages them all
+    assert visible(dbsession, Viewer(admin.id, is_site_admin=True)) == everything
+    assert visible(dbsession, Viewer(admin.id)) == internal  # the flag, not the id, decides
+
+
+def test_project_lists_show_only_visible_projects(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    """The web list and the API list agree with the SQL filter (and leak no slug)."""
+    owner = factory.user("owner")
+    reader = factory.user("reader")
+    factory.project(owner, slug="shared-private", members={reader: "viewer"})
+    factory.project(owner, slug="secret-private")
+    factory.project(owner, slug="open-internal", visibility="internal")
+    app = browser()
+    sign_in(app, "reader")
+    page = app.get("/projects/")
+    api = app.get("/api/v1/projects/")
+    api_slugs = {item["slug"] for item in api.json["items"]}
+    assert api_slugs == {"shared-private", "open-internal"}
+    for text in (page.text, api.text):
+        assert "shared-private" in text
+        assert "open-internal" in text
+        assert "secret-private" not in text
