@@ -1,0 +1,94 @@
+"""Roles from the INI, the union of direct and group roles, and who may create projects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy.orm import Session
+
+from taskdesk.domain import accounts
+from taskdesk.models import User
+from taskdesk.settings import SettingsError, parse_settings
+from tests.conftest import app_settings
+from tests.factories import Factory
+
+
+def with_token(
+    dbsession: Session, factory: Factory, username: str, **user: Any
+) -> tuple[User, dict[str, str]]:
+    """A new user ``username`` and the header of a write token of theirs."""
+    owner = factory.user(username, **user)
+    _, secret = accounts.create_token(dbsession, owner, {"name": "t", "scope": "write"})
+    return owner, {"Authorization": f"Bearer {secret}"}
+
+
+def test_a_role_defined_in_the_ini_grants_exactly_its_permissions(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    """The test settings define ``reporter = view comment set_status``."""
+    manager = factory.user("boss")
+    rita, headers = with_token(dbsession, factory, "rita")
+    project = factory.project(manager, slug="reports", members={rita: "reporter"})
+    task = factory.task(project, manager)
+    app: webtest.TestApp = browser()
+    url = f"/api/v1/projects/reports/tasks/{task.number}/"
+
+    def patch(body: dict[str, Any]) -> int:
+        return app.patch_json(url, body, headers=headers, expect_errors=True).status_int  # type: ignore[no-any-return]
+
+    assert app.get(url, headers=headers).status_int == 200
+    assert app.post_json(f"{url}comments/", {"body": "Seen it"}, headers=headers
+                         ).status_int == 201
+    assert patch({"status": "in_progress"}) == 200
+    assert patch({"title": "Renamed"}) == 403
+    assert patch({"assignee": "rita"}) == 403
+    assert app.post_json("/api/v1/projects/reports/tasks/", {"title": "New"}, headers=headers,
+                         expect_errors=True).status_int == 403
+    assert app.delete(url, headers=headers, expect_errors=True).status_int == 403
+
+
+def test_direct_and_group_roles_add_up(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    manager = factory.user("boss")
+    gina, headers = with_token(dbsession, factory, "gina")
+    team = factory.group("team", members=(gina,))
+    project = factory.project(manager, slug="union", members={gina: "viewer", team: "member"})
+    task = factory.task(project, manager)
+    response = browser().patch_json(f"/api/v1/projects/union/tasks/{task.number}/",
+                                    {"title": "Edited by the group's role"}, headers=headers)
+    assert response.status_int == 200
+
+    accounts.remove_group_member(dbsession, team, gina)
+    dbsession.flush()
+    refused = browser().patch_json(f"/api/v1/projects/union/tasks/{task.number}/",
+                                   {"title": "Again"}, headers=headers, expect_errors=True)
+    assert refused.status_int == 403, "leaving the group must take effect at once"
+
+
+def test_only_admins_create_projects_when_the_ini_says_so(
+    factory: Factory, dbsession: Session, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    settings = {"taskdesk.projects.creators": "admins"}
+    _, employee = with_token(dbsession, factory, "emma")
+    _, admin = with_token(dbsession, factory, "root", admin=True)
+    app = app_with(**settings)
+    body = {"slug": "new-one", "name": "New one"}
+    assert app.post_json("/api/v1/projects/", body, headers=employee, expect_errors=True
+                         ).status_int == 403
+    assert app.get("/projects/new", headers=employee, expect_errors=True).status_int == 403
+    assert app.post_json("/api/v1/projects/", body, headers=admin).status_int == 201
+
+    everyone = app_with()
+    assert everyone.post_json("/api/v1/projects/", {"slug": "other", "name": "Other"},
+                              headers=employee).status_int == 201
+
+
+@pytest.mark.parametrize("value", ["view fly", "", "VIEW", "administer"])
+def test_start_up_rejects_a_role_with_an_unknown_permission(value: str) -> None:
+    raw = app_settings("sqlite://", **{"taskdesk.roles.pilot": value})
+    with pytest.raises(SettingsError, match="taskdesk.roles.pilot"):
+        parse_settings(raw)
