@@ -90,5 +90,5 @@ def test_only_admins_create_projects_when_the_ini_says_so(
 @pytest.mark.parametrize("value", ["view fly", "", "VIEW", "administer"])
 def test_start_up_rejects_a_role_with_an_unknown_permission(value: str) -> None:
     raw = app_settings("sqlite://", **{"taskdesk.roles.pilot": value})
-    with pytest.raises(SettingsError, match="taskdesk.roles.pilot"):
+    with pytest.raises(SettingsError, match=r"taskdesk\.roles\.pilot"):
         parse_settings(raw)
