@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import http.client
+import json
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +104,7 @@ class Client:
     port: int
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
+    token: str = ""
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: Mapping[str, str] | None = None, timeout: float = 30) -> Response:
@@ -136,11 +139,26 @@ class Client:
         return self.request("POST", path, urlencode(data).encode(),
                             {"Content-Type": "application/x-www-form-urlencoded"})
 
-    def send_json(self, method: str, path: str, body: bytes | None = None) -> Response:
-        headers = {"Accept": "application/json", "X-CSRF-Token": self.csrf}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        return self.request(method, path, body, headers)
+    def api(self, method: str, path: str, data: Any = None, **headers: str) -> Response:
+        """A JSON API call, with the bearer token if there is one, else cookies + CSRF."""
+        sent = {"Accept": "application/json", **headers}
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        else:
+            sent["X-CSRF-Token"] = self.csrf
+        body = None
+        if data is not None:
+            body = json.dumps(data).encode()
+            sent["Content-Type"] = "application/json"
+        return self.request(method, path, body, sent)
+
+    def create_token(self) -> str:
+        """A write-scope API token for the signed-in user (needs a page's CSRF token)."""
+        self.get("/")
+        created = self.api("POST", "/api/v1/me/tokens", {"name": "tests", "scope": "write"})
+        assert created.status == 201, created.text[:500]
+        self.token = str(json.loads(created.body)["secret"])
+        return self.token
 
     def login(self, username: str, password: str = PASSWORD) -> Response:
         page = self.get("/login")

@@ -9,6 +9,7 @@ releases the lock and the request must still complete.
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import socket
@@ -18,7 +19,7 @@ import time
 from typing import Any
 
 import pytest
-from tests.servers.conftest import Site, make_site
+from tests.servers.conftest import Site
 from tests.servers.harness import PASSWORD, Client, Response
 
 pytestmark = pytest.mark.slow
@@ -89,58 +90,62 @@ def test_waitress_has_no_drain(site: Site) -> None:
         assert db.execute("SELECT count(*) FROM auth_sessions").fetchone() == (0,)
 
 
-def failed_sign_in(port: int, number: int) -> Response:
-    client = Client(port)
-    client.get("/login")
-    return client.post_form("/login", {"username": f"nobody{number}", "password": "wrong"})
-
-
-def test_killing_waitress_mid_write_leaves_no_half_written_data(tmp_path: Any) -> None:
-    """Every failed sign-in writes two rows in one transaction (one keyed by account, one by
-    address). Several clients keep writing while the server is SIGKILLed at a random moment:
-    afterwards every account row has its address row, every acknowledged write is there, and
-    the database file is intact."""
-    site: Site = make_site(tmp_path, {"taskdesk.login.address_limit": "100000"})
+def test_killing_waitress_mid_write_leaves_no_half_written_data(site: Site) -> None:
+    """Six API clients create tasks (each: a task row, the project's number counter, two
+    label rows, a search row, an activity entry) while Waitress is SIGKILLed at a random
+    moment. Afterwards the numbers are exactly 1..counter, every task has all its rows,
+    every acknowledged (201) task is there, and the database file is intact."""
     acknowledged: list[int] = []
-    attempted: list[int] = []
     stop = threading.Event()
-    counter = iter(range(1_000_000))
     guard = threading.Lock()
 
-    def writer() -> None:
+    def writer(token: str) -> None:
+        client = Client(site.port, token=token)
         while not stop.is_set():
-            with guard:
-                number = next(counter)
-                attempted.append(number)
             try:
-                response = failed_sign_in(site.port, number)
+                response = client.api("POST", "/api/v1/projects/kill/tasks",
+                                      {"title": "Written while dying", "labels": ["a", "b"]})
             except OSError:
                 return
-            if response.status == 200:
+            if response.status == 201:
                 with guard:
-                    acknowledged.append(number)
+                    acknowledged.append(int(json.loads(response.body)["number"]))
 
     with site.server("waitress") as server:
-        threads = [threading.Thread(target=writer, daemon=True) for _ in range(6)]
+        owner = Client(site.port)
+        assert owner.login("alice").status == 303
+        token = owner.create_token()
+        project = owner.api("POST", "/api/v1/projects", {"slug": "kill", "name": "Kill"})
+        assert project.status == 201
+        threads = [threading.Thread(target=writer, args=(token,), daemon=True)
+                   for _ in range(6)]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 30
-        while len(acknowledged) < 25 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while len(acknowledged) < 30 and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(random.uniform(0, 0.2))
         server.signal(signal.SIGKILL)
         assert server.wait(5) == -signal.SIGKILL
         stop.set()
         for thread in threads:
             thread.join(10)
-    assert len(acknowledged) >= 25
+    assert len(acknowledged) >= 30
 
     with sqlite3.connect(site.database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        accounts = {k.removeprefix("account:nobody") for (k,) in db.execute(
-            "SELECT key FROM login_failures WHERE key LIKE 'account:%'")}
-        addresses = db.execute(
-            "SELECT count(*) FROM login_failures WHERE key LIKE 'address:%'").fetchone()[0]
-    assert len(accounts) == addresses  # both rows of a sign-in, or neither
-    assert {str(n) for n in acknowledged} <= accounts  # acknowledged means stored
-    assert accounts <= {str(n) for n in attempted}
+        project_id, counter = db.execute(
+            "SELECT id, task_counter FROM projects WHERE slug = 'kill'").fetchone()
+        numbers = [n for (n,) in db.execute(
+            "SELECT number FROM tasks WHERE project_id = ? ORDER BY number", (project_id,))]
+        incomplete = db.execute(
+            """SELECT count(*) FROM tasks t WHERE t.project_id = ? AND (
+                 (SELECT count(*) FROM task_labels l WHERE l.task_id = t.id) != 2
+                 OR NOT EXISTS (SELECT 1 FROM task_search s WHERE s.task_id = t.id)
+                 OR (SELECT count(*) FROM activity a
+                     WHERE a.task_id = t.id AND a.action = 'task.created') != 1)""",
+            (project_id,)).fetchone()[0]
+    assert numbers == list(range(1, counter + 1))
+    assert incomplete == 0
+    assert set(acknowledged) <= set(numbers)
+    assert counter >= len(acknowledged)

@@ -44,6 +44,22 @@ def test_smoke_flow_then_sigterm(site: Site, server_kind: str) -> None:
         assert me.status == 200
         assert json.loads(me.body)["username"] == "alice"
 
+        client.create_token()
+        project = client.api("POST", "/api/v1/projects", {"slug": "smoke", "name": "Smoke"})
+        assert project.status == 201, project.text[:500]
+        task = client.api("POST", "/api/v1/projects/smoke/tasks", {"title": "First task"})
+        assert task.status == 201, task.text[:500]
+        number = json.loads(task.body)["number"]
+        assert task.header("Location").endswith(f"/api/v1/projects/smoke/tasks/{number}")
+        page = client.get(f"/projects/smoke/tasks/{number}")
+        assert page.status == 200
+        assert "First task" in page.text
+        deleted = client.api("DELETE", f"/api/v1/projects/smoke/tasks/{number}")
+        assert deleted.status == 204
+        assert deleted.body == b""
+        assert client.api("GET", f"/api/v1/projects/smoke/tasks/{number}").status == 404
+        client.token = ""
+
         missing = client.get("/no-such-page")
         assert missing.status == 404
         assert "Traceback" not in missing.text
