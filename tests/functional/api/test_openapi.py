@@ -1,0 +1,87 @@
+"""The OpenAPI document covers every registered API view and uses the domain's schemas;
+the reference page and its assets are served locally."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from taskdesk.api.openapi import PATHS, api_views
+from taskdesk.api.operations import allowed_methods, operation_of
+from taskdesk.api.representations import SCHEMAS
+from taskdesk.domain.schemas import (
+    COMMENT,
+    PROJECT_CREATE,
+    PROJECT_UPDATE,
+    TOKEN_CREATE,
+    task_schemas,
+)
+from taskdesk.security.permissions import Permission
+
+
+def test_document_is_served_and_matches_the_builder(client_for, openapi_document):
+    response = client_for(None).get("/api/v1/openapi.json", status=200)
+    assert response.json == openapi_document
+    assert response.json["openapi"] == "3.1.0"
+
+
+def test_every_registered_api_view_is_an_operation(wsgi_app, openapi_document):
+    views = api_views(wsgi_app.registry)
+    assert len(views) >= 25
+    for context, name, method, view in views:
+        path = PATHS[context] + (f"/{name}" if name else "")
+        operation = openapi_document["paths"][path][method.lower()]
+        assert operation["operationId"] == view.__name__
+        assert isinstance(operation_of(view).permission, Permission)
+    documented = {(path, method) for path, item in openapi_document["paths"].items()
+                  for method in item if method != "parameters"}
+    assert len(documented) == len(views)
+
+
+def test_every_api_context_answers_405_for_other_methods(wsgi_app):
+    for context, name, _method, _view in api_views(wsgi_app.registry):
+        methods = allowed_methods(wsgi_app.registry, context, name)
+        assert "GET" in methods and "HEAD" in methods, (context, name)
+
+
+def test_request_bodies_are_the_domains_schemas(openapi_document, settings):
+    schemas = openapi_document["components"]["schemas"]
+    create, update = task_schemas(settings.workflow)
+    assert schemas["TaskCreateInput"] == create.json_schema()
+    assert schemas["TaskUpdatePatchInput"] == update.json_schema(partial=True)
+    assert schemas["ProjectCreateInput"] == PROJECT_CREATE.json_schema()
+    assert schemas["ProjectUpdatePatchInput"] == PROJECT_UPDATE.json_schema(partial=True)
+    assert schemas["CommentInput"] == COMMENT.json_schema()
+    assert schemas["TokenCreateInput"] == TOKEN_CREATE.json_schema()
+    for name, schema in SCHEMAS.items():
+        assert schemas[name] == schema
+    status = schemas["TaskCreateInput"]["properties"]["status"]
+    assert status["enum"] == list(settings.workflow.status_names)
+
+
+def test_every_reference_resolves(openapi_document):
+    text = str(openapi_document)
+    for name in set(re.findall(r"#/components/schemas/(\w+)", text)):
+        assert name in openapi_document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", [
+    "/api/static/vendor/swagger-ui/swagger-ui-bundle.js",
+    "/api/static/vendor/swagger-ui/swagger-ui.css",
+    "/api/static/docs.js",
+])
+def test_reference_assets_are_served_locally(testapp, path):
+    assert testapp.get(path, status=200).body
+
+
+def test_reference_page_has_no_inline_script(testapp):
+    page = testapp.get("/api/docs", status=200)
+    assert page.content_type == "text/html"
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S)
+    assert scripts
+    assert all('src="/api/static/' in attributes and not body.strip()
+               for attributes, body in scripts)
+    assert "http://" not in page.text
+    assert "https://" not in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
