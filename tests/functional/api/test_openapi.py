@@ -8,7 +8,7 @@ import re
 import pytest
 
 from taskdesk.api.openapi import PATHS, api_views
-from taskdesk.api.operations import allowed_methods, operation_of
+from taskdesk.api.operations import allowed_methods, method_not_allowed, operation_of
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.domain.schemas import (
     COMMENT,
@@ -39,10 +39,19 @@ def test_every_registered_api_view_is_an_operation(wsgi_app, openapi_document):
     assert len(documented) == len(views)
 
 
-def test_every_api_context_answers_405_for_other_methods(wsgi_app):
-    for context, name, _method, _view in api_views(wsgi_app.registry):
-        methods = allowed_methods(wsgi_app.registry, context, name)
-        assert "GET" in methods and "HEAD" in methods, (context, name)
+def test_every_api_context_has_a_405_catch_all_knowing_its_methods(wsgi_app):
+    catch_alls = {
+        (view["context"], view["name"])
+        for view in (e["introspectable"] for e in
+                     wsgi_app.registry.introspector.get_category("views"))
+        if view["callable"] is method_not_allowed
+    }
+    registered: dict[tuple[type, str], set[str]] = {}
+    for context, name, method, _view in api_views(wsgi_app.registry):
+        registered.setdefault((context, name), set()).add(method)
+    assert set(registered) == catch_alls
+    for (context, name), methods in registered.items():
+        assert allowed_methods(wsgi_app.registry, context, name) == sorted(methods | {"HEAD"})
 
 
 def test_request_bodies_are_the_domains_schemas(openapi_document, settings):
