@@ -20,6 +20,8 @@ MARGIN_RIGHT = 16
 MARGIN_TOP = 36
 MARGIN_BOTTOM = 56
 GRID_LINES = 4
+#: More bar groups than this get an axis label on every other one, so labels never touch.
+MAX_AXIS_LABELS = 8
 
 
 def _nice_max(value: int) -> int:
@@ -99,15 +101,18 @@ def grouped_bar_chart(
             f'<text x="{legend_x + 18}" y="18">{escape(name)}</text>'
         )
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(data), 1)
+    # Long series label every other bar group, counting from the last (the current one).
+    label_every = 2 if len(data) > MAX_AXIS_LABELS else 1
     for index, (label, first, second) in enumerate(data):
         x = MARGIN_LEFT + slot * index
         parts.append(_bar(x + slot * 0.12, slot * 0.36, first, top, "bar", number,
                           f"{label} {series[0]}"))
         parts.append(_bar(x + slot * 0.52, slot * 0.36, second, top, "bar bar--completed",
                           number, f"{label} {series[1]}"))
-        parts.append(
-            f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 18}" '
-            f'text-anchor="middle">{escape(label)}</text>'
-        )
+        if (len(data) - 1 - index) % label_every == 0:
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 18}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped

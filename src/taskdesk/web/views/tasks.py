@@ -147,7 +147,7 @@ def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     week_chart = grouped_bar_chart(
         [(h.month_day(start), created, completed) for start, created, completed in weeks],
         title=h.translate(_("Created and completed per week")),
-        series=(h.translate(_("Created")), h.translate(_("Completed"))),
+        series=(h.translate(_("Tasks created")), h.translate(_("Tasks completed"))),
         number=h.number,
     )
     return {
