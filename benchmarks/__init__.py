@@ -1,0 +1,1 @@
+"""Load benchmarks and the bare-WSGI floor (not tests; see README.md)."""

@@ -1,0 +1,401 @@
+"""Load benchmark: requests/s and p50/p99 latency per endpoint on loopback, plus the floor.
+
+    .venv/bin/python -m benchmarks.load --tasks 1000 --server waitress --backend sqlite
+
+One run: a fresh database (SQLite file, or a new PostgreSQL database dropped afterwards)
+built from production.ini's settings, migrated, filled with ``taskdesk INI generate-data``;
+one server process pinned to CPU 0 and this load generator on CPU 1 (when there are two);
+a fixed number of keep-alive connections, each sending its next request as soon as the last
+one is answered; per endpoint a warm-up, then a timed window. The bare-WSGI floor
+(benchmarks/floor.py) serves the same JSON list under the same server, measured A B A B
+with our list, and our figure is printed as a ratio of it. ``--soak N`` afterwards sends N
+mixed read requests and samples the server's RSS.
+
+Results are printed and appended as a Markdown table to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECRET = "benchmark-session-secret-" + "b" * 32
+BENCH_USER, BENCH_PASSWORD = "bench0001", "benchmark-password"
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One benchmarked request; ``{slug}`` and ``{number}`` are filled from the data set."""
+
+    method: str
+    path: str
+    auth: str  # "token" (API, bearer) or "cookie" (web, signed-in session)
+    status: int = 200
+    body: str | None = None
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "json_list": Endpoint("GET", "/api/v1/projects/{slug}/tasks?state=open&limit=50", "token"),
+    "json_detail": Endpoint("GET", "/api/v1/projects/{slug}/tasks/{number}", "token"),
+    "json_create": Endpoint("POST", "/api/v1/projects/{slug}/tasks", "token", 201,
+                            '{"title": "Benchmark task", "labels": ["bench"]}'),
+    "html_list": Endpoint("GET", "/projects/{slug}/?state=open", "cookie"),
+    "html_task": Endpoint("GET", "/projects/{slug}/tasks/{number}", "cookie"),
+    "html_board": Endpoint("GET", "/projects/{slug}/board", "cookie"),
+}
+FLOOR_LIST = Endpoint("GET", "/api/v1/projects/{slug}/tasks?state=open&limit=50", "token")
+SOAK_MIX = ("json_list", "json_detail", "html_task", "html_list")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float] = field(repr=False)
+    rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def pin(pid: int, cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(pid, {cpu})
+
+
+@contextmanager
+def database(backend: str, directory: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'bench.sqlite'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"taskdesk_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(os.environ.get("TASKDESK_BENCH_POSTGRES_URL", POSTGRES_ADMIN),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def write_ini(directory: Path, url: str, port: int, threads: int) -> Path:
+    """production.ini with the benchmark database, port and thread count."""
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(ROOT / "production.ini", encoding="utf-8")
+    parser["app:main"]["sqlalchemy.url"] = url
+    parser["alembic"]["script_location"] = str(ROOT / "alembic")
+    parser["server:main"]["listen"] = f"127.0.0.1:{port}"
+    parser["server:main"]["threads"] = str(threads)
+    path = directory / "bench.ini"
+    with path.open("w") as handle:
+        parser.write(handle)
+    return path
+
+
+def environment(ini: Path, **extra: str) -> dict[str, str]:
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "TASKDESK_SESSION_SECRET": SECRET, "TASKDESK_INI": str(ini),
+            "PYTHONWARNINGS": "ignore", "PYTHONPATH": path, **extra}
+
+
+def taskdesk(ini: Path, *args: str) -> None:
+    subprocess.run([str(BIN / "taskdesk"), str(ini), *args], env=environment(ini), check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def server_command(server: str, app: str, port: int, threads: int, ini: Path) -> list[str]:
+    if server == "waitress" and app == "taskdesk.wsgi:app":
+        return [str(BIN / "pserve"), str(ini)]
+    if server == "waitress":
+        return [str(BIN / "waitress-serve"), "--listen", f"127.0.0.1:{port}",
+                f"--threads={threads}", app]
+    return [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
+            "--bind", f"127.0.0.1:{port}", f"wsgi:{app}"]
+
+
+@contextmanager
+def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"server did not start; see {log}") from None
+                time.sleep(0.1)
+        pin(process.pid, 0)
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Session:
+    """Credentials and data-set facts, fetched once through the real app."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookie = ""
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        csrf = self._csrf(self._call(connection, "GET", "/login", {}))
+        form = urlencode({"username": BENCH_USER, "password": BENCH_PASSWORD,
+                          "csrf_token": csrf})
+        self._call(connection, "POST", "/login",
+                   {"Content-Type": "application/x-www-form-urlencoded"}, form)
+        csrf = self._csrf(self._call(connection, "GET", "/", {}))
+        created = json.loads(self._call(
+            connection, "POST", "/api/v1/me/tokens",
+            {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+            '{"name": "benchmark", "scope": "write"}'))
+        self.token = created["secret"]
+        projects = json.loads(self._call(connection, "GET", "/api/v1/projects",
+                                         self.headers("token")))["items"]
+        self.slug = projects[0]["slug"]
+        tasks = json.loads(self._call(
+            connection, "GET", f"/api/v1/projects/{self.slug}/tasks?limit=1",
+            self.headers("token")))["items"]
+        self.number = tasks[0]["number"]
+        connection.close()
+
+    @staticmethod
+    def _csrf(page: str) -> str:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if match is None:
+            raise SystemExit("no CSRF token on the page")
+        return match.group(1)
+
+    def _call(self, connection: http.client.HTTPConnection, method: str, path: str,
+              headers: dict[str, str], body: str | None = None) -> str:
+        sent = dict(headers)
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        text = response.read().decode()
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        if response.status >= 400:
+            raise SystemExit(f"{method} {path}: {response.status} {text[:300]}")
+        return text
+
+    def headers(self, auth: str) -> dict[str, str]:
+        if auth == "token":
+            return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+        return {"Cookie": self.cookie}
+
+
+def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
+         concurrency: int, seconds: float, warmup: float) -> Result:
+    path = endpoint.path.format(slug=session.slug, number=session.number)
+    headers = session.headers(endpoint.auth)
+    if endpoint.body is not None:
+        headers["Content-Type"] = "application/json"
+    latencies: list[float] = []
+    counts = {"requests": 0, "errors": 0}
+    lock = threading.Lock()
+    phase = {"measure": False, "stop": False}
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        requests = errors = 0
+        while not phase["stop"]:
+            started = time.perf_counter()
+            try:
+                connection.request(endpoint.method, path, body=endpoint.body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == endpoint.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            if phase["measure"] and not phase["stop"]:
+                mine.append(time.perf_counter() - started)
+                requests += 1
+                errors += 0 if ok else 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            counts["requests"] += requests
+            counts["errors"] += errors
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    time.sleep(warmup)
+    phase["measure"] = True
+    started = time.perf_counter()
+    time.sleep(seconds)
+    phase["stop"] = True
+    elapsed = time.perf_counter() - started
+    for thread in threads:
+        thread.join()
+    return Result(name, counts["requests"], counts["errors"], elapsed, latencies, rss_mb(pid))
+
+
+def soak(port: int, pid: int, session: Session, total: int) -> list[tuple[int, float]]:
+    """Send ``total`` mixed read requests one after another; the server's RSS (MB) after
+    every tenth of them."""
+    samples = [(0, rss_mb(pid))]
+    step = max(1, total // 10)
+    sent = 0
+    while sent < total:
+        for name in SOAK_MIX:
+            endpoint = ENDPOINTS[name]
+            path = endpoint.path.format(slug=session.slug, number=session.number)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _ in range(min(step // len(SOAK_MIX), total - sent)):
+                connection.request("GET", path, headers=session.headers(endpoint.auth))
+                connection.getresponse().read()
+                sent += 1
+            connection.close()
+        samples.append((sent, rss_mb(pid)))
+    return samples
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | "
+                     f"{r.percentile(0.99):.1f} | {r.errors} | {r.rss_mb:.0f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--server", choices=("waitress", "hypercorn"), default="waitress")
+    parser.add_argument("--threads", type=int, default=4, help="Waitress threads")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
+                        help="comma-separated names from: " + ", ".join(ENDPOINTS))
+    parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--soak", type=int, default=0, help="mixed read requests for RSS")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/results.md")
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+
+    with tempfile.TemporaryDirectory(prefix="taskdesk-bench-") as tmp:
+        directory = Path(tmp)
+        with database(args.backend, directory) as url:
+            port = free_port()
+            ini = write_ini(directory, url, port, args.threads)
+            started = time.perf_counter()
+            taskdesk(ini, "migrate")
+            taskdesk(ini, "generate-data", "--tasks", str(args.tasks), "--quiet")
+            print(f"data: {args.tasks} tasks in {time.perf_counter() - started:.0f} s",
+                  flush=True)
+            app_cmd = server_command(args.server, "taskdesk.wsgi:app", port, args.threads, ini)
+            floor_port = free_port()
+            floor_cmd = server_command(args.server, "benchmarks.floor:app", floor_port,
+                                       args.threads, ini)
+            floor_env = environment(ini, FLOOR_DATABASE_URL=url)
+            results: list[Result] = []
+            soaked: list[tuple[int, float]] = []
+            with serving(app_cmd, port, environment(ini), directory / "app.log") as pid:
+                session = Session(port)
+                for name in args.endpoints.split(","):
+                    result = load(port, pid, session, name, ENDPOINTS[name], args.concurrency,
+                                  args.seconds, args.warmup)
+                    results.append(result)
+                    print("\n".join(table([result])[2:]), flush=True)
+                    if name == "json_list" and not args.no_floor:
+                        with serving(floor_cmd, floor_port, floor_env,
+                                     directory / "floor.log") as floor_pid:
+                            for round_ in (1, 2):
+                                floor = load(floor_port, floor_pid, session, f"floor #{round_}",
+                                             FLOOR_LIST, args.concurrency, args.seconds,
+                                             args.warmup)
+                                results.append(floor)
+                                print("\n".join(table([floor])[2:]), flush=True)
+                                if round_ == 1:
+                                    again = load(port, pid, session, "json_list #2", ENDPOINTS[
+                                        name], args.concurrency, args.seconds, args.warmup)
+                                    results.append(again)
+                                    print("\n".join(table([again])[2:]), flush=True)
+                if args.soak:
+                    soaked = soak(port, pid, session, args.soak)
+
+    ours = [r.rate for r in results if r.name.startswith("json_list")]
+    floors = [r.rate for r in results if r.name.startswith("floor")]
+    lines = [f"### {args.server}, {args.backend}, {args.tasks:,} tasks, "
+             f"{args.concurrency} connections, {args.seconds:.0f} s per endpoint "
+             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "", *table(results)]
+    if ours and floors:
+        ratio = statistics.mean(ours) / statistics.mean(floors)
+        lines += ["", f"JSON list / floor (means of A B A B): **{ratio:.2f}**"]
+    if soaked:
+        trail = ", ".join(f"{n:,}: {mb:.0f}" for n, mb in soaked)
+        lines += ["", f"RSS MB after N mixed read requests: {trail}"]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("a") as handle:
+        handle.write(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
