@@ -187,3 +187,17 @@ def test_only_authors_edit_and_managers_delete_any_comment(testapp, login_as, wo
     page = testapp.get(f"/projects/apollo/tasks/{task.number}")
     find_form(page, f"/comments/{comment.id}/delete").submit()
     assert dbsession.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_board_filters(testapp, login_as, world, make_task):
+    make_task(world.project, world.manager, title="Mine", assignee="mia")
+    make_task(world.project, world.manager, title="Theirs", assignee="vic")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board?assignee=me")
+    assert _column_titles(page, "open") == ["Mine"]
+    form = find_form(page, "/projects/apollo/board", method="get")
+    assert form["assignee"].value == "me"
+    form["assignee"] = ""
+    assert _column_titles(form.submit(), "open") == ["Theirs", "Mine"]
+    page = testapp.get("/projects/apollo/board?due_before=soon", status=400)
+    assert "Must be a date like 2026-12-31." in page.text

@@ -33,7 +33,7 @@ def test_create_project(testapp, login_as, world, dbsession):
     form["description"] = "中文说明"
     response = form.submit()
     assert response.status_int == 303
-    assert response.location == "http://taskdesk.test/projects/release-plan"
+    assert response.location == "http://taskdesk.test/projects/release-plan/"
     page = response.follow()
     assert "发布计划" in page.text
     assert "created" in page.text

@@ -269,3 +269,9 @@ def test_csv_link_downloads_the_filtered_list_with_the_browser_session(testapp, 
     text = export.body.decode("utf-8-sig")
     assert "导出我" in text
     assert "Not mine" not in text
+
+
+def test_task_list_bad_cursor_is_explained(testapp, login_as, world):
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?cursor=garbage", status=400)
+    assert "This cursor is not valid for this list." in page.text

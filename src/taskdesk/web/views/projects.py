@@ -48,7 +48,7 @@ def project_create(context: ProjectContainer, request: Request) -> Any:
         refuse(request)
         return {"nav": "projects", "values": values, "errors": form_errors(error)}
     flash(request, _("Project “${name}” created.", mapping={"name": project.name}))
-    return HTTPSeeOther(request.resource_url(context, project.slug))
+    return HTTPSeeOther(request.resource_url(context, project.slug, ""))
 
 
 def _settings_page(context: ProjectResource, values: dict[str, Any],

@@ -107,16 +107,20 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
 @view_config(context=ProjectResource, name="board", renderer="projects/board.jinja2",
              permission=Permission.VIEW, request_method="GET")
 def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
-    """One column per status: one bounded query per column, so the count stays constant."""
+    """One column per status: one bounded query per column, so the count stays constant.
+
+    The column totals count every task of a status; the cards follow the board's filters.
+    """
     workflow = request.registry.taskdesk_settings.workflow
     query, errors = _query(request, workflow, ignore=("status", "state", "sort"))
     totals = count_by_status(request.dbsession, context.row.id)
+    params = query.as_params()
     columns = []
     for status in workflow.statuses:
         items = []
         if not errors and totals.get(status.name):
             column_query = parse_task_query(
-                {**query.as_params(), "status": status.name, "sort": "-updated"}, workflow)
+                {**params, "status": status.name, "sort": "-updated"}, workflow)
             items = list_tasks(request.dbsession, request.identity.viewer, column_query,
                                project_id=context.row.id, limit=BOARD_COLUMN_SIZE).items
         columns.append({"status": status, "tasks": items, "total": totals.get(status.name, 0)})
@@ -128,6 +132,8 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         "columns": columns,
         "errors": errors,
         "filters": _filter_values(request),
+        "filtered": bool(params),
+        "list_params": params,
         "can_move": request.has_permission(Permission.SET_STATUS, context),
     }
 
