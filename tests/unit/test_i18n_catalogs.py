@@ -138,4 +138,3 @@ def test_command_line_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["i18n"]) == 2
     assert main(["i18n", "translate"]) == 2
     assert "extract" in capsys.readouterr().err
-    assert main(["i18n", "check"]) == 0
