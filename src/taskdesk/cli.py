@@ -43,7 +43,8 @@ def bootstrapped(ini: str) -> Iterator[dict[str, Any]]:
         setup_logging(str(path))
         env = bootstrap(str(path))
     except (PlasterError, LookupError, configparser.Error, UnicodeDecodeError) as error:
-        raise CommandError(f"{ini} is not a usable application INI file: {error}") from None
+        reason = str(error).strip().splitlines()[0]
+        raise CommandError(f"{ini} is not a usable application INI file: {reason}") from None
     with env:
         yield env
 

@@ -1,0 +1,342 @@
+"""The ``taskdesk`` admin command, run as a real process against a temporary INI file."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from taskdesk.security.passwords import verify_password
+from taskdesk.settings import parse_settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # every test starts real processes
+
+SCRIPT = Path(sys.executable).with_name("taskdesk")
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "taskdesk.cli"]
+#: setuptools' deprecation warning about pkg_resources (imported by Pyramid) is not ours.
+ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore:pkg_resources is deprecated:UserWarning"}
+WORKFLOW = parse_settings({"taskdesk.environment": "development"}).workflow
+
+
+def write_ini(directory: Path, **settings: str) -> Path:
+    """development.ini with its database in ``directory`` and the repository's migrations."""
+    text = (ROOT / "development.ini").read_text(encoding="utf-8")
+    database = directory / "taskdesk.sqlite"
+    text = re.sub(r"(?m)^sqlalchemy\.url = .*$", f"sqlalchemy.url = sqlite:///{database}", text)
+    text = re.sub(r"(?m)^script_location = .*$",
+                  f"script_location = {ROOT / 'alembic'}", text)
+    for key, value in settings.items():
+        text = text.replace("[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
+    ini = directory / "test.ini"
+    ini.write_text(text, encoding="utf-8")
+    return ini
+
+
+def taskdesk(ini: Path | str, *args: str, stdin: str | None = None
+             ) -> subprocess.CompletedProcess[str]:
+    """Run the command; output is decoded without newline translation (the bar uses \\r)."""
+    result = subprocess.run(
+        [*COMMAND, str(ini), *args], input=None if stdin is None else stdin.encode(),
+        capture_output=True, timeout=300, env=ENVIRONMENT, cwd=Path(str(ini)).parent,
+        check=False,
+    )
+    return subprocess.CompletedProcess(result.args, result.returncode,
+                                       result.stdout.decode(), result.stderr.decode())
+
+
+#: An INFO/DEBUG record of the INI's log format (alembic logs its start-up at INFO).
+LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|DEBUG) ")
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The process failed with exactly one line on stderr, and no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if not LOG_RECORD.match(line)]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("taskdesk: ")
+    return lines[0]
+
+
+def database(ini: Path) -> sqlite3.Connection:
+    return sqlite3.connect(ini.parent / "taskdesk.sqlite")
+
+
+@pytest.fixture(scope="module")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once by ``taskdesk migrate``, copied for each test."""
+    ini = write_ini(tmp_path_factory.mktemp("template"))
+    result = taskdesk(ini, "migrate")
+    assert result.returncode == 0, result.stderr
+    return ini.parent / "taskdesk.sqlite"
+
+
+@pytest.fixture
+def make_ini(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: Path
+) -> Callable[..., Path]:
+    """``make_ini(migrate=True)``: a fresh INI and database, migrated unless told not to."""
+
+    def make(migrate: bool = True, **settings: str) -> Path:
+        ini = write_ini(tmp_path_factory.mktemp("cli"), **settings)
+        if migrate:
+            shutil.copyfile(migrated_template, ini.parent / "taskdesk.sqlite")
+        return ini
+
+    return make
+
+
+# -- migrate and accounts ---------------------------------------------------------------------
+
+
+def test_migrate_creates_the_schema(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini(migrate=False)
+    result = taskdesk(ini, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "database at revision head" in result.stdout
+    with database(ini) as connection:
+        tables = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"users", "projects", "tasks", "alembic_version"} <= tables
+    again = taskdesk(ini, "migrate")
+    assert again.returncode == 0, again.stderr
+
+
+def test_account_commands(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    created = taskdesk(ini, "create-user", "Alice", "--display-name", "王伟", "--admin",
+                       "--email", "alice@example.com", "--password-stdin",
+                       stdin="first password 1\n")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip() == "created user alice (site admin)"
+    with database(ini) as connection:
+        row = connection.execute(
+            "SELECT display_name, is_site_admin, is_active, password_hash FROM users "
+            "WHERE username = 'alice'").fetchone()
+    assert row[:3] == ("王伟", 1, 1)
+    assert verify_password(row[3], "first password 1")[0]
+
+    duplicate = taskdesk(ini, "create-user", "ALICE", "--password-stdin",
+                         stdin="another password\n")
+    assert "This username is taken." in one_line_error(duplicate)
+
+    short = taskdesk(ini, "create-user", "bob", "--password-stdin", stdin="short\n")
+    assert "password" in one_line_error(short)
+
+    changed = taskdesk(ini, "set-password", "alice", "--password-stdin",
+                       stdin="second password 2\n")
+    assert changed.returncode == 0, changed.stderr
+    with database(ini) as connection:
+        (password_hash,) = connection.execute(
+            "SELECT password_hash FROM users WHERE username = 'alice'").fetchone()
+    assert verify_password(password_hash, "second password 2")[0]
+    assert not verify_password(password_hash, "first password 1")[0]
+
+    assert "no user named nobody" in one_line_error(
+        taskdesk(ini, "set-password", "nobody", "--password-stdin", stdin="whatever 12345\n"))
+
+    deactivated = taskdesk(ini, "deactivate-user", "alice")
+    assert deactivated.returncode == 0, deactivated.stderr
+    with database(ini) as connection:
+        assert connection.execute(
+            "SELECT is_active FROM users WHERE username = 'alice'").fetchone() == (0,)
+    assert "no user named ghost" in one_line_error(taskdesk(ini, "deactivate-user", "ghost"))
+
+
+def test_create_user_without_a_terminal_asks_for_password_stdin(
+    make_ini: Callable[..., Path],
+) -> None:
+    ini = make_ini()
+    message = one_line_error(taskdesk(ini, "create-user", "carol", stdin=""))
+    assert "--password-stdin" in message
+
+
+# -- seed-demo ----------------------------------------------------------------------------------
+
+
+def test_seed_demo_once(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    first = taskdesk(ini, "seed-demo", "--tasks", "60")
+    assert first.returncode == 0, first.stderr
+    assert "Demo data loaded" in first.stdout
+    assert "admin" in first.stdout
+    assert "taskdesk-demo" in first.stdout
+    with database(ini) as connection:
+        counts = connection.execute(
+            "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM comments), "
+            "(SELECT count(*) FROM users)").fetchone()
+        admin = connection.execute(
+            "SELECT is_site_admin, password_hash FROM users WHERE username = 'admin'"
+        ).fetchone()
+    assert counts[0] == 60
+    assert counts[1] > 0
+    assert admin[0] == 1
+    assert verify_password(admin[1], "taskdesk-demo")[0]
+
+    second = taskdesk(ini, "seed-demo")
+    assert second.returncode == 0, second.stderr
+    assert "already there" in second.stdout
+    assert "admin" in second.stdout
+    assert "taskdesk-demo" in second.stdout
+    with database(ini) as connection:
+        assert connection.execute(
+            "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM comments), "
+            "(SELECT count(*) FROM users)").fetchone() == counts
+
+
+# -- generate-data ------------------------------------------------------------------------------
+
+
+def check_generated_invariants(connection: sqlite3.Connection) -> None:
+    done = WORKFLOW.names_in("done")
+    marks = ", ".join("?" for _ in done)
+    for project_id, counter, count, low, high, distinct in connection.execute(
+        "SELECT p.id, p.task_counter, count(t.id), min(t.number), max(t.number), "
+        "count(DISTINCT t.number) FROM projects p LEFT JOIN tasks t ON t.project_id = p.id "
+        "GROUP BY p.id"
+    ):
+        if count:
+            assert (low, high, distinct) == (1, count, count), f"project {project_id}"
+        assert counter == count, f"project {project_id}: counter {counter}, {count} tasks"
+    statuses = {row[0] for row in connection.execute("SELECT DISTINCT status FROM tasks")}
+    assert statuses <= set(WORKFLOW.status_names)
+    priorities = {row[0] for row in connection.execute("SELECT DISTINCT priority FROM tasks")}
+    assert priorities <= set(WORKFLOW.priorities)
+    assert connection.execute(
+        f"SELECT count(*) FROM tasks WHERE (status IN ({marks})) <> (completed_at IS NOT NULL)",
+        done,
+    ).fetchone() == (0,)
+    assert connection.execute(  # generated tasks were never edited (demo tasks were)
+        "SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id "
+        "WHERE p.slug LIKE 'bench-%' AND t.version <> 1"
+    ).fetchone() == (0,)
+    assert connection.execute(
+        "SELECT count(*) FROM tasks WHERE updated_at < created_at").fetchone() == (0,)
+    for column in ("reporter_id", "assignee_id"):  # members themselves or through a group
+        assert connection.execute(
+            f"SELECT count(*) FROM tasks t WHERE t.{column} IS NOT NULL AND NOT EXISTS ("
+            "SELECT 1 FROM project_members m LEFT JOIN group_members g "
+            "ON g.group_id = m.group_id WHERE m.project_id = t.project_id "
+            f"AND t.{column} IN (m.user_id, g.user_id) AND m.role IN ('member', 'manager'))"
+        ).fetchone() == (0,), column
+    assert connection.execute(
+        "SELECT count(*) FROM tasks WHERE reporter_id IS NULL").fetchone() == (0,)
+    assert connection.execute(
+        "SELECT (SELECT count(*) FROM tasks) - (SELECT count(*) FROM task_search)"
+    ).fetchone() == (0,)
+
+
+def test_generate_data(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    result = taskdesk(ini, "generate-data", "--tasks", "2000", "--projects", "4",
+                      "--users", "12")
+    assert result.returncode == 0, result.stderr
+    assert "\r[" in result.stderr
+    assert "100% 2,000/2,000 tasks" in result.stderr
+    assert "rows/s" in result.stdout
+    assert "benchmark-password" in result.stdout
+    with database(ini) as connection:
+        assert connection.execute("SELECT count(*) FROM tasks").fetchone() == (2000,)
+        assert connection.execute("SELECT count(*) FROM projects").fetchone() == (4,)
+        usernames = [row[0] for row in connection.execute(
+            "SELECT username FROM users ORDER BY id")]
+        assert usernames == [f"bench{i:04d}" for i in range(1, 13)]
+        assert connection.execute("SELECT count(*) FROM task_labels").fetchone()[0] > 0
+        assert connection.execute("SELECT count(*) FROM comments").fetchone()[0] > 0
+        (password_hash,) = connection.execute(
+            "SELECT DISTINCT password_hash FROM users").fetchone()
+        assert verify_password(password_hash, "benchmark-password")[0]
+        check_generated_invariants(connection)
+
+    again = taskdesk(ini, "generate-data", "--tasks", "700", "--projects", "2", "--users",
+                     "3", "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert "\r[" not in again.stderr
+    with database(ini) as connection:
+        assert connection.execute("SELECT count(*) FROM tasks").fetchone() == (2700,)
+        assert connection.execute("SELECT count(*) FROM projects").fetchone() == (6,)
+        assert connection.execute(
+            "SELECT username FROM users WHERE id > 12 ORDER BY id").fetchall() == [
+            ("bench0013",), ("bench0014",), ("bench0015",)]
+        check_generated_invariants(connection)
+
+
+def test_generate_data_after_the_demo_keeps_numbering_and_names_apart(
+    make_ini: Callable[..., Path],
+) -> None:
+    ini = make_ini()
+    assert taskdesk(ini, "seed-demo", "--tasks", "30").returncode == 0
+    result = taskdesk(ini, "generate-data", "--tasks", "300", "--quiet")
+    assert result.returncode == 0, result.stderr
+    with database(ini) as connection:
+        assert connection.execute("SELECT count(*) FROM tasks").fetchone() == (330,)
+        check_generated_invariants(connection)
+
+
+def test_generate_data_refuses_nonsense_counts(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    assert "--users" in one_line_error(
+        taskdesk(ini, "generate-data", "--tasks", "10", "--users", "0"))
+    assert "--tasks" in one_line_error(taskdesk(ini, "generate-data", "--tasks", "-1"))
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_wrong_ini_path(tmp_path: Path) -> None:
+    message = one_line_error(taskdesk(tmp_path / "missing.ini", "migrate"))
+    assert "no such INI file" in message
+
+
+@pytest.mark.parametrize("content", ["just some text\n", "[app:other]\nuse = egg:taskdesk\n"])
+def test_a_file_that_is_not_an_application_ini(tmp_path: Path, content: str) -> None:
+    ini = tmp_path / "notes.ini"
+    ini.write_text(content, encoding="utf-8")
+    assert "not a usable application INI file" in one_line_error(taskdesk(ini, "migrate"))
+
+
+def test_bad_setting_in_the_ini(tmp_path: Path) -> None:
+    ini = write_ini(tmp_path, **{"taskdesk.workflow.priorities": "Low HIGH"})
+    message = one_line_error(taskdesk(ini, "migrate"))
+    assert "taskdesk.workflow.priorities" in message
+
+
+def test_unreachable_database(tmp_path: Path) -> None:
+    ini = write_ini(tmp_path)
+    ini.write_text(ini.read_text(encoding="utf-8").replace(
+        str(tmp_path / "taskdesk.sqlite"), str(tmp_path / "no" / "such" / "dir.sqlite")))
+    assert "database error" in one_line_error(taskdesk(ini, "migrate"))
+
+
+@pytest.mark.parametrize("args", [
+    (),
+    ("frobnicate",),
+    ("generate-data",),
+    ("generate-data", "--tasks", "many"),
+    ("create-user",),
+    ("migrate", "--no-such-option"),
+])
+def test_wrong_arguments(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """argparse's usage line(s), then one error line; exit status 2; no traceback."""
+    result = taskdesk(write_ini(tmp_path), *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("usage: taskdesk")
+    assert all(line.startswith(" ") for line in lines[1:-1]), result.stderr
+    assert re.match(r"^taskdesk( ini [\w-]+)?: error: ", lines[-1]), result.stderr
+
+
+def test_no_arguments_at_all() -> None:
+    result = subprocess.run(COMMAND, capture_output=True, text=True, timeout=60,
+                            env=ENVIRONMENT, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("taskdesk: error: ")
