@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
+from taskdesk.security import login as login_module
 from taskdesk.security.secrets import digest
 from tests.factories import Factory
 from tests.functional.security.conftest import (
@@ -79,6 +80,24 @@ def test_wrong_password_and_unknown_user_look_the_same(
         assert response.status_int == wrong_password.status_int == 200
         assert alert(response) == WRONG
         assert "auth" not in session_data(session_cookie(response.test_app) or "")
+
+
+def test_unknown_user_costs_a_password_check_too(
+    factory: Factory, browser: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong username takes as long as a wrong password: a hash is verified either way."""
+    checked: list[str] = []
+    original = login_module.verify_password
+
+    def counting(password_hash: str, password: str) -> tuple[bool, bool]:
+        checked.append(password_hash)
+        return original(password_hash, password)
+
+    monkeypatch.setattr(login_module, "verify_password", counting)
+    factory.user("alice")
+    submit_login(browser(), "nobody", "not the password")
+    submit_login(browser(), "alice", "not the password")
+    assert checked == [login_module.DUMMY_HASH, Factory._password_hash]
 
 
 # -- password hashes ---------------------------------------------------------------------------
@@ -168,6 +187,18 @@ def test_signing_in_again_replaces_the_previous_session(
     assert whoami(app) == "bob"
 
 
+def test_a_tampered_session_cookie_is_anonymous(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    factory.user("alice")
+    app = browser()
+    cookie = sign_in(app, "alice")
+    forged = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
+    replay = browser()
+    replay.set_cookie("taskdesk", forged)
+    assert whoami(replay) is None
+
+
 def test_session_cookie_flags_over_http(factory: Factory, browser: Callable[[], Any]) -> None:
     factory.user("alice")
     app = browser()
@@ -240,6 +271,21 @@ def test_next_never_leaves_the_site(
 ) -> None:
     factory.user("alice")
     response = submit_login(browser(), "alice", next_path=target)
+    assert response.status_int == 303
+    assert response.location == HOME
+
+
+def test_next_is_escaped_on_the_sign_in_page(browser: Callable[[], Any]) -> None:
+    page = browser().get("/login", {"next": '/x"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in page.text
+    form = next(f for f in page.forms.values() if "password" in f.fields)
+    assert form["next"].value == '/x"><script>alert(1)</script>'
+
+
+def test_language_switch_next_never_leaves_the_site(browser: Callable[[], Any]) -> None:
+    app = browser()
+    response = app.post("/language", {"csrf_token": csrf_of(app), "locale": "en",
+                                      "next": "//evil.com/"})
     assert response.status_int == 303
     assert response.location == HOME
 
