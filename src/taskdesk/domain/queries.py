@@ -178,8 +178,10 @@ def parse_task_query(
         categories = {"open": ("open", "active"), "closed": ("done", "cancelled")}
         by_state = [n for s in state for n in workflow.names_in(*categories[s])]
         current = values.get("statuses")
+        # No status left: a name no status can have (statuses are lower-case words), and
+        # one PostgreSQL accepts in a text parameter (NUL bytes are refused there).
         values["statuses"] = tuple(n for n in by_state if current is None or n in current) or (
-            "\x00none",
+            "-none-",
         )
     if (value := given("assignee")) is not None:
         values["assignee"] = _person("assignee", value)
