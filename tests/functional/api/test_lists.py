@@ -179,3 +179,9 @@ def test_csv_view_names(member, factory, people):
 
 def test_project_csv_of_a_hidden_project_is_404(client_for, people):
     client_for(people["outsider"]).get("/api/v1/projects/alpha/tasks.csv", status=404)
+
+
+def test_status_and_state_that_exclude_each_other_match_nothing(member, factory, people):
+    factory.task(people["project"], title="open one")
+    response = member.get(f"{BASE}?status=open&state=closed", status=200)
+    assert response.json == {"items": [], "next": None}
