@@ -106,10 +106,13 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 @pytest.fixture
 def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
-    """Make the app hash (and check unknown users) with ``CHEAP_HASHER``: the permission
-    matrix changes passwords and signs in a few dozen times; what it tests is who may."""
+    """Hash with ``CHEAP_HASHER`` in the app (also for unknown users) and for factory users.
+
+    For tests that sign in or change passwords by the dozen and test who may, not how the
+    hash is made (``test_passwords`` keeps the real parameters)."""
     monkeypatch.setattr(passwords, "_hasher", CHEAP_HASHER)
     monkeypatch.setattr(login, "DUMMY_HASH", CHEAP_HASHER.hash("timing-equaliser"))
+    monkeypatch.setattr(Factory, "_password_hash", CHEAP_HASHER.hash(Factory.PASSWORD))
     return CHEAP_HASHER
 
 

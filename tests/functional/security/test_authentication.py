@@ -10,11 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import accounts
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security import login as login_module
@@ -29,6 +27,9 @@ from tests.functional.security.conftest import (
     submit_login,
     whoami,
 )
+
+#: Sign-ins here check who gets in, not the hash (see test_passwords): cheap Argon2 params.
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 HOME = f"http://{HOST}/"
 WRONG = "Wrong username or password."
@@ -98,43 +99,6 @@ def test_unknown_user_costs_a_password_check_too(
     submit_login(browser(), "nobody", "not the password")
     submit_login(browser(), "alice", "not the password")
     assert checked == [login_module.DUMMY_HASH, Factory._password_hash]
-
-
-# -- password hashes ---------------------------------------------------------------------------
-
-def test_passwords_are_hashed_with_argon2id(dbsession: Session) -> None:
-    user = accounts.create_user(
-        dbsession, {"username": "carol", "display_name": "Carol", "password": "long enough pw"}
-    )
-    assert user.password_hash.startswith("$argon2id$")
-    assert "long enough pw" not in user.password_hash
-
-
-def test_old_parameter_hash_is_rehashed_at_login(
-    factory: Factory, dbsession: Session, browser: Callable[[], Any]
-) -> None:
-    user = factory.user("alice")
-    old_hash = PasswordHasher(time_cost=1).hash(Factory.PASSWORD)
-    user.password_hash = old_hash
-    dbsession.flush()
-    sign_in(browser(), "alice")
-    dbsession.expire_all()
-    new_hash = dbsession.get(User, user.id).password_hash  # type: ignore[union-attr]
-    assert new_hash != old_hash
-    assert new_hash.startswith("$argon2id$")
-    hasher = PasswordHasher()
-    assert hasher.verify(new_hash, Factory.PASSWORD)
-    assert not hasher.check_needs_rehash(new_hash)
-
-
-def test_current_hash_is_left_alone_at_login(
-    factory: Factory, dbsession: Session, browser: Callable[[], Any]
-) -> None:
-    user = factory.user("alice")
-    before = user.password_hash
-    sign_in(browser(), "alice")
-    dbsession.expire_all()
-    assert dbsession.get(User, user.id).password_hash == before  # type: ignore[union-attr]
 
 
 # -- session rotation and cookies --------------------------------------------------------------

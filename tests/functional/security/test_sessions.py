@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import webtest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from taskdesk.models.meta import utcnow
 from taskdesk.settings import TaskdeskSettings
 from tests.factories import Factory
 from tests.functional.security.conftest import csrf_of, sign_in, submit_login, whoami
+
+#: Sign-ins here check sessions, not the hash (see test_passwords): cheap Argon2 params.
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 NEW_PASSWORD = "another long password"
 

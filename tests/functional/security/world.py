@@ -19,7 +19,7 @@ from taskdesk.domain import accounts, comments
 from taskdesk.models import ApiToken, AuthSession, Comment, Group, Project, Task, User
 from taskdesk.security.secrets import digest, new_secret
 from tests.factories import Factory
-from tests.functional.security.conftest import CHEAP_HASHER, SESSION_SERIALIZER
+from tests.functional.security.conftest import SESSION_SERIALIZER
 
 #: Project states every project-scoped rule is checked in.
 STATES = ("private", "internal", "archived")
@@ -90,9 +90,6 @@ def build_world(factory: Factory, dbsession: Session) -> World:
     names = ("outsider", "viewer", "member", "manager", "grouped", "admin", "deactivated",
              "candidate", "target")
     users = {name: factory.user(name, admin=name == "admin") for name in names}
-    cheap_hash = CHEAP_HASHER.hash(Factory.PASSWORD)
-    for user in users.values():
-        user.password_hash = cheap_hash
     group = factory.group("team", members=(users["grouped"],))
     roles: dict[User | Group, str] = {
         users["viewer"]: "viewer",
