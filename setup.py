@@ -54,6 +54,10 @@ tests_require = [
     "pytest-xdist>=3.6,<4",
     "WebTest>=3.0,<4",
     "hypothesis>=6.100,<7",
+    # The API tests: responses validated against the OpenAPI document, and fuzzing.
+    "jsonschema>=4.23,<5",
+    "schemathesis>=4.32,<5",
+    "requests>=2.32,<3",
     "ruff>=0.8,<1",
     "mypy>=1.13,<3",
     "pyramid_debugtoolbar>=4.12,<5",
