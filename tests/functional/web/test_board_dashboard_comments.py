@@ -169,6 +169,10 @@ def test_empty_comment_is_refused(testapp, login_as, world, make_task, dbsession
     page = form.submit(status=400)
     assert "This field is required." in page.text
     assert dbsession.scalar(select(func.count()).select_from(Comment)) == 0
+    # The re-rendered task page links to the task, not to the comments container.
+    edit = page.html.find("a", string="Edit")["href"]
+    assert edit == f"http://taskdesk.test/projects/apollo/tasks/{task.number}/edit"
+    assert find_form(page, "/comments/")["body"].value == "   "
 
 
 def test_only_authors_edit_and_managers_delete_any_comment(testapp, login_as, world, make_task,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pyramid.authorization import ACLHelper
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.location import lineage
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
@@ -59,10 +61,16 @@ def not_found(exc: HTTPNotFound, request: Request) -> Response:
 
 
 def _hidden_project(request: Request) -> bool:
-    """Whether the context lies in a project the user may not even see."""
+    """Whether the context lies in a project the user may not even see.
+
+    Asked of the ACL directly rather than ``request.has_permission``: that also refuses
+    every change made with a read-only token, which says nothing about what it may see.
+    """
     for resource in lineage(request.context):
         if isinstance(resource, ProjectResource):
-            return not request.has_permission(Permission.VIEW, resource)
+            policy = request.registry.getUtility(ISecurityPolicy)
+            principals = policy.effective_principals(request)
+            return not ACLHelper().permits(resource, principals, Permission.VIEW)
     return False
 
 

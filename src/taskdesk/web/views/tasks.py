@@ -223,6 +223,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "nav": "projects",
         "project": context.project.row,
         "task": task,
+        "task_resource": context,
         "workflow": workflow,
         "comments": _comments(request, task),
         "history": recent_activity(request.dbsession, identity.viewer, task_id=task.id,
