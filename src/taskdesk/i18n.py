@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from transaction.interfaces import NoTransaction
-
+# Only the standard library at module level: setup.py loads this file to compile the
+# catalogs in a build environment that has Babel but none of the app's dependencies.
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
 
@@ -49,6 +49,8 @@ def _in_transaction(request: Any) -> bool:
     A locale asked for after pyramid_tm has committed (the debug toolbar reads every request
     attribute then) must not query: that would use a session outside any transaction.
     """
+    from transaction.interfaces import NoTransaction
+
     try:
         request.tm.get()
     except NoTransaction:

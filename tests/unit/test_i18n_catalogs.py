@@ -4,11 +4,14 @@ extract / update / check / compile tools that keep them so."""
 from __future__ import annotations
 
 import gettext
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 
+from taskdesk import i18n
 from taskdesk.i18n import (
     LOCALES,
     TEMPLATE_PATH,
@@ -138,3 +141,20 @@ def test_command_line_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["i18n"]) == 2
     assert main(["i18n", "translate"]) == 2
     assert "extract" in capsys.readouterr().err
+
+
+def test_module_loads_with_only_the_standard_library() -> None:
+    """setup.py loads i18n.py to compile the catalogs in a build environment that has Babel
+    but none of the app's dependencies."""
+    code = (
+        "import importlib.util, sys\n"
+        "for name in ('transaction', 'pyramid', 'sqlalchemy', 'taskdesk'):\n"
+        "    sys.modules[name] = None  # importing them now fails\n"
+        "spec = importlib.util.spec_from_file_location('i18n_alone', sys.argv[1])\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "print(callable(module.compile_catalogs))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, i18n.__file__], capture_output=True,
+                            text=True, check=False, timeout=60)
+    assert result.stdout.strip() == "True", result.stderr
