@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -67,3 +69,33 @@ def test_project_lists_show_only_visible_projects(
         assert "shared-private" in text
         assert "open-internal" in text
         assert "secret-private" not in text
+
+
+@pytest.mark.usefixtures("cheap_passwords")
+def test_a_private_projects_existence_is_not_revealed(
+    factory: Factory, browser: Callable[[], Any]
+) -> None:
+    """Whoever may not see a private project gets the same answer as for one that does not
+    exist, anonymous callers included (on the web and on the API)."""
+    owner = factory.user("owner")
+    factory.user("outsider")
+    project = factory.project(owner, slug="secret-plans")
+    task = factory.task(project, owner)
+    anonymous = browser()
+    outsider = browser()
+    sign_in(outsider, "outsider")
+    paths = ["/projects/{}/", "/projects/{}/tasks/" + str(task.number) + "/",
+             "/projects/{}/members/"]
+    paths += [f"/api/v1{path}" for path in paths]
+    differences = []
+    for name, app in (("anonymous", anonymous), ("outsider", outsider)):
+        for path in paths:
+            answers = []
+            for slug in ("secret-plans", "no-such-project"):
+                response = app.get(path.format(slug), expect_errors=True)
+                location = urlsplit(response.location or "").path
+                answers.append((response.status_int, location))
+            if answers[0] != answers[1]:
+                differences.append(f"{name} GET {path}: existing {answers[0]}, "
+                                   f"missing {answers[1]}")
+    assert not differences, "\n".join(differences)
