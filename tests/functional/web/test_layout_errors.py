@@ -150,3 +150,11 @@ def test_hsts_when_served_over_https(database_url, engine):
                                          "wsgi.url_scheme": "https"})
     response = app.get("/login")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_anonymous_cannot_tell_a_private_project_from_a_missing_one(testapp, world):
+    for slug in ("apollo", "no-such-project"):
+        response = testapp.get(f"/projects/{slug}/tasks/1", status=303)
+        assert response.location.startswith("http://taskdesk.test/login?next=")
+    # Outside the projects tree a missing page stays a plain 404.
+    assert "Page not found" in testapp.get("/no-such-page", status=404).text

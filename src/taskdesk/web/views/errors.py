@@ -21,7 +21,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from taskdesk.domain.schema import _
-from taskdesk.resources import ProjectResource
+from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.permissions import Permission
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,24 @@ def not_found_page(request: Request) -> Response:
                  _("There is nothing here, or you are not allowed to see it."))
 
 
+def _login_redirect(request: Request) -> HTTPSeeOther:
+    return HTTPSeeOther(
+        request.resource_url(request.root, "login", query={"next": request.path_qs})
+    )
+
+
+def _anonymous_read(request: Request) -> bool:
+    return request.identity is None and request.method in ("GET", "HEAD")
+
+
 @notfound_view_config()
 def not_found(exc: HTTPNotFound, request: Request) -> Response:
+    # An anonymous visitor is sent to sign in for a missing project exactly as for an
+    # existing private one, so the answer does not tell whether a project exists.
+    if _anonymous_read(request) and any(
+        isinstance(resource, ProjectContainer) for resource in lineage(request.context)
+    ):
+        return _login_redirect(request)
     return not_found_page(request)
 
 
@@ -76,9 +92,8 @@ def _hidden_project(request: Request) -> bool:
 
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request: Request) -> Response:
-    if request.identity is None and request.method in ("GET", "HEAD"):
-        login = request.resource_url(request.root, "login", query={"next": request.path_qs})
-        return HTTPSeeOther(login)
+    if _anonymous_read(request):
+        return _login_redirect(request)
     if _hidden_project(request):
         return not_found_page(request)
     if request.identity is None:
