@@ -35,7 +35,8 @@ def new_browser(wsgi_app: Any, **environ: str) -> webtest.TestApp:
 
 def session_cookie(app: webtest.TestApp) -> str | None:
     """The raw value of ``app``'s session cookie, if it has one."""
-    return app.cookies.get(COOKIE_NAME)
+    value = app.cookies.get(COOKIE_NAME)
+    return None if value is None else str(value)
 
 
 def session_data(cookie_value: str) -> dict[str, Any]:

@@ -347,11 +347,11 @@ def send(app: webtest.TestApp, world: World, actor: Actor, rule: Rule, state: st
     app.cookiejar.clear()
     method = rule.method.lower()
     if rule.method in SAFE_METHODS:
-        return getattr(app, method)(url, headers=headers, expect_errors=True)  # type: ignore[no-any-return]
+        return getattr(app, method)(url, headers=headers, expect_errors=True)
     if rule.api:
-        return getattr(app, f"{method}_json")(  # type: ignore[no-any-return]
+        return getattr(app, f"{method}_json")(
             url, body, headers=headers, expect_errors=True)
-    return getattr(app, method)(url, body, headers=headers, expect_errors=True)  # type: ignore[no-any-return]
+    return getattr(app, method)(url, body, headers=headers, expect_errors=True)
 
 
 @dataclass

@@ -41,6 +41,7 @@ to ``world.build_world`` and a path to ``matrix.TARGETS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -241,7 +242,7 @@ TABLE = {rule.key: rule for rule in RULES}
 CATCH_ALL_VIEWS = {"taskdesk.api.operations.method_not_allowed": 405}
 assert len(TABLE) == len(RULES), "two rules for the same view and method"
 
-FAMILIES = {
+FAMILIES: dict[str, Callable[[Rule], bool]] = {
     "site": lambda rule: rule.where not in PROJECT_TARGETS,
     "projects": lambda rule: rule.where in PROJECT_TARGETS and not rule.api,
     "api-projects": lambda rule: rule.where in PROJECT_TARGETS and rule.api,
