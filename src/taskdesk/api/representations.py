@@ -189,12 +189,16 @@ class Urls:
 
     def __init__(self, request: Request) -> None:
         self.base = f"{request.application_url}/api/v1"
+        self._projects: dict[str, str] = {}
 
     def project(self, slug: str) -> str:
-        return f"{self.base}/projects/{quote(slug)}"
+        url = self._projects.get(slug)
+        if url is None:
+            url = self._projects[slug] = f"{self.base}/projects/{quote(slug)}"
+        return url
 
     def task(self, slug: str, number: int) -> str:
-        return f"{self.base}/projects/{quote(slug)}/tasks/{number}"
+        return f"{self.project(slug)}/tasks/{number}"
 
     def comment(self, slug: str, number: int, comment_id: int) -> str:
         return f"{self.task(slug, number)}/comments/{comment_id}"
@@ -234,10 +238,10 @@ class TaskJson:
     def row(self, row: TaskRow, allowed: list[str]) -> dict[str, Any]:
         """A task from the list query's row."""
         slug = row.project_slug
+        project_url = self.urls.project(slug)
         return {
             "id": row.id,
-            "project": {"slug": slug, "name": row.project_name,
-                        "url": self.urls.project(slug)},
+            "project": {"slug": slug, "name": row.project_name, "url": project_url},
             "number": row.number,
             "title": row.title,
             "description": row.description,
@@ -253,7 +257,7 @@ class TaskJson:
             "updated_at": row.updated_at,
             "completed_at": row.completed_at,
             "version": row.version,
-            "url": self.urls.task(slug, row.number),
+            "url": f"{project_url}/tasks/{row.number}",
             "allowed": allowed,
         }
 
