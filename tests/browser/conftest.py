@@ -101,7 +101,6 @@ def problems(page: Any) -> list[str]:
     page.on("console", lambda message: found.append(f"console: {message.text}")
             if message.type == "error" and "Failed to load resource" not in message.text
             else None)
-    # /favicon.ico is requested by the browser itself, not by any page.
     page.on("response", lambda response: found.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+            if response.status >= 400 else None)
     return found
