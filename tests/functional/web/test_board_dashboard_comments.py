@@ -205,3 +205,34 @@ def test_board_filters(testapp, login_as, world, make_task):
     assert _column_titles(form.submit(), "open") == ["Theirs", "Mine"]
     page = testapp.get("/projects/apollo/board?due_before=soon", status=400)
     assert "Must be a date like 2026-12-31." in page.text
+
+
+def test_comment_edit_conflict_keeps_the_typed_text(testapp, login_as, world, make_task,
+                                                    dbsession):
+    from taskdesk.domain.comments import add_comment, edit_comment
+
+    task = make_task(world.project, world.manager, title="Edited twice")
+    comment = add_comment(dbsession, task, world.member, {"body": "first"})
+    dbsession.flush()
+    login_as("mia")
+    base = f"/projects/apollo/tasks/{task.number}/comments/{comment.id}"
+    form = find_form(testapp.get(f"{base}/edit"), f"{base}/edit")
+    edit_comment(dbsession, comment, task, world.member, {"body": "from another tab"})
+    dbsession.flush()
+    form["body"] = "my new words"
+    page = form.submit(status=409)
+    assert "changed meanwhile" in page.text
+    assert "from another tab" in page.text
+    assert find_form(page, f"{base}/edit")["body"].value == "my new words"
+    dbsession.expire_all()
+    assert dbsession.get(type(comment), comment.id).body == "from another tab"
+
+
+def test_project_description_is_rendered_on_the_task_list(testapp, login_as, world, dbsession):
+    world.project.description = "**Goal**: ship <script>alert(1)</script>"
+    dbsession.flush()
+    login_as("mia")
+    page = testapp.get("/projects/apollo/")
+    about = page.html.find("details", class_="card").find("div", class_="markdown")
+    assert about.find("strong").get_text() == "Goal"
+    assert about.find("script") is None
