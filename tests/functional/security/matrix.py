@@ -67,10 +67,7 @@ TARGETS: dict[str, Target] = {
     "comments": lambda w, s, a: f"{_task(w, s)}comments/",
     "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
     "members": lambda w, s, a: f"{_project(w, s)}members/",
-    # The viewer's membership (exists); ``new_member`` names a user without one.
     "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
-    "new_member": lambda w, s, a: f"{_project(w, s)}members/user:candidate/",
-    "group_member": lambda w, s, a: f"{_project(w, s)}members/group:team/",
     "admin": lambda w, s, a: "/admin/",
     "users": lambda w, s, a: "/admin/users/",
     "user": lambda w, s, a: f"/admin/users/{w.users['target'].id}/",
@@ -83,7 +80,7 @@ TARGETS: dict[str, Target] = {
     "api_docs": lambda w, s, a: "/api/docs",
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
-                             "member", "new_member", "group_member"})
+                             "member"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 

@@ -5,15 +5,27 @@ fails ``test_every_view_has_a_rule`` (as does a view without a permission, a rul
 view is gone, and a view registered with another permission than its rule names). Static
 files and exception views (error pages) are exempt.
 
-The expected status is not asked of the app: ``matrix.expected_status`` derives it from the
-rule's permission and the spec's model (roles, visibility, archived projects, comment
-authorship, token scope), in short:
+The expected status is not asked of the app: ``matrix.expected`` derives it from the rule's
+permission and a model of the spec written in ``matrix`` (roles, visibility, archived
+projects, comment authorship, token scope), in short:
 
-* allowed -> the rule's ``success`` status (a read-only token is never allowed to change);
-* not recognised (anonymous, deactivated, revoked token) -> 401 on the API; on the web
-  303 to ``/login?next=...`` for GET/HEAD;
+* allowed -> the rule's ``success`` status (a read-only token never passes on a method other
+  than GET/HEAD/OPTIONS);
+* not recognised (anonymous, a deactivated user's old cookie, a revoked token) -> 401 on the
+  API (a broken token never reads as 404); on the web, 303 to ``/login?next=...`` for GET;
 * inside a project the caller may not see (private, not a member) -> 404;
+* a resource only its owner can find (``/me/tokens/<id>``) and the caller is not
+  recognised -> 404;
 * otherwise -> 403.
+
+Actors (``world.ACTORS``): anonymous, outsider (signed in, no role), viewer, member, manager,
+group_member (member through a group), site_admin, deactivated (a manager whose cookie was
+made before deactivation), revoked_token and read_only_token (the manager's), write_token
+(the member's; it proves bearer requests need no CSRF token).
+
+Views without a method predicate are allowed only when listed in ``CATCH_ALL_VIEWS`` (the
+API's 405 answer); the matrix probes each with a method nothing else answers, expecting
+what the same name's GET rule expects, with the listed success status.
 
 Each request runs in a savepoint rolled back afterwards, so every actor starts from the same
 data (see ``matrix.run``). The data is ``world.build_world``: three projects (private,
@@ -31,7 +43,10 @@ Add to ``RULES`` below ``rules(<context class>, "<view name>", "<METHODS>", <Per
 * ``body=lambda w, state: {...}`` a valid form or JSON body (``w`` is the ``World``:
   ``w.users["candidate"]``, ``w.tasks[state]``, ...; ``state`` names the project);
 * ``target=`` a key of ``matrix.TARGETS`` when the view is reached another way than its
-  context's default resource (e.g. ``"new_member"`` for a user who is not yet a member);
+  context's default resource (``matrix.DEFAULT_TARGETS``), e.g. a view on its own route;
+* ``success_in=(("archived", 409),)`` where the domain answers otherwise in one state;
+* ``requires=`` the permission the request really needs when the view checks more than its
+  registered permission (the API's task PATCH checks each field's permission);
 * ``query=`` a query string.
 
 The permission is checked against the view's registration; the context, view name, method
