@@ -45,6 +45,15 @@ def test_anonymous_is_sent_to_sign_in(testapp: webtest.TestApp, path: str) -> No
     assert response.location == f"http://taskdesk.test/login?next={path.replace('/', '%2F')}"
 
 
+def test_anonymous_post_is_refused(
+    factory: Factory, dbsession: Session, testapp: webtest.TestApp
+) -> None:
+    target = factory.user("target")
+    page = post(testapp, f"/admin/users/{target.id}/deactivate", {}, status=403)
+    assert "Please sign in" in page.text
+    assert fresh(dbsession, target).is_active
+
+
 def test_ordinary_user_gets_403_everywhere(
     factory: Factory, dbsession: Session, login_as: Callable[..., webtest.TestApp]
 ) -> None:
@@ -316,3 +325,15 @@ def test_admin_pages_in_chinese(factory: Factory, dbsession: Session,
                       "password": "至少需要 10 个字符。"}
     response = form(app.get(f"/admin/users/{target.id}/"), "/deactivate").submit().follow()
     assert flashes(response) == [("success", "李四 已被停用，其所有会话均已结束。")]  # noqa: RUF001
+
+
+def test_names_are_escaped_in_pages_and_messages(
+    factory: Factory, admin_app: webtest.TestApp
+) -> None:
+    target = factory.user("mark", display_name="<script>alert(1)</script>")
+    page = admin_app.get(f"/admin/users/{target.id}/")
+    response = form(page, "/deactivate").submit(status=303).follow()
+    assert "<script>alert(1)</script>" not in response.text
+    assert flashes(response) == [("success", "&lt;script&gt;alert(1)&lt;/script&gt; was "
+                                             "deactivated; their sessions have ended.")]
+    assert "&lt;script&gt;" in admin_app.get("/admin/users/").text
