@@ -17,10 +17,17 @@ of each attempt, including the guard's 400/413 and errors rendered by exception 
   in a 5xx. An exception no exception view rendered is turned into a bare 500 that shows the
   request id and nothing else; retryable errors that pyramid_retry will run again pass through
   (logged as a warning), so retrying keeps working.
+
+Once the application is built (Pyramid's ``ApplicationCreated``) the objects made at
+start-up are moved out of the garbage collector's view with ``gc.freeze()``: the collector
+then stops re-scanning the whole configuration on every generation-2 collection, the long
+pauses behind p99 latency (see ../shared/PERFORMANCE.md). This covers every way the app is
+started (``pserve``, ``taskdesk.wsgi`` for Hypercorn, ``waitress-serve``).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import sys
@@ -30,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from pyramid.events import ApplicationCreated
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.request import Request
 from pyramid.response import Response
@@ -138,6 +146,12 @@ def request_tween_factory(handler: Handler, registry: Any) -> Handler:
     return request_tween
 
 
+def freeze_start_up_objects(event: ApplicationCreated) -> None:
+    gc.collect()
+    gc.freeze()
+
+
 def includeme(config: Any) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
     config.add_tween("taskdesk.ops.request_tween_factory", under=INGRESS)
+    config.add_subscriber(freeze_start_up_objects, ApplicationCreated)

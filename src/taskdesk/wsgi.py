@@ -6,10 +6,8 @@
 The INI is named by the environment variable ``TASKDESK_INI``; without it ``production.ini``
 in the current directory is used (never development.ini: a server started without thinking
 must get the production safety checks). Logging is configured from the same INI's logging
-sections, the app is built with ``[app:main]``, and then the start-up objects are moved out
-of the garbage collector's view (``gc.freeze``), which shortens the long generation-2 pauses
-behind p99 latency (see ../shared/PERFORMANCE.md). With Hypercorn's several workers each
-worker process imports this module and so builds, and freezes, its own app.
+sections and the app is built with ``[app:main]`` (``taskdesk.ops`` then freezes the
+start-up objects, ``gc.freeze``, as it does under pserve).
 
 Hypercorn 0.18's WSGI adapter sends the status line and headers together with the first
 chunk of the body, so a response whose body iterable yields nothing never starts and ends as
@@ -19,7 +17,6 @@ iterable, so :func:`with_first_chunk` makes sure at least one (empty) chunk is p
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -65,8 +62,6 @@ def load_app(ini: str | None = None) -> WSGIApp:
         raise SystemExit(f"taskdesk: no INI file at {path} (set {INI_VARIABLE})")
     setup_logging(str(path))
     application: Router = get_app(str(path), "main")
-    gc.collect()
-    gc.freeze()
     return with_first_chunk(application)
 
 
