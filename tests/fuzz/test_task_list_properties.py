@@ -103,9 +103,8 @@ def test_any_parameters_answer_200_or_a_400_naming_them(testapp, site, params, p
     if response.status_int == 400:
         error = response.json["error"]
         if error["code"] == "malformed_request":
-            # The guard refuses NUL bytes and bad UTF-8 before any view runs.
-            assert any("\x00" in value or max(value, default="") >= "\ud800" for value in
-                       params.values())
+            # The guard refuses NUL bytes before any view runs.
+            assert any("\x00" in value for value in params.values())
         else:
             assert error["code"] == "invalid_parameter"
             assert error["fields"]
