@@ -18,11 +18,13 @@ from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
+from pyramid.location import lineage
 from pyramid.view import exception_view_config
 
 from taskdesk.api import API_ROUTE
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
 from taskdesk.domain.schema import _
+from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
 
 log = logging.getLogger(__name__)
@@ -156,10 +158,21 @@ def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
     )
 
 
+def _in_projects(request: Request) -> bool:
+    context = getattr(request, "context", None)
+    return context is not None and any(
+        isinstance(resource, ProjectContainer) for resource in lineage(context)
+    )
+
+
 @exception_view_config(HTTPNotFound, route_name=API_ROUTE)
 def not_found(exc: HTTPException, request: Request) -> Response:
     if request.environ.get("taskdesk.auth_error"):
         # A broken token must not read as "nothing here".
+        return unauthorized(request)
+    if request.identity is None and _in_projects(request):
+        # An anonymous caller gets 401 for an existing private project: the same for a
+        # missing one, so that the answer does not reveal which projects exist.
         return unauthorized(request)
     return error_response(request, 404, "not_found", _("There is nothing here."))
 

@@ -178,3 +178,12 @@ def test_cookie_session_writes_need_the_csrf_header(session_app, checker):
     created = client.post("/api/v1/me/tokens", {"name": "cli", "scope": "write"},
                           headers={"X-CSRF-Token": csrf_token(session_app)}, status=201)
     assert created.json["secret"].startswith("td_")
+
+
+def test_anonymous_callers_cannot_tell_private_projects_from_missing_ones(client_for, people):
+    anonymous = client_for(None)
+    for slug in ("alpha", "no-such-project"):
+        for path in ("", "/tasks", "/tasks/1", "/members"):
+            response = anonymous.get(f"/api/v1/projects/{slug}{path}")
+            _error(response, 401, "unauthorized")
+            assert response.headers["WWW-Authenticate"] == 'Bearer realm="taskdesk"'
