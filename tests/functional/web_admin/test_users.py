@@ -247,16 +247,20 @@ def test_admin_cannot_deactivate_or_demote_themselves(
 
 
 def test_make_and_unmake_site_admin(
-    factory: Factory, dbsession: Session, admin_app: webtest.TestApp
+    factory: Factory, dbsession: Session, admin_app: webtest.TestApp, signed_in: SignedIn
 ) -> None:
     target = factory.user("ida", display_name="Ida")
+    browser = signed_in("ida")
+    browser.get("/admin/", status=403)
     page = admin_app.get(f"/admin/users/{target.id}/")
     page = form(page, "/admin").submit(status=303).follow()
     assert flashes(page) == [("success", "Ida is now a site admin.")]
     assert fresh(dbsession, target).is_site_admin
+    browser.get("/admin/", status=200)  # at once, in the session they already had
     page = form(page, "/admin").submit(status=303).follow()
     assert flashes(page) == [("success", "Ida is no longer a site admin.")]
     assert not fresh(dbsession, target).is_site_admin
+    browser.get("/admin/", status=403)
 
 
 def test_reset_password(
