@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid.location import lineage
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.location import lineage
 from pyramid.view import exception_view_config
 
 from taskdesk.api import API_ROUTE
