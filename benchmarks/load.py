@@ -76,6 +76,8 @@ class Result:
     seconds: float
     latencies: list[float] = field(repr=False)
     rss_mb: float
+    #: Unexpected answers by status (0: connection error).
+    failures: dict[int, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -249,6 +251,7 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
         headers["Content-Type"] = "application/json"
     latencies: list[float] = []
     counts = {"requests": 0, "errors": 0}
+    failures: dict[int, int] = {}
     lock = threading.Lock()
     phase = {"measure": False, "stop": False}
 
@@ -256,26 +259,31 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         requests = errors = 0
+        statuses: dict[int, int] = {}
         while not phase["stop"]:
             started = time.perf_counter()
             try:
                 connection.request(endpoint.method, path, body=endpoint.body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                ok = response.status == endpoint.status
+                status = response.status
             except (OSError, http.client.HTTPException):
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                ok = False
+                status = 0
             if phase["measure"] and not phase["stop"]:
                 mine.append(time.perf_counter() - started)
                 requests += 1
-                errors += 0 if ok else 1
+                if status != endpoint.status:
+                    errors += 1
+                    statuses[status] = statuses.get(status, 0) + 1
         connection.close()
         with lock:
             latencies.extend(mine)
             counts["requests"] += requests
             counts["errors"] += errors
+            for status, number in statuses.items():
+                failures[status] = failures.get(status, 0) + number
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     for thread in threads:
@@ -288,7 +296,8 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
     elapsed = time.perf_counter() - started
     for thread in threads:
         thread.join()
-    return Result(name, counts["requests"], counts["errors"], elapsed, latencies, rss_mb(pid))
+    return Result(name, counts["requests"], counts["errors"], elapsed, latencies, rss_mb(pid),
+                  failures)
 
 
 def soak(port: int, pid: int, session: Session, total: int) -> list[tuple[int, float]]:
@@ -315,8 +324,10 @@ def table(results: list[Result]) -> list[str]:
     lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB |",
              "|---|---:|---:|---:|---:|---:|"]
     for r in results:
+        statuses = ", ".join(f"{n}x {s or 'conn'}" for s, n in sorted(r.failures.items()))
+        errors = f"{r.errors} ({statuses})" if r.errors else "0"
         lines.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | "
-                     f"{r.percentile(0.99):.1f} | {r.errors} | {r.rss_mb:.0f} |")
+                     f"{r.percentile(0.99):.1f} | {errors} | {r.rss_mb:.0f} |")
     return lines
 
 
