@@ -59,7 +59,6 @@ def project_summaries(
     viewer: Viewer,
     workflow: Workflow,
     *,
-    include_archived: bool = True,
     limit: int = 500,
 ) -> list[ProjectSummary]:
     """The projects ``viewer`` may see, by name, with their roles and open-task counts.
@@ -73,8 +72,6 @@ def project_summaries(
         .order_by(Project.is_archived, func.lower(Project.name), Project.id)
         .limit(limit)
     )
-    if not include_archived:
-        statement = statement.where(Project.is_archived.is_(False))
     projects = dbsession.execute(statement).all()
     if not projects:
         return []
@@ -101,7 +98,6 @@ def recent_activity(
     dbsession: Session,
     viewer: Viewer,
     *,
-    project_id: int | None = None,
     task_id: int | None = None,
     member_only: bool = True,
     limit: int = 20,
@@ -109,8 +105,7 @@ def recent_activity(
     """The latest activity entries, newest first, in one statement.
 
     Only projects ``viewer`` may see; with ``member_only`` (the dashboard's "my projects")
-    only those where they hold a role too. ``project_id`` narrows it to one project and
-    ``task_id`` to one task (its history).
+    only those where they hold a role too. ``task_id`` narrows it to one task (its history).
     """
     statement = (
         select(
@@ -129,8 +124,6 @@ def recent_activity(
         statement = statement.where(
             Project.id.in_(select(ProjectMember.project_id).where(_membership_of(viewer)))
         )
-    if project_id is not None:
-        statement = statement.where(Activity.project_id == project_id)
     if task_id is not None:
         statement = statement.where(Activity.task_id == task_id)
     return [

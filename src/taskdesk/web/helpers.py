@@ -127,9 +127,6 @@ class Helpers:
     def can(self, permission: str, context: Any = None) -> bool:
         return bool(self.request.has_permission(permission, context))
 
-    def url(self, resource: Any, *elements: str, **kw: Any) -> str:
-        return str(self.request.resource_url(resource, *elements, **kw))
-
 
 def add_template_helpers(event: Any) -> None:
     request = event.get("request")

@@ -18,16 +18,20 @@ from taskdesk.web.forms import flash, form_errors, form_values, redirect, refuse
 
 PROJECT_FIELDS = ("slug", "name", "description", "visibility")
 SETTINGS_FIELDS = ("name", "description", "visibility")
+#: The projects page lists at most this many projects (archived ones last).
+PROJECT_LIST_LIMIT = 500
 
 
 @view_config(context=ProjectContainer, renderer="projects/list.jinja2",
              permission=Permission.SIGNED_IN, request_method="GET")
 def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     settings = request.registry.taskdesk_settings
-    projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow)
+    projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow,
+                                 limit=PROJECT_LIST_LIMIT)
     return {
         "nav": "projects",
         "projects": projects,
+        "truncated": len(projects) == PROJECT_LIST_LIMIT,
         "can_create": request.has_permission(Permission.CREATE_PROJECT, request.root),
     }
 
