@@ -17,6 +17,12 @@
     event.detail.headers["X-CSRF-Token"] = csrfToken();
   });
 
+  // A refused background request (expired session, no permission, server error) leaves
+  // the page showing a move that did not happen: load the page again to show the truth.
+  document.addEventListener("htmx:responseError", function () {
+    window.location.reload();
+  });
+
   var dragged = null;
 
   function columnOf(element) {
