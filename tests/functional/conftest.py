@@ -34,10 +34,10 @@ def spare_engine(spare_database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def build_app(
+def spare_app(
     spare_database_url: str, spare_engine: Engine
 ) -> Iterator[Callable[..., webtest.TestApp]]:
-    """``build_app(**settings)``: a TestApp of the real app on the spare database."""
+    """``spare_app(**settings)``: a TestApp of the real app on the spare database."""
     built: list[Any] = []
 
     def build(**overrides: str) -> webtest.TestApp:

@@ -10,8 +10,8 @@ import webtest
 from tests.conftest import ROOT
 
 
-def test_api_alone_starts_and_serves(build_app: Callable[..., webtest.TestApp]) -> None:
-    app = build_app(**{"taskdesk.includes": "taskdesk.api"})
+def test_api_alone_starts_and_serves(spare_app: Callable[..., webtest.TestApp]) -> None:
+    app = spare_app(**{"taskdesk.includes": "taskdesk.api"})
     health = app.get("/healthz")
     assert health.json == {"status": "ok"}
     assert app.get("/readyz").json["status"] == "ok"
@@ -21,8 +21,8 @@ def test_api_alone_starts_and_serves(build_app: Callable[..., webtest.TestApp]) 
     assert me.json["error"]["status"] == me.status_int
 
 
-def test_web_alone_starts_and_serves(build_app: Callable[..., webtest.TestApp]) -> None:
-    app = build_app(**{"taskdesk.includes": "taskdesk.web"})
+def test_web_alone_starts_and_serves(spare_app: Callable[..., webtest.TestApp]) -> None:
+    app = spare_app(**{"taskdesk.includes": "taskdesk.web"})
     assert app.get("/healthz").json == {"status": "ok"}
     login = app.get("/login")
     assert login.status_int == 200
@@ -30,15 +30,15 @@ def test_web_alone_starts_and_serves(build_app: Callable[..., webtest.TestApp]) 
     app.get("/api/v1/me", status=404)
 
 
-def test_core_alone_starts_and_serves(build_app: Callable[..., webtest.TestApp]) -> None:
-    app = build_app(**{"taskdesk.includes": ""})
+def test_core_alone_starts_and_serves(spare_app: Callable[..., webtest.TestApp]) -> None:
+    app = spare_app(**{"taskdesk.includes": ""})
     assert app.get("/healthz").json == {"status": "ok"}
     app.get("/login", status=404)
     app.get("/api/v1/me", status=404)
 
 
-def test_both_features_together(build_app: Callable[..., webtest.TestApp]) -> None:
-    app = build_app(**{"taskdesk.includes": "taskdesk.web taskdesk.api"})
+def test_both_features_together(spare_app: Callable[..., webtest.TestApp]) -> None:
+    app = spare_app(**{"taskdesk.includes": "taskdesk.web taskdesk.api"})
     assert app.get("/login").status_int == 200
     assert app.get("/api/v1/me", status=(401, 403)).content_type == "application/json"
 
