@@ -1,7 +1,8 @@
-"""Read models for overview pages: the projects list and the recent-activity feed.
+"""Read models for pages: the projects list, activity feeds, members and comments.
 
-Each function runs a fixed number of SQL statements whatever the number of rows, and filters
-by :func:`visible_projects` in SQL; rows are plain named tuples, not ORM entities.
+Each function runs a fixed number of SQL statements whatever the number of rows. Lists across
+projects filter by :func:`visible_projects` in SQL; lists inside one project or task trust
+the caller to have checked that the viewer may see it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from taskdesk.domain.access import Viewer, visible_projects
 from taskdesk.domain.queries import open_task_counts
-from taskdesk.models import Activity, GroupMember, Project, ProjectMember, Task, User
+from taskdesk.models import (
+    Activity,
+    Comment,
+    Group,
+    GroupMember,
+    Project,
+    ProjectMember,
+    Task,
+    User,
+)
 from taskdesk.settings import Workflow
 
 
@@ -44,6 +54,17 @@ class ActivityRow:
     task_title: str | None
     actor_username: str | None
     actor_name: str | None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    #: ``user:<username>`` or ``group:<name>``, the key of the membership in the tree.
+    key: str
+    kind: str
+    name: str
+    username: str
+    is_active: bool
+    role: str
 
 
 def _membership_of(viewer: Viewer) -> ColumnElement[bool]:
@@ -134,3 +155,31 @@ def recent_activity(
         )
         for row in dbsession.execute(statement)
     ]
+
+
+def project_members(dbsession: Session, project_id: int) -> list[MemberRow]:
+    """Every membership of a project, users first, then groups, in one statement."""
+    rows = dbsession.execute(
+        select(ProjectMember.role, User.username, User.display_name, User.is_active, Group.name)
+        .outerjoin(User, User.id == ProjectMember.user_id)
+        .outerjoin(Group, Group.id == ProjectMember.group_id)
+        .where(ProjectMember.project_id == project_id)
+        .order_by(Group.name.is_not(None), User.username, Group.name)
+    )
+    members = []
+    for role, username, display_name, is_active, group_name in rows:
+        if username is not None:
+            members.append(MemberRow(f"user:{username}", "user", display_name, username,
+                                     is_active, role))
+        else:
+            members.append(MemberRow(f"group:{group_name}", "group", group_name, "", True,
+                                     role))
+    return members
+
+
+def task_comments(dbsession: Session, task_id: int) -> list[Comment]:
+    """A task's comments, oldest first, with their authors, in one statement."""
+    return list(dbsession.scalars(
+        select(Comment).options(joinedload(Comment.author))
+        .where(Comment.task_id == task_id).order_by(Comment.id)
+    ))

@@ -7,36 +7,15 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from taskdesk.domain.errors import DomainError
+from taskdesk.domain.feeds import project_members
 from taskdesk.domain.projects import remove_member, set_member
 from taskdesk.domain.schema import _
-from taskdesk.models import Group, ProjectMember, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
-
-
-def _members(request: Request, container: MemberContainer) -> list[dict[str, Any]]:
-    """Every membership of the project with its user or group, in one statement."""
-    rows = request.dbsession.execute(
-        select(ProjectMember.role, User.username, User.display_name, User.is_active, Group.name)
-        .outerjoin(User, User.id == ProjectMember.user_id)
-        .outerjoin(Group, Group.id == ProjectMember.group_id)
-        .where(ProjectMember.project_id == container.project.row.id)
-        .order_by(Group.name.is_not(None), User.username, Group.name)
-    )
-    members = []
-    for role, username, display_name, is_active, group_name in rows:
-        if username is not None:
-            members.append({"key": f"user:{username}", "kind": "user", "name": display_name,
-                            "detail": username, "active": is_active, "role": role})
-        else:
-            members.append({"key": f"group:{group_name}", "kind": "group", "name": group_name,
-                            "detail": "", "active": True, "role": role})
-    return members
 
 
 def _page(request: Request, container: MemberContainer, values: dict[str, str],
@@ -45,7 +24,7 @@ def _page(request: Request, container: MemberContainer, values: dict[str, str],
         "nav": "projects",
         "tab": "members",
         "project": container.project.row,
-        "members": _members(request, container),
+        "members": project_members(request.dbsession, container.project.row.id),
         "roles": tuple(request.registry.taskdesk_settings.roles),
         "can_manage": request.has_permission(Permission.MANAGE_MEMBERS, container),
         "values": values,

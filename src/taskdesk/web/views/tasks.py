@@ -7,11 +7,9 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
-from taskdesk.domain.feeds import recent_activity
+from taskdesk.domain.feeds import recent_activity, task_comments
 from taskdesk.domain.queries import (
     TaskQuery,
     count_by_status,
@@ -21,7 +19,7 @@ from taskdesk.domain.queries import (
 )
 from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import create_task, delete_task, update_task
-from taskdesk.models import Comment, Task
+from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import Workflow
@@ -206,13 +204,6 @@ def task_create(context: TaskContainer, request: Request) -> Any:
 
 
 # -- show -------------------------------------------------------------------------------------
-def _comments(request: Request, task: Task) -> list[Comment]:
-    return list(request.dbsession.scalars(
-        select(Comment).options(joinedload(Comment.author))
-        .where(Comment.task_id == task.id).order_by(Comment.id)
-    ))
-
-
 @view_config(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
              request_method="GET")
 def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
@@ -225,7 +216,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "task": task,
         "task_resource": context,
         "workflow": workflow,
-        "comments": _comments(request, task),
+        "comments": task_comments(request.dbsession, task.id),
         "history": recent_activity(request.dbsession, identity.viewer, task_id=task.id,
                                    member_only=False, limit=HISTORY_LIMIT),
         "can": {
