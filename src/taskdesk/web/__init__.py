@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.events import BeforeRender
 
 from taskdesk.i18n import negotiate_locale
+from taskdesk.web.helpers import add_template_helpers
 
 
 def includeme(config: Any) -> None:
@@ -20,7 +21,6 @@ def includeme(config: Any) -> None:
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
     # The security headers go on every response, HTML, JSON and static files alike.
     config.add_tween("taskdesk.web.headers.security_headers_tween_factory")
-    from taskdesk.web.helpers import add_template_helpers
-
+    # Every template gets ``h``: Babel formatting, translated labels, Markdown, permissions.
     config.add_subscriber(add_template_helpers, BeforeRender)
     config.scan("taskdesk.web.views")
