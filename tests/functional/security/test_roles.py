@@ -9,7 +9,7 @@ import pytest
 import webtest
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import accounts
+from taskdesk.domain import accounts, projects
 from taskdesk.models import User
 from taskdesk.settings import SettingsError, parse_settings
 from tests.conftest import app_settings
@@ -92,3 +92,28 @@ def test_start_up_rejects_a_role_with_an_unknown_permission(value: str) -> None:
     raw = app_settings("sqlite://", **{"taskdesk.roles.pilot": value})
     with pytest.raises(SettingsError, match=r"taskdesk\.roles\.pilot"):
         parse_settings(raw)
+
+
+def test_comment_authors_lose_their_edit_right_with_their_comment_right(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    manager = factory.user("boss")
+    carl, headers = with_token(dbsession, factory, "carl")
+    project = factory.project(manager, slug="talk", members={carl: "member"})
+    task = factory.task(project, manager)
+    app: webtest.TestApp = browser()
+    comments = f"/api/v1/projects/talk/tasks/{task.number}/comments/"
+    comment_url = app.post_json(comments, {"body": "First"}, headers=headers).json["url"]
+    path = comment_url.split("taskdesk.test", 1)[-1]
+    assert app.patch_json(path, {"body": "Second"}, headers=headers).status_int == 200
+
+    projects.set_member(dbsession, factory.settings, project, carl, manager, {"role": "viewer"})
+    dbsession.flush()
+    assert app.patch_json(path, {"body": "Third"}, headers=headers,
+                          expect_errors=True).status_int == 403
+    assert app.delete(path, headers=headers, expect_errors=True).status_int == 403
+
+    projects.remove_member(dbsession, project, carl, manager)
+    dbsession.flush()
+    assert app.patch_json(path, {"body": "Fourth"}, headers=headers,
+                          expect_errors=True).status_int == 404
