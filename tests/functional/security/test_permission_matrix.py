@@ -57,6 +57,7 @@ to ``world.build_world`` and a path to ``matrix.TARGETS``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -96,7 +97,7 @@ from tests.functional.security.matrix import (
     rules,
     run,
 )
-from tests.functional.security.world import ACTORS, World, build_world
+from tests.functional.security.world import ACTORS, Actor, World, build_world
 
 NEW_PASSWORD = "a brand new password"
 
@@ -265,6 +266,7 @@ FAMILIES: dict[str, Callable[[Rule], bool]] = {
 
 
 def matrix_size(table: list[Rule]) -> int:
+    """The number of requests the matrix makes for ``table``."""
     return sum(len(rule.states) * len(ACTORS) for rule in table)
 
 
@@ -282,6 +284,23 @@ def test_every_view_has_a_rule(wsgi_app: Any) -> None:
           f"{len(ACTORS)} actors, {matrix_size(table)} requests")
 
 
+def check(
+    wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory,
+    table: list[Rule], actors: tuple[Actor, ...] = ACTORS,
+) -> None:
+    """Run ``table`` for ``actors`` on a fresh world; fail listing every wrong status."""
+    world = build_world(factory, dbsession)
+    app: webtest.TestApp = new_browser(wsgi_app)
+    wrong = []
+    for outcome in run(app, connection, world, table, actors):
+        if outcome.status != outcome.expected:
+            wrong.append(outcome.describe())
+        elif outcome.reason == "sign in first" and "/login?next=" not in (outcome.location or ""):
+            wrong.append(outcome.describe() + ", not to the sign-in page")
+    total = sum(len(rule.states) * len(actors) for rule in table)
+    assert not wrong, f"{len(wrong)} of {total} wrong:\n" + "\n".join(wrong)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.usefixtures("cheap_passwords")
 def test_permission_matrix(
@@ -290,12 +309,15 @@ def test_permission_matrix(
     table = [rule for rule in full_table(wsgi_app) if FAMILIES[family](rule)]
     if not table:
         pytest.skip(f"no {family} views registered yet")
-    world = build_world(factory, dbsession)
-    app: webtest.TestApp = new_browser(wsgi_app)
-    wrong = []
-    for outcome in run(app, connection, world, table, ACTORS):
-        if outcome.status != outcome.expected:
-            wrong.append(outcome.describe())
-        elif outcome.reason == "sign in first" and "/login?next=" not in (outcome.location or ""):
-            wrong.append(outcome.describe() + ", not to the sign-in page")
-    assert not wrong, f"{len(wrong)} of {matrix_size(table)} wrong:\n" + "\n".join(wrong)
+    check(wsgi_app, connection, dbsession, factory, table)
+
+
+def test_head_answers_like_get(
+    wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
+) -> None:
+    """Pyramid lets HEAD into every GET view: it must be refused exactly like GET. Checked
+    for the callers whose answers differ most (not every actor, to stay fast)."""
+    heads = [replace(rule, method="HEAD") for rule in RULES if rule.method == "GET"]
+    actors = tuple(a for a in ACTORS if a.name in ("anonymous", "outsider", "viewer",
+                                                   "revoked_token", "site_admin"))
+    check(wsgi_app, connection, dbsession, factory, heads, actors)
