@@ -5,6 +5,7 @@ allows, so only the missing token can be the reason for a refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.models import Base
 from tests.factories import Factory
-from tests.functional.security.conftest import new_browser
+from tests.functional.security.conftest import HOST, csrf_of, new_browser
 from tests.functional.security.matrix import SAFE_METHODS, Rule, send
 from tests.functional.security.test_permission_matrix import RULES
 from tests.functional.security.world import ACTORS, World, build_world
@@ -93,3 +94,21 @@ def test_bearer_token_requests_need_no_csrf_token(
     rule = next(r for r in UNSAFE_RULES if r.api and r.context == "TaskContainer")
     response = send(app, world, WRITE_TOKEN, rule, "private", csrf=False)
     assert response.status_int == 201
+
+
+@pytest.mark.usefixtures("cheap_passwords")
+def test_over_https_a_foreign_origin_is_refused_even_with_the_token(
+    factory: Factory, app_with: Callable[..., webtest.TestApp]
+) -> None:
+    factory.user("alice")
+    app = app_with(**{"taskdesk.https": "true"})
+    app.extra_environ["wsgi.url_scheme"] = "https"
+    token = csrf_of(app)
+    fields = {"username": "alice", "password": Factory.PASSWORD, "csrf_token": token}
+    for headers in ({"Origin": "https://evil.example"},
+                    {"Referer": "https://evil.example/login"},
+                    {"Origin": f"http://{HOST}"}):
+        refused = app.post("/login", fields, headers=headers, expect_errors=True)
+        assert refused.status_int in (400, 403), headers
+    accepted = app.post("/login", fields, headers={"Origin": f"https://{HOST}"})
+    assert accepted.status_int == 303
