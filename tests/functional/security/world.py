@@ -87,6 +87,8 @@ def session_cookie_for(dbsession: Session, user: User | None) -> tuple[str, str]
 
 
 def build_world(factory: Factory, dbsession: Session) -> World:
+    """Users, the group "team", a project per state with a task and a member's comment in
+    each, and the request headers of every actor in ``ACTORS``."""
     names = ("outsider", "viewer", "member", "manager", "grouped", "admin", "deactivated",
              "candidate", "target")
     users = {name: factory.user(name, admin=name == "admin") for name in names}
