@@ -56,7 +56,8 @@ def respond(request: Request, body: dict[str, Any], state_tag: str) -> dict[str,
         tag = etag(state_tag, body.get("allowed", ()))
         wanted = _tags(header)
         if "*" in wanted or tag[3:-1] in wanted:
-            return Response(status=304, headers={"ETag": tag}, cache_control="private, no-cache")
+            return Response(status=304, headers={"ETag": tag, "Vary": "Authorization, Cookie"},
+                            cache_control="private, no-cache")
     return tagged(request, body, state_tag)
 
 
