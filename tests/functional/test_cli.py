@@ -76,7 +76,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ini = write_ini(tmp_path_factory.mktemp("template"))
     result = taskdesk(ini, "migrate")
     assert result.returncode == 0, result.stderr
-    return ini.parent / "taskdesk.sqlite"
+    path = ini.parent / "taskdesk.sqlite"
+    # Fold the write-ahead log into the file, so that copying the file copies everything.
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return path
 
 
 @pytest.fixture
