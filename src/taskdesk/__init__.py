@@ -27,6 +27,9 @@ CORE_INCLUDES = (
     "taskdesk.ops",
     # Refuse malformed input (400) and oversized bodies (413) before any view runs.
     "taskdesk.guard",
+    # Security headers (CSP, nosniff, frame and referrer policy, HSTS) on every response,
+    # whichever feature packages are switched on.
+    "taskdesk.headers",
     # /healthz and /readyz for load balancers and process managers.
     "taskdesk.health",
 )

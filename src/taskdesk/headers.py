@@ -1,4 +1,4 @@
-"""Security headers on every response (a tween, so error pages and static files get them too)."""
+"""Security headers on every response, HTML, JSON and static files alike (a core tween)."""
 
 from __future__ import annotations
 
@@ -50,3 +50,7 @@ def security_headers_tween_factory(
         return response
 
     return tween
+
+
+def includeme(config: Any) -> None:
+    config.add_tween("taskdesk.headers.security_headers_tween_factory")

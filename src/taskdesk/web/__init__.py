@@ -19,8 +19,6 @@ def includeme(config: Any) -> None:
     config.set_locale_negotiator(negotiate_locale)
     config.add_translation_dirs("taskdesk:locale")
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
-    # The security headers go on every response, HTML, JSON and static files alike.
-    config.add_tween("taskdesk.web.headers.security_headers_tween_factory")
     # Every template gets ``h``: Babel formatting, translated labels, Markdown, permissions.
     config.add_subscriber(add_template_helpers, BeforeRender)
     config.scan("taskdesk.web.views")
