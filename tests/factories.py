@@ -62,4 +62,6 @@ class Factory:
         values.setdefault("title", f"Task {next(_counter)}")
         reporter = actor or self.dbsession.get(User, project.created_by_id)
         assert reporter is not None
-        return tasks.create_task(self.dbsession, self.settings, project, reporter, values)
+        task = tasks.create_task(self.dbsession, self.settings, project, reporter, values)
+        self.dbsession.flush()  # the activity entry too, so the app sees every row
+        return task
