@@ -119,6 +119,9 @@ class Task(Base):
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_reporter", "reporter_id", "id"),
         Index("ix_tasks_updated_id", "updated_at", "id"),
+        Index("ix_tasks_project_status_updated", "project_id", "status", "updated_at", "id"),
+        Index("ix_tasks_project_created", "project_id", "created_at"),
+        Index("ix_tasks_project_completed", "project_id", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,8 @@ from taskdesk.web.views.auth import safe_next
 PAGE_SIZE = 50
 #: Cards per board column; a column with more links to the filtered list.
 BOARD_COLUMN_SIZE = 50
+#: Column totals above this show as "1,000+": counting stays bounded on huge projects.
+BOARD_COUNT_CAP = 1000
 #: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
 TRAIL_LIMIT = 20
 TASK_FIELDS = ("title", "description", "status", "priority", "assignee", "due_date", "labels")
@@ -111,7 +113,8 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
     """
     workflow = request.registry.taskdesk_settings.workflow
     query, errors = _query(request, workflow, ignore=("status", "state", "sort"))
-    totals = count_by_status(request.dbsession, context.row.id)
+    totals = count_by_status(request.dbsession, context.row.id, workflow.status_names,
+                             cap=BOARD_COUNT_CAP)
     params = query.as_params()
     columns = []
     for status in workflow.statuses:
@@ -121,7 +124,9 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
                 {**params, "status": status.name, "sort": "-updated"}, workflow)
             items = list_tasks(request.dbsession, request.identity.viewer, column_query,
                                project_id=context.row.id, limit=BOARD_COLUMN_SIZE).items
-        columns.append({"status": status, "tasks": items, "total": totals.get(status.name, 0)})
+        total = totals.get(status.name, 0)
+        columns.append({"status": status, "tasks": items, "total": min(total, BOARD_COUNT_CAP),
+                        "more": total > BOARD_COUNT_CAP})
     return {
         "nav": "projects",
         "tab": "board",
@@ -142,7 +147,7 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
 def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     h = Helpers(request)
-    totals = count_by_status(request.dbsession, context.row.id)
+    totals = count_by_status(request.dbsession, context.row.id, workflow.status_names)
     weeks = weekly_created_completed(request.dbsession, context.row.id, weeks=12)
     status_chart = bar_chart(
         [(h.status(s.name), totals.get(s.name, 0)) for s in workflow.statuses],
