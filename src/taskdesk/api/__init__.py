@@ -17,14 +17,12 @@ DOCS_ROUTE = "api_docs"
 
 
 def includeme(config: Any) -> None:
-    from taskdesk.api.rendering import RENDERER, JSONRenderer
     from taskdesk.api.traversal import AllTasks
     from taskdesk.resources import Root
 
     # A hybrid route: /api/v1/<path> traverses the same tree as the web UI, and views
     # registered with route_name=API_ROUTE are the JSON ones (no Accept negotiation).
     config.add_route(API_ROUTE, "/api/v1/*traverse", factory=root_factory)
-    config.add_renderer(RENDERER, JSONRenderer)
     # /api/v1/tasks: the tasks of every project the caller may see.
     config.add_resource_child(Root, "tasks", AllTasks.factory)
     # The browsable reference, with its renderer's assets served from this package.

@@ -23,7 +23,7 @@ from pyramid.response import Response
 
 from taskdesk.api import API_ROUTE
 from taskdesk.api.errors import error_response
-from taskdesk.api.rendering import RENDERER
+from taskdesk.api.rendering import json_view
 from taskdesk.domain.schema import Schema, _
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings
@@ -78,8 +78,8 @@ def api_view(
 
         def register(scanner: Any, _name: str, wrapped: Callable[..., Any]) -> None:
             config = scanner.config
-            config.add_view(wrapped, route_name=API_ROUTE, context=context, name=name,
-                            request_method=method, permission=permission, renderer=RENDERER)
+            config.add_view(json_view(wrapped), route_name=API_ROUTE, context=context,
+                            name=name, request_method=method, permission=permission)
             if method == "GET":
                 # It changes nothing, so it needs no CSRF token either.
                 config.add_view(method_not_allowed, route_name=API_ROUTE, context=context,

@@ -69,14 +69,30 @@ def _read_only(request: Request) -> bool:
     return identity is not None and bool(identity.read_only)
 
 
+class _SettledAcl:
+    """A resource's lineage with every ``__acl__`` computed once.
+
+    Asking the ACLs several questions in a row would otherwise compute each ACL (a project's
+    is built from its memberships) once per question.
+    """
+
+    __slots__ = ("__acl__", "__name__", "__parent__")
+
+    def __init__(self, resource: Any) -> None:
+        acl = getattr(resource, "__acl__", [])
+        self.__acl__ = acl() if callable(acl) else acl
+        self.__name__ = getattr(resource, "__name__", "")
+        parent = getattr(resource, "__parent__", None)
+        self.__parent__ = _SettledAcl(parent) if parent is not None else None
+
+
 def _allowed(request: Request, context: Any, permissions: Iterable[Permission]) -> list[str]:
     read_only = _read_only(request)
-    return [
-        permission.value
-        for permission in permissions
-        if (not read_only or permission in READ_ONLY_PERMISSIONS)
-        and _acl_permits(request, context, permission)
-    ]
+    wanted = [p for p in permissions if not read_only or p in READ_ONLY_PERMISSIONS]
+    if not wanted:
+        return []
+    settled = _SettledAcl(context)
+    return [p.value for p in wanted if _acl_permits(request, settled, p)]
 
 
 def allowed_actions(request: Request, context: Any) -> list[str]:
