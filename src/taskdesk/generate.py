@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from taskdesk.domain.errors import DomainError, DuplicateError
@@ -97,7 +97,7 @@ def _weighted_statuses(settings: TaskdeskSettings) -> tuple[list[str], list[floa
     return [s.name for s in statuses], weights
 
 
-def _max_id(connection: Connection, table: Any) -> int:
+def _max_id(connection: Connection, table: Table) -> int:
     return int(connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
 
 
