@@ -31,7 +31,7 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 def wants_csv(request: Request) -> bool:
     """Whether the client asked for text/csv rather than JSON (``Accept``)."""
-    if "text/csv" not in request.headers.get("Accept", ""):
+    if "text/csv" not in request.headers.get("Accept", "").lower():
         return False
     offers = request.accept.acceptable_offers(["application/json", "text/csv"])
     return bool(offers) and offers[0][0] == "text/csv"
