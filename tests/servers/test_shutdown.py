@@ -3,8 +3,8 @@ half-written data.
 
 A request that is honestly slow inside the application: the test holds SQLite's write lock
 (``BEGIN IMMEDIATE`` on its own connection), so the app's sign-in, which writes, waits for the
-lock within its busy timeout (5 s). While it waits, the server gets SIGTERM; then the test
-releases the lock and the request must still complete.
+lock within its busy timeout (raised to 20 s for the Hypercorn test). While it waits, the
+server gets SIGTERM; then the test releases the lock and the request must still complete.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import socket
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.servers.conftest import Site
+from tests.servers.conftest import Site, make_site
 from tests.servers.harness import PASSWORD, Client, Response
 
 pytestmark = pytest.mark.slow
@@ -39,7 +40,9 @@ def in_background(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
     return thread, result
 
 
-def test_hypercorn_drains_a_request_in_flight_on_sigterm(site: Site) -> None:
+def test_hypercorn_drains_a_request_in_flight_on_sigterm(tmp_path: Path) -> None:
+    # A long busy timeout, so the request surely still waits when the lock is released.
+    site = make_site(tmp_path, {"taskdesk.sqlite.busy_timeout": "20000"})
     with site.server("hypercorn") as server:
         client = Client(site.port)
         client.get("/login")
@@ -49,10 +52,10 @@ def test_hypercorn_drains_a_request_in_flight_on_sigterm(site: Site) -> None:
             thread, result = in_background(
                 lambda: client.post_form("/login", {"username": "alice", "password": PASSWORD})
             )
-            time.sleep(1.0)
+            time.sleep(2.0)
             assert thread.is_alive(), result  # waiting for the database inside the app
             server.signal(signal.SIGTERM)
-            time.sleep(1.0)
+            time.sleep(1.5)
             assert server.process is not None
             assert server.process.poll() is None, "Hypercorn exited with a request in flight"
             with pytest.raises(ConnectionRefusedError):  # no new connections while draining
