@@ -65,7 +65,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "html_board": Endpoint("GET", "/projects/{slug}/board", "cookie"),
 }
 FLOOR_LIST = Endpoint("GET", "/api/v1/projects/{slug}/tasks?state=open&limit=50", "token")
-SOAK_MIX = ("json_list", "json_detail", "html_task", "html_list")
+SOAK_MIX = ("json_list", "json_detail", "html_task", "html_list", "json_detail", "json_detail")
 
 
 @dataclass
@@ -300,23 +300,39 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
                   failures)
 
 
-def soak(port: int, pid: int, session: Session, total: int) -> list[tuple[int, float]]:
-    """Send ``total`` mixed read requests one after another; the server's RSS (MB) after
-    every tenth of them."""
+def soak(port: int, pid: int, session: Session, total: int,
+         concurrency: int) -> list[tuple[int, float]]:
+    """Send ``total`` mixed read requests on ``concurrency`` keep-alive connections; the
+    server's RSS (MB) after every tenth of them."""
+    requests = [(ENDPOINTS[name].path.format(slug=session.slug, number=session.number),
+                 session.headers(ENDPOINTS[name].auth)) for name in SOAK_MIX]
+    lock = threading.Lock()
+    sent = [0]
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        index = 0
+        while True:
+            with lock:
+                if sent[0] >= total:
+                    break
+                sent[0] += 1
+            path, headers = requests[index % len(requests)]
+            index += 1
+            connection.request("GET", path, headers=headers)
+            connection.getresponse().read()
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
     samples = [(0, rss_mb(pid))]
     step = max(1, total // 10)
-    sent = 0
-    while sent < total:
-        for name in SOAK_MIX:
-            endpoint = ENDPOINTS[name]
-            path = endpoint.path.format(slug=session.slug, number=session.number)
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for _ in range(min(step // len(SOAK_MIX), total - sent)):
-                connection.request("GET", path, headers=session.headers(endpoint.auth))
-                connection.getresponse().read()
-                sent += 1
-            connection.close()
-        samples.append((sent, rss_mb(pid)))
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(0.2)
+        if sent[0] >= samples[-1][0] + step:
+            samples.append((sent[0], rss_mb(pid)))
+    samples.append((sent[0], rss_mb(pid)))
     return samples
 
 
@@ -388,7 +404,7 @@ def main() -> None:
                                     results.append(again)
                                     print("\n".join(table([again])[2:]), flush=True)
                 if args.soak:
-                    soaked = soak(port, pid, session, args.soak)
+                    soaked = soak(port, pid, session, args.soak, args.concurrency)
 
     ours = [r.rate for r in results if r.name.startswith("json_list")]
     floors = [r.rate for r in results if r.name.startswith("floor")]
