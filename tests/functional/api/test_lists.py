@@ -185,3 +185,12 @@ def test_status_and_state_that_exclude_each_other_match_nothing(member, factory,
     factory.task(people["project"], title="open one")
     response = member.get(f"{BASE}?status=open&state=closed", status=200)
     assert response.json == {"items": [], "next": None}
+
+
+def test_head_answers_the_headers_of_get(member, factory, people):
+    for _n in range(3):
+        factory.task(people["project"])
+    response = member.request("HEAD", f"{BASE}?limit=1")
+    assert response.status_int == 200
+    assert response.body == b""
+    assert response.headers["Link"].endswith('>; rel="next"')

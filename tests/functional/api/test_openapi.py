@@ -94,3 +94,15 @@ def test_reference_page_has_no_inline_script(testapp):
     assert "http://" not in page.text
     assert "https://" not in page.text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+def test_api_view_refuses_a_view_without_a_permission():
+    from pyramid.exceptions import ConfigurationError
+
+    from taskdesk.api.operations import api_view
+    from taskdesk.resources import Root
+
+    with pytest.raises(ConfigurationError, match="needs a permission"):
+        api_view(context=Root, method="GET", permission=None, summary="x", response=None)
+    with pytest.raises(ConfigurationError, match="needs a permission"):
+        api_view(context=Root, method="GET", permission="view", summary="x", response=None)
