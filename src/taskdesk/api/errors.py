@@ -24,6 +24,7 @@ from pyramid.view import exception_view_config
 from taskdesk.api import API_ROUTE
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
 from taskdesk.domain.schema import _
+from taskdesk.models import DatabaseBusyError
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
 
@@ -186,6 +187,15 @@ def http_error(exc: HTTPException, request: Request) -> Response:
     headers = {name: exc.headers[name] for name in ("Allow", "Retry-After")
                if name in exc.headers}
     return error_response(request, status, code, exc.explanation or exc.title, headers=headers)
+
+
+@exception_view_config(DatabaseBusyError, route_name=API_ROUTE)
+def database_busy(exc: DatabaseBusyError, request: Request) -> Response:
+    """SQLite stayed locked on every attempt pyramid_retry made: a temporary condition."""
+    log.warning("database busy on %s %s: %s", request.method, request.path_qs, exc)
+    return error_response(request, 503, "busy",
+                          _("The database is busy; please try again in a moment."),
+                          headers={"Retry-After": "1"})
 
 
 @exception_view_config(Exception, route_name=API_ROUTE)

@@ -84,6 +84,7 @@ _DESCRIPTIONS = {
     413: "The request body is too large",
     415: "The request body is not application/json",
     422: "Invalid fields (see error.fields)",
+    503: "The database is busy; retry after the Retry-After seconds",
 }
 
 
@@ -144,6 +145,8 @@ def _error(status: int) -> dict[str, Any]:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     if status == 405:
         response["headers"] = {"Allow": {"schema": {"type": "string"}}}
+    if status == 503:
+        response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return response
 
 
@@ -177,7 +180,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         }
     if operation.conditional and method == "get":
         responses["304"] = {"description": _DESCRIPTIONS[304]}
-    errors = {400, 405}
+    errors = {400, 405, 503}
     if not public:
         errors |= {401, 403}
     if "{" in path or path in _IN_PROJECT:

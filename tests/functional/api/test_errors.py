@@ -187,3 +187,20 @@ def test_anonymous_callers_cannot_tell_private_projects_from_missing_ones(client
             response = anonymous.get(f"/api/v1/projects/{slug}{path}")
             _error(response, 401, "unauthorized")
             assert response.headers["WWW-Authenticate"] == 'Bearer realm="taskdesk"'
+
+
+def test_a_database_busy_past_every_retry_is_503(client_for, people, monkeypatch):
+    from taskdesk.models import DatabaseBusyError
+
+    calls = []
+
+    def busy(*args, **kwargs):
+        calls.append(1)
+        raise DatabaseBusyError("database is locked")
+
+    monkeypatch.setattr(me_views, "me_json", busy)
+    response = client_for(people["member"]).get("/api/v1/me")
+    error = _error(response, 503, "busy")
+    assert response.headers["Retry-After"] == "1"
+    assert "busy" in error["message"]
+    assert len(calls) == 3  # pyramid_retry tried every attempt first
