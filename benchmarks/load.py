@@ -361,12 +361,15 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--soak", type=int, default=0, help="mixed read requests for RSS")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/results.md")
+    parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
     args = parser.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
 
     with tempfile.TemporaryDirectory(prefix="taskdesk-bench-") as tmp:
         directory = Path(tmp)
+        logs = args.logs or directory
+        logs.mkdir(parents=True, exist_ok=True)
         with database(args.backend, directory) as url:
             port = free_port()
             ini = write_ini(directory, url, port, args.threads)
@@ -382,7 +385,7 @@ def main() -> None:
             floor_env = environment(ini, FLOOR_DATABASE_URL=url)
             results: list[Result] = []
             soaked: list[tuple[int, float]] = []
-            with serving(app_cmd, port, environment(ini), directory / "app.log") as pid:
+            with serving(app_cmd, port, environment(ini), logs / "app.log") as pid:
                 session = Session(port)
                 for name in args.endpoints.split(","):
                     result = load(port, pid, session, name, ENDPOINTS[name], args.concurrency,
@@ -391,7 +394,7 @@ def main() -> None:
                     print("\n".join(table([result])[2:]), flush=True)
                     if name == "json_list" and not args.no_floor:
                         with serving(floor_cmd, floor_port, floor_env,
-                                     directory / "floor.log") as floor_pid:
+                                     logs / "floor.log") as floor_pid:
                             for round_ in (1, 2):
                                 floor = load(floor_port, floor_pid, session, f"floor #{round_}",
                                              FLOOR_LIST, args.concurrency, args.seconds,
