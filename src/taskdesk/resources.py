@@ -159,6 +159,15 @@ class ProjectResource(Resource):
         return [(r.user_id, r.group_id, r.role) for r in rows]
 
     def __acl__(self) -> list[ACE]:
+        # Computed once per request and state: the permission check and every "allowed"
+        # list ask for it; archiving or changing visibility in the request recomputes it.
+        state = (self.row.is_archived, self.row.visibility)
+        cached = self.__dict__.get("_acl")
+        if cached is None or cached[0] != state:
+            cached = self.__dict__["_acl"] = (state, self._compute_acl())
+        return cached[1]
+
+    def _compute_acl(self) -> list[ACE]:
         roles = self.settings.roles
         acl: list[ACE] = []
         for user_id, group_id, role in self.memberships:

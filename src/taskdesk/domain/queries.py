@@ -12,9 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true, union_all
@@ -80,8 +80,9 @@ class TaskQuery:
         return params
 
 
-@dataclass(frozen=True)
-class TaskRow:
+class TaskRow(NamedTuple):
+    """One task of a list: plain values, built positionally from the query's row."""
+
     id: int
     project_id: int
     project_slug: str
@@ -210,7 +211,7 @@ def parse_task_query(
 
 _assignee = aliased(User, name="assignee")
 _reporter = aliased(User, name="reporter")
-_ROW_FIELDS = [f.name for f in fields(TaskRow) if f.name != "labels"]
+_ROW_WIDTH = len(TaskRow._fields) - 1  # every column but the labels
 _COLUMNS = (
     Task.id, Task.project_id, Project.slug.label("project_slug"),
     Project.name.label("project_name"), Task.number, Task.title, Task.description,
@@ -393,11 +394,7 @@ def list_tasks(
             .order_by(TaskLabel.task_id, TaskLabel.name)
         ):
             labels.setdefault(task_id, []).append(name)
-    items = [
-        TaskRow(**{name: getattr(row, name) for name in _ROW_FIELDS},
-                labels=tuple(labels.get(row.id, ())))
-        for row in rows
-    ]
+    items = [TaskRow._make((*row[:_ROW_WIDTH], tuple(labels.get(row[0], ())))) for row in rows]
     return TaskPage(items, next_cursor)
 
 

@@ -136,6 +136,9 @@ def includeme(config: Any) -> None:
     taskdesk_settings = config.registry.taskdesk_settings
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")
+    # Annotating transactions with the user would look up the identity on every request,
+    # static files included; nothing reads the annotation.
+    settings.setdefault("tm.annotate_user", "false")
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 

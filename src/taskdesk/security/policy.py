@@ -11,7 +11,7 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, String, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
@@ -63,6 +63,46 @@ def bearer_secret(request: Request) -> str | None:
     return str(value).strip()
 
 
+def _group_ids(dialect: str) -> Any:
+    """The user's group ids as one comma-separated string (a correlated subquery)."""
+    group_id = cast(GroupMember.group_id, String)
+    joined = (func.group_concat(group_id, ",") if dialect == "sqlite"
+              else func.string_agg(group_id, ","))
+    return select(joined).where(GroupMember.user_id == User.id).scalar_subquery()
+
+
+def _build_statement(kind: str, dialect: str) -> Select[Any]:
+    if kind == "token":
+        return (
+            select(User, ApiToken.id, ApiToken.scope, ApiToken.revoked_at,
+                   ApiToken.expires_at, ApiToken.last_used_at, _group_ids(dialect))
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == bindparam("digest"))
+        )
+    return (
+        select(User, AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at,
+               _group_ids(dialect))
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == bindparam("digest"))
+    )
+
+
+_STATEMENTS: dict[tuple[str, str], Select[Any]] = {}
+
+
+def _statement(kind: str, dbsession: Session) -> Select[Any]:
+    """The identity lookup (user, credential and groups in one round trip), built once."""
+    key = (kind, dbsession.get_bind().dialect.name)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = _build_statement(*key)
+    return statement
+
+
+def _ids(joined: str | None) -> tuple[int, ...]:
+    return tuple(int(part) for part in joined.split(",")) if joined else ()
+
+
 class TaskdeskSecurityPolicy:
     """One policy for the web (session cookie) and the API (bearer token)."""
 
@@ -84,63 +124,46 @@ class TaskdeskSecurityPolicy:
             return self._session_identity(request, session_secret)
         return None
 
-    def _groups(self, dbsession: Session, user_id: int) -> tuple[int, ...]:
-        return tuple(
-            dbsession.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user_id))
-        )
-
     def _token_identity(self, request: Request, secret: str) -> Identity | None:
         dbsession: Session = request.dbsession
         found = dbsession.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == digest(secret))
+            _statement("token", dbsession), {"digest": digest(secret)}
         ).first()
         now = utcnow()
         if found is None:
             request.environ["taskdesk.auth_error"] = "invalid_token"
             return None
-        token, user = found
-        if token.revoked_at is not None or not user.is_active:
+        user, token_id, scope, revoked_at, expires_at, last_used_at, group_ids = found
+        if revoked_at is not None or not user.is_active:
             request.environ["taskdesk.auth_error"] = "revoked_token"
             return None
-        if token.expires_at is not None and token.expires_at <= now:
+        if expires_at is not None and expires_at <= now:
             request.environ["taskdesk.auth_error"] = "expired_token"
             return None
-        if token.last_used_at is None or now - token.last_used_at > TOUCH_INTERVAL:
+        if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
             dbsession.execute(
-                update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
             )
-        return Identity(user, self._groups(dbsession, user.id), "token", token_scope=token.scope)
+        return Identity(user, _ids(group_ids), "token", token_scope=scope)
 
     def _session_identity(self, request: Request, secret: str) -> Identity | None:
         dbsession: Session = request.dbsession
         found = dbsession.execute(
-            select(AuthSession, User)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.token_hash == digest(secret))
+            _statement("session", dbsession), {"digest": digest(secret)}
         ).first()
         if found is None:
             return None
-        auth_session, user = found
+        user, session_id, created_at, last_seen_at, group_ids = found
         now = utcnow()
         idle = timedelta(seconds=self.settings.session_idle_timeout)
         lifetime = timedelta(seconds=self.settings.session_max_age)
-        if (
-            not user.is_active
-            or now - auth_session.last_seen_at > idle
-            or now - auth_session.created_at > lifetime
-        ):
+        if not user.is_active or now - last_seen_at > idle or now - created_at > lifetime:
             return None
-        if now - auth_session.last_seen_at > TOUCH_INTERVAL:
+        if now - last_seen_at > TOUCH_INTERVAL:
             dbsession.execute(
-                update(AuthSession)
-                .where(AuthSession.id == auth_session.id)
-                .values(last_seen_at=now)
+                update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
             )
-        return Identity(
-            user, self._groups(dbsession, user.id), "session", session_id=auth_session.id
-        )
+        return Identity(user, _ids(group_ids), "session", session_id=session_id)
 
     def authenticated_userid(self, request: Request) -> int | None:
         identity = self.identity(request)
