@@ -117,3 +117,20 @@ def test_comment_authors_lose_their_edit_right_with_their_comment_right(
     dbsession.flush()
     assert app.patch_json(path, {"body": "Fourth"}, headers=headers,
                           expect_errors=True).status_int == 404
+
+
+def test_roles_through_any_of_several_groups(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    manager = factory.user("boss")
+    gus, headers = with_token(dbsession, factory, "gus")
+    groups = [factory.group(f"g{i}", members=(gus,)) for i in range(3)]
+    for index, group in enumerate(groups):
+        factory.project(manager, slug=f"via-{index}", members={group: "member"})
+    app: webtest.TestApp = browser()
+    for index in range(3):
+        response = app.post_json(f"/api/v1/projects/via-{index}/tasks/", {"title": "Mine"},
+                                 headers=headers)
+        assert response.status_int == 201
+    listed = app.get("/api/v1/projects/", headers=headers).json["items"]
+    assert {item["slug"] for item in listed} == {"via-0", "via-1", "via-2"}
