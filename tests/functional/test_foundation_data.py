@@ -231,9 +231,10 @@ def test_generated_tasks_are_searchable(
     generated: tuple[Engine, TaskdeskSettings, str], generated_session: Session
 ) -> None:
     dbsession = generated_session
-    matching = search.matching_task_ids(generated[0].dialect.name, "login")
-    assert matching is not None
-    found = set(dbsession.scalars(matching))
+    dialect = generated[0].dialect.name
+    expression = search.search_expression(dialect, "login")
+    assert expression is not None
+    found = set(dbsession.scalars(search.matching_task_ids(dialect), {"search": expression}))
     expected = set(dbsession.scalars(select(Task.id).where(Task.title.contains("login"))))
     assert expected
     assert expected <= found

@@ -117,7 +117,8 @@ def valid_queries(draw: st.DrawFn) -> dict[str, str]:
     for key in draw(st.lists(st.sampled_from(["status", "state", "assignee", "priority",
                                               "label", "due_before", "q"]),
                              unique=True, max_size=2)):
-        params[key] = draw(_values(key).filter(lambda v: bool(v.strip()))) \
+        # Free text, but no NUL: the guard refuses those before the list runs.
+        params[key] = draw(_values(key).filter(lambda v: bool(v.strip()) and "\x00" not in v)) \
             if key == "q" else draw({
                 "status": st.lists(st.sampled_from(STATUSES), min_size=1, max_size=3)
                 .map(",".join),

@@ -11,21 +11,36 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
-from taskdesk.domain.access import Viewer, visible_projects
+from taskdesk.domain.access import Viewer, visible_to_member
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
-from taskdesk.domain.search import matching_task_ids
+from taskdesk.domain.search import matching_task_ids, search_expression
 from taskdesk.models import Project, Task, TaskLabel, User
-from taskdesk.models.meta import utcnow
+from taskdesk.models.meta import UTCDateTime, utcnow
 from taskdesk.settings import Workflow
 
 FILTER_KEYS = (
@@ -288,55 +303,152 @@ def _decode_cursor(cursor: str, sort: str, segments: list[_Segment]) -> tuple[in
     return segment, key, task_id
 
 
-def _after(segment: _Segment, descending: bool, key: Any, task_id: int) -> ColumnElement[bool]:
-    """Rows after (key, id) within a segment, in the list's direction."""
-    tie = Task.id < task_id if descending else Task.id > task_id
+def _after(segment: _Segment, descending: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's (``key``, ``last_id``) within a segment."""
+    last_id = bindparam("last_id", type_=Integer)
+    tie = Task.id < last_id if descending else Task.id > last_id
     if not segment.ordered:
         return tie
     column = segment.column
+    key = bindparam("key", type_=column.type)
     beyond = column < key if descending else column > key
     return or_(beyond, and_(column == key, tie))
 
 
-def _person_filter(column: Any, value: str, viewer: Viewer) -> ColumnElement[bool]:
-    if value == "none":
-        return column.is_(None)  # type: ignore[no-any-return]
-    if value == "me":
-        return column == (viewer.user_id or -1)  # type: ignore[no-any-return]
-    return column == select(User.id).where(User.username == value).scalar_subquery()  # type: ignore[no-any-return]
+def _filters(
+    viewer: Viewer, query: TaskQuery, dialect: str, project_id: int | None
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The shape of a list's WHERE clause and the values of its parameters.
 
-
-def task_list_statement(
-    viewer: Viewer, query: TaskQuery, dialect: str, *, project_id: int | None = None
-) -> Select[Any]:
-    """The filtered SELECT of task rows, without order or limit."""
-    statement = _BASE
+    Lists of the same shape share one statement object, built once (see ``_statement``):
+    building a SELECT and its cache key costs more than running it on a small page.
+    """
+    shape: list[str] = []
+    params: dict[str, Any] = {}
     if project_id is not None:
-        statement = statement.where(Task.project_id == project_id)
+        shape.append("project")
+        params["project_id"] = project_id
+    elif viewer.is_site_admin:
+        shape.append("everything")
+    elif viewer.user_id is None:
+        shape.append("nothing")
     else:
-        statement = statement.where(visible_projects(viewer))
-    if query.statuses:
-        statement = statement.where(Task.status.in_(query.statuses))
-    if query.assignee is not None:
-        statement = statement.where(_person_filter(Task.assignee_id, query.assignee, viewer))
-    if query.reporter is not None:
-        statement = statement.where(_person_filter(Task.reporter_id, query.reporter, viewer))
-    if query.priorities:
-        statement = statement.where(Task.priority.in_(query.priorities))
-    if query.labels:
-        statement = statement.where(
-            Task.id.in_(select(TaskLabel.task_id).where(TaskLabel.name.in_(query.labels)))
-        )
-    if query.due_before is not None:
-        statement = statement.where(Task.due_date < query.due_before)
-    if query.due_after is not None:
-        statement = statement.where(Task.due_date > query.due_after)
-    if query.updated_since is not None:
-        statement = statement.where(Task.updated_at >= query.updated_since)
+        shape.append("visible")
+        params["viewer_id"] = viewer.user_id
+    for name, value in (("assignee", query.assignee), ("reporter", query.reporter)):
+        if value == "none":
+            shape.append(f"{name}:none")
+        elif value == "me":
+            shape.append(f"{name}:id")
+            params[name] = viewer.user_id or -1
+        elif value is not None:
+            shape.append(f"{name}:username")
+            params[name] = value
+    for name, values in (("statuses", query.statuses), ("priorities", query.priorities),
+                         ("labels", query.labels)):
+        if values:
+            shape.append(name)
+            params[name] = list(values)
+    bounds: tuple[tuple[str, date | None], ...] = (
+        ("due_before", query.due_before), ("due_after", query.due_after),
+        ("updated_since", query.updated_since),
+    )
+    for name, bound in bounds:
+        if bound is not None:
+            shape.append(name)
+            params[name] = bound
     if query.text:
-        matches = matching_task_ids(dialect, query.text)
-        statement = statement.where(Task.id.in_(matches) if matches is not None else true())
+        expression = search_expression(dialect, query.text)
+        if expression is not None:
+            shape.append("search")
+            params["search"] = expression
+    return tuple(shape), params
+
+
+def _person_filter(column: Any, kind: str, name: str) -> ColumnElement[bool]:
+    if kind == "none":
+        return column.is_(None)  # type: ignore[no-any-return]
+    value = bindparam(name, type_=Integer) if kind == "id" else (
+        select(User.id).where(User.username == bindparam(name, type_=String))
+        .scalar_subquery()
+    )
+    return column == value  # type: ignore[no-any-return]
+
+
+def _filtered(shape: tuple[str, ...], dialect: str) -> Select[Any]:
+    """The filtered SELECT of task rows for a shape, without order or limit."""
+    statement = _BASE
+    conditions: dict[str, Callable[[], ColumnElement[bool]]] = {
+        "project": lambda: Task.project_id == bindparam("project_id", type_=Integer),
+        "nothing": lambda: Project.id.is_(None),
+        "visible": lambda: visible_to_member(bindparam("viewer_id", type_=Integer)),
+        "statuses": lambda: Task.status.in_(bindparam("statuses", expanding=True)),
+        "priorities": lambda: Task.priority.in_(bindparam("priorities", expanding=True)),
+        "labels": lambda: Task.id.in_(
+            select(TaskLabel.task_id).where(
+                TaskLabel.name.in_(bindparam("labels", expanding=True)))
+        ),
+        "due_before": lambda: Task.due_date < bindparam("due_before", type_=Date),
+        "due_after": lambda: Task.due_date > bindparam("due_after", type_=Date),
+        "updated_since": lambda: Task.updated_at >= bindparam(
+            "updated_since", type_=UTCDateTime),
+        "search": lambda: Task.id.in_(matching_task_ids(dialect)),
+    }
+    for part in shape:
+        name, _, kind = part.partition(":")
+        if name in ("assignee", "reporter"):
+            column = Task.assignee_id if name == "assignee" else Task.reporter_id
+            statement = statement.where(_person_filter(column, kind, name))
+        elif part != "everything":
+            statement = statement.where(conditions[part]())
     return statement
+
+
+@lru_cache(maxsize=512)
+def _statement(
+    shape: tuple[str, ...], dialect: str, sort: str, priority_order: tuple[str, ...],
+    first: int, after: bool,
+) -> tuple[Select[Any], int]:
+    """The whole page statement of a shape, sort and cursor position, built once.
+
+    Returns the statement and how many segments it reads (1: a plain ordered scan).
+    """
+    filtered = _filtered(shape, dialect)
+    descending = sort.startswith("-")
+    segments = _segments(sort, priority_order)
+    page_end = bindparam("page_end", type_=Integer)
+    branches = []
+    for index, segment in enumerate(segments[first:], start=first):
+        branch = filtered.where(segment.condition).add_columns(
+            literal(index).label("segment"), segment.column.label("sort_key")
+        )
+        if after and index == first:
+            branch = branch.where(_after(segment, descending))
+        ordering = [segment.column, Task.id] if segment.ordered else [Task.id]
+        branch = branch.order_by(*(c.desc() if descending else c.asc() for c in ordering))
+        branches.append(branch.limit(page_end))
+    offset = bindparam("row_offset", type_=Integer)
+    limit = bindparam("row_limit", type_=Integer)
+    if len(branches) == 1:
+        return branches[0].offset(offset), 1
+    # Each branch is an index range scan with its own LIMIT; the outer query merges at most
+    # len(segments) * page_end rows.
+    merged = union_all(*(b.subquery().select() for b in branches)).subquery()
+    keys = [merged.c.sort_key, merged.c.id]
+    statement = (
+        select(merged)
+        .order_by(merged.c.segment, *(k.desc() if descending else k.asc() for k in keys))
+        .offset(offset)
+        .limit(limit)
+    )
+    return statement, len(branches)
+
+
+_LABELS = (
+    select(TaskLabel.task_id, TaskLabel.name)
+    .where(TaskLabel.task_id.in_(bindparam("task_ids", expanding=True)))
+    .order_by(TaskLabel.task_id, TaskLabel.name)
+)
 
 
 def list_tasks(
@@ -351,35 +463,15 @@ def list_tasks(
 ) -> TaskPage:
     """One page of tasks and the cursor of the next page (None on the last)."""
     dialect = dbsession.get_bind().dialect.name
-    statement = task_list_statement(viewer, query, dialect, project_id=project_id)
+    shape, params = _filters(viewer, query, dialect, project_id)
     sort = query.sort or (DEFAULT_SORT if project_id is not None else CROSS_PROJECT_SORT)
-    descending = sort.startswith("-")
     segments = _segments(sort, query.priority_order)
     first, key, last_id = _decode_cursor(cursor, sort, segments) if cursor else (0, None, 0)
-
-    branches = []
-    for index, segment in enumerate(segments[first:], start=first):
-        branch = statement.where(segment.condition).add_columns(
-            literal(index).label("segment"), segment.column.label("sort_key")
-        )
-        if cursor and index == first:
-            branch = branch.where(_after(segment, descending, key, last_id))
-        ordering = [segment.column, Task.id] if segment.ordered else [Task.id]
-        branch = branch.order_by(*(c.desc() if descending else c.asc() for c in ordering))
-        branches.append(branch.limit(offset + limit + 1))
-    if len(branches) == 1:
-        rows = dbsession.execute(branches[0].offset(offset)).all()
-    else:
-        # Each branch is an index range scan with its own LIMIT; the outer query merges
-        # at most len(segments) * (limit + 1) rows.
-        merged = union_all(*(b.subquery().select() for b in branches)).subquery()
-        keys = [merged.c.sort_key, merged.c.id]
-        rows = dbsession.execute(
-            select(merged)
-            .order_by(merged.c.segment, *(k.desc() if descending else k.asc() for k in keys))
-            .offset(offset)
-            .limit(limit + 1)
-        ).all()
+    statement, _branches = _statement(shape, dialect, sort, query.priority_order, first,
+                                      bool(cursor))
+    params.update(key=key, last_id=last_id, page_end=offset + limit + 1,
+                  row_offset=offset, row_limit=limit + 1)
+    rows = dbsession.execute(statement, params).all()
 
     next_cursor = None
     if len(rows) > limit:
@@ -388,11 +480,7 @@ def list_tasks(
         next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
     labels: dict[int, list[str]] = {}
     if rows:
-        for task_id, name in dbsession.execute(
-            select(TaskLabel.task_id, TaskLabel.name)
-            .where(TaskLabel.task_id.in_([r.id for r in rows]))
-            .order_by(TaskLabel.task_id, TaskLabel.name)
-        ):
+        for task_id, name in dbsession.execute(_LABELS, {"task_ids": [r.id for r in rows]}):
             labels.setdefault(task_id, []).append(name)
     items = [TaskRow._make((*row[:_ROW_WIDTH], tuple(labels.get(row[0], ())))) for row in rows]
     return TaskPage(items, next_cursor)

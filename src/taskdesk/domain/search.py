@@ -16,7 +16,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from taskdesk.models import Comment, Task, TaskSearch
@@ -57,24 +57,30 @@ def reindex_task(dbsession: Session, task_id: int) -> None:
 
 
 
-def matching_task_ids(dialect: str, query: str) -> Select[Any] | None:
-    """A SELECT of the ids of tasks matching ``query``, or None when it has no words."""
+def search_expression(dialect: str, query: str) -> str | None:
+    """The backend's full-text query for ``query``, or None when it has no words.
+
+    Tokens are word characters only, so the quoting below cannot be escaped from.
+    """
     terms = query_terms(query)
     if not terms:
         return None
     if dialect == "sqlite":
-        # Tokens are word characters only, so quoting cannot be escaped from.
-        expression = " AND ".join('"' + " ".join(term) + '"*' for term in terms)
-        return select(literal_column("rowid").label("task_id")).select_from(
-            text("task_search_fts")
-        ).where(text("task_search_fts MATCH :search_expression").bindparams(
-            search_expression=expression
-        ))
-    tsquery = " & ".join(
+        return " AND ".join('"' + " ".join(term) + '"*' for term in terms)
+    return " & ".join(
         "(" + " <-> ".join(f"'{token}'" for token in term) + ":*)" for term in terms
     )
+
+
+def matching_task_ids(dialect: str) -> Select[Any]:
+    """A SELECT of the ids of tasks matching the bound parameter ``search``, which holds
+    :func:`search_expression`'s result."""
+    if dialect == "sqlite":
+        return select(literal_column("rowid").label("task_id")).select_from(
+            text("task_search_fts")
+        ).where(text("task_search_fts MATCH :search"))
     document = func.to_tsvector(literal_column("'simple'"), TaskSearch.body)
     condition: ColumnElement[bool] = document.bool_op("@@")(
-        func.to_tsquery(literal_column("'simple'"), tsquery)
+        func.to_tsquery(literal_column("'simple'"), bindparam("search", type_=String))
     )
     return select(TaskSearch.task_id).where(condition)
