@@ -21,7 +21,7 @@ from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from pyramid.request import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -124,11 +124,24 @@ def root_factory(request: Request) -> Root:
     return Root(request)
 
 
+# Statements every request runs are built once (building one and its cache key costs more
+# than running it).
+_PROJECT_BY_SLUG = select(Project).where(Project.slug == bindparam("slug"))
+_MEMBERSHIPS = select(ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role).where(
+    ProjectMember.project_id == bindparam("project_id")
+)
+_TASK_BY_NUMBER = (
+    select(Task)
+    .options(joinedload(Task.assignee), joinedload(Task.reporter), selectinload(Task.label_rows))
+    .where(Task.project_id == bindparam("project_id"), Task.number == bindparam("number"))
+)
+
+
 class ProjectContainer(Resource):
     def __getitem__(self, slug: str) -> ProjectResource:
         if not _SLUG.fullmatch(slug):
             raise KeyError(slug)
-        row = self.dbsession.scalar(select(Project).where(Project.slug == slug))
+        row = self.dbsession.scalar(_PROJECT_BY_SLUG, {"slug": slug})
         if row is None:
             raise KeyError(slug)
         return ProjectResource(self.request, slug, self, row)
@@ -151,11 +164,7 @@ class ProjectResource(Resource):
     @cached_property
     def memberships(self) -> list[tuple[int | None, int | None, str]]:
         """(user_id, group_id, role) of every membership, loaded once per request."""
-        rows = self.dbsession.execute(
-            select(ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role).where(
-                ProjectMember.project_id == self.row.id
-            )
-        )
+        rows = self.dbsession.execute(_MEMBERSHIPS, {"project_id": self.row.id})
         return [(r.user_id, r.group_id, r.role) for r in rows]
 
     def __acl__(self) -> list[ACE]:
@@ -196,13 +205,7 @@ class TaskContainer(Resource):
         number = parse_number(key)
         project = self.project.row
         row = self.dbsession.scalar(
-            select(Task)
-            .options(
-                joinedload(Task.assignee),
-                joinedload(Task.reporter),
-                selectinload(Task.label_rows),
-            )
-            .where(Task.project_id == project.id, Task.number == number)
+            _TASK_BY_NUMBER, {"project_id": project.id, "number": number}
         )
         if row is None:
             raise KeyError(key)
