@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from tests.servers.harness import (
     ServerProcess,
     free_port,

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from tests.servers.conftest import Site, make_site
 from tests.servers.harness import ROOT, Client, raw_connection, read_status
 

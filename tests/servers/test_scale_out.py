@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
 from tests.conftest import postgres_admin_url
 from tests.servers.harness import (
     Client,

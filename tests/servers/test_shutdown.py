@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.servers.conftest import Site, make_site
 from tests.servers.harness import PASSWORD, Client, Response
 

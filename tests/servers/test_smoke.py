@@ -9,6 +9,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+
 from tests.servers.conftest import Site
 from tests.servers.harness import PASSWORD, Client
 

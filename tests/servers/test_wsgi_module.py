@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.servers.harness import free_port, server_env, write_ini
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,1 @@
+"""Tests that start real server processes (pserve/Waitress, Hypercorn); all marked slow."""
