@@ -8,7 +8,8 @@ of each attempt, including the guard's 400/413 and errors rendered by exception 
   the WSGI environ, so every pyramid_retry attempt of a request shares it, it is available as
   ``request.request_id`` (e.g. for a 500 page to quote) and it is sent back in ``X-Request-ID``.
 * Logger ``taskdesk.access`` gets one INFO line per request: request id, user id, method,
-  path, status and duration in milliseconds. The user id is read from the security policy's
+  path (without the query string, which may carry search terms), status and duration in
+  milliseconds. The user id is read from the security policy's
   per-request identity cache *without* computing it: a request whose views never asked who
   the user is (static files, health probes, the guard's refusals) logs ``-`` instead of paying
   a database query just for the log. The login request itself logs ``-`` too (the identity is
