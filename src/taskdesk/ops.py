@@ -9,11 +9,10 @@ of each attempt, including the guard's 400/413 and errors rendered by exception 
   ``request.request_id`` (e.g. for a 500 page to quote) and it is sent back in ``X-Request-ID``.
 * Logger ``taskdesk.access`` gets one INFO line per request: request id, user id, method,
   path (without the query string, which may carry search terms), status and duration in
-  milliseconds. The user id is read from the security policy's
-  per-request identity cache *without* computing it: a request whose views never asked who
-  the user is (static files, health probes, the guard's refusals) logs ``-`` instead of paying
-  a database query just for the log. The login request itself logs ``-`` too (the identity is
-  only known from the next request on).
+  milliseconds. The user id is read from the security policy's per-request identity cache
+  *without* computing it, so the log never costs a query. (pyramid_tm computes the identity
+  first thing in every request, ``tm.annotate_user``, so any request carrying credentials
+  shows its user; the guard's refusals and the sign-in request itself log ``-``.)
 * Logger ``taskdesk.error`` gets the traceback and the request id of every failure that ends
   in a 5xx. An exception no exception view rendered is turned into a bare 500 that shows the
   request id and nothing else; retryable errors that pyramid_retry will run again pass through
