@@ -11,11 +11,11 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import Select, String, bindparam, cast, delete, func, select, update
+from sqlalchemy import Select, String, Update, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
-from taskdesk.models import ApiToken, AuthSession, GroupMember, User
+from taskdesk.models import ApiToken, AuthSession, DatabaseBusyError, GroupMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.permissions import PREREQUISITES
@@ -99,6 +99,21 @@ def _statement(kind: str, dbsession: Session) -> Select[Any]:
     return statement
 
 
+def _touch(dbsession: Session, statement: Update) -> None:
+    """Record a last-use time, best effort.
+
+    A read request on SQLite holds a read lock; when another connection is writing, its
+    upgrade to a write lock is refused at once. Failing the reader for a timestamp would be
+    wrong, so the write is skipped (in a savepoint, so the transaction stays usable) and the
+    next request tries again.
+    """
+    try:
+        with dbsession.begin_nested():
+            dbsession.execute(statement)
+    except DatabaseBusyError:
+        pass
+
+
 def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in joined.split(",")) if joined else ()
 
@@ -141,9 +156,8 @@ class TaskdeskSecurityPolicy:
             request.environ["taskdesk.auth_error"] = "expired_token"
             return None
         if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
-            dbsession.execute(
-                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
-            )
+            _touch(dbsession,
+                   update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         return Identity(user, _ids(group_ids), "token", token_scope=scope)
 
     def _session_identity(self, request: Request, secret: str) -> Identity | None:
@@ -160,9 +174,9 @@ class TaskdeskSecurityPolicy:
         if not user.is_active or now - last_seen_at > idle or now - created_at > lifetime:
             return None
         if now - last_seen_at > TOUCH_INTERVAL:
-            dbsession.execute(
-                update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
-            )
+            _touch(dbsession,
+                   update(AuthSession).where(AuthSession.id == session_id)
+                   .values(last_seen_at=now))
         return Identity(user, _ids(group_ids), "session", session_id=session_id)
 
     def authenticated_userid(self, request: Request) -> int | None:
