@@ -30,7 +30,7 @@ from taskdesk.web.views.auth import safe_next
 
 PAGE_SIZE = 50
 #: Cards per board column; a column with more links to the filtered list.
-BOARD_COLUMN_SIZE = 50
+BOARD_COLUMN_SIZE = 30
 #: Column totals above this show as "1,000+": counting stays bounded on huge projects.
 BOARD_COUNT_CAP = 1000
 #: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
@@ -133,6 +133,8 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         "project": context.row,
         "workflow": workflow,
         "columns": columns,
+        # Translated once, not once per card.
+        "status_labels": {s.name: Helpers(request).status(s.name) for s in workflow.statuses},
         "errors": errors,
         "filters": _filter_values(request),
         "filtered": bool(params),
