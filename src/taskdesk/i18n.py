@@ -35,6 +35,8 @@ TEMPLATE_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 #: The language the messages are written in: its catalog is the messages themselves.
 SOURCE_LOCALE = "en"
+#: Who the catalogs' headers name as translator and team.
+TRANSLATORS = "Taskdesk maintainers"
 #: Placeholders that a translation must keep: ``${name}`` (TranslationString mappings) and
 #: ``%(name)s`` (Jinja2 ``{% trans %}`` blocks).
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%\([^)]*\)[a-z]")
@@ -95,6 +97,15 @@ def catalog_path(locale: str, locale_dir: Path = LOCALE_DIR) -> Path:
     return locale_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def _version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("taskdesk")
+    except PackageNotFoundError:
+        return None
+
+
 def extract_messages(source_root: Path = SOURCE_ROOT) -> Catalog:
     """Every translatable message of the source tree, found where ``babel.cfg`` says."""
     from babel.messages.catalog import Catalog
@@ -109,7 +120,7 @@ def extract_messages(source_root: Path = SOURCE_ROOT) -> Catalog:
             mapping_file, str(mapping)
         )
     catalog = Catalog(
-        domain=DOMAIN, project="Taskdesk", charset="utf-8", fuzzy=False,
+        domain=DOMAIN, project="Taskdesk", version=_version(), charset="utf-8", fuzzy=False,
         header_comment="# Messages of Taskdesk, extracted by `python -m taskdesk.i18n extract`.\n"
         "# Do not edit: change the sources and extract again.\n#",
     )
@@ -156,6 +167,10 @@ def update_catalogs(template: Catalog, locale_dir: Path = LOCALE_DIR) -> list[Pa
             )
         # Catalog.update adopts the template's new Message objects: give each its own.
         catalog.update(copy.deepcopy(template))
+        catalog.version = template.version
+        catalog.revision_date = template.creation_date
+        catalog.last_translator = TRANSLATORS
+        catalog.language_team = TRANSLATORS
         if locale == SOURCE_LOCALE:
             for message in catalog:
                 if message.id and (message.fuzzy or not _strings(message.string)):
