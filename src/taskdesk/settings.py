@@ -266,7 +266,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.login.account_limit", "login_account_limit", "5", _int_parser(1, 1000),
            "Failed sign-ins per account within the window before that account is throttled."),
     Option("taskdesk.login.address_limit", "login_address_limit", "30", _int_parser(1, 100000),
-           "Failed sign-ins per client address within the window before it is throttled."),
+           "Failed sign-ins and bad API tokens per client address within the window before it "
+           "is throttled (the API answers 429)."),
     Option("taskdesk.login.window", "login_window", "900", _int_parser(10, 86400),
            "The throttling window in seconds."),
     Option("taskdesk.projects.creators", "project_creators", "everyone",

@@ -129,8 +129,15 @@ def domain_refusal(exc: DomainError, request: Request) -> Response:
 
 
 def unauthorized(request: Request) -> Response:
-    """401 with the ``WWW-Authenticate`` challenge of RFC 6750."""
+    """401 with the ``WWW-Authenticate`` challenge of RFC 6750 (429 past the failure limit)."""
     reason = request.environ.get("taskdesk.auth_error")
+    if reason == "throttled":
+        window = request.registry.taskdesk_settings.login_window
+        return error_response(
+            request, 429, "too_many_requests",
+            _("Too many failed authentications from this address; try again later."),
+            headers={"Retry-After": str(window)},
+        )
     challenge = 'Bearer realm="taskdesk"'
     if reason in AUTH_ERRORS:
         message = AUTH_ERRORS[reason]

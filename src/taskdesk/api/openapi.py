@@ -84,6 +84,7 @@ _DESCRIPTIONS = {
     413: "The request body is too large",
     415: "The request body is not application/json",
     422: "Invalid fields (see error.fields)",
+    429: "Too many failed authentications from this address; retry after Retry-After seconds",
     503: "The database is busy; retry after the Retry-After seconds",
 }
 
@@ -145,7 +146,7 @@ def _error(status: int) -> dict[str, Any]:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     if status == 405:
         response["headers"] = {"Allow": {"schema": {"type": "string"}}}
-    if status == 503:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return response
 
@@ -182,7 +183,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         responses["304"] = {"description": _DESCRIPTIONS[304]}
     errors = {400, 405, 503}
     if not public:
-        errors |= {401, 403}
+        errors |= {401, 403, 429}
     if "{" in path or path in _IN_PROJECT:
         errors.add(404)
     if operation.body is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pyramid_tm
 import transaction.interfaces
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
@@ -30,6 +31,7 @@ from taskdesk.models.tables import (
 )
 
 __all__ = [
+    "KEEP_CHANGES",
     "UNMANAGED_SCHEMA_NAMES",
     "Activity",
     "ApiToken",
@@ -58,6 +60,18 @@ configure_mappers()
 #: lock up front so two writers can never deadlock upgrading a read lock; read-only
 #: requests use "DEFERRED" and run beside a writer.
 SQLITE_BEGIN = "taskdesk_sqlite_begin"
+
+
+#: Request environ flag: commit this request's changes even though it answers with an
+#: error (a failed authentication is recorded for throttling, and then refused).
+KEEP_CHANGES = "taskdesk.keep_changes"
+
+
+def commit_veto(request: Any, response: Any) -> bool:
+    """pyramid_tm's veto (abort on 4xx/5xx), unless the request asked to keep its changes."""
+    if request.environ.get(KEEP_CHANGES):
+        return False
+    return bool(pyramid_tm.default_commit_veto(request, response))
 
 
 class DatabaseBusyError(transaction.interfaces.TransientError):  # type: ignore[misc]
@@ -135,7 +149,7 @@ def includeme(config: Any) -> None:
     settings = config.get_settings()
     taskdesk_settings = config.registry.taskdesk_settings
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
-    settings.setdefault("tm.commit_veto", "pyramid_tm.default_commit_veto")
+    settings.setdefault("tm.commit_veto", "taskdesk.models.commit_veto")
     # Annotating transactions with the user would look up the identity on every request,
     # static files included; nothing reads the annotation.
     settings.setdefault("tm.annotate_user", "false")

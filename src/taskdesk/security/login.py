@@ -26,7 +26,11 @@ class LoginResult:
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:
-    return f"account:{username}"[:120], f"address:{address}"[:120]
+    return f"account:{username}"[:120], _address_key(address)
+
+
+def _address_key(address: str) -> str:
+    return f"address:{address}"[:120]
 
 
 def _failures(dbsession: Session, key: str, since: object) -> int:
@@ -37,6 +41,16 @@ def _failures(dbsession: Session, key: str, since: object) -> int:
     ) or 0
 
 
+def address_throttled(dbsession: Session, settings: TaskdeskSettings, address: str) -> bool:
+    """Whether ``address`` failed to authenticate too often lately (passwords and tokens)."""
+    since = utcnow() - timedelta(seconds=settings.login_window)
+    return _failures(dbsession, _address_key(address), since) >= settings.login_address_limit
+
+
+def record_address_failure(dbsession: Session, address: str) -> None:
+    dbsession.add(LoginFailure(key=_address_key(address)))
+
+
 def authenticate(
     dbsession: Session, settings: TaskdeskSettings, username: str, password: str, address: str
 ) -> LoginResult:
@@ -45,7 +59,7 @@ def authenticate(
     since = utcnow() - timedelta(seconds=settings.login_window)
     if (
         _failures(dbsession, account_key, since) >= settings.login_account_limit
-        or _failures(dbsession, address_key, since) >= settings.login_address_limit
+        or address_throttled(dbsession, settings, address)
     ):
         return LoginResult(None, throttled=True)
 

@@ -15,9 +15,17 @@ from sqlalchemy import Select, String, Update, bindparam, cast, delete, func, se
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
-from taskdesk.models import ApiToken, AuthSession, DatabaseBusyError, GroupMember, User
+from taskdesk.models import (
+    KEEP_CHANGES,
+    ApiToken,
+    AuthSession,
+    DatabaseBusyError,
+    GroupMember,
+    User,
+)
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
+from taskdesk.security.login import address_throttled, record_address_failure
 from taskdesk.security.permissions import PREREQUISITES
 from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
@@ -146,19 +154,36 @@ class TaskdeskSecurityPolicy:
         ).first()
         now = utcnow()
         if found is None:
-            request.environ["taskdesk.auth_error"] = "invalid_token"
+            self._refuse_token(request, "invalid_token")
             return None
         user, token_id, scope, revoked_at, expires_at, last_used_at, group_ids = found
         if revoked_at is not None or not user.is_active:
-            request.environ["taskdesk.auth_error"] = "revoked_token"
+            self._refuse_token(request, "revoked_token")
             return None
         if expires_at is not None and expires_at <= now:
-            request.environ["taskdesk.auth_error"] = "expired_token"
+            self._refuse_token(request, "expired_token")
             return None
         if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
             _touch(dbsession,
                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         return Identity(user, _ids(group_ids), "token", token_scope=scope)
+
+    def _refuse_token(self, request: Request, reason: str) -> None:
+        """Note why a bearer token failed, and count the failure against the client address.
+
+        The failure row must outlive the 401 that pyramid_tm would otherwise roll back.
+        Past the address's limit the reason becomes "throttled" (the API answers 429).
+        Tokens carry 256 random bits, so this is about clients hammering the API with
+        dead credentials, not about guessing; a valid token is never slowed down.
+        """
+        dbsession: Session = request.dbsession
+        address = request.remote_addr or "unknown"
+        if address_throttled(dbsession, self.settings, address):
+            reason = "throttled"
+        else:
+            record_address_failure(dbsession, address)
+            request.environ[KEEP_CHANGES] = True
+        request.environ["taskdesk.auth_error"] = reason
 
     def _session_identity(self, request: Request, secret: str) -> Identity | None:
         dbsession: Session = request.dbsession
