@@ -263,12 +263,6 @@ def test_numbers_are_sequential_per_project(
     assert dbsession.scalar(select(Project.task_counter).where(Project.id == project.id)) == 4
 
 
-def test_no_task_in_an_archived_project(factory: Factory, owner: User) -> None:
-    archived = factory.project(owner, archived=True)
-    with pytest.raises(DomainError):
-        factory.task(archived)
-
-
 def test_assignee_must_be_able_to_see_a_private_project(
     factory: Factory, project: Project,
 ) -> None:

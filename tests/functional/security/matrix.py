@@ -114,8 +114,6 @@ class Rule:
     target: str = ""
     body: Body | None = None
     query: str = ""
-    #: Where the success status differs by project state, e.g. ``(("archived", 409),)``.
-    success_in: tuple[tuple[str, int], ...] = ()
     #: What the request really needs when the view checks more than its registration says
     #: (e.g. a PATCH secured with ``view`` that checks each field's permission itself).
     requires: Permission | None = None
@@ -123,9 +121,6 @@ class Rule:
     @property
     def needed(self) -> Permission:
         return self.requires or self.permission
-
-    def success_for(self, state: str) -> int:
-        return dict(self.success_in).get(state, self.success)
 
     @property
     def key(self) -> RuleKey:
@@ -318,7 +313,7 @@ def expected(rule: Rule, actor: Actor, state: str) -> tuple[int, str]:
     # Only its owner finds an owned resource; for anybody else traversal answers 404.
     missing = rule.where in OWNED_TARGETS and not actor.authenticated
     if not missing and grants(actor, rule, state) and not (actor.read_only and unsafe):
-        return rule.success_for(state), "allowed"
+        return rule.success, "allowed"
     if not actor.authenticated:
         if rule.api and (actor.via == "token" or not missing):
             return 401, "unauthenticated"  # a broken token never reads as "nothing here"

@@ -44,7 +44,6 @@ Add to ``RULES`` below ``rules(<context class>, "<view name>", "<METHODS>", <Per
   ``w.users["candidate"]``, ``w.tasks[state]``, ...; ``state`` names the project);
 * ``target=`` a key of ``matrix.TARGETS`` when the view is reached another way than its
   context's default resource (``matrix.DEFAULT_TARGETS``), e.g. a view on its own route;
-* ``success_in=(("archived", 409),)`` where the domain answers otherwise in one state;
 * ``requires=`` the permission the request really needs when the view checks more than its
   registered permission (the API's task PATCH checks each field's permission);
 * ``query=`` a query string.
@@ -190,9 +189,7 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "charts", "GET", P.VIEW),
     *rules(TaskContainer, "", "GET", P.VIEW, success=303),
     *rules(TaskContainer, "new", "GET", P.CREATE_TASK),
-    # The domain refuses new tasks in an archived project even to site admins (400).
     *rules(TaskContainer, "new", "POST", P.CREATE_TASK, success=303,
-           success_in=(("archived", 400),),
            body=lambda w, s: {k: v for k, v in task_form(w, s).items() if k != "version"}),
     *rules(TaskResource, "", "GET", P.VIEW),
     *rules(TaskResource, "edit", "GET", P.EDIT_TASK),
@@ -235,9 +232,8 @@ RULES: list[Rule] = [
            body=lambda w, s: {"role": "member"}),
     *rules(MemberResource, "", "DELETE", P.MANAGE_MEMBERS, api=True, success=204),
     *rules(TaskContainer, "", "GET", P.VIEW, api=True),
-    # The domain refuses new tasks in an archived project even to site admins (409).
     *rules(TaskContainer, "", "POST", P.CREATE_TASK, api=True, success=201,
-           success_in=(("archived", 409),), body=lambda w, s: {"title": "From the API"}),
+           body=lambda w, s: {"title": "From the API"}),
     *rules(TaskResource, "", "GET", P.VIEW, api=True),
     # Secured with "view"; each field needs its own permission (title: edit_task).
     *rules(TaskResource, "", "PATCH", P.VIEW, api=True, requires=P.EDIT_TASK,
