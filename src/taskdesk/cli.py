@@ -118,6 +118,14 @@ def cmd_deactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"{args.username} deactivated; their sessions and tokens stop working now")
 
 
+def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.security.login import purge_expired
+
+    with unit_of_work(env) as dbsession:
+        sessions, failures = purge_expired(dbsession, _settings(env))
+    print(f"removed {sessions} expired sessions and {failures} old sign-in failures")
+
+
 def cmd_seed_demo(env: dict[str, Any], args: argparse.Namespace) -> None:
     from taskdesk.demo import seed_demo
 
@@ -164,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("deactivate-user", cmd_deactivate_user, "deactivate a user at once")
     sub.add_argument("username")
+
+    add("purge", cmd_purge,
+        "delete expired sessions and old sign-in failures (run it daily, e.g. from cron)")
 
     sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
     sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")

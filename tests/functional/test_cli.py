@@ -345,3 +345,18 @@ def test_no_arguments_at_all() -> None:
                             env=ENVIRONMENT, check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("taskdesk: error: ")
+
+
+def test_purge(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    with database(ini) as connection:
+        connection.execute(
+            "INSERT INTO login_failures (key, created_at) VALUES "
+            "('address:10.0.0.9', '2000-01-01 00:00:00.000000')"
+        )
+        connection.commit()
+    result = taskdesk(ini, "purge")
+    assert result.returncode == 0, result.stderr
+    assert "removed 0 expired sessions and 1 old sign-in failures" in result.stdout
+    with database(ini) as connection:
+        assert connection.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.models import LoginFailure, User
+from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
 from taskdesk.settings import TaskdeskSettings
@@ -72,3 +72,23 @@ def authenticate(
         user.password_hash = hash_password(password)
     dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
     return LoginResult(user)
+
+
+def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> tuple[int, int]:
+    """Delete sessions past their idle or absolute limit and failures older than the
+    throttling window; return how many of each. Neither can matter any more: an expired
+    session is refused anyway, and an old failure no longer counts."""
+    now = utcnow()
+    idle_before = now - timedelta(seconds=settings.session_idle_timeout)
+    started_before = now - timedelta(seconds=settings.session_max_age)
+    sessions = dbsession.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.last_seen_at < idle_before, AuthSession.created_at < started_before)
+        )
+    )
+    failures = dbsession.execute(
+        delete(LoginFailure).where(
+            LoginFailure.created_at < now - timedelta(seconds=settings.login_window)
+        )
+    )
+    return sessions.rowcount, failures.rowcount  # type: ignore[attr-defined]
