@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import Localizer
 from pyramid.request import Request
 
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
 
 
-def flash(request: Request, message: Any, queue: str = "success") -> None:
-    """Queue ``message`` (a TranslationString or text), translated now for the next page."""
-    request.session.flash(str(request.localizer.translate(message)), queue)
+def flash(request: Request, message: Any, queue: str = "success", *,
+          localizer: Localizer | None = None) -> None:
+    """Queue ``message`` (a TranslationString or text), translated now for the next page
+    (by ``localizer`` when the page after will be in another language than this one)."""
+    request.session.flash(str((localizer or request.localizer).translate(message)), queue)
 
 
 def redirect(request: Request, resource: Any, *elements: str, **kw: Any) -> HTTPSeeOther:
@@ -29,9 +33,11 @@ def form_errors(error: DomainError) -> dict[str, Any]:
     return {"": error.message}
 
 
-def form_values(request: Request, names: tuple[str, ...]) -> dict[str, str]:
-    """The submitted text of ``names``, to show back unchanged when a form is refused."""
-    return {name: request.POST.get(name, "") for name in names}
+def form_values(request: Request, names: Iterable[str]) -> dict[str, str]:
+    """The submitted text of ``names``, to pass to the domain and to show back unchanged
+    when a form is refused. A field the form did not post (an unticked box, a control the
+    user may not use) is left out, so a partial update leaves it alone."""
+    return {name: request.POST[name] for name in names if name in request.POST}
 
 
 def refuse(request: Request, status: int = 400) -> None:

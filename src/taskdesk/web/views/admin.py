@@ -21,7 +21,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
-from taskdesk.web.views.profile import field_errors, flash, form_values
+from taskdesk.web.forms import flash, form_errors, form_values
 
 PAGE_SIZE = 25
 
@@ -83,7 +83,7 @@ def user_create(context: UserContainer, request: Request) -> Any:
     except (ValidationError, DuplicateError) as error:
         request.response.status = 400
         values.pop("password", None)
-        return {"nav": "admin", "values": values, "errors": field_errors(error)}
+        return {"nav": "admin", "values": values, "errors": form_errors(error)}
     flash(request, _("User ${username} was created.", mapping={"username": user.username}))
     return HTTPSeeOther(request.resource_url(UserResource(request, str(user.id), context, user)))
 
@@ -145,7 +145,7 @@ def user_reset_password(context: UserResource, request: Request) -> Any:
                               keep_session_id=keep)
     except ValidationError as error:
         request.response.status = 400
-        return _user_page(context, request, field_errors(error))
+        return _user_page(context, request, form_errors(error))
     flash(request, _("The password of ${name} was reset; their other sessions have ended.",
                      mapping={"name": user.display_name}))
     return _back_to_user(context, request)
@@ -200,7 +200,7 @@ def group_create(context: GroupContainer, request: Request) -> Any:
         group = accounts.create_group(request.dbsession, values)
     except (ValidationError, DuplicateError) as error:
         request.response.status = 400
-        return {"nav": "admin", "values": values, "errors": field_errors(error)}
+        return {"nav": "admin", "values": values, "errors": form_errors(error)}
     flash(request, _("Group ${name} was created.", mapping={"name": group.name}))
     return HTTPSeeOther(
         request.resource_url(GroupResource(request, str(group.id), context, group))

@@ -1,52 +1,29 @@
-"""The signed-in user's own pages: profile, language, password, sessions and API tokens.
-
-Also the small form helpers the admin views share: the values of a form, its errors by
-field, and flash messages translated when they are queued.
-"""
+"""The signed-in user's own pages: profile, language, password, sessions and API tokens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.i18n import Localizer, make_localizer
+from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from taskdesk.domain import accounts
-from taskdesk.domain.errors import DuplicateError, ValidationError
+from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.i18n import LOCALES, negotiate_locale
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.forms import flash, form_errors, form_values
 
 PROFILE_FIELDS = ("display_name", "email", "locale")
 TOKEN_FIELDS = ("name", "scope", "expires_in_days")
 #: The expiry a new token form suggests, in days.
 DEFAULT_TOKEN_DAYS = "90"
-
-
-# -- form helpers ---------------------------------------------------------------------------
-def form_values(request: Request, names: Iterable[str]) -> dict[str, str]:
-    """The posted values of the named fields (absent ones, e.g. unticked boxes, left out)."""
-    return {name: request.POST[name] for name in names if name in request.POST}
-
-
-def field_errors(error: ValidationError | DuplicateError) -> dict[str, Any]:
-    """The message of each bad field of a domain refusal."""
-    if isinstance(error, DuplicateError):
-        return {error.field: error.message}
-    return dict(error.fields)
-
-
-def flash(request: Request, message: Any, queue: str = "success",
-          localizer: Localizer | None = None) -> None:
-    """Queue ``message`` for the next page, translated now: the session stores plain text."""
-    text = (localizer or request.localizer).translate(message)
-    request.session.flash(str(text), queue=queue)
 
 
 # -- profile --------------------------------------------------------------------------------
@@ -85,7 +62,7 @@ def profile_update(context: Me, request: Request) -> Any:
         accounts.update_profile(request.dbsession, request.identity.user, values)
     except ValidationError as error:
         request.response.status = 400
-        return _profile_page(request, values=values, errors=field_errors(error))
+        return _profile_page(request, values=values, errors=form_errors(error))
     # The confirmation speaks the language just chosen, as the next page will.
     directories = request.registry.queryUtility(ITranslationDirectories, default=[])
     localizer = make_localizer(negotiate_locale(request), directories)
@@ -156,7 +133,7 @@ def token_create(context: TokenContainer, request: Request) -> Any:
         token, secret = accounts.create_token(request.dbsession, request.identity.user, values)
     except ValidationError as error:
         request.response.status = 400
-        return _tokens_page(request, values=values, errors=field_errors(error))
+        return _tokens_page(request, values=values, errors=form_errors(error))
     request.response.cache_control = "no-store"
     request.override_renderer = "me/token_created.jinja2"
     return {"token": token, "secret": secret}
