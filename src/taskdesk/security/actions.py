@@ -58,6 +58,12 @@ TASK_FIELD_PERMISSIONS: Mapping[str, Permission] = {
     "assignee": P.ASSIGN,
 }
 
+#: Fields whose permission creating a task needs beyond ``create_task``.
+CREATE_FIELD_PERMISSIONS: Mapping[str, Permission] = {
+    name: permission for name, permission in TASK_FIELD_PERMISSIONS.items()
+    if permission is not P.EDIT_TASK
+}
+
 
 def _acl_permits(request: Request, context: Any, permission: str) -> bool:
     policy = request.registry.getUtility(ISecurityPolicy)

@@ -34,18 +34,13 @@ from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
 from taskdesk.security.actions import (
+    CREATE_FIELD_PERMISSIONS,
     TASK_FIELD_PERMISSIONS,
     ListActions,
     forbidden_fields,
     task_actions,
 )
 from taskdesk.security.permissions import Permission
-
-#: Fields whose permission creating a task needs beyond ``create_task``.
-CREATE_FIELD_PERMISSIONS = {
-    name: permission for name, permission in TASK_FIELD_PERMISSIONS.items()
-    if permission is not Permission.EDIT_TASK
-}
 
 
 def create_schema(task_settings: Any) -> Any:

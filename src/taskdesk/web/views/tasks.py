@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
@@ -21,6 +22,11 @@ from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
+from taskdesk.security.actions import (
+    CREATE_FIELD_PERMISSIONS,
+    TASK_FIELD_PERMISSIONS,
+    forbidden_fields,
+)
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import Workflow
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
@@ -193,13 +199,19 @@ def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     return _form_page(request, context.project.row, values, {}, task=None)
 
 
+def _permitted(request: Request, context: Any, values: dict[str, str],
+               rules: Mapping[str, Permission]) -> dict[str, Any]:
+    """The form's values without the fields the user may not change (the API refuses those
+    with 403; a form shows them read-only, so they are left out, not refused)."""
+    refused = forbidden_fields(request, context, values, rules)
+    return {name: value for name, value in values.items() if name not in refused}
+
+
 @view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
              permission=Permission.CREATE_TASK, request_method="POST")
 def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
-    data: dict[str, Any] = dict(values)
-    if not request.has_permission(Permission.ASSIGN, context):
-        data.pop("assignee")
+    data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
     try:
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
                            context.project.row, request.identity.user, data)
@@ -274,12 +286,7 @@ def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
 def task_update(context: TaskResource, request: Request) -> Any:
     task = context.row
     values = form_values(request, (*TASK_FIELDS, "version"))
-    data: dict[str, Any] = dict(values)
-    # Fields guarded by their own permission are only sent by those who hold it.
-    if not request.has_permission(Permission.ASSIGN, context):
-        data.pop("assignee")
-    if not request.has_permission(Permission.SET_STATUS, context):
-        data.pop("status")
+    data = _permitted(request, context, values, TASK_FIELD_PERMISSIONS)
     try:
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
                               request.identity.user, data, partial=True)
