@@ -47,10 +47,6 @@ class Status:
     def is_done(self) -> bool:
         return self.category == "done"
 
-    @property
-    def is_closed(self) -> bool:
-        return self.category in ("done", "cancelled")
-
 
 @dataclass(frozen=True)
 class Workflow:
@@ -80,9 +76,6 @@ class Workflow:
     @property
     def first_done(self) -> str:
         return self.names_in("done")[0]
-
-    def priority_rank(self, name: str) -> int:
-        return self.priorities.index(name)
 
 
 @dataclass(frozen=True)

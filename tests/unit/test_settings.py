@@ -224,7 +224,7 @@ def test_custom_workflow_and_roles() -> None:
     assert workflow.status_names == ("new", "doing", "shipped", "dropped")
     assert workflow.initial_status == "new"
     assert workflow.first_done == "shipped"
-    assert workflow.priority_rank("p1") == 2
+    assert workflow.priorities == ("p3", "p2", "p1")  # lowest first: p1 ranks highest
     assert settings.roles["reporter"] == {Permission.VIEW, Permission.COMMENT,
                                           Permission.SET_STATUS}
     assert Permission.MANAGE_MEMBERS in settings.roles["owner"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from taskdesk.domain.schema import Boolean, Choice, Date, Integer, Labels, Schema, Text, _
+from taskdesk.i18n import LOCALES
 from taskdesk.settings import Workflow
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
@@ -54,7 +55,7 @@ PROFILE = Schema(
         Text("display_name", required=True, max_length=120),
         Text("email", max_length=254, pattern=r"[^@\s]+@[^@\s]+",
              pattern_message=_("Must be an email address."), nullable=False),
-        Choice("locale", choices=("en", "zh_CN")),
+        Choice("locale", choices=LOCALES),
     ),
 )
 
