@@ -45,23 +45,8 @@ _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%\([^)]*\)[a-z]")
 _ACCEPT = {"en": "en", "zh": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "zh-sg": "zh_CN"}
 
 
-def _in_transaction(request: Any) -> bool:
-    """Whether the request's transaction is still open: the identity may need the database.
-
-    A locale asked for after pyramid_tm has committed (the debug toolbar reads every request
-    attribute then) must not query: that would use a session outside any transaction.
-    """
-    from transaction.interfaces import NoTransaction
-
-    try:
-        request.tm.get()
-    except NoTransaction:
-        return False
-    return True
-
-
 def negotiate_locale(request: Any) -> str:
-    identity = request.identity if _in_transaction(request) else None
+    identity = request.identity
     if identity is not None and identity.user.locale in LOCALES:
         return str(identity.user.locale)
     chosen = request.params.get("_LOCALE_") if request.method == "GET" else None

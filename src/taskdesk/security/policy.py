@@ -13,6 +13,7 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import Select, String, Update, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
+from transaction.interfaces import NoTransaction
 
 from taskdesk.domain.access import Viewer
 from taskdesk.models import (
@@ -122,6 +123,14 @@ def _touch(dbsession: Session, statement: Update) -> None:
         pass
 
 
+def _transaction_open(request: Request) -> bool:
+    try:
+        request.tm.get()
+    except NoTransaction:
+        return False
+    return True
+
+
 def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in joined.split(",")) if joined else ()
 
@@ -139,6 +148,10 @@ class TaskdeskSecurityPolicy:
         return self.identity_cache.get_or_create(request)  # type: ignore[no-any-return]
 
     def load_identity(self, request: Request) -> Identity | None:
+        if not _transaction_open(request):
+            # Asked after pyramid_tm ended the transaction (the debug toolbar reads every
+            # request attribute then): querying would use a session outside any transaction.
+            return None
         secret = bearer_secret(request)
         if secret is not None:
             return self._token_identity(request, secret)
