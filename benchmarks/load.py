@@ -101,8 +101,12 @@ def rss_mb(pid: int) -> float:
 
 
 def pin(pid: int, cpu: int) -> None:
+    """Pin every thread of ``pid`` to ``cpu``: affinity is per thread, and a server's worker
+    threads exist before it is pinned, so pinning the pid alone leaves them free to run on
+    the load generator's core."""
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(pid, {cpu})
+        for thread in os.listdir(f"/proc/{pid}/task"):
+            os.sched_setaffinity(int(thread), {cpu})
 
 
 @contextmanager

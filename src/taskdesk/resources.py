@@ -26,7 +26,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
-from taskdesk.models import ApiToken, Comment, Group, Project, ProjectMember, Task, User
+from taskdesk.models import (
+    ApiToken,
+    Comment,
+    Group,
+    Project,
+    ProjectMember,
+    Task,
+    User,
+    read_rows,
+)
 from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
 from taskdesk.settings import TaskdeskSettings
 
@@ -164,7 +173,7 @@ class ProjectResource(Resource):
     @cached_property
     def memberships(self) -> list[tuple[int | None, int | None, str]]:
         """(user_id, group_id, role) of every membership, loaded once per request."""
-        rows = self.dbsession.execute(_MEMBERSHIPS, {"project_id": self.row.id})
+        rows = read_rows(self.dbsession, _MEMBERSHIPS, {"project_id": self.row.id})
         return [(r.user_id, r.group_id, r.role) for r in rows]
 
     def __acl__(self) -> list[ACE]:

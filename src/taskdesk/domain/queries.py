@@ -1,10 +1,10 @@
 """Reading tasks: the one task-list query behind the web UI, the JSON API and CSV export.
 
 Filters and sort come from request parameters (``parse_task_query``); ``list_tasks`` pages
-with a keyset cursor, so page 20,000 costs what page 1 costs, and issues exactly two
-statements whatever the page holds: the rows (plain columns, no ORM entities — loading
-entities dominates a list request, see PERFORMANCE.md) and their labels. Cross-project lists
-keep only the projects the viewer may see, in SQL.
+with a keyset cursor, so page 20,000 costs what page 1 costs, and issues exactly one
+statement whatever the page holds: plain columns, no ORM entities (loading entities dominates
+a list request, see PERFORMANCE.md), each task's labels aggregated in a correlated subquery.
+Cross-project lists keep only the projects the viewer may see, in SQL.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Dialect,
     Integer,
     Select,
     String,
@@ -31,15 +32,17 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.types import TypeDecorator
 
 from taskdesk.domain.access import Viewer, visible_to_member
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.domain.search import matching_task_ids, search_expression
-from taskdesk.models import Project, Task, TaskLabel, User
+from taskdesk.models import Project, Task, TaskLabel, User, read_rows
 from taskdesk.models.meta import UTCDateTime, utcnow
 from taskdesk.settings import Workflow
 
@@ -226,7 +229,7 @@ def parse_task_query(
 
 _assignee = aliased(User, name="assignee")
 _reporter = aliased(User, name="reporter")
-_ROW_WIDTH = len(TaskRow._fields) - 1  # every column but the labels
+_ROW_WIDTH = len(TaskRow._fields)  # the row's leading columns, labels last
 _COLUMNS = (
     Task.id, Task.project_id, Project.slug.label("project_slug"),
     Project.name.label("project_name"), Task.number, Task.title, Task.description,
@@ -240,6 +243,33 @@ _BASE: Select[Any] = cast("Select[Any]", (
     .outerjoin(_assignee, _assignee.id == Task.assignee_id)
     .outerjoin(_reporter, _reporter.id == Task.reporter_id)
 ))
+
+
+class _LabelNames(TypeDecorator[tuple[str, ...]]):
+    """A task's label names aggregated in SQL, read as a sorted tuple: JSON text from
+    SQLite's ``json_group_array``, an array from PostgreSQL's ``array_agg``."""
+
+    impl = String
+    cache_ok = True
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], tuple[str, ...]]:
+        if dialect.name == "sqlite":
+            return lambda value: tuple(sorted(orjson.loads(value))) if value else ()
+        return lambda value: tuple(sorted(value)) if value else ()
+
+
+def _labels_of(task_id: Any, dialect: str) -> ColumnElement[tuple[str, ...]]:
+    """The labels of the task ``task_id`` (a column of the enclosing query)."""
+    names = (func.json_group_array(TaskLabel.name) if dialect == "sqlite"
+             else func.array_agg(TaskLabel.name))
+    return (
+        select(type_coerce(names, _LabelNames()))
+        .where(TaskLabel.task_id == task_id)
+        .scalar_subquery()
+        .label("labels")
+    )
 
 
 @dataclass(frozen=True)
@@ -346,9 +376,11 @@ def _filters(
             params[name] = value
     for name, values in (("statuses", query.statuses), ("priorities", query.priorities),
                          ("labels", query.labels)):
+        # One parameter per value, counted in the shape: an "expanding" IN list would
+        # make SQLAlchemy re-render the statement's SQL on every execution.
         if values:
-            shape.append(name)
-            params[name] = list(values)
+            shape.append(f"{name}:{len(values)}")
+            params.update({f"{name}_{index}": value for index, value in enumerate(values)})
     bounds: tuple[tuple[str, date | None], ...] = (
         ("due_before", query.due_before), ("due_after", query.due_after),
         ("updated_since", query.updated_since),
@@ -375,6 +407,11 @@ def _person_filter(column: Any, kind: str, name: str) -> ColumnElement[bool]:
     return column == value  # type: ignore[no-any-return]
 
 
+def _one_of(column: Any, name: str, count: int) -> ColumnElement[bool]:
+    """``column IN (:name_0, :name_1, ...)``, the parameters ``_filters`` makes."""
+    return column.in_([bindparam(f"{name}_{index}") for index in range(count)])  # type: ignore[no-any-return]
+
+
 def _filtered(shape: tuple[str, ...], dialect: str) -> Select[Any]:
     """The filtered SELECT of task rows for a shape, without order or limit."""
     statement = _BASE
@@ -382,12 +419,6 @@ def _filtered(shape: tuple[str, ...], dialect: str) -> Select[Any]:
         "project": lambda: Task.project_id == bindparam("project_id", type_=Integer),
         "nothing": lambda: Project.id.is_(None),
         "visible": lambda: visible_to_member(bindparam("viewer_id", type_=Integer)),
-        "statuses": lambda: Task.status.in_(bindparam("statuses", expanding=True)),
-        "priorities": lambda: Task.priority.in_(bindparam("priorities", expanding=True)),
-        "labels": lambda: Task.id.in_(
-            select(TaskLabel.task_id).where(
-                TaskLabel.name.in_(bindparam("labels", expanding=True)))
-        ),
         "due_before": lambda: Task.due_date < bindparam("due_before", type_=Date),
         "due_after": lambda: Task.due_date > bindparam("due_after", type_=Date),
         "updated_since": lambda: Task.updated_at >= bindparam(
@@ -399,6 +430,13 @@ def _filtered(shape: tuple[str, ...], dialect: str) -> Select[Any]:
         if name in ("assignee", "reporter"):
             column = Task.assignee_id if name == "assignee" else Task.reporter_id
             statement = statement.where(_person_filter(column, kind, name))
+        elif name == "statuses":
+            statement = statement.where(_one_of(Task.status, name, int(kind)))
+        elif name == "priorities":
+            statement = statement.where(_one_of(Task.priority, name, int(kind)))
+        elif name == "labels":
+            statement = statement.where(Task.id.in_(
+                select(TaskLabel.task_id).where(_one_of(TaskLabel.name, name, int(kind)))))
         elif part != "everything":
             statement = statement.where(conditions[part]())
     return statement
@@ -408,19 +446,18 @@ def _filtered(shape: tuple[str, ...], dialect: str) -> Select[Any]:
 def _statement(
     shape: tuple[str, ...], dialect: str, sort: str, priority_order: tuple[str, ...],
     first: int, after: bool,
-) -> tuple[Select[Any], int]:
-    """The whole page statement of a shape, sort and cursor position, built once.
-
-    Returns the statement and how many segments it reads (1: a plain ordered scan).
-    """
+) -> Select[Any]:
+    """The whole page statement of a shape, sort and cursor position, built once."""
     filtered = _filtered(shape, dialect)
     descending = sort.startswith("-")
     segments = _segments(sort, priority_order)
     page_end = bindparam("page_end", type_=Integer)
     branches = []
+    single = len(segments) - first == 1
     for index, segment in enumerate(segments[first:], start=first):
         branch = filtered.where(segment.condition).add_columns(
-            literal(index).label("segment"), segment.column.label("sort_key")
+            *([_labels_of(Task.id, dialect)] if single else []),
+            literal(index).label("segment"), segment.column.label("sort_key"),
         )
         if after and index == first:
             branch = branch.where(_after(segment, descending))
@@ -429,26 +466,20 @@ def _statement(
         branches.append(branch.limit(page_end))
     offset = bindparam("row_offset", type_=Integer)
     limit = bindparam("row_limit", type_=Integer)
-    if len(branches) == 1:
-        return branches[0].offset(offset), 1
+    if single:
+        return branches[0].offset(offset)
     # Each branch is an index range scan with its own LIMIT; the outer query merges at most
     # len(segments) * page_end rows.
     merged = union_all(*(b.subquery().select() for b in branches)).subquery()
     keys = [merged.c.sort_key, merged.c.id]
-    statement = (
-        select(merged)
+    columns = list(merged.c)
+    return (
+        # Labels only for the rows of the page, not for every branch's rows.
+        select(*columns[:-2], _labels_of(merged.c.id, dialect), *columns[-2:])
         .order_by(merged.c.segment, *(k.desc() if descending else k.asc() for k in keys))
         .offset(offset)
         .limit(limit)
     )
-    return statement, len(branches)
-
-
-_LABELS = (
-    select(TaskLabel.task_id, TaskLabel.name)
-    .where(TaskLabel.task_id.in_(bindparam("task_ids", expanding=True)))
-    .order_by(TaskLabel.task_id, TaskLabel.name)
-)
 
 
 def list_tasks(
@@ -467,23 +498,17 @@ def list_tasks(
     sort = query.sort or (DEFAULT_SORT if project_id is not None else CROSS_PROJECT_SORT)
     segments = _segments(sort, query.priority_order)
     first, key, last_id = _decode_cursor(cursor, sort, segments) if cursor else (0, None, 0)
-    statement, _branches = _statement(shape, dialect, sort, query.priority_order, first,
-                                      bool(cursor))
+    statement = _statement(shape, dialect, sort, query.priority_order, first, bool(cursor))
     params.update(key=key, last_id=last_id, page_end=offset + limit + 1,
                   row_offset=offset, row_limit=limit + 1)
-    rows = dbsession.execute(statement, params).all()
+    rows = read_rows(dbsession, statement, params).all()
 
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
-    labels: dict[int, list[str]] = {}
-    if rows:
-        for task_id, name in dbsession.execute(_LABELS, {"task_ids": [r.id for r in rows]}):
-            labels.setdefault(task_id, []).append(name)
-    items = [TaskRow._make((*row[:_ROW_WIDTH], tuple(labels.get(row[0], ())))) for row in rows]
-    return TaskPage(items, next_cursor)
+    return TaskPage([TaskRow._make(row[:_ROW_WIDTH]) for row in rows], next_cursor)
 
 
 def count_by_status(

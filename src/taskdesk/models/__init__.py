@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 import pyramid_tm
 import transaction.interfaces
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.engine import Connection, CursorResult, Engine, ExceptionContext
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+from sqlalchemy.sql import Executable
 
 from taskdesk.models.meta import Base
 from taskdesk.models.tables import (
@@ -52,6 +54,7 @@ __all__ = [
     "get_engine",
     "get_session_factory",
     "get_tm_session",
+    "read_rows",
 ]
 
 configure_mappers()
@@ -130,6 +133,19 @@ def get_tm_session(
     dbsession = session_factory() if bind is None else session_factory(bind=bind)
     zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
     return dbsession
+
+
+def read_rows(
+    dbsession: Session, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Run a SELECT of plain columns on ``dbsession``'s connection, in its transaction.
+
+    The ORM's execution path (compile state, row loading) costs about 100 µs on a 50-row
+    list even when the statement loads no entity; the hot read paths (lists, a project's
+    memberships) go around it. Pending changes are flushed first, as the ORM would.
+    """
+    dbsession.flush()
+    return dbsession.connection().execute(statement, params)
 
 
 class DatabaseBinds:

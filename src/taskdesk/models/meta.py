@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,12 +42,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
-        return value.astimezone(UTC)  # type: ignore[no-any-return]
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], datetime | None]:
+        # One C call per value instead of the impl's parser, then process_result_value,
+        # then datetime.replace (~0.9 µs): a list of 50 tasks reads 150 timestamps.
+        if dialect.name == "sqlite":
+            return _sqlite_utc
+        return _aware_utc
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    """SQLite's text timestamp (naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]") as aware UTC."""
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _aware_utc(value: datetime | None) -> datetime | None:
+    """A driver's aware datetime (PostgreSQL's timestamptz) in UTC."""
+    if value is None or value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
