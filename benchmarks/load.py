@@ -101,12 +101,16 @@ def rss_mb(pid: int) -> float:
 
 
 def pin(pid: int, cpu: int) -> None:
-    """Pin every thread of ``pid`` to ``cpu``: affinity is per thread, and a server's worker
-    threads exist before it is pinned, so pinning the pid alone leaves them free to run on
-    the load generator's core."""
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        for thread in os.listdir(f"/proc/{pid}/task"):
-            os.sched_setaffinity(int(thread), {cpu})
+    """Pin every thread of ``pid`` and of its child processes (Hypercorn's workers) to
+    ``cpu``: affinity is per thread, and a server's threads exist before it is pinned, so
+    pinning the pid alone leaves them free to run on the load generator's core."""
+    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        return
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(thread), {cpu})
+        children = Path(f"/proc/{pid}/task/{thread}/children").read_text().split()
+        for child in children:
+            pin(int(child), cpu)
 
 
 @contextmanager

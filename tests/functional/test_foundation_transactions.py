@@ -5,11 +5,11 @@ A request that writes and then answers 4xx/5xx (or raises) must leave nothing be
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pyramid_tm
 import pytest
 import webtest
 from pyramid.path import DottedNameResolver
@@ -70,7 +70,17 @@ def test_commit_veto_is_configured(probe_app: webtest.TestApp) -> None:
     # Taskdesk's veto is pyramid_tm's, except for requests that keep their changes on
     # purpose (recorded authentication failures); the tests below prove the rollbacks.
     assert resolve(settings["tm.commit_veto"]) is taskdesk.models.commit_veto
-    assert resolve(settings["tm.manager_hook"]) is pyramid_tm.explicit_manager
+    # Explicit transaction managers (nothing begins by accident), one per server thread.
+    hook = settings["tm.manager_hook"]
+    manager = hook(None)
+    assert manager.explicit
+    assert hook(None) is manager
+    elsewhere: list[Any] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(hook(None)))
+    thread.start()
+    thread.join()
+    assert elsewhere[0].explicit
+    assert elsewhere[0] is not manager
 
 
 @pytest.mark.parametrize("status", [200, 201, 303])
