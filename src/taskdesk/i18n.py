@@ -47,8 +47,13 @@ _ACCEPT = {"en": "en", "zh": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "zh-
 
 def negotiate_locale(request: Any) -> str:
     identity = request.identity
-    if identity is not None and identity.user.locale in LOCALES:
-        return str(identity.user.locale)
+    return choose_locale(request, identity.locale if identity is not None else None)
+
+
+def choose_locale(request: Any, preference: str | None) -> str:
+    """The user's ``preference`` if we ship it, else the switcher, the browser, the INI."""
+    if preference in LOCALES:
+        return str(preference)
     chosen = request.params.get("_LOCALE_") if request.method == "GET" else None
     if chosen in LOCALES:
         return str(chosen)

@@ -43,7 +43,6 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 from pyramid_retry import is_error_retryable
-from sqlalchemy import inspect as sa_inspect
 
 Handler = Callable[[Request], Response]
 
@@ -71,19 +70,13 @@ def request_id(request: Request) -> str:
 
 
 def known_user_id(request: Request) -> str:
-    """The signed-in user's id if the security policy already computed it, else ``-``.
-
-    The id is taken from the ORM instance's identity key, which needs no database round
-    trip even after the transaction ended and the instance was expired or detached.
-    """
+    """The signed-in user's id if the security policy already computed it, else ``-``
+    (never a database round trip: the transaction may have ended)."""
     policy = request.registry.queryUtility(ISecurityPolicy)
     cache = getattr(policy, "identity_cache", None)
     identity = cache.get(request, None) if cache is not None else None
-    user = getattr(identity, "user", None)
-    if user is None:
-        return "-"
-    key = sa_inspect(user).identity
-    return str(key[0]) if key else "-"
+    user_id = getattr(identity, "user_id", None)
+    return "-" if user_id is None else str(user_id)
 
 
 def _server_error(request_id: str) -> Response:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple, cast
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
-from sqlalchemy import Select, String, Update, bindparam, cast, delete, func, select, update
+from sqlalchemy import Select, String, Update, bindparam, delete, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 from transaction.interfaces import NoTransaction
 
@@ -23,6 +25,7 @@ from taskdesk.models import (
     DatabaseBusyError,
     GroupMember,
     User,
+    read_rows,
 )
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
@@ -40,22 +43,31 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class Identity:
-    """Who is making the request; plain values, so nothing ORM outlives the transaction."""
+    """Who is making the request: plain values, read with the credential in one statement.
 
-    user: User
+    The user's ORM row, which changes made in their name need, loads on first use of
+    ``user``: most requests only read, and loading an entity costs more than the columns.
+    """
+
+    user_id: int
+    username: str
+    display_name: str
+    is_site_admin: bool
+    locale: str | None
     group_ids: tuple[int, ...]
     #: "session" (browser cookie) or "token" (Authorization: Bearer).
     via: str
+    dbsession: Session = field(repr=False, compare=False)
     session_id: int | None = None
     token_scope: str | None = None
 
-    @property
-    def user_id(self) -> int:
-        return self.user.id
+    @cached_property
+    def user(self) -> User:
+        return self.dbsession.get_one(User, self.user_id)
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(self.user.id, self.user.is_site_admin)
+        return Viewer(self.user_id, self.is_site_admin)
 
     @property
     def read_only(self) -> bool:
@@ -74,22 +86,27 @@ def bearer_secret(request: Request) -> str | None:
 
 def _group_ids(dialect: str) -> Any:
     """The user's group ids as one comma-separated string (a correlated subquery)."""
-    group_id = cast(GroupMember.group_id, String)
+    group_id = sql_cast(GroupMember.group_id, String)
     joined = (func.group_concat(group_id, ",") if dialect == "sqlite"
               else func.string_agg(group_id, ","))
     return select(joined).where(GroupMember.user_id == User.id).scalar_subquery()
 
 
+#: The user's columns an Identity carries, first in both identity statements.
+_USER_COLUMNS = (User.id, User.username, User.display_name, User.is_site_admin, User.is_active,
+                 User.locale)
+
+
 def _build_statement(kind: str, dialect: str) -> Select[Any]:
     if kind == "token":
-        return (
-            select(User, ApiToken.id, ApiToken.scope, ApiToken.revoked_at,
+        return cast("Select[Any]", (
+            select(*_USER_COLUMNS, ApiToken.id, ApiToken.scope, ApiToken.revoked_at,
                    ApiToken.expires_at, ApiToken.last_used_at, _group_ids(dialect))
             .join(User, User.id == ApiToken.user_id)
             .where(ApiToken.token_hash == bindparam("digest"))
-        )
+        ))
     return (
-        select(User, AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at,
+        select(*_USER_COLUMNS, AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at,
                _group_ids(dialect))
         .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == bindparam("digest"))
@@ -131,6 +148,26 @@ def _transaction_open(request: Request) -> bool:
     return True
 
 
+class _UserColumns(NamedTuple):
+    id: int
+    username: str
+    display_name: str
+    is_site_admin: bool
+    is_active: bool
+    locale: str | None
+
+    def identity(self, group_ids: tuple[int, ...], via: str, dbsession: Session,
+                 **credential: Any) -> Identity:
+        return Identity(self.id, self.username, self.display_name, self.is_site_admin,
+                        self.locale, group_ids, via, dbsession, **credential)
+
+
+def _split(row: Any) -> tuple[_UserColumns, tuple[Any, ...]]:
+    """An identity statement's row: the user's columns, then the credential's."""
+    width = len(_USER_COLUMNS)
+    return _UserColumns._make(row[:width]), tuple(row[width:])
+
+
 def _ids(joined: str | None) -> tuple[int, ...]:
     return tuple(int(part) for part in joined.split(",")) if joined else ()
 
@@ -162,14 +199,14 @@ class TaskdeskSecurityPolicy:
 
     def _token_identity(self, request: Request, secret: str) -> Identity | None:
         dbsession: Session = request.dbsession
-        found = dbsession.execute(
-            _statement("token", dbsession), {"digest": digest(secret)}
+        found = read_rows(
+            dbsession, _statement("token", dbsession), {"digest": digest(secret)}
         ).first()
         now = utcnow()
         if found is None:
             self._refuse_token(request, "invalid_token")
             return None
-        user, token_id, scope, revoked_at, expires_at, last_used_at, group_ids = found
+        user, (token_id, scope, revoked_at, expires_at, last_used_at, group_ids) = _split(found)
         if revoked_at is not None or not user.is_active:
             self._refuse_token(request, "revoked_token")
             return None
@@ -179,7 +216,7 @@ class TaskdeskSecurityPolicy:
         if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
             _touch(dbsession,
                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        return Identity(user, _ids(group_ids), "token", token_scope=scope)
+        return user.identity(_ids(group_ids), "token", dbsession, token_scope=scope)
 
     def _refuse_token(self, request: Request, reason: str) -> None:
         """Note why a bearer token failed, and count the failure against the client address.
@@ -200,12 +237,12 @@ class TaskdeskSecurityPolicy:
 
     def _session_identity(self, request: Request, secret: str) -> Identity | None:
         dbsession: Session = request.dbsession
-        found = dbsession.execute(
-            _statement("session", dbsession), {"digest": digest(secret)}
+        found = read_rows(
+            dbsession, _statement("session", dbsession), {"digest": digest(secret)}
         ).first()
         if found is None:
             return None
-        user, session_id, created_at, last_seen_at, group_ids = found
+        user, (session_id, created_at, last_seen_at, group_ids) = _split(found)
         now = utcnow()
         idle = timedelta(seconds=self.settings.session_idle_timeout)
         lifetime = timedelta(seconds=self.settings.session_max_age)
@@ -215,7 +252,7 @@ class TaskdeskSecurityPolicy:
             _touch(dbsession,
                    update(AuthSession).where(AuthSession.id == session_id)
                    .values(last_seen_at=now))
-        return Identity(user, _ids(group_ids), "session", session_id=session_id)
+        return user.identity(_ids(group_ids), "session", dbsession, session_id=session_id)
 
     def authenticated_userid(self, request: Request) -> int | None:
         identity = self.identity(request)
@@ -228,7 +265,7 @@ class TaskdeskSecurityPolicy:
         if identity is not None:
             principals += [Authenticated, user_principal(identity.user_id)]
             principals += [group_principal(g) for g in identity.group_ids]
-            if identity.user.is_site_admin:
+            if identity.is_site_admin:
                 principals.append(SITE_ADMIN)
         return principals
 

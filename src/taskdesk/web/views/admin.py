@@ -96,7 +96,7 @@ def _user_page(context: UserResource, request: Request,
         "user": user,
         "groups": accounts.user_groups(request.dbsession, user),
         "sessions": accounts.count_sessions(request.dbsession, user),
-        "is_self": user.id == request.identity.user.id,
+        "is_self": user.id == request.identity.user_id,
         "errors": errors or {},
     }
 
@@ -139,7 +139,7 @@ def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
 def user_reset_password(context: UserResource, request: Request) -> Any:
     user = context.row
     # An admin resetting their own password stays signed in in this browser.
-    keep = request.identity.session_id if user.id == request.identity.user.id else None
+    keep = request.identity.session_id if user.id == request.identity.user_id else None
     try:
         accounts.set_password(request.dbsession, user, request.POST.get("password", ""),
                               keep_session_id=keep)
@@ -173,7 +173,7 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
              permission=Permission.ADMINISTER)
 def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
-    keep = request.identity.session_id if user.id == request.identity.user.id else None
+    keep = request.identity.session_id if user.id == request.identity.user_id else None
     accounts.end_sessions(request.dbsession, user, keep_session_id=keep)
     flash(request, _("All sessions of ${name} have ended.", mapping={"name": user.display_name}))
     return _back_to_user(context, request)

@@ -14,7 +14,7 @@ from pyramid.view import view_config
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
-from taskdesk.i18n import LOCALES, negotiate_locale
+from taskdesk.i18n import LOCALES, choose_locale
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
@@ -65,7 +65,8 @@ def profile_update(context: Me, request: Request) -> Any:
         return _profile_page(request, values=values, errors=form_errors(error))
     # The confirmation speaks the language just chosen, as the next page will.
     directories = request.registry.queryUtility(ITranslationDirectories, default=[])
-    localizer = make_localizer(negotiate_locale(request), directories)
+    localizer = make_localizer(choose_locale(request, request.identity.user.locale),
+                               directories)
     flash(request, _("Your profile was saved."), localizer=localizer)
     return _back_to_profile(request)
 

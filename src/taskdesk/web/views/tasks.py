@@ -246,7 +246,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
                 ("comment", Permission.COMMENT), ("delete_any_comment", Permission.DELETE_COMMENT),
             )
         },
-        "me": identity.user,
+        "me_id": identity.user_id,
         "comment_errors": {},
         "comment_body": "",
     }
@@ -349,7 +349,7 @@ def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
 @view_config(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
              request_method="POST")
 def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
-    if _quick_update(request, context, {"assignee": request.identity.user.username}):
+    if _quick_update(request, context, {"assignee": request.identity.username}):
         flash(request, _("Task #${number} is assigned to you.", mapping={
             "number": context.row.number}))
     return _back(request, context)
