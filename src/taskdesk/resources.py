@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from pyramid.request import Request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,6 +36,7 @@ from taskdesk.models import (
     User,
     read_rows,
 )
+from taskdesk.models.meta import json_array_agg
 from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
 from taskdesk.settings import TaskdeskSettings
 
@@ -135,10 +136,22 @@ def root_factory(request: Request) -> Root:
 
 # Statements every request runs are built once (building one and its cache key costs more
 # than running it).
-_PROJECT_BY_SLUG = select(Project).where(Project.slug == bindparam("slug"))
 _MEMBERSHIPS = select(ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role).where(
     ProjectMember.project_id == bindparam("project_id")
 )
+#: (user_id, group_id, role) of one membership: a user's or a group's role in a project.
+Membership = tuple[int | None, int | None, str]
+
+
+@lru_cache
+def _project_by_slug(dialect: str) -> Select[Any]:
+    """A project and, in the same statement, its memberships (its ACL needs them)."""
+    memberships = json_array_agg(
+        dialect, ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role
+    )
+    return select(
+        Project, select(memberships).where(ProjectMember.project_id == Project.id).scalar_subquery()
+    ).where(Project.slug == bindparam("slug"))
 _TASK_BY_NUMBER = (
     select(Task)
     .options(joinedload(Task.assignee), joinedload(Task.reporter), selectinload(Task.label_rows))
@@ -150,16 +163,23 @@ class ProjectContainer(Resource):
     def __getitem__(self, slug: str) -> ProjectResource:
         if not _SLUG.fullmatch(slug):
             raise KeyError(slug)
-        row = self.dbsession.scalar(_PROJECT_BY_SLUG, {"slug": slug})
-        if row is None:
+        dbsession = self.dbsession
+        statement = _project_by_slug(dbsession.get_bind().dialect.name)
+        found = dbsession.execute(statement, {"slug": slug}).first()
+        if found is None:
             raise KeyError(slug)
-        return ProjectResource(self.request, slug, self, row)
+        row, memberships = found
+        return ProjectResource(self.request, slug, self, row,
+                               [(user, group, role) for user, group, role in memberships])
 
 
 class ProjectResource(Resource):
-    def __init__(self, request: Request, name: str, parent: Resource, row: Project) -> None:
+    def __init__(self, request: Request, name: str, parent: Resource, row: Project,
+                 memberships: list[Membership] | None = None) -> None:
         super().__init__(request, name, parent)
         self.row = row
+        if memberships is not None:
+            self.__dict__["memberships"] = memberships
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {
@@ -171,8 +191,8 @@ class ProjectResource(Resource):
         return self.child(name)
 
     @cached_property
-    def memberships(self) -> list[tuple[int | None, int | None, str]]:
-        """(user_id, group_id, role) of every membership, loaded once per request."""
+    def memberships(self) -> list[Membership]:
+        """Every membership, loaded once per request (unless given when built)."""
         rows = read_rows(self.dbsession, _MEMBERSHIPS, {"project_id": self.row.id})
         return [(r.user_id, r.group_id, r.role) for r in rows]
 

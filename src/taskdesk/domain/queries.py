@@ -21,7 +21,6 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Dialect,
     Integer,
     Select,
     String,
@@ -32,18 +31,16 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.types import TypeDecorator
 
 from taskdesk.domain.access import Viewer, visible_to_member
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.domain.search import matching_task_ids, search_expression
 from taskdesk.models import Project, Task, TaskLabel, User, read_rows
-from taskdesk.models.meta import UTCDateTime, utcnow
+from taskdesk.models.meta import UTCDateTime, json_array_agg, utcnow
 from taskdesk.settings import Workflow
 
 FILTER_KEYS = (
@@ -245,27 +242,10 @@ _BASE: Select[Any] = cast("Select[Any]", (
 ))
 
 
-class _LabelNames(TypeDecorator[tuple[str, ...]]):
-    """A task's label names aggregated in SQL, read as a sorted tuple: JSON text from
-    SQLite's ``json_group_array``, an array from PostgreSQL's ``array_agg``."""
-
-    impl = String
-    cache_ok = True
-
-    def result_processor(
-        self, dialect: Dialect, coltype: object
-    ) -> Callable[[Any], tuple[str, ...]]:
-        if dialect.name == "sqlite":
-            return lambda value: tuple(sorted(orjson.loads(value))) if value else ()
-        return lambda value: tuple(sorted(value)) if value else ()
-
-
-def _labels_of(task_id: Any, dialect: str) -> ColumnElement[tuple[str, ...]]:
-    """The labels of the task ``task_id`` (a column of the enclosing query)."""
-    names = (func.json_group_array(TaskLabel.name) if dialect == "sqlite"
-             else func.array_agg(TaskLabel.name))
+def _labels_of(task_id: Any, dialect: str) -> ColumnElement[list[str]]:
+    """The label names of the task ``task_id`` (a column of the enclosing query)."""
     return (
-        select(type_coerce(names, _LabelNames()))
+        select(json_array_agg(dialect, TaskLabel.name))
         .where(TaskLabel.task_id == task_id)
         .scalar_subquery()
         .label("labels")
@@ -508,7 +488,9 @@ def list_tasks(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
-    return TaskPage([TaskRow._make(row[:_ROW_WIDTH]) for row in rows], next_cursor)
+    labels = _ROW_WIDTH - 1
+    items = [TaskRow._make((*row[:labels], tuple(sorted(row[labels])))) for row in rows]
+    return TaskPage(items, next_cursor)
 
 
 def count_by_status(

@@ -1,4 +1,5 @@
-"""Declarative base, constraint naming convention and the UTC timestamp type."""
+"""Declarative base, constraint naming convention, the UTC timestamp type and JSON arrays
+aggregated by the database."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+import orjson
+from sqlalchemy import ColumnElement, DateTime, MetaData, String, func, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -68,3 +70,32 @@ def _aware_utc(value: datetime | None) -> datetime | None:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class JsonArray(TypeDecorator[list[Any]]):
+    """A JSON array the database aggregated (``json_array_agg``), read as a list: SQLite
+    returns JSON text, PostgreSQL's driver parses ``json`` itself; no rows gives ``[]``."""
+
+    impl = String
+    cache_ok = True
+
+    def result_processor(
+        self, dialect: Dialect, coltype: object
+    ) -> Callable[[Any], list[Any]]:
+        if dialect.name == "sqlite":
+            return lambda value: orjson.loads(value) if value else []
+        return lambda value: value or []
+
+
+def json_array_agg(dialect: str, *columns: Any) -> ColumnElement[list[Any]]:
+    """The aggregated rows' ``columns`` as one JSON array: of values (one column) or of
+    arrays of values (several), in no particular order.
+
+    Lets one statement carry a row's small collection (a task's labels, a project's
+    memberships) instead of a second statement per page.
+    """
+    if dialect == "sqlite":
+        value = columns[0] if len(columns) == 1 else func.json_array(*columns)
+        return type_coerce(func.json_group_array(value), JsonArray())
+    value = columns[0] if len(columns) == 1 else func.json_build_array(*columns)
+    return type_coerce(func.json_agg(value), JsonArray())

@@ -173,10 +173,8 @@ class ListActions:
             ):
                 memberships[row.project_id].append((row.user_id, row.group_id, row.role))
         for project_id, project in projects.items():
-            resource = ProjectResource(request, project.slug, container, project)
-            # Fill the per-request cache ProjectResource.__acl__ reads (a cached_property).
-            resource.__dict__["memberships"] = memberships[project_id]
-            self._projects[project_id] = resource
+            self._projects[project_id] = ProjectResource(
+                request, project.slug, container, project, memberships[project_id])
 
     def project(self, project_id: int) -> list[str]:
         if project_id not in self._project_actions:
