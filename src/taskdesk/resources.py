@@ -207,20 +207,25 @@ class ProjectResource(Resource):
 
     def _compute_acl(self) -> list[ACE]:
         roles = self.settings.roles
+        archived = self.row.is_archived
         acl: list[ACE] = []
         for user_id, group_id, role in self.memberships:
-            permissions = roles.get(role, frozenset())
-            if self.row.is_archived:
-                permissions = permissions & READ_ONLY_PERMISSIONS
+            permissions = _granted(roles.get(role, frozenset()), archived)
             if not permissions:
                 continue
             principal = user_principal(user_id) if user_id is not None else group_principal(
                 group_id or 0
             )
-            acl.append((Allow, principal, tuple(sorted(permissions))))
+            acl.append((Allow, principal, permissions))
         if self.row.visibility == "internal":
             acl.append((Allow, Authenticated, Permission.VIEW))
         return acl
+
+
+@lru_cache(maxsize=256)
+def _granted(permissions: frozenset[Permission], archived: bool) -> frozenset[Permission]:
+    """What a role's ``permissions`` grant in a project: only reading when it is archived."""
+    return permissions & READ_ONLY_PERMISSIONS if archived else permissions
 
 
 class TaskContainer(Resource):

@@ -35,6 +35,8 @@ from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The principals of a request without identity.
+ANONYMOUS = frozenset({Everyone})
 #: Session key holding the secret of the signed-in AuthSession row.
 SESSION_KEY = "auth"
 #: Last-use timestamps are written at most this often, so reads stay reads.
@@ -64,6 +66,15 @@ class Identity:
     @cached_property
     def user(self) -> User:
         return self.dbsession.get_one(User, self.user_id)
+
+    @cached_property
+    def principals(self) -> frozenset[str]:
+        """What ACEs may name for this user (a set: ACL checks test membership)."""
+        principals = {Everyone, Authenticated, user_principal(self.user_id)}
+        principals.update(group_principal(group_id) for group_id in self.group_ids)
+        if self.is_site_admin:
+            principals.add(SITE_ADMIN)
+        return frozenset(principals)
 
     @property
     def viewer(self) -> Viewer:
@@ -259,15 +270,9 @@ class TaskdeskSecurityPolicy:
         return identity.user_id if identity else None
 
     # -- authorization ---------------------------------------------------------------------
-    def effective_principals(self, request: Request) -> list[str]:
-        principals = [Everyone]
+    def effective_principals(self, request: Request) -> frozenset[str]:
         identity = self.identity(request)
-        if identity is not None:
-            principals += [Authenticated, user_principal(identity.user_id)]
-            principals += [group_principal(g) for g in identity.group_ids]
-            if identity.is_site_admin:
-                principals.append(SITE_ADMIN)
-        return principals
+        return identity.principals if identity is not None else ANONYMOUS
 
     def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
         identity = self.identity(request)

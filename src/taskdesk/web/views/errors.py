@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pyramid.authorization import ACLHelper
 from pyramid.csrf import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
-from pyramid.interfaces import ISecurityPolicy
 from pyramid.location import lineage
 from pyramid.renderers import render_to_response
 from pyramid.request import Request
@@ -21,8 +19,8 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from taskdesk.domain.schema import _
-from taskdesk.resources import ProjectContainer, ProjectResource
-from taskdesk.security.permissions import Permission
+from taskdesk.resources import ProjectContainer
+from taskdesk.security.actions import hidden_project
 
 log = logging.getLogger(__name__)
 
@@ -76,25 +74,11 @@ def not_found(exc: HTTPNotFound, request: Request) -> Response:
     return not_found_page(request)
 
 
-def _hidden_project(request: Request) -> bool:
-    """Whether the context lies in a project the user may not even see.
-
-    Asked of the ACL directly rather than ``request.has_permission``: that also refuses
-    every change made with a read-only token, which says nothing about what it may see.
-    """
-    for resource in lineage(request.context):
-        if isinstance(resource, ProjectResource):
-            policy = request.registry.getUtility(ISecurityPolicy)
-            principals = policy.effective_principals(request)
-            return not ACLHelper().permits(resource, principals, Permission.VIEW)
-    return False
-
-
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request: Request) -> Response:
     if _anonymous_read(request):
         return _login_redirect(request)
-    if _hidden_project(request):
+    if hidden_project(request, request.context):
         return not_found_page(request)
     if request.identity is None:
         return _page(request, 403, _("Please sign in"),
