@@ -146,10 +146,6 @@ class ListActions:
         self._project_actions: dict[int, list[str]] = {}
         self._task_actions: dict[int, list[str]] = {}
 
-    def add(self, project: ProjectResource) -> None:
-        """Use an already traversed project (e.g. the context of a project's task list)."""
-        self._projects[project.row.id] = project
-
     def load(self, project_ids: Iterable[int]) -> None:
         """Load the projects of ``project_ids`` not known yet (and their memberships)."""
         missing = sorted(set(project_ids) - self._projects.keys())

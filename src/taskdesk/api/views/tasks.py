@@ -72,13 +72,14 @@ def _task_list(request: Request, project: ProjectResource | None) -> dict[str, A
                             limit=paging_.limit, cursor=paging_.cursor, offset=paging_.offset)
     except ValidationError as error:
         raise bad_parameters(error.fields) from None
-    actions = ListActions(request)
-    if project is not None:
-        actions.add(project)
-    else:
-        actions.load(row.project_id for row in result.items)
     build = TaskJson(Urls(request), settings(request).workflow)
-    items = [build.row(row, actions.task(row.project_id)) for row in result.items]
+    if project is not None:
+        allowed = task_actions(request, project)
+        items = [build.row(row, allowed) for row in result.items]
+    else:
+        actions = ListActions(request)
+        actions.load(row.project_id for row in result.items)
+        items = [build.row(row, actions.task(row.project_id)) for row in result.items]
     return page(request, items, next_url(request, params, paging_, result.next_cursor))
 
 
