@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import date as Date
 from datetime import datetime as DateTime
+from functools import cached_property, lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -61,16 +62,31 @@ def _readable(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+@lru_cache(maxsize=32)
+def babel_locale(name: str) -> Locale:
+    """Babel's data for a locale name, parsed once (parsing lists Babel's data folder)."""
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
+
+
 class Helpers:
-    """Formatting and translation helpers for one request (``h`` in templates)."""
+    """Formatting and translation helpers for one request (``h`` in templates).
+
+    Built for every render (JSON ones too), so nothing is worked out before it is used.
+    """
 
     def __init__(self, request: Request) -> None:
         self.request = request
-        self.locale_name: str = request.locale_name
-        try:
-            self.locale = Locale.parse(self.locale_name)
-        except (UnknownLocaleError, ValueError):
-            self.locale = Locale("en")
+
+    @cached_property
+    def locale_name(self) -> str:
+        return str(self.request.locale_name)
+
+    @cached_property
+    def locale(self) -> Locale:
+        return babel_locale(self.locale_name)
 
     @property
     def html_lang(self) -> str:
