@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.models import (
@@ -143,18 +143,60 @@ _MEMBERSHIPS = select(ProjectMember.user_id, ProjectMember.group_id, ProjectMemb
 Membership = tuple[int | None, int | None, str]
 
 
+
+
+class ProjectFields(Protocol):
+    """A project's values as views read them: the columns traversal reads, or the ORM row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def is_archived(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+class ProjectColumns(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    description: str
+    visibility: str
+    is_archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
 @lru_cache
 def _project_by_slug(dialect: str) -> Select[Any]:
-    """A project and, in the same statement, its memberships (its ACL needs them)."""
+    """A project's columns and, in the same statement, its memberships (its ACL needs them).
+
+    Columns, not the ORM row: most requests only read the project, and loading an entity
+    costs twice as much; views that change it load the row (``ProjectResource.entity``).
+    """
     memberships = json_array_agg(
         dialect, ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role
     )
     return select(
-        Project, select(memberships).where(ProjectMember.project_id == Project.id).scalar_subquery()
+        *(getattr(Project, name) for name in ProjectColumns._fields),
+        select(memberships).where(ProjectMember.project_id == Project.id).scalar_subquery(),
     ).where(Project.slug == bindparam("slug"))
+
+
 _TASK_BY_NUMBER = (
     select(Task)
-    .options(joinedload(Task.assignee), joinedload(Task.reporter), selectinload(Task.label_rows))
+    .options(joinedload(Task.project), joinedload(Task.assignee), joinedload(Task.reporter),
+             selectinload(Task.label_rows))
     .where(Task.project_id == bindparam("project_id"), Task.number == bindparam("number"))
 )
 
@@ -165,21 +207,35 @@ class ProjectContainer(Resource):
             raise KeyError(slug)
         dbsession = self.dbsession
         statement = _project_by_slug(dbsession.get_bind().dialect.name)
-        found = dbsession.execute(statement, {"slug": slug}).first()
+        found = read_rows(dbsession, statement, {"slug": slug}).first()
         if found is None:
             raise KeyError(slug)
-        row, memberships = found
-        return ProjectResource(self.request, slug, self, row,
-                               [(user, group, role) for user, group, role in memberships])
+        return ProjectResource(self.request, slug, self, ProjectColumns._make(found[:-1]),
+                               [(user, group, role) for user, group, role in found[-1]])
 
 
 class ProjectResource(Resource):
-    def __init__(self, request: Request, name: str, parent: Resource, row: Project,
+    def __init__(self, request: Request, name: str, parent: Resource,
+                 row: ProjectColumns | Project,
                  memberships: list[Membership] | None = None) -> None:
         super().__init__(request, name, parent)
-        self.row = row
+        self._columns = row
+        if isinstance(row, Project):
+            self.__dict__["entity"] = row
         if memberships is not None:
             self.__dict__["memberships"] = memberships
+
+    @property
+    def row(self) -> ProjectFields:
+        """The project's current values: its ORM row once loaded (so a change made in this
+        request shows at once), else the columns traversal read."""
+        return self.__dict__.get("entity", self._columns)  # type: ignore[no-any-return]
+
+    @cached_property
+    def entity(self) -> Project:
+        """The project's ORM row, for changing it or its tasks; loaded on first use."""
+        project: Project = self.dbsession.get_one(Project, self._columns.id)
+        return project
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {
@@ -237,13 +293,14 @@ class TaskContainer(Resource):
 
     def __getitem__(self, key: str) -> TaskResource:
         number = parse_number(key)
-        project = self.project.row
+        project = self.project
         row = self.dbsession.scalar(
-            _TASK_BY_NUMBER, {"project_id": project.id, "number": number}
+            _TASK_BY_NUMBER, {"project_id": project.row.id, "number": number}
         )
         if row is None:
             raise KeyError(key)
-        set_committed_value(row, "project", project)
+        # The task's statement loaded the project's ORM row too: changes to the task need it.
+        project.__dict__["entity"] = row.project
         return TaskResource(self.request, key, self, row)
 
 

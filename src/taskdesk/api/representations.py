@@ -17,6 +17,7 @@ from pyramid.request import Request
 from taskdesk.domain.queries import TaskRow
 from taskdesk.domain.schemas import SLUG_PATTERN
 from taskdesk.models import ApiToken, Comment, Project, Task, User
+from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow
 
 STRING = {"type": "string"}
@@ -268,7 +269,7 @@ class TaskJson:
             "allowed": allowed,
         }
 
-    def entity(self, task: Task, project: Project, allowed: list[str]) -> dict[str, Any]:
+    def entity(self, task: Task, project: ProjectFields, allowed: list[str]) -> dict[str, Any]:
         """A task from its ORM row (assignee, reporter and labels loaded)."""
         assignee: User | None = task.assignee
         reporter: User | None = task.reporter

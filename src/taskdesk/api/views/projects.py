@@ -69,7 +69,7 @@ def project_show(context: ProjectResource, request: Request) -> dict[str, Any] |
 def project_update(context: ProjectResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
     conditional.expected_version(request, _state(context))
-    update_project(request.dbsession, context.row, actor(request), data, partial=True,
+    update_project(request.dbsession, context.entity, actor(request), data, partial=True,
                    strict=True)
     return conditional.tagged(request, _body(request, context), _state(context))
 
@@ -79,5 +79,5 @@ def project_update(context: ProjectResource, request: Request) -> dict[str, Any]
           response="Project", conditional=True)
 def project_archive(context: ProjectResource, request: Request) -> dict[str, Any]:
     conditional.expected_version(request, _state(context))
-    archive_project(request.dbsession, context.row, actor(request), True)
+    archive_project(request.dbsession, context.entity, actor(request), True)
     return conditional.tagged(request, _body(request, context), _state(context))

@@ -52,7 +52,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
         return _page(request, context, values, {"name": message})
     try:
         _membership, created = set_member(
-            request.dbsession, request.registry.taskdesk_settings, context.project.row,
+            request.dbsession, request.registry.taskdesk_settings, context.project.entity,
             principal, request.identity.user, {"role": values["role"]},
         )
     except DomainError as error:
@@ -73,7 +73,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
              request_method="POST")
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
-        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.row,
+        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity,
                    context.principal, request.identity.user, {"role": request.POST.get("role")})
     except DomainError as error:
         for message in form_errors(error).values():
@@ -87,7 +87,7 @@ def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
              request_method="POST")
 def member_remove(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
-        removed = remove_member(request.dbsession, context.project.row, context.principal,
+        removed = remove_member(request.dbsession, context.project.entity, context.principal,
                                 request.identity.user)
     except DomainError as error:
         flash(request, error.message, "error")

@@ -74,7 +74,7 @@ def project_settings(context: ProjectResource, request: Request) -> dict[str, An
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
-        changes = update_project(request.dbsession, context.row, request.identity.user, values,
+        changes = update_project(request.dbsession, context.entity, request.identity.user, values,
                                  partial=True)
     except DomainError as error:
         refuse(request)
@@ -90,7 +90,7 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
              permission=Permission.MANAGE_PROJECT, request_method="POST")
 def project_archive(context: ProjectResource, request: Request) -> HTTPSeeOther:
     archived = request.POST.get("archived") == "true"
-    archive_project(request.dbsession, context.row, request.identity.user, archived)
+    archive_project(request.dbsession, context.entity, request.identity.user, archived)
     if archived:
         flash(request, _("Project archived: it is read-only now."))
     else:

@@ -214,7 +214,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
     data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
     try:
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
-                           context.project.row, request.identity.user, data)
+                           context.project.entity, request.identity.user, data)
     except DomainError as error:
         refuse(request)
         return _form_page(request, context.project.row, values, form_errors(error), task=None)
