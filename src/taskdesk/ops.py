@@ -84,15 +84,18 @@ def _server_error(request_id: str) -> Response:
     return Response(body=body.encode(), status=500, content_type="text/plain", charset="utf-8")
 
 
-def _log_failure(request: Request, rid: str, exc_info: Any) -> None:
+def _log_failure(request: Request, rid: str, exc_info: Any, status: int | None = None) -> None:
+    """Log a failed attempt: a retry to come, or the error (``status``: what an exception
+    view answered for it; None: nothing did, the client gets a bare 500)."""
     exc = exc_info[1]
+    name = type(exc).__name__
     if is_error_retryable(request, exc):
-        error_log.warning(
-            "request_id=%s attempt %d failed with %s; retrying", rid,
-            request.environ.get("retry.attempt", 0) + 1, type(exc).__name__,
-        )
+        error_log.warning("request_id=%s attempt %d failed with %s; retrying", rid,
+                          request.environ.get("retry.attempt", 0) + 1, name)
+    elif status is None:
+        error_log.error("request_id=%s unhandled %s", rid, name, exc_info=exc_info)
     else:
-        error_log.error("request_id=%s unhandled %s", rid, type(exc).__name__, exc_info=exc_info)
+        error_log.error("request_id=%s answered %d for %s", rid, status, name, exc_info=exc_info)
 
 
 def _logged_path(request: Request) -> str:
@@ -123,7 +126,7 @@ def request_tween_factory(handler: Handler, registry: Any) -> Handler:
         else:
             exc_info = getattr(request, "exc_info", None)
             if exc_info is not None and _failed(request, response, exc_info[1]):
-                _log_failure(request, rid, exc_info)
+                _log_failure(request, rid, exc_info, response.status_code)
         response.headers[REQUEST_ID_HEADER] = rid
         rendered = getattr(request, "exception", None)
         if rendered is not None and is_error_retryable(request, rendered):

@@ -242,10 +242,10 @@ _BASE: Select[Any] = cast("Select[Any]", (
 ))
 
 
-def _labels_of(task_id: Any, dialect: str) -> ColumnElement[list[str]]:
-    """The label names of the task ``task_id`` (a column of the enclosing query)."""
+def _labels_of(task_id: Any, dialect: str) -> ColumnElement[tuple[str, ...]]:
+    """The label names of the task ``task_id`` (a column of the enclosing query), sorted."""
     return (
-        select(json_array_agg(dialect, TaskLabel.name))
+        select(json_array_agg(dialect, TaskLabel.name, sort=True))
         .where(TaskLabel.task_id == task_id)
         .scalar_subquery()
         .label("labels")
@@ -488,9 +488,7 @@ def list_tasks(
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
-    labels = _ROW_WIDTH - 1
-    items = [TaskRow._make((*row[:labels], tuple(sorted(row[labels])))) for row in rows]
-    return TaskPage(items, next_cursor)
+    return TaskPage([TaskRow._make(row[:_ROW_WIDTH]) for row in rows], next_cursor)
 
 
 def count_by_status(

@@ -97,14 +97,27 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
-        connection.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+        # Straight to the driver: every request begins, and SQLAlchemy's execution path
+        # costs more than the BEGIN. Its errors then skip "handle_error", so map them here.
+        try:
+            connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            busy = _busy(error)
+            if busy is None:
+                raise
+            raise busy from error
 
     @event.listens_for(engine, "handle_error")
     def on_error(context: ExceptionContext) -> BaseException | None:
-        original = context.original_exception
-        if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
-            return DatabaseBusyError(str(original))
-        return None
+        return _busy(context.original_exception)
+
+
+def _busy(error: BaseException) -> DatabaseBusyError | None:
+    """SQLite's "database is locked" as the retryable error, else None."""
+    if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+        return DatabaseBusyError(str(error))
+    return None
 
 
 def get_engine(url: str, *, sqlite_busy_timeout: int = 5000, **options: Any) -> Engine:

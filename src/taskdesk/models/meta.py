@@ -72,30 +72,34 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class JsonArray(TypeDecorator[list[Any]]):
-    """A JSON array the database aggregated (``json_array_agg``), read as a list: SQLite
-    returns JSON text, PostgreSQL's driver parses ``json`` itself; no rows gives ``[]``."""
+class JsonArray(TypeDecorator[Any]):
+    """A JSON array the database aggregated (``json_array_agg``), read as a list, or with
+    ``sort`` as a sorted tuple: SQLite returns JSON text, PostgreSQL's driver parses
+    ``json`` itself; no rows gives an empty one."""
 
     impl = String
     cache_ok = True
 
-    def result_processor(
-        self, dialect: Dialect, coltype: object
-    ) -> Callable[[Any], list[Any]]:
-        if dialect.name == "sqlite":
-            return lambda value: orjson.loads(value) if value else []
-        return lambda value: value or []
+    def __init__(self, sort: bool = False) -> None:
+        super().__init__()
+        self.sort = sort
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
+        parse: Callable[[Any], Any] = orjson.loads if dialect.name == "sqlite" else list
+        if self.sort:
+            return lambda value: tuple(sorted(parse(value))) if value else ()
+        return lambda value: parse(value) if value else []
 
 
-def json_array_agg(dialect: str, *columns: Any) -> ColumnElement[list[Any]]:
+def json_array_agg(dialect: str, *columns: Any, sort: bool = False) -> ColumnElement[Any]:
     """The aggregated rows' ``columns`` as one JSON array: of values (one column) or of
-    arrays of values (several), in no particular order.
+    arrays of values (several), in no particular order (``sort``: a sorted tuple).
 
     Lets one statement carry a row's small collection (a task's labels, a project's
     memberships) instead of a second statement per page.
     """
     if dialect == "sqlite":
         value = columns[0] if len(columns) == 1 else func.json_array(*columns)
-        return type_coerce(func.json_group_array(value), JsonArray())
+        return type_coerce(func.json_group_array(value), JsonArray(sort))
     value = columns[0] if len(columns) == 1 else func.json_build_array(*columns)
-    return type_coerce(func.json_agg(value), JsonArray())
+    return type_coerce(func.json_agg(value), JsonArray(sort))

@@ -14,6 +14,7 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import Select, String, Update, bindparam, delete, func, select, update
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from transaction.interfaces import NoTransaction
 
@@ -35,6 +36,8 @@ from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Failures of the database itself, as the error views see them.
+DATABASE_ERRORS = (DatabaseBusyError, SQLAlchemyError)
 #: The principals of a request without identity.
 ANONYMOUS = frozenset({Everyone})
 #: Session key holding the secret of the signed-in AuthSession row.
@@ -199,6 +202,10 @@ class TaskdeskSecurityPolicy:
         if not _transaction_open(request):
             # Asked after pyramid_tm ended the transaction (the debug toolbar reads every
             # request attribute then): querying would use a session outside any transaction.
+            return None
+        if isinstance(getattr(request, "exception", None), DATABASE_ERRORS):
+            # Asked by the error page of a failed database (its language, the name in its
+            # header): asking the database again would fail that page too.
             return None
         secret = bearer_secret(request)
         if secret is not None:

@@ -19,6 +19,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from taskdesk.domain.schema import _
+from taskdesk.models import DatabaseBusyError
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
 
@@ -98,6 +99,16 @@ def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
 def http_exception(exc: HTTPException, request: Request) -> HTTPException:
     """Other HTTP exceptions (redirects, 400s from the guard) answer as they are."""
     return exc
+
+
+@exception_view_config(DatabaseBusyError)
+def database_busy(exc: DatabaseBusyError, request: Request) -> Response:
+    """SQLite stayed locked on every attempt pyramid_retry made: a temporary condition."""
+    log.warning("database busy on %s %s: %s", request.method, request.path_qs, exc)
+    response = _page(request, 503, _("Something went wrong"),
+                     _("The database is busy; please try again in a moment."))
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 @exception_view_config(Exception)
