@@ -43,10 +43,13 @@ def security_headers_tween_factory(
     if settings.https:
         headers["Strict-Transport-Security"] = HSTS
 
+    defaults = [(name.lower(), (name, value)) for name, value in headers.items()]
+
     def tween(request: Request) -> Any:
         response = handler(request)
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
+        # Once through the header list, not once per header (this runs on every response).
+        present = {name.lower() for name, _value in response.headerlist}
+        response.headerlist.extend(header for lower, header in defaults if lower not in present)
         return response
 
     return tween

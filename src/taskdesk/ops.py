@@ -32,8 +32,8 @@ import logging
 import re
 import sys
 import time
-import uuid
 from collections.abc import Callable
+from random import getrandbits
 from typing import Any
 from urllib.parse import quote
 
@@ -64,7 +64,9 @@ def request_id(request: Request) -> str:
     value = environ.get(ENVIRON_KEY)
     if value is None:
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        value = given if _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        # 128 random bits from the process's generator, not the OS's (uuid4 makes a system
+        # call per request): an id has to be unique, not unpredictable.
+        value = given if _VALID_REQUEST_ID.fullmatch(given) else f"{getrandbits(128):032x}"
         environ[ENVIRON_KEY] = value
     return str(value)
 
