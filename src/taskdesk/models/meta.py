@@ -54,9 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return _aware_utc
 
 
-def _sqlite_utc(value: str | None) -> datetime | None:
+def _sqlite_utc(
+    value: str | None, parse: Callable[[str], datetime] = datetime.fromisoformat
+) -> datetime | None:
     """SQLite's text timestamp (naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]") as aware UTC."""
-    return None if value is None else datetime.fromisoformat(value + "+00:00")
+    return None if value is None else parse(value + "+00:00")
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:
@@ -86,9 +88,10 @@ class JsonArray(TypeDecorator[Any]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
         parse: Callable[[Any], Any] = orjson.loads if dialect.name == "sqlite" else list
+        empty = ("[]", None)  # nothing aggregated: SQLite's empty array, PostgreSQL's NULL
         if self.sort:
-            return lambda value: tuple(sorted(parse(value))) if value else ()
-        return lambda value: parse(value) if value else []
+            return lambda value: () if value in empty else tuple(sorted(parse(value)))
+        return lambda value: [] if value in empty else parse(value)
 
 
 def json_array_agg(dialect: str, *columns: Any, sort: bool = False) -> ColumnElement[Any]:
