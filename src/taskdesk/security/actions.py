@@ -65,9 +65,8 @@ CREATE_FIELD_PERMISSIONS: Mapping[str, Permission] = {
 }
 
 
-def _acl_permits(request: Request, context: Any, permission: str) -> bool:
-    policy = request.registry.getUtility(ISecurityPolicy)
-    return bool(policy.acl_permits(request, context, permission))
+def _policy(request: Request) -> Any:
+    return request.registry.getUtility(ISecurityPolicy)
 
 
 def _read_only(request: Request) -> bool:
@@ -97,8 +96,7 @@ def _allowed(request: Request, context: Any, permissions: Iterable[Permission]) 
     wanted = [p for p in permissions if not read_only or p in READ_ONLY_PERMISSIONS]
     if not wanted:
         return []
-    settled = _SettledAcl(context)
-    return [p.value for p in wanted if _acl_permits(request, settled, p)]
+    return [str(p) for p in _policy(request).acl_granted(request, _SettledAcl(context), wanted)]
 
 
 def allowed_actions(request: Request, context: Any) -> list[str]:
@@ -133,7 +131,7 @@ def hidden_project(request: Request, context: Any) -> bool:
     """Whether ``context`` lies in a project the caller may not even see (answer 404)."""
     for resource in lineage(context):
         if isinstance(resource, ProjectResource):
-            return not _acl_permits(request, resource, P.VIEW)
+            return not _policy(request).acl_permits(request, resource, P.VIEW)
     return False
 
 

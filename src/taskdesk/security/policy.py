@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -294,7 +295,18 @@ class TaskdeskSecurityPolicy:
     def acl_permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
         """What the ACLs grant the caller on ``context``, whatever the request's method
         (``permits`` adds the read-only token rule on top)."""
+        return self._acl_permits(context, self.effective_principals(request), permission)
+
+    def acl_granted(
+        self, request: Request, context: Any, permissions: Iterable[str]
+    ) -> list[str]:
+        """Those of ``permissions`` that ``acl_permits`` grants, asked together."""
         principals = self.effective_principals(request)
+        return [p for p in permissions if self._acl_permits(context, principals, p)]
+
+    def _acl_permits(
+        self, context: Any, principals: frozenset[str], permission: str
+    ) -> Allowed | Denied:
         result = self.acl.permits(context, principals, permission)
         prerequisite = PREREQUISITES.get(permission) if result else None
         if prerequisite is not None:
