@@ -17,7 +17,9 @@ import os
 import pstats
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import transaction
 from pyramid.paster import bootstrap
@@ -28,56 +30,78 @@ from benchmarks.load import BENCH_USER, ENDPOINTS, environment, free_port, taskd
 from taskdesk.domain.accounts import create_token, find_user
 from taskdesk.models import get_tm_session
 
+TOKEN_ENDPOINTS = [name for name, endpoint in ENDPOINTS.items() if endpoint.auth == "token"]
+
+
+class Target(NamedTuple):
+    """A prepared database and what requests to it need."""
+
+    ini: Path
+    secret: str
+    path_values: dict[str, Any]
+
+
+def prepare(directory: Path, tasks: int) -> Target:
+    """A generated SQLite database with production.ini's settings and a write-scope token."""
+    ini = write_ini(directory, f"sqlite:///{directory}/profile.sqlite", free_port(), 1)
+    taskdesk(ini, "migrate")
+    taskdesk(ini, "generate-data", "--tasks", str(tasks), "--quiet")
+    os.environ.update(environment(ini))
+    with bootstrap(str(ini)) as env:
+        manager = transaction.TransactionManager(explicit=True)
+        with manager:
+            dbsession = get_tm_session(env["registry"]["dbsession_factory"], manager)
+            user = find_user(dbsession, BENCH_USER)
+            _, secret = create_token(dbsession, user, {"name": "profile", "scope": "write"})
+            slug, number = dbsession.execute(text(
+                "SELECT p.slug, max(t.number) FROM project_members m "
+                "JOIN projects p ON p.id = m.project_id JOIN tasks t ON t.project_id = p.id "
+                "WHERE m.user_id = :user GROUP BY p.slug ORDER BY p.slug LIMIT 1"),
+                {"user": user.id}).one()
+    return Target(ini, secret, {"slug": slug, "number": number})
+
+
+def caller(app: Any, target: Target, name: str) -> Callable[[], None]:
+    """A function sending one request of endpoint ``name`` through the whole WSGI stack."""
+    endpoint = ENDPOINTS[name]
+    path = endpoint.path.format(**target.path_values)
+    headers = {"Authorization": f"Bearer {target.secret}", "Accept": "application/json",
+               "Content-Type": "application/json"}
+
+    def call() -> None:
+        request = Request.blank(path, method=endpoint.method, headers=headers,
+                                POST=endpoint.body)
+        response = request.get_response(app)
+        assert response.status_code == endpoint.status, response.text[:300]
+
+    return call
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--endpoint", default="json_list",
-                        choices=[n for n, e in ENDPOINTS.items() if e.auth == "token"])
+    parser.add_argument("--endpoint", default="json_list", choices=TOKEN_ENDPOINTS)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="taskdesk-profile-") as tmp:
-        ini = write_ini(Path(tmp), f"sqlite:///{tmp}/profile.sqlite", free_port(), 1)
-        taskdesk(ini, "migrate")
-        taskdesk(ini, "generate-data", "--tasks", str(args.tasks), "--quiet")
-        os.environ.update(environment(ini))
-        with bootstrap(str(ini)) as env:
-            app, registry = env["app"], env["registry"]
-            manager = transaction.TransactionManager(explicit=True)
-            with manager:
-                dbsession = get_tm_session(registry["dbsession_factory"], manager)
-                user = find_user(dbsession, BENCH_USER)
-                _, secret = create_token(dbsession, user, {"name": "profile", "scope": "write"})
-                slug, number = dbsession.execute(text(
-                    "SELECT p.slug, max(t.number) FROM project_members m "
-                    "JOIN projects p ON p.id = m.project_id JOIN tasks t ON t.project_id = p.id "
-                    "WHERE m.user_id = :user GROUP BY p.slug ORDER BY p.slug LIMIT 1"),
-                    {"user": user.id}).one()
-        endpoint = ENDPOINTS[args.endpoint]
-        path = endpoint.path.format(slug=slug, number=number)
-
-        def call() -> None:
-            request = Request.blank(path, method=endpoint.method, headers={
-                "Authorization": f"Bearer {secret}", "Accept": "application/json",
-                "Content-Type": "application/json"}, POST=endpoint.body)
-            response = request.get_response(app)
-            assert response.status_code == endpoint.status, response.text[:300]
-
-        for _ in range(50):
-            call()
-        started = time.perf_counter()
-        for _ in range(args.requests):
-            call()
-        elapsed = time.perf_counter() - started
-        print(f"{args.endpoint} {path}: {elapsed / args.requests * 1e6:.0f} µs per request "
-              f"over {args.requests} requests (no profiler)")
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.requests):
-            call()
-        profiler.disable()
+        target = prepare(Path(tmp), args.tasks)
+        with bootstrap(str(target.ini)) as env:
+            call = caller(env["app"], target, args.endpoint)
+            for _ in range(50):
+                call()
+            started = time.perf_counter()
+            for _ in range(args.requests):
+                call()
+            elapsed = time.perf_counter() - started
+            print(f"{args.endpoint}: {elapsed / args.requests * 1e6:.0f} µs per request "
+                  f"over {args.requests} requests (no profiler)")
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.requests):
+                call()
+            profiler.disable()
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)

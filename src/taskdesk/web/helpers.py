@@ -79,6 +79,9 @@ class Helpers:
 
     def __init__(self, request: Request) -> None:
         self.request = request
+        # Labels and dates repeat down a page (a board shows 150 cards): each is translated
+        # or formatted once per render.
+        self._memo: dict[tuple[Any, ...], str] = {}
 
     @cached_property
     def locale_name(self) -> str:
@@ -98,8 +101,13 @@ class Helpers:
     def _label(self, table: dict[str, Any], name: str | None) -> str:
         if name is None:
             return ""
-        message = table.get(name)
-        return self.translate(message) if message is not None else _readable(name)
+        key = (id(table), name)
+        label = self._memo.get(key)
+        if label is None:
+            message = table.get(name)
+            label = self._memo[key] = (
+                self.translate(message) if message is not None else _readable(name))
+        return label
 
     def status(self, name: str | None) -> str:
         return self._label(STATUS_LABELS, name)
@@ -121,7 +129,11 @@ class Helpers:
             return ""
         if isinstance(value, DateTime):
             value = value.date()
-        return format_date(value, format=format, locale=self.locale)
+        key = ("date", value, format)
+        text = self._memo.get(key)
+        if text is None:
+            text = self._memo[key] = format_date(value, format=format, locale=self.locale)
+        return text
 
     def month_day(self, value: Date) -> str:
         """A short day of the year for chart axes: "Nov 2", "11月2日"."""

@@ -26,7 +26,7 @@ def test_board_columns_and_move_without_javascript(testapp, login_as, world, mak
                                                   dbsession):
     task = make_task(world.project, world.manager, title="Card 卡片", assignee="mia",
                      priority="urgent", due_date="2030-05-06")
-    make_task(world.project, world.manager, title="Done one", status="done")
+    done = make_task(world.project, world.manager, title="Done one", status="done")
     login_as("mia")
     page = testapp.get("/projects/apollo/board")
     assert [h.get_text(" ", strip=True).rsplit(" ", 1)[0]
@@ -36,7 +36,14 @@ def test_board_columns_and_move_without_javascript(testapp, login_as, world, mak
     card = page.html.find("li", id=f"card-{task.number}").get_text(" ", strip=True)
     assert "Urgent" in card
     assert "Mia Member" in card
-    assert "5/6/30" in card
+    assert "Due 5/6/30" in card
+    # Each card's move form names its task and preselects its own status.
+    for moved, status in ((task, "open"), (done, "done")):
+        label = page.html.find("label", attrs={"for": f"move-{moved.number}"})
+        assert label.get_text() == f"Status of #{moved.number}"
+        select = page.html.find("select", id=f"move-{moved.number}")
+        assert [o["value"] for o in select.find_all("option", selected=True)] == [status]
+        assert len(select.find_all("option")) == 5
     form = find_form(page, f"/tasks/{task.number}/status")
     form["status"] = "in_progress"
     response = form.submit()

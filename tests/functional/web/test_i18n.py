@@ -86,3 +86,16 @@ def test_chinese_pages_show_translated_workflow_and_errors(testapp, login_as, wo
     page = form.submit(headers=zh, status=400)
     assert chinese("This field is required.") != "This field is required."
     assert chinese("This field is required.") in page.text
+
+
+def test_board_cards_in_chinese(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, title="卡片", due_date="2030-05-06")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board", headers={"Accept-Language": "zh-CN"})
+    card = page.html.find("li", id=f"card-{task.number}")
+    assert "2030/5/6 截止" in card.get_text(" ", strip=True)
+    label = card.find("label", attrs={"for": f"move-{task.number}"})
+    assert label.get_text() == f"#{task.number} 的状态"
+    selected = card.find("option", selected=True)
+    assert (selected["value"], selected.get_text()) == ("open", "待处理")
+    assert card.find("button").get_text() == "移动"
