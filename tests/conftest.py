@@ -19,6 +19,7 @@ import re
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +121,29 @@ def wsgi_app(database_url: str, engine: Engine) -> Any:
     return main({}, **app_settings(database_url))
 
 
+@contextmanager
+def joined(app: Any, connection: Connection) -> Iterator[None]:
+    """Make ``app``'s request sessions join the test's outer transaction on ``connection``
+    (with savepoints, so a request's commit or abort stays inside it)."""
+    binds = app.registry["dbbinds"]
+    saved = binds.write, binds.read, binds.session_options
+    binds.write = binds.read = connection
+    binds.session_options = {"join_transaction_mode": "create_savepoint"}
+    try:
+        yield
+    finally:
+        binds.write, binds.read, binds.session_options = saved
+
+
 @pytest.fixture
 def connection(engine: Engine, wsgi_app: Any) -> Iterator[Connection]:
     """One connection in an outer transaction that the app's sessions join; rolled back."""
     connection = engine.connect()
     outer = connection.begin()
-    registry = wsgi_app.registry
-    binds = registry["dbbinds"]
-    factory = registry["dbsession_factory"]
-    factory.configure(join_transaction_mode="create_savepoint")
-    saved = binds.write, binds.read
-    binds.write = binds.read = connection
     try:
-        yield connection
+        with joined(wsgi_app, connection):
+            yield connection
     finally:
-        binds.write, binds.read = saved
         if outer.is_active:
             outer.rollback()
         connection.close()

@@ -80,7 +80,8 @@ def csv_response(
                 if page.next_cursor is None:
                     return
                 if session is None:
-                    session = registry["dbsession_factory"](bind=registry["dbbinds"].read)
+                    session = registry["dbbinds"].session(registry["dbsession_factory"],
+                                                          read_only=True)
                 page = list_tasks(session, viewer, query, project_id=project_id, limit=chunk,
                                   cursor=page.next_cursor)
         finally:

@@ -177,23 +177,32 @@ class ThreadTransactions(threading.local):
         self.session_factory = get_session_factory(engine)
         zope.sqlalchemy.register(self.session_factory, transaction_manager=self.manager)
 
-    def session(self, manager: Any, bind: Engine | Connection) -> Session:
+    def session(self, manager: Any, binds: DatabaseBinds, read_only: bool) -> Session:
         """A session joined to ``manager``: the thread's own, or any other (pshell's)."""
         if manager is self.manager:
-            return self.session_factory(bind=bind)
-        return get_tm_session(get_session_factory(self.engine), manager, bind)
+            return binds.session(self.session_factory, read_only)
+        dbsession = binds.session(get_session_factory(self.engine), read_only)
+        zope.sqlalchemy.register(dbsession, transaction_manager=manager)
+        return dbsession
 
 
 class DatabaseBinds:
-    """What request sessions bind to: the engine, and a variant for read-only requests.
+    """What request sessions bind to: the engine, a variant for read-only requests, and
+    extra Session arguments.
 
-    The test harness swaps both for one connection inside its outer transaction.
+    The test harness swaps both binds for one connection inside its outer transaction and
+    asks for ``join_transaction_mode="create_savepoint"``.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.write: Engine | Connection = engine
         self.read: Engine | Connection = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+        self.session_options: dict[str, Any] = {}
+
+    def session(self, factory: sessionmaker[Session], read_only: bool) -> Session:
+        """A new session from ``factory`` on the read or the write bind."""
+        return factory(bind=self.read if read_only else self.write, **self.session_options)
 
 
 def includeme(config: Any) -> None:
@@ -221,6 +230,6 @@ def includeme(config: Any) -> None:
 
     def dbsession(request: Any) -> Session:
         read_only = request.method in ("GET", "HEAD", "OPTIONS")
-        return transactions.session(request.tm, binds.read if read_only else binds.write)
+        return transactions.session(request.tm, binds, read_only)
 
     config.add_request_method(dbsession, reify=True)

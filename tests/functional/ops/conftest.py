@@ -4,7 +4,6 @@ database and bound to each test's rolled-back connection like the main ``testapp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import webtest
 from sqlalchemy.engine import Connection, Engine
 
 from taskdesk import make_configurator
-from tests.conftest import app_settings
+from tests.conftest import app_settings, joined
 
 METRICS_TOKEN = "metrics-token-" + "m" * 30
 
@@ -36,20 +35,7 @@ def ops_app(database_url: str, engine: Engine) -> Any:
     return build_app(database_url)
 
 
-@contextmanager
-def bound(app: Any, connection: Connection) -> Iterator[None]:
-    """Make ``app``'s request sessions join the test's outer transaction on ``connection``."""
-    binds = app.registry["dbbinds"]
-    app.registry["dbsession_factory"].configure(join_transaction_mode="create_savepoint")
-    saved = binds.write, binds.read
-    binds.write = binds.read = connection
-    try:
-        yield
-    finally:
-        binds.write, binds.read = saved
-
-
 @pytest.fixture
 def ops_testapp(ops_app: Any, connection: Connection) -> Iterator[webtest.TestApp]:
-    with bound(ops_app, connection):
+    with joined(ops_app, connection):
         yield webtest.TestApp(ops_app, extra_environ={"HTTP_HOST": "taskdesk.test"})

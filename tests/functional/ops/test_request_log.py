@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
-from tests.conftest import login
+from tests.conftest import joined, login
 from tests.factories import Factory
-from tests.functional.ops.conftest import bound, build_app
+from tests.functional.ops.conftest import build_app
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -114,7 +114,7 @@ def failing_app(request: pytest.FixtureRequest, database_url: str, engine: Any) 
 
 @pytest.fixture
 def failing_testapp(failing_app: Any, connection: Connection) -> Any:
-    with bound(failing_app, connection):
+    with joined(failing_app, connection):
         yield webtest.TestApp(failing_app)
 
 

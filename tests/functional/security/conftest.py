@@ -9,6 +9,7 @@ forms.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from webob.cookies import JSONSerializer, SignedSerializer
 
 from taskdesk import main
 from taskdesk.security import login, passwords
-from tests.conftest import SESSION_SECRET, app_settings
+from tests.conftest import SESSION_SECRET, app_settings, joined
 from tests.factories import Factory
 
 HOST = "taskdesk.test"
@@ -87,20 +88,6 @@ def whoami(app: webtest.TestApp, **headers: str) -> str | None:
     return None
 
 
-def bind_to(wsgi_app: Any, connection: Connection) -> Callable[[], None]:
-    """Make ``wsgi_app``'s request sessions join the test's outer transaction; return undo."""
-    registry = wsgi_app.registry
-    binds = registry["dbbinds"]
-    registry["dbsession_factory"].configure(join_transaction_mode="create_savepoint")
-    saved = binds.write, binds.read
-    binds.write = binds.read = connection
-
-    def undo() -> None:
-        binds.write, binds.read = saved
-
-    return undo
-
-
 #: Argon2id with the smallest parameters, for tests that hash passwords by the dozen.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -126,19 +113,17 @@ def app_with(
 ) -> Iterator[Callable[..., webtest.TestApp]]:
     """``app_with(**{"taskdesk.login.account_limit": "3"})``: a browser on an app built with
     those settings (built once per settings and backend), in this test's transaction."""
-    undo: list[Callable[[], None]] = []
+    with ExitStack() as bound:
 
-    def build(**overrides: str) -> webtest.TestApp:
-        key = (database_url, tuple(sorted(overrides.items())))
-        if key not in _apps:
-            _apps[key] = main({}, **app_settings(database_url, **overrides))
-        wsgi_app = _apps[key]
-        undo.append(bind_to(wsgi_app, connection))
-        return new_browser(wsgi_app)
+        def build(**overrides: str) -> webtest.TestApp:
+            key = (database_url, tuple(sorted(overrides.items())))
+            if key not in _apps:
+                _apps[key] = main({}, **app_settings(database_url, **overrides))
+            wsgi_app = _apps[key]
+            bound.enter_context(joined(wsgi_app, connection))
+            return new_browser(wsgi_app)
 
-    yield build
-    for step in reversed(undo):
-        step()
+        yield build
 
 
 @pytest.fixture
