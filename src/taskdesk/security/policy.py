@@ -15,7 +15,7 @@ from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 from sqlalchemy import Select, String, Update, bindparam, delete, func, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from transaction.interfaces import NoTransaction
 
@@ -27,6 +27,7 @@ from taskdesk.models import (
     DatabaseBusyError,
     GroupMember,
     User,
+    is_busy,
     read_rows,
 )
 from taskdesk.models.meta import utcnow
@@ -151,8 +152,9 @@ def _touch(dbsession: Session, statement: Update) -> None:
     try:
         with dbsession.begin_nested():
             dbsession.execute(statement)
-    except DatabaseBusyError:
-        pass
+    except OperationalError as error:
+        if not is_busy(error.orig):
+            raise
 
 
 def _transaction_open(request: Request) -> bool:
