@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property, lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
 from pyramid.request import Request
@@ -145,27 +145,6 @@ Membership = tuple[int | None, int | None, str]
 
 
 
-class ProjectFields(Protocol):
-    """A project's values as views read them: the columns traversal reads, or the ORM row."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def visibility(self) -> str: ...
-    @property
-    def is_archived(self) -> bool: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
-
-
 class ProjectColumns(NamedTuple):
     id: int
     slug: str
@@ -175,6 +154,11 @@ class ProjectColumns(NamedTuple):
     is_archived: bool
     created_at: datetime
     updated_at: datetime
+
+
+#: A project's values as views read them: the columns traversal reads, or the ORM row
+#: (both have these attributes).
+ProjectFields = ProjectColumns | Project
 
 
 @lru_cache

@@ -108,9 +108,28 @@ def _group_ids(dialect: str) -> Any:
     return select(joined).where(GroupMember.user_id == User.id).scalar_subquery()
 
 
+class _UserColumns(NamedTuple):
+    id: int
+    username: str
+    display_name: str
+    is_site_admin: bool
+    is_active: bool
+    locale: str | None
+
+    def identity(self, group_ids: tuple[int, ...], via: str, dbsession: Session,
+                 **credential: Any) -> Identity:
+        return Identity(self.id, self.username, self.display_name, self.is_site_admin,
+                        self.locale, group_ids, via, dbsession, **credential)
+
+
 #: The user's columns an Identity carries, first in both identity statements.
-_USER_COLUMNS = (User.id, User.username, User.display_name, User.is_site_admin, User.is_active,
-                 User.locale)
+_USER_COLUMNS = tuple(getattr(User, name) for name in _UserColumns._fields)
+
+
+def _split(row: Any) -> tuple[_UserColumns, tuple[Any, ...]]:
+    """An identity statement's row: the user's columns, then the credential's."""
+    width = len(_USER_COLUMNS)
+    return _UserColumns._make(row[:width]), tuple(row[width:])
 
 
 def _build_statement(kind: str, dialect: str) -> Select[Any]:
@@ -163,26 +182,6 @@ def _transaction_open(request: Request) -> bool:
     except NoTransaction:
         return False
     return True
-
-
-class _UserColumns(NamedTuple):
-    id: int
-    username: str
-    display_name: str
-    is_site_admin: bool
-    is_active: bool
-    locale: str | None
-
-    def identity(self, group_ids: tuple[int, ...], via: str, dbsession: Session,
-                 **credential: Any) -> Identity:
-        return Identity(self.id, self.username, self.display_name, self.is_site_admin,
-                        self.locale, group_ids, via, dbsession, **credential)
-
-
-def _split(row: Any) -> tuple[_UserColumns, tuple[Any, ...]]:
-    """An identity statement's row: the user's columns, then the credential's."""
-    width = len(_USER_COLUMNS)
-    return _UserColumns._make(row[:width]), tuple(row[width:])
 
 
 def _ids(joined: str | None) -> tuple[int, ...]:
