@@ -10,7 +10,6 @@ from pyramid.view import view_config
 
 from taskdesk.domain.feeds import recent_activity
 from taskdesk.domain.queries import list_tasks, parse_task_query
-from taskdesk.models.meta import utcnow
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
 
@@ -31,7 +30,7 @@ def dashboard(context: Root, request: Request) -> dict[str, Any]:
         parse_task_query({"assignee": "me", "state": "open", "sort": "due"}, workflow),
         limit=MY_TASKS_LIMIT,
     )
-    today = utcnow().date()
+    today = request.today
     end_of_week = today + timedelta(days=6 - today.weekday())
     groups: dict[str, list[Any]] = {"overdue": [], "week": [], "later": []}
     for task in mine.items:
