@@ -306,3 +306,49 @@ def test_task_list_bad_cursor_is_explained(testapp, login_as, world):
     login_as("mia")
     page = testapp.get("/projects/apollo/?cursor=garbage", status=400)
     assert "This cursor is not valid for this list." in page.text
+
+
+def test_task_list_shows_the_total(testapp, login_as, world, make_task, monkeypatch):
+    for number in range(3):
+        make_task(world.project, world.manager, title=f"Open {number}")
+    make_task(world.project, world.manager, title="Finished", status="done")
+    login_as("mia")
+
+    def total(page):
+        return page.html.select_one(".list-total").get_text(strip=True)
+
+    assert total(testapp.get("/projects/apollo/")) == "3 tasks"
+    assert total(testapp.get("/projects/apollo/?state=all")) == "4 tasks"
+    assert total(testapp.get("/projects/apollo/?state=closed")) == "1 task"
+    assert total(testapp.get("/projects/apollo/?q=nothing-like-this")) == "0 tasks"
+    # Counting stops at the cap: a huge list costs what a list of cap + 1 tasks costs.
+    monkeypatch.setattr("taskdesk.web.views.tasks.LIST_COUNT_CAP", 2)
+    assert total(testapp.get("/projects/apollo/")) == "2+ tasks"
+    assert total(testapp.get("/projects/apollo/", headers={"Accept-Language": "zh-CN"})) == (
+        "2+ 个任务")
+
+
+def test_task_list_pages_keep_the_chosen_state(testapp, login_as, world, make_task,
+                                               monkeypatch):
+    monkeypatch.setattr("taskdesk.web.views.tasks.PAGE_SIZE", 2)
+    for number in range(2):
+        make_task(world.project, world.manager, title=f"Open {number}")
+    make_task(world.project, world.manager, title="Finished", status="done")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?state=all")
+    page = testapp.get(page.html.find("a", rel="next")["href"])
+    assert _titles(page) == ["Open 0"]
+    assert find_form(page, "/projects/apollo/", method="get")["state"].value == "all"
+    assert _titles(testapp.get("/projects/apollo/")) == ["Open 1", "Open 0"]
+    assert not testapp.get("/projects/apollo/").html.find("a", rel="next")
+
+
+def test_long_unbroken_titles_wrap(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, title="x" * 200)
+    login_as("mia")
+    listed = testapp.get("/projects/apollo/")
+    assert "wrap-anywhere" in listed.html.select_one("tbody td:nth-of-type(2)")["class"]
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    assert "wrap-anywhere" in page.html.select_one("h1")["class"]
+    css = testapp.get(page.html.find("link", rel="stylesheet")["href"]).text
+    assert ".wrap-anywhere, .board-card__title" in css
