@@ -63,11 +63,11 @@ HISTORY_LIMIT = 200
 
 # -- the task list ----------------------------------------------------------------------------
 def _query(request: Request, workflow: Workflow, *, ignore: tuple[str, ...] = (),
-           defaults: Mapping[str, str] | None = None) -> tuple[TaskQuery, dict[str, Any]]:
-    """The list's filters from the URL (``defaults`` fill what it leaves out), or an empty
-    query and the errors to show."""
-    params = {**(defaults or {}),
-              **{key: value for key, value in request.GET.items() if key not in ignore}}
+           overrides: Mapping[str, str] | None = None) -> tuple[TaskQuery, dict[str, Any]]:
+    """The list's filters from the URL (with ``overrides``), or an empty query and the
+    errors to show."""
+    params = {key: value for key, value in request.GET.items() if key not in ignore}
+    params.update(overrides or {})
     try:
         return parse_task_query(params, workflow), {}
     except ValidationError as error:
@@ -81,24 +81,19 @@ def _filter_values(request: Request) -> dict[str, str]:
     return {key: request.GET.get(key, "") for key in keys}
 
 
-def _list_defaults(request: Request) -> dict[str, str]:
-    """The task list shows open tasks unless the URL picks a state or a status;
-    ``state=all`` shows every task."""
-    state = request.GET.get("state")
-    if state is None and not request.GET.get("status"):
-        return {"state": "open"}
-    if state == "all":
-        return {"state": ""}
-    return {}
+def _list_state(request: Request) -> str:
+    """The task list's state filter: as chosen (``open``, ``closed`` or ``all``); without a
+    choice open tasks, or all when a status is picked."""
+    return request.GET.get("state") or ("all" if request.GET.get("status") else "open")
 
 
 @view_config(context=ProjectResource, renderer="projects/tasks.jinja2",
              permission=Permission.VIEW, request_method="GET")
 def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
-    defaults = _list_defaults(request)
-    query, errors = _query(request, workflow, ignore=("cursor", "trail", "state")
-                           if "state" in defaults else ("cursor", "trail"), defaults=defaults)
+    state = _list_state(request)
+    query, errors = _query(request, workflow, ignore=("cursor", "trail"),
+                           overrides={"state": "" if state == "all" else state})
     cursor = request.GET.get("cursor") or None
     trail = [c for c in request.GET.get("trail", "").split(".") if c][-TRAIL_LIMIT:]
     page = None
@@ -114,7 +109,6 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
             total = count_tasks(request.dbsession, request.identity.viewer, query,
                                 project_id=context.row.id, cap=LIST_COUNT_CAP)
     params = query.as_params()
-    state = request.GET.get("state") or defaults.get("state") or "all"
     # Page links keep the state as chosen (not the statuses it stands for), so the filters
     # read the same on every page and "all" stays "all".
     link_params = {**params, "state": state}
