@@ -53,7 +53,9 @@ BOARD_CLOSED_COLUMN_SIZE = 20
 BOARD_COLUMN_MAX = 200
 #: Column totals above this show as "1,000+": counting stays bounded on huge projects.
 BOARD_COUNT_CAP = 1000
-#: The task list's total above this shows as "1,000+ tasks", for the same reason.
+#: The task list's total above this shows as "1,000+ tasks", for the same reason: at
+#: 1,000,000 tasks (SQLite, a project of 341,000) an exact count took 20 ms for the open
+#: tasks and 310 ms with a priority filter; capped, 0.1 ms and 11 ms.
 LIST_COUNT_CAP = 1000
 #: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
 TRAIL_LIMIT = 20
