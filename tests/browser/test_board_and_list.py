@@ -131,6 +131,13 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     expect(page.locator("#column-done .board-card")).to_have_count(25)
     expect(page).to_have_url(re.compile(r"cards_done=40"))
     assert page.evaluate("window.boardPageMarker === true"), "Show more reloaded the page"
+    # A card moved afterwards comes back to the board as shown, more cards and all.
+    with page.expect_response(lambda r: r.url.endswith("/status")
+                              and r.request.method == "POST"):
+        page.locator(".board-card", has_text="Write the pilot guide").drag_to(
+            page.locator("#column-blocked .board__cards"))
+    expect(page.locator("#column-blocked")).to_contain_text("Write the pilot guide")
+    expect(page.locator("#column-done .board-card")).to_have_count(25)
     steps.shot("en-show-more")
     page.set_viewport_size(PHONE)
     _no_horizontal_scroll(page)  # the board scrolls inside itself
@@ -159,9 +166,9 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     page.locator("#column-done").get_by_role("link", name=re.compile("^Show more")).click()
     expect(page.locator("#column-done .board-card")).to_have_count(25)
     form = page.locator(".board-card", has_text="Write the pilot guide").locator(".move-form")
-    form.get_by_role("combobox").select_option("blocked")
+    form.get_by_role("combobox").select_option("in_progress")
     form.get_by_role("button", name="Move").click()
-    expect(page.locator("#column-blocked")).to_contain_text("Write the pilot guide")
+    expect(page.locator("#column-in_progress")).to_contain_text("Write the pilot guide")
     expect(page.locator("#column-done .board-card")).to_have_count(25)  # the limit stays
     page.set_viewport_size(PHONE)
     _no_horizontal_scroll(page)

@@ -15,6 +15,12 @@
   // htmx requests carry the CSRF header as well as the form field.
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRF-Token"] = csrfToken();
+    // A move comes back to the board as it is shown now: "Show more" may have changed
+    // the URL (hx-push-url) since the card's form was rendered.
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("form.move-form") && event.detail.formData) {
+      event.detail.formData.set("next", window.location.pathname + window.location.search);
+    }
   });
 
   // A refused background request (expired session, no permission, server error) leaves
