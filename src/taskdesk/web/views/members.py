@@ -92,7 +92,7 @@ def member_remove(context: MemberResource, request: Request) -> Response:
         principal = context.principal
         name = principal.display_name if isinstance(principal, User) else principal.name
         return confirmation(
-            request, nav="projects", subject=name,
+            request, nav="projects",
             title=_("Remove ${name} from ${project}?", mapping={
                 "name": name, "project": context.project.row.name}),
             message=_("Their role in this project ends at once: a private project is then "

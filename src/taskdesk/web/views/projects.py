@@ -100,7 +100,7 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
 def project_archive(context: ProjectResource, request: Request) -> Response:
     if not confirmed(request):
         return confirmation(
-            request, nav="projects", subject=context.row.name,
+            request, nav="projects",
             title=_("Archive ${name}?", mapping={"name": context.row.name}),
             message=_("An archived project stays visible but becomes read-only for everyone, "
                       "site administrators included. Its managers and site administrators "
