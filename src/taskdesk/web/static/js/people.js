@@ -65,7 +65,7 @@
 
     input.addEventListener("input", this.onInput.bind(this));
     input.addEventListener("keydown", this.onKeydown.bind(this));
-    input.addEventListener("blur", this.close.bind(this));
+    input.addEventListener("blur", this.cancel.bind(this));
     // mousedown, not click: choosing must happen before the field's blur closes the list.
     this.list.addEventListener("mousedown", this.onPointer.bind(this));
   }
@@ -119,7 +119,8 @@
       .then(function (body) {
         picker.cache[key] = body.people || [];
         // Only the answer to the latest question is shown.
-        if (sequence === picker.sequence && picker.input.value.trim() === query) {
+        if (sequence === picker.sequence && picker.input.value.trim() === query &&
+            document.activeElement === picker.input) {
           picker.show(query, picker.cache[key]);
         }
       })
@@ -171,6 +172,13 @@
       : count === 1 ? this.input.getAttribute("data-people-one")
       : this.input.getAttribute("data-people-many").replace("{count}", String(count));
     text(this.status, message || "");
+  };
+
+  /* Leaving the field or pressing Escape also drops a search not answered yet. */
+  PeoplePicker.prototype.cancel = function () {
+    window.clearTimeout(this.timer);
+    this.sequence++;
+    this.close();
   };
 
   PeoplePicker.prototype.isOpen = function () {
@@ -232,8 +240,8 @@
       case "Escape":
         if (this.isOpen()) {
           event.preventDefault();
-          this.close();
         }
+        this.cancel();
         break;
       default:
         break;
