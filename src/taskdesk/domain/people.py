@@ -4,6 +4,8 @@ accept a username or a display name.
 Users are few (hundreds, a few thousand), so matching any part of a name scans the users
 table: a ``LIKE '%…%'`` can use no b-tree index on SQLite or PostgreSQL, and scanning a few
 thousand short rows costs well under a millisecond; the limit bounds what is returned.
+The restrictions are correlated subqueries that look each candidate up by index (project
+members by user and group, group members by user, tasks by assignee).
 Matching is case-insensitive for Latin letters on both databases (SQLite's ``lower`` only
 folds ASCII); Chinese names have no case and match as typed.
 """
