@@ -22,10 +22,11 @@ def find_user(dbsession: Session, username: str) -> User | None:
     return dbsession.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def _like_pattern(text: str) -> str:
-    """``%text%`` for LIKE, with the wildcards in ``text`` itself escaped by a backslash."""
+def like_pattern(text: str, *, anywhere: bool = True) -> str:
+    """``%text%`` (``text%`` for a prefix) for LIKE, with the wildcards in ``text`` itself
+    escaped by a backslash."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escaped}%" if anywhere else f"{escaped}%"
 
 
 def search_users(
@@ -36,7 +37,7 @@ def search_users(
     statement = select(User)
     text = text.strip()
     if text:
-        pattern = _like_pattern(text)
+        pattern = like_pattern(text)
         statement = statement.where(
             or_(User.username.ilike(pattern, escape="\\"),
                 User.display_name.ilike(pattern, escape="\\"))

@@ -6,37 +6,31 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from taskdesk.domain import search
+from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError, ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import task_schemas
-from taskdesk.models import GroupMember, Project, ProjectMember, Task, TaskLabel, User
+from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import TaskdeskSettings, Workflow
 
 
 def _assignable_user(dbsession: Session, project: Project, username: str) -> User:
-    """The active user named ``username`` if they may see ``project``."""
-    user = dbsession.scalar(select(User).where(User.username == username.lower()))
+    """The active user named ``username`` if they may be assigned in ``project``."""
+    found = dbsession.execute(
+        select(User, may_be_assigned(project.id).label("assignable"))
+        .where(User.username == username.lower())
+    ).first()
+    user: User | None = found.User if found is not None else None
     if user is None or not user.is_active:
         raise ValidationError({"assignee": _("No active user with this username.")})
-    if user.is_site_admin or project.visibility == "internal":
-        return user
-    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
-    is_member = dbsession.scalar(
-        select(
-            exists().where(
-                ProjectMember.project_id == project.id,
-                or_(ProjectMember.user_id == user.id, ProjectMember.group_id.in_(my_groups)),
-            )
-        )
-    )
-    if not is_member:
+    if not found or not found.assignable:
         raise ValidationError({"assignee": _("This user is not a member of the project.")})
     return user
 

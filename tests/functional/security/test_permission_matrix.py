@@ -165,6 +165,7 @@ RULES: list[Rule] = [
            body=lambda w, s: {"username": "candidate"}),
     *rules(GroupResource, "remove-member", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"username": "grouped"}),
+    *rules(GroupResource, "candidates", "GET", P.ADMINISTER, query="q=cand"),
     # -- projects and their members ------------------------------------------------------------
     *rules(ProjectContainer, "", "GET", P.SIGNED_IN),
     *rules(ProjectContainer, "new", "GET", P.CREATE_PROJECT),
@@ -183,6 +184,7 @@ RULES: list[Rule] = [
     *rules(MemberResource, "", "POST", P.MANAGE_MEMBERS, success=303,
            body=lambda w, s: {"role": "member"}),
     *rules(MemberResource, "remove", "POST", P.MANAGE_MEMBERS, success=303),
+    *rules(MemberContainer, "candidates", "GET", P.MANAGE_MEMBERS, query="q=cand"),
     # -- tasks ---------------------------------------------------------------------------------
     *rules(ProjectResource, "", "GET", P.VIEW),
     *rules(ProjectResource, "board", "GET", P.VIEW),
@@ -197,6 +199,10 @@ RULES: list[Rule] = [
     *rules(TaskResource, "status", "POST", P.SET_STATUS, success=303,
            body=lambda w, s: {"status": "in_progress", **version(w, s)}),
     *rules(TaskResource, "assign-me", "POST", P.ASSIGN, success=303, body=version),
+    *rules(TaskResource, "assign", "POST", P.ASSIGN, success=303,
+           body=lambda w, s: {"assignee": "", **version(w, s)}),
+    *rules(ProjectResource, "assignable", "GET", P.ASSIGN, query="q=mem"),
+    *rules(ProjectResource, "assignees", "GET", P.VIEW, query="q=mem"),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303, body=version),
     # -- comments ------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
+from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import recent_activity, task_comments
+from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.queries import (
     TaskQuery,
     count_by_status,
@@ -51,10 +53,21 @@ def _query(request: Request, workflow: Workflow, *, ignore: tuple[str, ...] = ()
     """The list's filters from the URL, or an empty query and the errors to show."""
     params = {key: value for key, value in request.GET.items() if key not in ignore}
     try:
+        _resolve_assignee_filter(request, params)
         return parse_task_query(params, workflow), {}
     except ValidationError as error:
         refuse(request)
         return parse_task_query({}, workflow), dict(error.fields)
+
+
+def _resolve_assignee_filter(request: Request, params: dict[str, Any]) -> None:
+    """The assignee filter as a username: people type a username or a display name (the
+    keywords ``me`` and ``none`` stay as they are)."""
+    typed = params.get("assignee")
+    if isinstance(typed, str) and typed.strip() and typed.strip().lower() not in ("me", "none"):
+        person = resolve_person(request.dbsession, typed, field="assignee", active_only=False,
+                                prefer=assigned_in(request.context.row.id))
+        params["assignee"] = person.username
 
 
 def _filter_values(request: Request) -> dict[str, str]:
@@ -199,6 +212,19 @@ def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     return _form_page(request, context.project.row, values, {}, task=None)
 
 
+def _resolve_assignee(request: Request, project: ProjectResource,
+                      values: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the assignee people typed (a username or an exact display name) as a
+    username; ``values`` then shows that username if the form comes back."""
+    typed = data.get("assignee")
+    if not typed or not typed.strip():
+        return data
+    person = resolve_person(request.dbsession, typed, field="assignee",
+                            prefer=may_be_assigned(project.row.id))
+    values["assignee"] = person.username
+    return {**data, "assignee": person.username}
+
+
 def _permitted(request: Request, context: Any, values: dict[str, str],
                rules: Mapping[str, Permission]) -> dict[str, Any]:
     """The form's values without the fields the user may not change (the API refuses those
@@ -213,6 +239,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
     data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
     try:
+        data = _resolve_assignee(request, context.project, values, data)
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
                            context.project.entity, request.identity.user, data)
     except DomainError as error:
@@ -288,6 +315,7 @@ def task_update(context: TaskResource, request: Request) -> Any:
     values = form_values(request, (*TASK_FIELDS, "version"))
     data = _permitted(request, context, values, TASK_FIELD_PERMISSIONS)
     try:
+        data = _resolve_assignee(request, context.project, values, data)
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
                               request.identity.user, data, partial=True)
     except ConflictError:
@@ -352,6 +380,28 @@ def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
     if _quick_update(request, context, {"assignee": request.identity.username}):
         flash(request, _("Task #${number} is assigned to you.", mapping={
             "number": context.row.number}))
+    return _back(request, context)
+
+
+@view_config(context=TaskResource, name="assign", permission=Permission.ASSIGN,
+             request_method="POST")
+def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
+    """The task page's "Assign to": a username or a display name; empty for nobody."""
+    typed = request.POST.get("assignee", "")
+    try:
+        data = _resolve_assignee(request, context.project, {}, {"assignee": typed})
+    except ValidationError as error:
+        for message in error.fields.values():
+            flash(request, message, "error")
+        return _back(request, context)
+    if _quick_update(request, context, data):
+        task = context.row
+        if task.assignee is None:
+            flash(request, _("Task #${number} is assigned to nobody.", mapping={
+                "number": task.number}))
+        else:
+            flash(request, _("Task #${number} is assigned to ${name}.", mapping={
+                "number": task.number, "name": task.assignee.display_name}))
     return _back(request, context)
 
 
