@@ -117,6 +117,9 @@ def test_a_field_both_changed_is_shown_and_saved_as_chosen(browsers, task, dbses
     assert "Manny's title" in conflicts["Title"]
     assert "Your change Mia's title" in conflicts["Title"]
     # Nothing is saved yet; the rest of the form already holds both people's changes.
+    merged = page.html.select_one(".conflict__merged").get_text(" ", strip=True)
+    assert merged == ("Already in the form from the newer changes: Labels. "
+                      "Your other changes, also in the form: Due date.")
     assert _row(dbsession, task).due_date is None
     again = find_form(page, "/edit")
     assert again["title"].value == "Manny's title"  # the current value is chosen at first

@@ -276,12 +276,18 @@ def _current_values(task: Task) -> dict[str, str]:
 
 def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
                base: Mapping[str, str], errors: dict[str, Any],
-               conflicts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               conflicts: list[dict[str, Any]] | None = None,
+               merge: Merge | None = None) -> dict[str, Any]:
     """The edit form; ``base`` (what the editor started from) travels in hidden fields so a
-    stale save can be merged, and ``conflicts`` are the fields the editor must decide."""
+    stale save can be merged, and ``conflicts`` are the fields the editor must decide (the
+    ``merge``'s other fields are already in the form)."""
+    helpers = Helpers(request)
+    merged = {side: format_list([helpers.field(name) for name in names], locale=helpers.locale)
+              for side, names in (("theirs", merge.theirs if merge else ()),
+                                  ("mine", merge.mine if merge else ()))}
     return _form_page(
         request, context.project.row, values, errors, task=context.row, base=base,
-        conflicts=conflicts or [],
+        conflicts=conflicts or [], merged=merged,
         can_assign=request.has_permission(Permission.ASSIGN, context),
         can_set_status=request.has_permission(Permission.SET_STATUS, context),
     )
@@ -347,7 +353,7 @@ def _merge_stale_edit(request: Request, context: TaskResource, values: dict[str,
                       "theirs": current[name], "mine": mine[name],
                       "changed_by": changed_by.get(name)}
                      for name in merge.conflicts]
-        return _edit_page(request, context, merged, current, {}, conflicts)
+        return _edit_page(request, context, merged, current, {}, conflicts, merge)
     if merge.mine:
         try:
             update_task(request.dbsession, settings, task, request.identity.user,
