@@ -198,3 +198,21 @@ def test_a_second_conflict_during_the_resolution_is_shown_again(browsers, task, 
     again["title"] = "Mia's title"
     again.submit().follow()
     assert _row(dbsession, task).title == "Mia's title"
+
+
+def test_a_refused_stale_form_keeps_its_base_and_merges_once_corrected(browsers, task,
+                                                                       dbsession):
+    mine = _edit_form(browsers["mia"], task)
+    theirs = _edit_form(browsers["manny"], task)
+    theirs["status"] = "in_progress"
+    theirs.submit()
+    mine["title"] = ""
+    mine["priority"] = "high"
+    page = mine.submit(status=400)
+    assert "This field is required." in page.text
+    again = find_form(page, "/edit")
+    assert (again["version"].value, again["base_status"].value) == ("1", "open")
+    again["title"] = "Corrected"
+    again.submit().follow()
+    row = _row(dbsession, task)
+    assert (row.title, row.priority, row.status) == ("Corrected", "high", "in_progress")

@@ -314,7 +314,8 @@ def task_update(context: TaskResource, request: Request) -> Any:
                               request.identity.user, data, partial=True)
     except ConflictError as error:
         _retry_if_raced(error)
-        return _merge_stale_edit(request, context, values, base, data)
+        # Not raced: the form's version is older (it was valid, or no conflict could arise).
+        return _merge_stale_edit(request, context, base, data, int(values["version"]))
     except DomainError as error:
         refuse(request)
         return _edit_page(request, context, values, base, form_errors(error))
@@ -333,16 +334,14 @@ def _retry_if_raced(error: ConflictError) -> None:
         raise error
 
 
-def _merge_stale_edit(request: Request, context: TaskResource, values: dict[str, str],
-                      base: dict[str, str], mine: dict[str, str]) -> Any:
-    """Save a form based on an older version: merge it with the newer changes when no field
-    was changed by both, else show those fields side by side to choose from."""
+def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, str],
+                      mine: dict[str, str], version: int) -> Any:
+    """Save a form based on an older ``version``: merge it with the newer changes when no
+    field was changed by both, else show those fields side by side to choose from."""
     task = context.row
     settings = request.registry.taskdesk_settings
     merge = merge_task_edit(settings.workflow, task, base, mine)
-    version = values.get("version", "")
-    changed_by = task_changes_after(request.dbsession, task,
-                                    int(version) if version.isdigit() else 0)
+    changed_by = task_changes_after(request.dbsession, task, version)
     current = _current_values(task)
     merged = {**current, **{name: mine[name] for name in merge.mine},
               "version": str(task.version)}
