@@ -4,11 +4,15 @@ changed are shown side by side to choose from, and nobody's work is undone unsee
 from __future__ import annotations
 
 import pytest
+import webtest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from taskdesk.models import Activity, Task
-from tests.conftest import login
+from taskdesk import main
+from taskdesk.domain import projects
+from taskdesk.models import Activity, Task, User
+from tests.conftest import app_settings, joined, login
+from tests.factories import Factory
 from tests.functional.web.conftest import find_form
 
 
@@ -216,3 +220,44 @@ def test_a_refused_stale_form_keeps_its_base_and_merges_once_corrected(browsers,
     again.submit().follow()
     row = _row(dbsession, task)
     assert (row.title, row.priority, row.status) == ("Corrected", "high", "in_progress")
+
+
+@pytest.fixture
+def editor_app(database_url, connection, dbsession, world):
+    """The app with an "editor" role that may edit tasks but neither set their status nor
+    assign them, and Ed signed in with it on project apollo."""
+    app = main({}, **app_settings(database_url, **{"taskdesk.roles.editor": "view edit_task"}))
+    ed = Factory(dbsession, app.registry.taskdesk_settings).user("ed", display_name="Ed Editor")
+    projects.set_member(dbsession, app.registry.taskdesk_settings, world.project, ed,
+                        world.manager, {"role": "editor"})
+    dbsession.flush()
+    try:
+        with joined(app, connection):
+            browser = webtest.TestApp(app, extra_environ={"HTTP_HOST": "taskdesk.test"})
+            assert login(browser, "ed").status_int == 303
+            yield browser
+    finally:
+        app.registry["dbbinds"].engine.dispose()
+
+
+def test_a_field_the_editor_may_not_change_is_never_theirs_to_merge(editor_app, browsers,
+                                                                    task, dbsession):
+    form = _edit_form(editor_app, task)
+    assert "status" not in form.fields
+    assert "assignee" not in form.fields
+    theirs = _edit_form(browsers["manny"], task)
+    theirs["status"] = "in_progress"
+    theirs["assignee"] = "mia"
+    theirs.submit()
+    form["title"] = "Ed's title"
+    # Even a forged status and assignee are left out: they are not Ed's to change.
+    fields = {**dict(form.submit_fields()), "status": "done", "assignee": "manny"}
+    page = editor_app.post(form.action, fields).follow()
+    assert "Task #1 saved and merged" in _flash(page)
+    row = _row(dbsession, task)
+    assert (row.title, row.status, row.assignee_id) == ("Ed's title", "in_progress",
+                                                        _user_id(dbsession, "mia"))
+
+
+def _user_id(dbsession, username):
+    return dbsession.scalar(select(User.id).where(User.username == username))
