@@ -14,6 +14,7 @@ from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError, ValidationError
+from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.models import Project, Task, TaskLabel, User
@@ -181,12 +182,48 @@ def update_task(
             dbsession.flush()
     except StaleDataError:
         current = dbsession.scalar(select(Task.version).where(Task.id == task.id))
-        raise ConflictError(current or 0) from None
+        raise ConflictError(current or 0, raced=True) from None
     if "title" in changes or "description" in changes:
         search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="task.updated", changes=changes)
     return changes
+
+
+def task_values(task: Task) -> dict[str, Any]:
+    """The fields a person edits, as clean values (those the update schema produces)."""
+    return {
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "assignee": task.assignee.username if task.assignee else "",
+        "due_date": task.due_date,
+        "labels": task.labels,
+    }
+
+
+def merge_task_edit(workflow: Workflow, task: Task, base: Mapping[str, Any],
+                    mine: Mapping[str, Any]) -> Merge:
+    """Decide a stale edit of ``task`` field by field (see :func:`three_way`).
+
+    ``base`` holds the values the editor started from and ``mine`` what they sent, as form
+    text or JSON values; both are compared cleaned, so "a,b" and "a, b" are the same labels.
+    ``mine`` must hold only fields the editor may change, and be valid; a base value that no
+    longer validates (e.g. a status removed from the workflow) counts as unknown.
+    """
+    _create, update_schema = task_schemas(workflow)
+    theirs = task_values(task)
+    clean_mine = update_schema.validate(
+        {name: value for name, value in mine.items() if name in theirs}, partial=True)
+    clean_base: dict[str, Any] = {}
+    for name, value in base.items():
+        if name in theirs:
+            try:
+                clean_base.update(update_schema.validate({name: value}, partial=True))
+            except ValidationError:
+                continue
+    return three_way(clean_base, clean_mine, theirs)
 
 
 def delete_task(

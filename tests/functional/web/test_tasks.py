@@ -1,4 +1,5 @@
-"""Tasks: list, filters, paging, create, edit (and conflicts), detail, quick actions, delete."""
+"""Tasks: list, filters, paging, create, edit, detail, quick actions, delete (edit conflicts:
+test_edit_conflicts.py)."""
 
 from __future__ import annotations
 
@@ -157,31 +158,6 @@ def test_edit_task(testapp, login_as, world, make_task, dbsession):
     assert "Title: Old → New 新" in history
     assert "Status: Open → In progress" in history
     assert _task(dbsession, world.project, task.number).title == "New 新"
-
-
-def test_edit_conflict_keeps_typed_values_and_shows_current(testapp, login_as, world, make_task,
-                                                            dbsession, settings):
-    from taskdesk.domain.tasks import update_task
-
-    task = make_task(world.project, world.manager, title="Original", priority="low")
-    login_as("mia")
-    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}/edit"), "/edit")
-    # Meanwhile the manager changes the task.
-    update_task(dbsession, settings, task, world.manager, {"title": "Changed by Manny"})
-    dbsession.flush()
-    form["title"] = "My typed title"
-    form["description"] = "My long description"
-    page = form.submit(status=409)
-    assert "Someone else changed this task" in page.text
-    conflict = page.html.find(class_="conflict").get_text(" ", strip=True)
-    assert "Changed by Manny" in conflict
-    again = find_form(page, "/edit")
-    assert again["title"].value == "My typed title"
-    assert again["description"].value == "My long description"
-    assert _task(dbsession, world.project, task.number).title == "Changed by Manny"
-    # Saving again, now based on the current version, wins.
-    again.submit().follow()
-    assert _task(dbsession, world.project, task.number).title == "My typed title"
 
 
 def test_markdown_is_sanitised(testapp, login_as, world, make_task):

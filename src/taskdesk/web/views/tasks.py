@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel.lists import format_list
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
+from pyramid_retry import mark_error_retryable
+from translationstring import TranslationString
 
 from taskdesk.domain.access import may_be_assigned
+from taskdesk.domain.activity import FieldChange, task_changes_after
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import recent_activity, task_comments
+from taskdesk.domain.merge import Merge
 from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.queries import (
     TaskQuery,
@@ -21,7 +26,13 @@ from taskdesk.domain.queries import (
     weekly_created_completed,
 )
 from taskdesk.domain.schema import _
-from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.domain.tasks import (
+    create_task,
+    delete_task,
+    merge_task_edit,
+    task_values,
+    update_task,
+)
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import (
@@ -280,23 +291,30 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
 
 
 # -- edit -------------------------------------------------------------------------------------
-def _current_values(task: Task) -> dict[str, Any]:
+def _current_values(task: Task) -> dict[str, str]:
+    """The task's editable fields as the form shows them."""
+    values = task_values(task)
     return {
-        "title": task.title,
-        "description": task.description,
-        "status": task.status,
-        "priority": task.priority,
-        "assignee": task.assignee.username if task.assignee else "",
-        "due_date": task.due_date.isoformat() if task.due_date else "",
-        "labels": ", ".join(task.labels),
-        "version": str(task.version),
+        **values,
+        "due_date": values["due_date"].isoformat() if values["due_date"] else "",
+        "labels": ", ".join(values["labels"]),
     }
 
 
 def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
-               errors: dict[str, Any], conflict: dict[str, Any] | None = None) -> dict[str, Any]:
+               base: Mapping[str, str], errors: dict[str, Any],
+               conflicts: list[dict[str, Any]] | None = None,
+               merge: Merge | None = None) -> dict[str, Any]:
+    """The edit form; ``base`` (what the editor started from) travels in hidden fields so a
+    stale save can be merged, and ``conflicts`` are the fields the editor must decide (the
+    ``merge``'s other fields are already in the form)."""
+    helpers = Helpers(request)
+    merged = {side: format_list([helpers.field(name) for name in names], locale=helpers.locale)
+              for side, names in (("theirs", merge.theirs if merge else ()),
+                                  ("mine", merge.mine if merge else ()))}
     return _form_page(
-        request, context.project.row, values, errors, task=context.row, conflict=conflict,
+        request, context.project.row, values, errors, task=context.row, base=base,
+        conflicts=conflicts or [], merged=merged,
         can_assign=request.has_permission(Permission.ASSIGN, context),
         can_set_status=request.has_permission(Permission.SET_STATUS, context),
     )
@@ -305,7 +323,9 @@ def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
 @view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
              permission=Permission.EDIT_TASK, request_method="GET")
 def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
-    return _edit_page(request, context, _current_values(context.row), {})
+    current = _current_values(context.row)
+    return _edit_page(request, context, {**current, "version": str(context.row.version)},
+                      current, {})
 
 
 @view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
@@ -313,27 +333,93 @@ def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
 def task_update(context: TaskResource, request: Request) -> Any:
     task = context.row
     values = form_values(request, (*TASK_FIELDS, "version"))
+    base = {name: request.POST[f"base_{name}"] for name in TASK_FIELDS
+            if f"base_{name}" in request.POST}
     data = _permitted(request, context, values, TASK_FIELD_PERMISSIONS)
     try:
         data = _resolve_assignee(request, context.project, values, data)
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
                               request.identity.user, data, partial=True)
-    except ConflictError:
-        refuse(request, 409)
-        current = _current_values(task)
-        differing = {k: v for k, v in current.items()
-                     if k in TASK_FIELDS and str(values.get(k, "")).strip() != str(v)}
-        # The form keeps what the user typed, now based on the current version.
-        values["version"] = current["version"]
-        return _edit_page(request, context, values, {}, conflict=differing)
+    except ConflictError as error:
+        _retry_if_raced(error)
+        # Not raced: the form's version is older (it was valid, or no conflict could arise).
+        return _merge_stale_edit(request, context, base, data, int(values["version"]))
     except DomainError as error:
         refuse(request)
-        return _edit_page(request, context, values, form_errors(error))
+        return _edit_page(request, context, values, base, form_errors(error))
     if changes:
         flash(request, _("Task #${number} saved.", mapping={"number": task.number}))
     else:
         flash(request, _("Nothing changed."))
     return redirect(request, context)
+
+
+def _retry_if_raced(error: ConflictError) -> None:
+    """A save that lost a race (the row changed between reading and writing it) runs again
+    as a whole (pyramid_retry), and then merges with the change that won."""
+    if error.raced:
+        mark_error_retryable(error)
+        raise error
+
+
+def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, str],
+                      mine: dict[str, str], version: int) -> Any:
+    """Save a form based on an older ``version``: merge it with the newer changes when no
+    field was changed by both, else show those fields side by side to choose from."""
+    task = context.row
+    settings = request.registry.taskdesk_settings
+    merge = merge_task_edit(settings.workflow, task, base, mine)
+    changed_by = task_changes_after(request.dbsession, task, version)
+    current = _current_values(task)
+    merged = {**current, **{name: mine[name] for name in merge.mine},
+              "version": str(task.version)}
+    if merge.conflicts:
+        refuse(request, 409)
+        helpers = Helpers(request)
+        conflicts = [{"field": name, "label": helpers.field(name), "base": base.get(name),
+                      "theirs": current[name], "mine": mine[name],
+                      "changed_by": changed_by.get(name)}
+                     for name in merge.conflicts]
+        return _edit_page(request, context, merged, current, {}, conflicts, merge)
+    if merge.mine:
+        try:
+            update_task(request.dbsession, settings, task, request.identity.user,
+                        {**{name: mine[name] for name in merge.mine},
+                         "version": task.version}, partial=True)
+        except ConflictError as error:  # a lost race: the version was read just now
+            mark_error_retryable(error)
+            raise
+        except DomainError as error:
+            refuse(request)
+            return _edit_page(request, context, merged, current, form_errors(error))
+    flash(request, _merge_message(request, task.number, merge, changed_by))
+    return redirect(request, context)
+
+
+def _merge_message(request: Request, number: int, merge: Merge,
+                   changed_by: Mapping[str, FieldChange]) -> TranslationString:
+    """What a merged save did: whether the editor's changes were saved, and which newer
+    changes (by whom) were kept."""
+    helpers = Helpers(request)
+    people = sorted({change.actor_name for name in merge.theirs
+                     if (change := changed_by.get(name)) and change.actor_name})
+    mapping = {
+        "number": number,
+        "people": format_list(people, locale=helpers.locale) if people else helpers.translate(
+            _("someone else")),
+        "fields": format_list([helpers.field(name) for name in merge.theirs],
+                              locale=helpers.locale),
+    }
+    if merge.mine and merge.theirs:
+        return _("Task #${number} saved and merged: ${people} changed it meanwhile, and their "
+                 "changes to ${fields} were kept.", mapping=mapping)
+    if merge.mine:
+        return _("Task #${number} saved and merged with the changes made meanwhile.",
+                 mapping=mapping)
+    if merge.theirs:
+        return _("Task #${number} already holds your changes; ${people} changed it "
+                 "meanwhile, and their changes to ${fields} were kept.", mapping=mapping)
+    return _("Task #${number} already holds your changes.", mapping=mapping)
 
 
 # -- quick actions ----------------------------------------------------------------------------
