@@ -157,11 +157,13 @@ class Helpers:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(self.zone)
 
-    def date(self, value: Date | None) -> str:
+    def date(self, value: Date | str | None) -> str:
         """A calendar date ("Dec 3, 2026", "2026年12月3日"); a timestamp's date is the date
-        it was in the reader's zone."""
+        it was in the reader's zone. Text is an ISO date as the activity log keeps it."""
         if value is None:
             return ""
+        if isinstance(value, str):
+            value = Date.fromisoformat(value)
         if isinstance(value, DateTime):
             value = self._local(value).date()
         key = ("date", value)

@@ -253,3 +253,17 @@ def test_a_typed_date_in_the_hinted_format_is_accepted(
         "Dec 31, 2026")
     listed = testapp.get("/projects/apollo/", params={"due_after": "2026-12-30"})
     assert "Typed date" in listed.text
+
+
+def test_history_shows_changed_due_dates_in_the_locales_format(
+    testapp: webtest.TestApp, login_as: Callable[..., Any], world: Any,
+    make_task: Callable[..., Any], dbsession: Session, settings: Any,
+) -> None:
+    from taskdesk.domain.tasks import update_task
+
+    task = make_task(world.project, world.manager, title="Moved", due_date="2026-12-30")
+    update_task(dbsession, settings, task, world.manager, {"due_date": "2026-12-31"})
+    dbsession.flush()
+    login_as("mia")
+    history = testapp.get(f"/projects/apollo/tasks/{task.number}").html.select_one(".history")
+    assert "Due date: Dec 30, 2026 → Dec 31, 2026" in history.get_text(" ", strip=True)
