@@ -185,14 +185,16 @@ class Helpers:
                                locale=self.locale)
 
     def timestamp(self, value: DateTime, *, date_only: bool = False) -> Markup:
-        """``<time>`` for a timestamp: shown as :meth:`datetime` (or :meth:`date`), with
-        the machine-readable UTC instant and, on hover, the full time and zone name."""
+        """``<time>`` for a timestamp: shown as :meth:`datetime` (or :meth:`date`), with the
+        UTC instant for machines and, on hover, the time with its offset and zone
+        ("Mar 2, 2026, 4:30 AM UTC+08:00 · Asia/Shanghai"). A list shows one per row, so
+        this stays within the cheap formats."""
         local = self._local(value)
-        full = format_datetime(local, "full", locale=self.locale)
-        text = self.date(local) if date_only else self.datetime(local)
+        moment = self.datetime(local)
+        title = f"{moment} {offset_label(local.utcoffset())} · {self.zone.key}"
         return Markup('<time datetime="{}" title="{}">{}</time>').format(
-            local.astimezone(UTC).isoformat(timespec="seconds"), f"{full} · {self.zone.key}",
-            text)
+            local.astimezone(UTC).isoformat(timespec="seconds"), title,
+            self.date(local) if date_only else moment)
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)

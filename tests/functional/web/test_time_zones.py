@@ -50,8 +50,7 @@ def test_task_page_shows_times_in_the_readers_zone(
     # Eight hours later than UTC, and so on the next day.
     assert created.get_text() == f"Mar 2, 2026, 4:30{NNBSP}AM"
     assert created["datetime"] == "2026-03-01T20:30:00+00:00"
-    assert "China Standard Time" in created["title"]
-    assert created["title"].endswith("Asia/Shanghai")
+    assert created["title"] == f"Mar 2, 2026, 4:30{NNBSP}AM UTC+08:00 · Asia/Shanghai"
     comment_time = page.html.select_one(".comment__head time")
     assert comment_time.get_text() == f"Mar 2, 2026, 4:30{NNBSP}AM"
     assert "Times are shown in Asia/Shanghai (UTC+08:00)." in page.html.footer.get_text()
@@ -66,6 +65,20 @@ def test_a_reader_without_a_zone_sees_the_site_zone(
     assert created.get_text() == f"Mar 1, 2026, 8:30{NNBSP}PM"
     assert created["datetime"] == "2026-03-01T20:30:00+00:00"
     assert "Times are shown in UTC (UTC+00:00)." in page.html.footer.get_text()
+
+
+def test_the_offset_shown_is_the_one_in_force_at_that_time(
+    testapp: webtest.TestApp, login_as: Callable[..., Any], world: Any, dated_task: Any,
+    dbsession: Session,
+) -> None:
+    dated_task.updated_at = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    set_zone(dbsession, world.member, "Europe/Berlin")
+    login_as("mia")
+    page = testapp.get(f"/projects/apollo/tasks/{dated_task.number}").html
+    created = page.find("dt", string="Created").find_next("dd").find("time")
+    updated = page.find("dt", string="Updated").find_next("dd").find("time")
+    assert created["title"] == f"Mar 1, 2026, 9:30{NNBSP}PM UTC+01:00 · Europe/Berlin"
+    assert updated["title"] == f"Jul 1, 2026, 12:00{NNBSP}PM UTC+02:00 · Europe/Berlin"
 
 
 def test_chinese_reader_sees_the_chinese_format_in_their_zone(
@@ -91,6 +104,7 @@ def test_task_list_shows_the_date_of_a_timestamp_in_the_readers_zone(
     set_zone(dbsession, world.member, "Asia/Shanghai")
     row = testapp.get("/projects/apollo/").html.find("time")
     assert (row.get_text(), row["datetime"]) == ("Mar 2, 2026", "2026-03-01T20:30:00+00:00")
+    assert row["title"] == f"Mar 2, 2026, 4:30{NNBSP}AM UTC+08:00 · Asia/Shanghai"
 
 
 def test_token_last_use_and_admin_pages_follow_the_zone(
