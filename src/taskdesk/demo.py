@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts, comments, projects, tasks
 from taskdesk.models import Comment, Group, Project, Task, User
 from taskdesk.settings import TaskdeskSettings
+from taskdesk.timezones import local_today
 
 ADMIN_USERNAME = "admin"
 PASSWORD = "taskdesk-demo"
@@ -156,7 +157,7 @@ def seed_demo(dbsession: Session, settings: TaskdeskSettings, tasks: int = 300) 
     rng = random.Random(42)
     users = _create_users(dbsession)
     groups = _create_groups(dbsession, users)
-    today = datetime.now(UTC).date()
+    today = local_today(settings.time_zone)  # due dates as the site's people count days
     created = 0
     for index, plan in enumerate(PROJECTS):
         project, team = _create_project(dbsession, settings, plan, users, groups)

@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
 from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
+from taskdesk.timezones import is_zone
 
 STATUS_CATEGORIES = ("open", "active", "done", "cancelled")
 #: Published values (docs, development.ini) that must never sign cookies outside development.
@@ -109,6 +111,7 @@ class TaskdeskSettings:
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
     )
     metrics_token: str = ""
+    time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @property
     def is_development(self) -> bool:
@@ -228,6 +231,16 @@ def _parse_role(key: str, value: str) -> frozenset[Permission]:
     return frozenset(Permission(w) for w in words)
 
 
+def _parse_time_zone(key: str, value: str) -> ZoneInfo:
+    name = value.strip()
+    if not is_zone(name):
+        raise SettingsError(
+            key, value, "expected an IANA time zone name such as UTC or Asia/Shanghai "
+            "(case matters)"
+        )
+    return ZoneInfo(name)
+
+
 @dataclass(frozen=True)
 class Option:
     key: str
@@ -291,6 +304,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.metrics.token", "metrics_token", "", lambda k, v: v.strip(),
            "A bearer token that also grants `/metrics` (`Authorization: Bearer ...`) from "
            "any address; empty for none."),
+    Option("taskdesk.time_zone", "time_zone", "UTC", _parse_time_zone,
+           "The site's time zone (an IANA name such as `Asia/Shanghai`): pages show times "
+           "and count \"today\" and \"overdue\" in it for people who chose none in their "
+           "profile. The API and CSV exports stay in UTC."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.

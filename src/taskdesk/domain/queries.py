@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     func,
     literal,
     or_,
@@ -40,8 +41,9 @@ from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.domain.search import matching_task_ids, search_expression
 from taskdesk.models import Project, Task, TaskLabel, User, read_rows
-from taskdesk.models.meta import UTCDateTime, json_array_agg, utcnow
+from taskdesk.models.meta import UTCDateTime, json_array_agg
 from taskdesk.settings import Workflow
+from taskdesk.timezones import local_midnight
 
 FILTER_KEYS = (
     "status", "state", "assignee", "reporter", "priority", "label",
@@ -530,31 +532,28 @@ def open_task_counts(
 
 
 def weekly_created_completed(
-    dbsession: Session, project_id: int, weeks: int = 12, *, today: date | None = None
+    dbsession: Session, project_id: int, *, today: date, zone: tzinfo, weeks: int = 12
 ) -> list[tuple[date, int, int]]:
-    """(Monday of the week, tasks created, tasks completed) for the last ``weeks`` weeks."""
-    today = today or utcnow().date()
+    """(Monday of the week, tasks created, tasks completed) for the last ``weeks`` weeks,
+    each from Monday 00:00 to the next in the reader's ``zone``, the last holding ``today``.
+
+    The weeks' bounds are instants worked out here (a week in a zone with summer time is
+    not always 168 hours), so the database only compares timestamps.
+    """
     first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
-    start = datetime(first_monday.year, first_monday.month, first_monday.day, tzinfo=UTC)
-    dialect = dbsession.get_bind().dialect.name
-
-    def week_index(column: Any) -> ColumnElement[int]:
-        if dialect == "sqlite":
-            seconds = func.strftime("%s", column) - literal(int(start.timestamp()))
-        else:
-            seconds = func.extract("epoch", column - literal(start))
-        return func.floor(seconds / 604800).label("week")
-
+    bounds = [literal(local_midnight(first_monday + timedelta(weeks=index), zone), UTCDateTime)
+              for index in range(weeks + 1)]
     counts = {index: [0, 0] for index in range(weeks)}
     for slot, column in ((0, Task.created_at), (1, Task.completed_at)):
-        week = week_index(column)
+        week = case(*((column < end, index) for index, end in enumerate(bounds[1:])),
+                    else_=None).label("week")
         rows = dbsession.execute(
             select(week, func.count())
-            .where(Task.project_id == project_id, column >= start)
+            .where(Task.project_id == project_id, column >= bounds[0], column < bounds[-1])
             .group_by(week)
         )
         for index, count in rows:
-            if index is not None and 0 <= int(index) < weeks:
+            if index is not None:
                 counts[int(index)][slot] = count
     return [
         (first_monday + timedelta(weeks=index), created, completed)

@@ -17,6 +17,7 @@ from typing import Any
 from translationstring import TranslationStringFactory
 
 from taskdesk.domain.errors import ValidationError
+from taskdesk.timezones import MAX_ZONE_LENGTH, is_zone
 
 _ = TranslationStringFactory("taskdesk")
 
@@ -149,6 +150,20 @@ class Date(Field):
 
     def json_type(self) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
+
+
+@dataclass(frozen=True)
+class TimeZone(Field):
+    """An IANA time zone name the zone data knows, e.g. ``Asia/Shanghai``."""
+
+    def convert(self, value: Any) -> str:
+        if isinstance(value, str) and is_zone(value.strip()):
+            return value.strip()
+        raise FieldError(_("Choose a time zone from the list, e.g. Asia/Shanghai."))
+
+    def json_type(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": MAX_ZONE_LENGTH,
+                "description": "An IANA time zone name, e.g. Asia/Shanghai"}
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class Identity:
     display_name: str
     is_site_admin: bool
     locale: str | None
+    #: The user's own IANA zone name; None for the site's.
+    time_zone: str | None
     group_ids: tuple[int, ...]
     #: "session" (browser cookie) or "token" (Authorization: Bearer).
     via: str
@@ -115,11 +117,12 @@ class _UserColumns(NamedTuple):
     is_site_admin: bool
     is_active: bool
     locale: str | None
+    time_zone: str | None
 
     def identity(self, group_ids: tuple[int, ...], via: str, dbsession: Session,
                  **credential: Any) -> Identity:
         return Identity(self.id, self.username, self.display_name, self.is_site_admin,
-                        self.locale, group_ids, via, dbsession, **credential)
+                        self.locale, self.time_zone, group_ids, via, dbsession, **credential)
 
 
 #: The user's columns an Identity carries, first in both identity statements.

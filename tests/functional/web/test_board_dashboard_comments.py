@@ -36,7 +36,7 @@ def test_board_columns_and_move_without_javascript(testapp, login_as, world, mak
     card = page.html.find("li", id=f"card-{task.number}").get_text(" ", strip=True)
     assert "Urgent" in card
     assert "Mia Member" in card
-    assert "Due 5/6/30" in card
+    assert "Due May 6, 2030" in card
     # Each card's move form names its task and preselects its own status.
     for moved, status in ((task, "open"), (done, "done")):
         label = page.html.find("label", attrs={"for": f"move-{moved.number}"})

@@ -180,7 +180,8 @@ def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     h = Helpers(request)
     totals = count_by_status(request.dbsession, context.row.id, workflow.status_names)
-    weeks = weekly_created_completed(request.dbsession, context.row.id, weeks=12)
+    weeks = weekly_created_completed(request.dbsession, context.row.id,
+                                     today=request.today, zone=request.zone)
     status_chart = bar_chart(
         [(h.status(s.name), totals.get(s.name, 0)) for s in workflow.statuses],
         title=h.translate(_("Tasks per status")), number=h.number,
