@@ -1,7 +1,8 @@
 """Request ids, one access-log line per request, and error logging.
 
-The tween sits right under INGRESS, outside every other tween, so it sees the final answer
-of each attempt, including the guard's 400/413 and errors rendered by exception views:
+The tween sits right under INGRESS, outside every other tween but the security headers', so
+it sees the final answer of each attempt, including the guard's 400/413 and errors rendered
+by exception views:
 
 * ``X-Request-ID`` from the client is kept when it is 1-200 visible ASCII characters (no
   spaces, so it stays one token in logs); otherwise a fresh one is generated. The id is kept in
