@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import transaction
 import webtest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from taskdesk import main
@@ -32,10 +32,10 @@ from taskdesk.domain import accounts
 from taskdesk.models import User, get_engine, get_tm_session
 from tests.conftest import (
     app_settings,
+    connections_refused,
     create_database,
     login,
     migrated_engine,
-    postgres_admin_url,
 )
 from tests.factories import Factory
 
@@ -66,30 +66,11 @@ class Site:
     def cut_off(self, how: str = "directory") -> Iterator[None]:
         """The database unavailable meanwhile (``how``: the SQLite failure)."""
         if self.engine.dialect.name == "postgresql":
-            with _connections_refused(self.url):
+            with connections_refused(self.url):
                 yield
         else:
             with _sqlite_file_broken(self.engine, Path(str(make_url(self.url).database)), how):
                 yield
-
-
-@contextmanager
-def _connections_refused(url: str) -> Iterator[None]:
-    admin_url, _reason = postgres_admin_url()
-    assert admin_url is not None
-    name = make_url(url).database
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-        yield
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
 
 
 @contextmanager
