@@ -23,6 +23,7 @@ from taskdesk.domain.schema import _
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
+from taskdesk.security.transport import plain_http_problem
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,12 @@ def forbidden(exc: HTTPForbidden, request: Request) -> Response:
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
+    # Over plain HTTP with taskdesk.https on, the session cookie never comes back: reloading
+    # would not help, so the page says what would.
     return _page(request, 400, _("The form has expired"),
-                 _("The form was open too long or your session changed. "
-                   "Please go back, reload the page and try again."))
+                 plain_http_problem(request)
+                 or _("The form was open too long or your session changed. "
+                      "Please go back, reload the page and try again."))
 
 
 @exception_view_config(HTTPException)
