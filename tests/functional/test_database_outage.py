@@ -195,6 +195,10 @@ def test_the_sign_in_page_shows_and_signing_in_is_503_then_works_after(
         assert page.headers["Retry-After"] == "5"
         assert UNREACHABLE in page.text
         assert_logged_once(caplog, page)
+        # An anonymous visitor's page that looks a project up gets the same page.
+        project = browser.get("/projects/some-project", status=503)
+        assert UNREACHABLE in project.text
+        assert_logged_once(caplog, project)
     assert login(browser, "ada").status_int == 303
     assert "Ada" in browser.get("/").text
 
