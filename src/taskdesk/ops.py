@@ -156,7 +156,7 @@ def _driver_message(error: BaseException) -> str:
 
 def _log_failure(request: Request, rid: str, exc_info: Any, status: int | None = None) -> None:
     """Log a failed attempt: a retry to come, or the error (``status``: what an exception
-    view answered for it; None: nothing did, the client gets a bare 500)."""
+    view answered for it; None: nothing did, the client gets a bare 500, or 503)."""
     exc = exc_info[1]
     name = type(exc).__name__
     outage = database_outage(exc)

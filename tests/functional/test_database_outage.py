@@ -27,9 +27,11 @@ import webtest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from taskdesk import main
+from taskdesk import main, make_configurator
 from taskdesk.domain import accounts
 from taskdesk.models import User, get_engine, get_tm_session
+from taskdesk.resources import Root
+from taskdesk.security.permissions import Permission
 from tests.conftest import (
     app_settings,
     connections_refused,
@@ -251,3 +253,34 @@ def test_a_database_error_that_is_no_outage_stays_a_500(
     finally:
         with site.engine.begin() as connection:
             connection.execute(text("ALTER TABLE api_tokens_away RENAME TO api_tokens"))
+
+
+def _ask_the_database(request: Any) -> Any:
+    request.dbsession.execute(text("SELECT 1"))
+    request.response.text = "answered"
+    return request.response
+
+
+def test_without_any_error_page_an_outage_is_still_a_bare_503(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No feature package, so no exception view: the request-id tween answers itself."""
+    config = make_configurator(app_settings(site.url, **{"taskdesk.includes": ""}))
+    config.add_view(_ask_the_database, context=Root, name="ask",
+                    permission=Permission.PUBLIC)
+    bare = config.make_wsgi_app()
+    client = webtest.TestApp(bare, extra_environ={"HTTP_HOST": HOST})
+    assert client.get("/ask").text == "answered"
+    caplog.set_level(logging.INFO)
+    try:
+        with site.cut_off():
+            bare.registry["dbbinds"].engine.pool.dispose()
+            caplog.clear()
+            refused = client.get("/ask", status=503)
+            assert refused.headers["Retry-After"] == "5"
+            assert refused.text == (
+                f"Service Unavailable. Request id: {refused.headers['X-Request-ID']}\n")
+            assert_logged_once(caplog, refused)
+        assert client.get("/ask").text == "answered"
+    finally:
+        bare.registry["dbbinds"].engine.dispose()

@@ -188,6 +188,9 @@ def get_engine(url: str, *, sqlite_busy_timeout: int = 5000, **options: Any) -> 
     settings: dict[str, Any] = {"sqlalchemy.url": parsed}
     settings.update({f"sqlalchemy.{k}": v for k, v in options.items()})
     if parsed.get_backend_name() == "postgresql":
+        # A pooled connection the server dropped (restart, terminated backends) is replaced
+        # at checkout instead of failing a request: service resumes with the server. (SQLite
+        # needs none: a connection that could not open the file is never pooled.)
         settings.setdefault("sqlalchemy.pool_pre_ping", True)
     engine = engine_from_config(settings, prefix="sqlalchemy.")
     if engine.dialect.name == "sqlite":
