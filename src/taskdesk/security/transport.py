@@ -6,11 +6,14 @@ request arrived is what the server made of it: ``wsgi.url_scheme``, which Waitre
 ``X-Forwarded-Proto`` for its ``trusted_proxy`` only. Hypercorn applies no proxy headers, so
 an ``X-Forwarded-Proto: https`` (or ``Forwarded: proto=https``) that reaches the app counts as
 HTTPS too: the browser then does speak HTTPS to the proxy, and its cookies come back. (A client
-sending the header itself only hides the warning from itself.)
+sending the header itself only hides the warning from itself.) Browsers treat
+``http://localhost`` and loopback addresses as secure and do send Secure cookies there, so
+a site opened on its own machine is not warned about either.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
@@ -36,8 +39,18 @@ PLAIN_HTTP_PROBLEM = _(
 )
 
 
-def _arrived_over_https(request: Request) -> bool:
-    if request.scheme == "https":
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _secure_cookies_come_back(request: Request) -> bool:
+    """Whether the browser sends Secure cookies with this request's site."""
+    if request.scheme == "https" or _loopback(request.domain.lower()):
         return True
     forwarded_proto = request.headers.get("X-Forwarded-Proto", "")
     if forwarded_proto.split(",")[0].strip().lower() == "https":
@@ -48,7 +61,7 @@ def _arrived_over_https(request: Request) -> bool:
 def plain_http_problem(request: Request) -> TranslationString | None:
     """What to tell the user when the site wants HTTPS and this request came over HTTP
     (logging the fix for the admin, at most once per :data:`WARNING_INTERVAL`), else None."""
-    if not request.registry.taskdesk_settings.https or _arrived_over_https(request):
+    if not request.registry.taskdesk_settings.https or _secure_cookies_come_back(request):
         return None
     registry = request.registry
     now = time.monotonic()

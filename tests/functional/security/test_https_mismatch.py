@@ -49,6 +49,10 @@ def test_plain_http_with_https_set_is_explained_on_the_sign_in_page_and_logged_o
     {"wsgi.url_scheme": "https"},                      # TLS at the server, or applied by it
     {"HTTP_X_FORWARDED_PROTO": "https"},               # from a TLS proxy, passed through
     {"HTTP_FORWARDED": "for=192.0.2.1;proto=https"},  # RFC 7239
+    # Browsers send Secure cookies to http://localhost and loopback addresses too.
+    {"HTTP_HOST": "localhost:6543"},
+    {"HTTP_HOST": "127.0.0.1:6543"},
+    {"HTTP_HOST": "[::1]:6543"},
 ])
 def test_https_requests_get_no_warning(
     spare_app: Callable[..., webtest.TestApp], caplog: pytest.LogCaptureFixture,
