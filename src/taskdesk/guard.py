@@ -27,14 +27,13 @@ from pyramid.interfaces import ITweens
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.tweens import INGRESS
 
 from taskdesk.settings import TaskdeskSettings
 
 Handler = Callable[[Request], Response]
 
 GUARD_TWEEN = "taskdesk.guard.guard_tween_factory"
-#: The only tweens allowed outside the guard, outermost first. They read nothing of the
+#: The only tweens allowed outside the guard. They read nothing of the
 #: request but its method and environ, and must see its refusals: security headers on every
 #: answer, the request id and access log, the request metrics (when ``taskdesk.metrics`` is
 #: included).
@@ -130,7 +129,7 @@ def place_guard(registry: Registry) -> None:
     names = [name for name, _factory in tweens.implicit()]
     tweens.add_implicit(
         GUARD_TWEEN, guard_tween_factory,
-        under=[name for name in OUTSIDE_THE_GUARD if name in names] or INGRESS,
+        under=[name for name in OUTSIDE_THE_GUARD if name in names],
         over=[name for name in names if name not in OUTSIDE_THE_GUARD and name != GUARD_TWEEN],
     )
 
