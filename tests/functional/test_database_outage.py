@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import transaction
 import webtest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from taskdesk import main, make_configurator
@@ -38,6 +38,7 @@ from tests.conftest import (
     create_database,
     login,
     migrated_engine,
+    postgres_admin_url,
 )
 from tests.factories import Factory
 
@@ -284,3 +285,41 @@ def test_without_any_error_page_an_outage_is_still_a_bare_503(
         assert client.get("/ask").text == "answered"
     finally:
         bare.registry["dbbinds"].engine.dispose()
+
+
+def _lose_the_connection_before_commit(request: Any) -> Any:
+    """Write, then have the server terminate this request's connection: the view returns,
+    and pyramid_tm's commit is what fails."""
+    dbsession = request.dbsession
+    dbsession.execute(text("UPDATE users SET display_name = 'Lost' WHERE username = 'ada'"))
+    pid = dbsession.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin_url, _reason = postgres_admin_url()
+    admin = create_engine(str(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    request.response.text = "written"
+    return request.response
+
+
+def test_a_connection_lost_at_commit_is_503_and_nothing_is_written(
+    site: Site, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("terminates a PostgreSQL backend")
+    config = make_configurator(app_settings(site.url))
+    config.add_view(_lose_the_connection_before_commit, context=Root, name="lose",
+                    request_method="POST", require_csrf=False, permission=Permission.PUBLIC)
+    app = config.make_wsgi_app()
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": HOST})
+    caplog.set_level(logging.INFO)
+    try:
+        caplog.clear()
+        page = client.post("/lose", status=503)
+        assert UNREACHABLE in page.text
+        assert page.headers["Retry-After"] == "5"
+        assert_logged_once(caplog, page)
+        me = site.client().get("/api/v1/me", headers=site.bearer).json
+        assert me["display_name"] == "Ada"
+    finally:
+        app.registry["dbbinds"].engine.dispose()
