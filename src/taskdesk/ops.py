@@ -134,6 +134,12 @@ def known_user_id(request: Request) -> str:
     return "-" if user_id is None else str(user_id)
 
 
+def unrendered_status(error: BaseException) -> int:
+    """The status this tween answers for an error no exception view rendered (the request
+    metrics count it so): 503 for a database outage, else 500."""
+    return 500 if database_outage(error) is None else 503
+
+
 def _server_error(request_id: str, error: BaseException) -> Response:
     """The bare answer for an error no exception view rendered."""
     answer = outage_answer(error)
@@ -142,7 +148,8 @@ def _server_error(request_id: str, error: BaseException) -> Response:
         return Response(body=body.encode(), status=500, content_type="text/plain",
                         charset="utf-8")
     body = f"Service Unavailable. Request id: {request_id}\n"
-    response = Response(body=body.encode(), status=503, content_type="text/plain",
+    response = Response(body=body.encode(), status=unrendered_status(error),
+                        content_type="text/plain",
                         charset="utf-8")
     response.headers["Retry-After"] = str(answer.retry_after)
     return response

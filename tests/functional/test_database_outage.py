@@ -265,8 +265,10 @@ def _ask_the_database(request: Any) -> Any:
 def test_without_any_error_page_an_outage_is_still_a_bare_503(
     site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No feature package, so no exception view: the request-id tween answers itself."""
-    config = make_configurator(app_settings(site.url, **{"taskdesk.includes": ""}))
+    """No feature package, so no exception view: the request-id tween answers itself (and
+    the request metrics count the 503 it answers)."""
+    config = make_configurator(app_settings(site.url,
+                                            **{"taskdesk.includes": "taskdesk.metrics"}))
     config.add_view(_ask_the_database, context=Root, name="ask",
                     permission=Permission.PUBLIC)
     bare = config.make_wsgi_app()
@@ -283,6 +285,9 @@ def test_without_any_error_page_an_outage_is_still_a_bare_503(
                 f"Service Unavailable. Request id: {refused.headers['X-Request-ID']}\n")
             assert_logged_once(caplog, refused)
         assert client.get("/ask").text == "answered"
+        metrics = client.get("/metrics", extra_environ={"REMOTE_ADDR": "127.0.0.1"}).text
+        assert ('taskdesk_http_requests_total{view="Root/ask",method="GET",status="503"} 1'
+                in metrics.splitlines())
     finally:
         bare.registry["dbbinds"].engine.dispose()
 
