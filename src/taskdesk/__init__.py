@@ -25,10 +25,11 @@ CORE_INCLUDES = (
     "taskdesk.security",
     # Request ids, the access log and error logging: an outermost tween, so refusals count too.
     "taskdesk.ops",
-    # Refuse malformed input (400) and oversized bodies (413) before any view runs.
+    # Refuse malformed input (400) and oversized bodies (413) before any view runs: its tween
+    # is placed over every other tween once all includes are in, add-ons' included.
     "taskdesk.guard",
     # Security headers (CSP, nosniff, frame and referrer policy, HSTS) on every response,
-    # whichever feature packages are switched on.
+    # whichever feature packages are switched on; the outermost tween.
     "taskdesk.headers",
     # /healthz and /readyz for load balancers and process managers.
     "taskdesk.health",

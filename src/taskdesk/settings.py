@@ -262,7 +262,8 @@ OPTIONS: tuple[Option, ...] = (
            "Secret signing session cookies (at least 32 characters). Prefer "
            "`taskdesk.session.secret_env`."),
     Option("taskdesk.https", "https", "false", _parse_bool,
-           "The site is served over HTTPS: cookies get the `Secure` flag and HSTS is sent."),
+           "The site is served over HTTPS: cookies get the `Secure` flag and HSTS is sent. "
+           "Over plain HTTP nobody can sign in then; the sign-in page and the log say so."),
     Option("taskdesk.session.idle_timeout", "session_idle_timeout", "28800",
            _int_parser(60, 365 * 86400),
            "Seconds of inactivity after which a signed-in session ends."),

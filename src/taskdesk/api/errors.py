@@ -24,7 +24,7 @@ from pyramid.view import exception_view_config
 from taskdesk.api import API_ROUTE
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
 from taskdesk.domain.schema import _
-from taskdesk.models import DatabaseBusyError
+from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
 
@@ -196,13 +196,14 @@ def http_error(exc: HTTPException, request: Request) -> Response:
     return error_response(request, status, code, exc.explanation or exc.title, headers=headers)
 
 
-@exception_view_config(DatabaseBusyError, route_name=API_ROUTE)
-def database_busy(exc: DatabaseBusyError, request: Request) -> Response:
-    """SQLite stayed locked on every attempt pyramid_retry made: a temporary condition."""
-    log.warning("database busy on %s %s: %s", request.method, request.path_qs, exc)
-    return error_response(request, 503, "busy",
-                          _("The database is busy; please try again in a moment."),
-                          headers={"Retry-After": "1"})
+@exception_view_config(Exception, route_name=API_ROUTE, database_outage=True)
+def database_outage(exc: Exception, request: Request) -> Response:
+    """The database is unavailable: 503 ``busy`` or ``database_unavailable`` with
+    ``Retry-After`` (taskdesk.ops logs it; a retryable error is still retried first)."""
+    answer = outage_answer(exc)
+    assert answer is not None  # the view predicate made sure
+    return error_response(request, 503, answer.code, answer.message,
+                          headers={"Retry-After": str(answer.retry_after)})
 
 
 @exception_view_config(Exception, route_name=API_ROUTE)

@@ -85,7 +85,8 @@ _DESCRIPTIONS = {
     415: "The request body is not application/json",
     422: "Invalid fields (see error.fields)",
     429: "Too many failed authentications from this address; retry after Retry-After seconds",
-    503: "The database is busy; retry after the Retry-After seconds",
+    503: "The database is busy or unreachable (error.code `busy` or `database_unavailable`); "
+         "retry after the Retry-After seconds",
 }
 
 

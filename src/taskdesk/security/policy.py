@@ -38,7 +38,9 @@ from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Failures of the database itself, as the error views see them.
+#: Failures of the database itself, as the error views see them: every outage
+#: (``taskdesk.models.database_outage``) and any other database error, after which the
+#: transaction may be unusable too; their error pages ask the database nothing.
 DATABASE_ERRORS = (DatabaseBusyError, SQLAlchemyError)
 #: The principals of a request without identity.
 ANONYMOUS = frozenset({Everyone})
