@@ -11,7 +11,6 @@ from pyramid.response import Response
 
 from taskdesk.api import conditional, listing
 from taskdesk.api.errors import ApiError
-from taskdesk.api.export import csv_response, wants_csv
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import (
     PAGING_KEYS,
@@ -28,10 +27,12 @@ from taskdesk.api.representations import TaskJson, Urls, activity_json
 from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.export import TaskUrl
 from taskdesk.domain.queries import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
 from taskdesk.security.actions import (
     CREATE_FIELD_PERMISSIONS,
@@ -58,16 +59,38 @@ def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...]) ->
         raise bad_parameters(error.fields) from None
 
 
+def _wants_csv(request: Request) -> bool:
+    """Whether the client asked for text/csv rather than JSON (``Accept``)."""
+    if "text/csv" not in request.headers.get("Accept", "").lower():
+        return False
+    offers = request.accept.acceptable_offers(["application/json", "text/csv"])
+    return bool(offers) and offers[0][0] == "text/csv"
+
+
+def _csv_task_urls(request: Request) -> TaskUrl:
+    """A CSV row's ``url``: the task's web page for people opening it from a spreadsheet, or
+    its API URL on a deployment without the web UI."""
+    if "taskdesk.web" in settings(request).includes:
+        return task_page_urls(request)
+    urls = Urls(request)
+    return lambda row: urls.task(row.project_slug, row.number)
+
+
+def _csv(request: Request, project: ProjectResource | None, query: TaskQuery) -> Response:
+    name = project.row.slug if project is not None else "tasks"
+    return task_csv_response(request, viewer(request), query,
+                             project_id=project.row.id if project is not None else None,
+                             filename=f"{name}.csv", task_url=_csv_task_urls(request))
+
+
 def _task_list(request: Request, project: ProjectResource | None) -> dict[str, Any] | Response:
     params = query_params(request)
     query = _query(request, params, PAGING_KEYS)
     paging_ = paging(request, params)
     project_id = project.row.id if project is not None else None
     try:
-        if wants_csv(request):
-            name = project.row.slug if project is not None else "tasks"
-            return csv_response(request, viewer(request), query, project_id=project_id,
-                                filename=f"{name}.csv")
+        if _wants_csv(request):
+            return _csv(request, project, query)
         result = list_tasks(request.dbsession, viewer(request), query, project_id=project_id,
                             limit=paging_.limit, cursor=paging_.cursor, offset=paging_.offset)
     except ValidationError as error:
@@ -85,11 +108,8 @@ def _task_list(request: Request, project: ProjectResource | None) -> dict[str, A
 
 def _csv_export(request: Request, project: ProjectResource | None) -> Response:
     query = _query(request, query_params(request), ())
-    name = project.row.slug if project is not None else "tasks"
     try:
-        return csv_response(request, viewer(request), query,
-                            project_id=project.row.id if project is not None else None,
-                            filename=f"{name}.csv")
+        return _csv(request, project, query)
     except ValidationError as error:
         raise bad_parameters(error.fields) from None
 
