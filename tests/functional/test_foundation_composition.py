@@ -90,6 +90,9 @@ def check_api(app: webtest.TestApp, seeded: Seeded, *, with_web: bool) -> None:
     tasks = app.get(f"{project}/tasks", headers=auth).json["items"]
     assert [t["title"] for t in tasks] == ["Second task", "第一个任务"]
     assert app.get(f"{project}/tasks/1", headers=auth).json["labels"] == ["pilot"]
+    missing = app.get(f"{project}/tasks/9", headers={**auth, "Accept-Language": "zh-CN"},
+                      status=404)
+    assert missing.json["error"]["message"] == "这里什么都没有。"
     comments = app.get(f"{project}/tasks/1/comments", headers=auth).json["items"]
     assert [c["body"] for c in comments] == ["看起来不错"]
     assert app.get(f"{project}/members", headers=auth).json["items"][0]["role"] == "manager"
