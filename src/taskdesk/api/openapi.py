@@ -15,7 +15,7 @@ from taskdesk.api import API_ROUTE
 from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
-from taskdesk.domain.queries import SORT_FIELDS
+from taskdesk.domain.queries import SORT_VALUES
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.resources import (
@@ -111,7 +111,6 @@ def _csv_list(names: tuple[str, ...]) -> dict[str, Any]:
 
 def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
     workflow = settings.workflow
-    sorts = [f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-")]
     person = {"type": "string", "pattern": f"^(me|none|{USERNAME_PATTERN})$"}
     filters: list[tuple[str, dict[str, Any], str]] = [
         ("status", _csv_list(workflow.status_names), "Statuses, comma-separated."),
@@ -127,7 +126,7 @@ def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
          "Changed at or after this moment."),
         ("q", {"type": "string", "maxLength": 200},
          "Free text over title, description and comments (Chinese words too)."),
-        ("sort", {"type": "string", "enum": sorts}, "Order; `-` for descending."),
+        ("sort", {"type": "string", "enum": list(SORT_VALUES)}, "Order; `-` for descending."),
     ]
     return [{"name": name, "in": "query", "description": text, "schema": schema}
             for name, schema, text in filters]

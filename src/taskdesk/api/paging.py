@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -30,12 +30,15 @@ class Paging:
 
 
 def query_params(request: Request) -> dict[str, str]:
-    """The query string as a dict; a parameter given twice is a 400."""
+    """The query string as a dict; parameters given twice are a 400 (naming each)."""
     params: dict[str, str] = {}
+    repeated: dict[str, Any] = {}
     for key, values in request.GET.dict_of_lists().items():
         if len(values) > 1:
-            raise bad_parameters({key: _("Give this parameter once.")})
+            repeated[key] = _("Give this parameter once.")
         params[key] = values[0]
+    if repeated:
+        raise bad_parameters(repeated)
     return params
 
 
@@ -46,30 +49,32 @@ def bad_parameters(fields: Mapping[str, Any]) -> ApiError:
                     fields)
 
 
-def refuse_unknown(params: Mapping[str, str], known: Collection[str]) -> None:
-    unknown = [key for key in params if key not in known]
-    if unknown:
-        raise bad_parameters({key: _("Unknown parameter.") for key in unknown})
-
-
 def _whole_number(params: Mapping[str, str], key: str, default: int, maximum: int,
-                  minimum: int) -> int:
+                  minimum: int, errors: dict[str, Any]) -> int:
     raw = params.get(key)
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise bad_parameters({key: _("Must be a whole number from ${a} to ${b}.",
-                                     mapping={"a": minimum, "b": maximum})})
+        errors[key] = _("Must be a whole number from ${a} to ${b}.",
+                        mapping={"a": minimum, "b": maximum})
+        return default
     return int(raw)
 
 
-def paging(request: Request, params: Mapping[str, str]) -> Paging:
+def paging(request: Request, params: Mapping[str, str],
+           errors: dict[str, Any] | None = None) -> Paging:
+    """``limit``, ``cursor`` and ``offset``; a 400 naming each bad one, or, given
+    ``errors``, their messages added there for the caller to report with its own."""
+    problems: dict[str, Any] = {} if errors is None else errors
     settings = request.registry.taskdesk_settings
-    limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit, 1)
-    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0)
+    limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit,
+                          1, problems)
+    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0, problems)
     cursor = params.get("cursor") or None
     if cursor is not None and offset:
-        raise bad_parameters({"offset": _("Use either a cursor or an offset.")})
+        problems["offset"] = _("Use either a cursor or an offset.")
+    if errors is None and problems:
+        raise bad_parameters(problems)
     return Paging(limit, cursor, offset)
 
 
@@ -117,8 +122,17 @@ def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]
 
 
 def simple_list(request: Request) -> tuple[dict[str, str], Paging, int]:
-    """Parameters of a list without filters: (params, paging, id to start after)."""
+    """Parameters of a list without filters: (params, paging, id to start after); a 400
+    naming every bad parameter."""
     params = query_params(request)
-    refuse_unknown(params, PAGING_KEYS)
-    paging_ = paging(request, params)
-    return params, paging_, decode_id_cursor(paging_.cursor)
+    errors: dict[str, Any] = {key: _("Unknown parameter.") for key in params
+                              if key not in PAGING_KEYS}
+    paging_ = paging(request, params, errors)
+    after = 0
+    try:
+        after = decode_id_cursor(paging_.cursor)
+    except ApiError as error:
+        errors.update(error.fields or {})
+    if errors:
+        raise bad_parameters(errors)
+    return params, paging_, after

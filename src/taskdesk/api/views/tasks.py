@@ -52,11 +52,14 @@ def update_schema(task_settings: Any) -> Any:
     return task_schemas(task_settings.workflow)[1]
 
 
-def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...]) -> TaskQuery:
+def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...],
+           errors: dict[str, Any]) -> TaskQuery:
+    """The filters; their problems are added to ``errors`` (to report with paging's)."""
     try:
         return parse_task_query(params, settings(request).workflow, strict=True, ignore=ignore)
     except ValidationError as error:
-        raise bad_parameters(error.fields) from None
+        errors.update(error.fields)
+        return TaskQuery()
 
 
 def _wants_csv(request: Request) -> bool:
@@ -85,8 +88,11 @@ def _csv(request: Request, project: ProjectResource | None, query: TaskQuery) ->
 
 def _task_list(request: Request, project: ProjectResource | None) -> dict[str, Any] | Response:
     params = query_params(request)
-    query = _query(request, params, PAGING_KEYS)
-    paging_ = paging(request, params)
+    errors: dict[str, Any] = {}
+    query = _query(request, params, PAGING_KEYS, errors)
+    paging_ = paging(request, params, errors)
+    if errors:
+        raise bad_parameters(errors)
     project_id = project.row.id if project is not None else None
     try:
         if _wants_csv(request):
@@ -107,7 +113,10 @@ def _task_list(request: Request, project: ProjectResource | None) -> dict[str, A
 
 
 def _csv_export(request: Request, project: ProjectResource | None) -> Response:
-    query = _query(request, query_params(request), ())
+    errors: dict[str, Any] = {}
+    query = _query(request, query_params(request), (), errors)
+    if errors:
+        raise bad_parameters(errors)
     try:
         return _csv(request, project, query)
     except ValidationError as error:
