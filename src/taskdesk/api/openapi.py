@@ -72,8 +72,12 @@ _IN_PROJECT = frozenset(
     )
 )
 
+#: Responses that are one resource, with its ETag.
+_ENTITIES = ("Task", "Project", "Comment", "Member", "Token", "Me")
+
 _DESCRIPTIONS = {
-    200: "OK", 201: "Created", 204: "No content", 304: "Not modified (If-None-Match)",
+    200: "OK", 201: "Created", 204: "No content",
+    304: "Not modified: If-None-Match names the current ETag (no body)",
     400: "Malformed request: bad JSON, unknown or invalid query parameter",
     401: "Not signed in, or the token is invalid, expired or revoked",
     403: "Not allowed (or a missing CSRF header on a cookie-authenticated request)",
@@ -167,9 +171,14 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         content["text/csv"] = {"schema": {"type": "string"}}
     if content:
         success["content"] = content
-    if operation.response is not None and operation.response in ("Task", "Project", "Comment",
-                                                                  "Member", "Token", "Me"):
+    if operation.response in _ENTITIES:
         success["headers"] = {"ETag": {"schema": {"type": "string"}}}
+    elif operation.conditional and method == "get":
+        success["headers"] = {"ETag": {
+            "description": "JSON answers: a weak ETag of the whole page (the items, their "
+            "`allowed`, the `next` link). Send it in If-None-Match to poll: 304 while "
+            "nothing on the page changed.",
+            "schema": {"type": "string"}}}
     if operation.status == 201:
         success.setdefault("headers", {})["Location"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(operation.status): success}
@@ -272,7 +281,10 @@ def build_document(registry: Any) -> dict[str, Any]:
                 "`{\"error\": {\"status\", \"code\", \"message\", \"fields\"?}}`. Lists page "
                 "with `limit` and the opaque `cursor` of the `next` link. Every resource has "
                 "an ETag (If-None-Match gives 304; If-Match on PATCH/DELETE gives 412 when "
-                "stale) and `allowed`: the permissions the caller holds on it."
+                "stale) and `allowed`: the permissions the caller holds on it; every list "
+                "page has a weak ETag too, for cheap polling with If-None-Match. JSON bodies "
+                "take JSON types only, and a 422 lists every invalid field at once. Error "
+                "messages follow Accept-Language (`en`, `zh-CN`; English otherwise)."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -15,7 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pyramid.request import Request
+from pyramid.response import Response
 
+from taskdesk.api.conditional import respond_list
 from taskdesk.api.errors import ApiError
 from taskdesk.domain.schema import _
 
@@ -107,10 +109,11 @@ def next_url(request: Request, params: Mapping[str, str], paging: Paging,
     return f"{request.path_url}?{urlencode(kept)}"
 
 
-def page(request: Request, items: list[Any], next_link: str | None) -> dict[str, Any]:
+def page(request: Request, items: list[Any], next_link: str | None) -> Response:
+    """The list answer, with its ETag (304 for a matching ``If-None-Match``)."""
     if next_link is not None:
         request.response.headers["Link"] = f'<{next_link}>; rel="next"'
-    return {"items": items, "next": next_link}
+    return respond_list(request, {"items": items, "next": next_link})
 
 
 def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]:

@@ -131,14 +131,14 @@ LIST_NOTE = (
 
 @api_view(context=TaskContainer, method="GET", permission=Permission.VIEW,
           summary="A project's tasks", response="TaskList", query="tasks", csv=True,
-          description=LIST_NOTE)
+          description=LIST_NOTE, conditional=True)
 def task_list(context: TaskContainer, request: Request) -> dict[str, Any] | Response:
     return _task_list(request, context.project)
 
 
 @api_view(context=AllTasks, method="GET", permission=Permission.SIGNED_IN,
           summary="Tasks across every project the caller may see", response="TaskList",
-          query="tasks", csv=True, description=LIST_NOTE)
+          query="tasks", csv=True, description=LIST_NOTE, conditional=True)
 def task_list_all(context: AllTasks, request: Request) -> dict[str, Any] | Response:
     return _task_list(request, None)
 
@@ -225,8 +225,9 @@ def task_delete(context: TaskResource, request: Request) -> Response:
 
 
 @api_view(context=TaskResource, name="activity", method="GET", permission=Permission.VIEW,
-          summary="A task's history, oldest first", response="ActivityList", query="page")
-def task_activity(context: TaskResource, request: Request) -> dict[str, Any]:
+          summary="A task's history, oldest first", response="ActivityList", query="page",
+          conditional=True)
+def task_activity(context: TaskResource, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
         listing.activity(request.dbsession, context.row.id, after, paging_.limit,
