@@ -64,6 +64,38 @@ PATHS: dict[type, str] = {
     AllTasks: "/tasks",
 }
 
+#: The reference page's groups, in order: (tag, description).
+TAGS: tuple[tuple[str, str], ...] = (
+    ("Projects", "Projects the caller may see: list, create, change, archive."),
+    ("Members", "Who holds which role in a project."),
+    ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
+    ("Comments", "Comments on a task."),
+    ("Account", "The caller and their API tokens."),
+    ("Reference", "This document."),
+)
+#: Each operation's tag: by view name where that decides it, else by the kind of resource.
+_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference"}
+_TAG_BY_CONTEXT: dict[type, str] = {
+    ProjectContainer: "Projects",
+    ProjectResource: "Projects",
+    MemberContainer: "Members",
+    MemberResource: "Members",
+    TaskContainer: "Tasks",
+    TaskResource: "Tasks",
+    AllTasks: "Tasks",
+    CommentContainer: "Comments",
+    CommentResource: "Comments",
+    Me: "Account",
+    TokenContainer: "Account",
+    TokenResource: "Account",
+}
+
+
+def operation_tag(context: type, name: str) -> str:
+    """The group of the view ``name`` on ``context`` (a KeyError for a view nobody placed)."""
+    return _TAG_BY_NAME.get(name) or _TAG_BY_CONTEXT[context]
+
+
 #: Contexts inside a project: a project the caller may not see answers 404 there.
 _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
@@ -162,7 +194,8 @@ def _request_schema(operation: Operation, settings: TaskdeskSettings) -> Schema 
 
 
 def _operation(path: str, method: str, view: Any, operation: Operation,
-               settings: TaskdeskSettings, schemas: dict[str, Any], public: bool) -> dict[str, Any]:
+               settings: TaskdeskSettings, schemas: dict[str, Any], public: bool,
+               tag: str) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _DESCRIPTIONS[operation.status]}
     content: dict[str, Any] = {}
     if operation.response is not None:
@@ -205,6 +238,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
 
     result: dict[str, Any] = {
         "operationId": view.__name__,
+        "tags": [tag],
         "summary": operation.summary,
         "responses": responses,
     }
@@ -263,7 +297,7 @@ def build_document(registry: Any) -> dict[str, Any]:
         public = operation.permission == Permission.PUBLIC
         item = paths.setdefault(path, {})
         item[method.lower()] = _operation(path, method.lower(), view, operation, settings,
-                                          schemas, public)
+                                          schemas, public, operation_tag(context, name))
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         if names:
             item["parameters"] = [
@@ -288,6 +322,7 @@ def build_document(registry: Any) -> dict[str, Any]:
             ),
         },
         "servers": [{"url": "/api/v1"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
         "components": {
