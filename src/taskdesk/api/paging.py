@@ -63,20 +63,16 @@ def _whole_number(params: Mapping[str, str], key: str, default: int, maximum: in
     return int(raw)
 
 
-def paging(request: Request, params: Mapping[str, str],
-           errors: dict[str, Any] | None = None) -> Paging:
-    """``limit``, ``cursor`` and ``offset``; a 400 naming each bad one, or, given
-    ``errors``, their messages added there for the caller to report with its own."""
-    problems: dict[str, Any] = {} if errors is None else errors
+def paging(request: Request, params: Mapping[str, str], errors: dict[str, Any]) -> Paging:
+    """``limit``, ``cursor`` and ``offset``; a bad one's message is added to ``errors``, for
+    the caller to report with the other parameters' problems in one 400."""
     settings = request.registry.taskdesk_settings
     limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit,
-                          1, problems)
-    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0, problems)
+                          1, errors)
+    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0, errors)
     cursor = params.get("cursor") or None
     if cursor is not None and offset:
-        problems["offset"] = _("Use either a cursor or an offset.")
-    if errors is None and problems:
-        raise bad_parameters(problems)
+        errors["offset"] = _("Use either a cursor or an offset.")
     return Paging(limit, cursor, offset)
 
 

@@ -120,15 +120,11 @@ def task_export(context: TaskContainer, request: Request) -> Response:
     project = context.project
     workflow = request.registry.taskdesk_settings.workflow
     query, errors = _query(request, workflow)
-    if not errors:
-        try:
-            return task_csv_response(request, request.identity.viewer, query,
-                                     project_id=project.row.id,
-                                     filename=f"{project.row.slug}.csv",
-                                     task_url=task_page_urls(request))
-        except ValidationError:
-            pass
-    return HTTPSeeOther(request.resource_url(project, query=request.GET))
+    if errors:
+        return HTTPSeeOther(request.resource_url(project, query=request.GET))
+    return task_csv_response(request, request.identity.viewer, query,
+                             project_id=project.row.id, filename=f"{project.row.slug}.csv",
+                             task_url=task_page_urls(request))
 
 
 # -- the board --------------------------------------------------------------------------------
