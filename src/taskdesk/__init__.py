@@ -19,6 +19,8 @@ CORE_INCLUDES = (
     # Database first: everything else reads and writes through request.dbsession,
     # joined to pyramid_tm's transaction (and retried by pyramid_retry).
     "taskdesk.models",
+    # The gettext catalogs: the domain's messages reach people and programs alike.
+    "taskdesk.i18n",
     # The traversal root and the add_resource_child directive features extend it with.
     "taskdesk.resources",
     # Sessions, CSRF and the security policy deciding on the resources' ACLs.

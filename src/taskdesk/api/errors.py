@@ -24,6 +24,7 @@ from pyramid.view import exception_view_config
 from taskdesk.api import API_ROUTE
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
 from taskdesk.domain.schema import _
+from taskdesk.i18n import header_locale, localizer_for
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
@@ -72,11 +73,6 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def translate(request: Request, message: Any) -> str:
-    """A message in the caller's language with ``${placeholders}`` filled in."""
-    return str(request.localizer.translate(message))
-
-
 def error_response(
     request: Request,
     status: int,
@@ -85,14 +81,20 @@ def error_response(
     fields: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    error: dict[str, Any] = {"status": status, "code": code, "message": translate(request, message)}
+    """The error body, in the language of the request's ``Accept-Language`` (else English):
+    never the token owner's profile language, so a program sees stable messages."""
+    locale = header_locale(request)
+    localizer = localizer_for(request.registry, locale)
+    error: dict[str, Any] = {"status": status, "code": code,
+                             "message": str(localizer.translate(message))}
     if fields:
-        error["fields"] = {name: translate(request, text) for name, text in fields.items()}
+        error["fields"] = {name: str(localizer.translate(text)) for name, text in fields.items()}
     response = Response(
         body=orjson.dumps({"error": error}), status=status, content_type="application/json",
         charset=None,
     )
     response.cache_control = "no-store"
+    response.content_language = locale.replace("_", "-")
     if headers:
         response.headers.update(headers)
     return response

@@ -15,7 +15,7 @@ from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError, ValidationError
 from taskdesk.domain.merge import Merge, three_way
-from taskdesk.domain.schema import _
+from taskdesk.domain.schema import Schema, _
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
@@ -34,6 +34,24 @@ def _assignable_user(dbsession: Session, project: Project, username: str) -> Use
     if not found or not found.assignable:
         raise ValidationError({"assignee": _("This user is not a member of the project.")})
     return user
+
+
+def _task_values(dbsession: Session, schema: Schema, project: Project,
+                 data: Mapping[str, Any], *, partial: bool, strict: bool) -> dict[str, Any]:
+    """The schema's clean values with ``assignee`` resolved to a user (or None); every bad
+    field, the assignee's membership included, in one ValidationError."""
+    values, errors = schema.check(data, partial=partial, strict=strict)
+    if "assignee" in values:
+        username = values["assignee"]
+        values["assignee"] = None
+        if username:
+            try:
+                values["assignee"] = _assignable_user(dbsession, project, username)
+            except ValidationError as error:
+                errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def _apply_completed_shortcut(values: dict[str, Any], current: str, workflow: Workflow) -> None:
@@ -78,7 +96,7 @@ def create_task(
     # Archived projects are read-only through their ACL, which still lets site admins in.
     workflow = settings.workflow
     create_schema, _update = task_schemas(workflow)
-    values = create_schema.validate(data, strict=strict)
+    values = _task_values(dbsession, create_schema, project, data, partial=False, strict=strict)
     _apply_completed_shortcut(values, workflow.initial_status, workflow)
     assignee = values.pop("assignee", None)
     labels = values.pop("labels", [])
@@ -94,7 +112,7 @@ def create_task(
         priority=values.get("priority", workflow.default_priority),
         due_date=values.get("due_date"),
         reporter=actor,
-        assignee=_assignable_user(dbsession, project, assignee) if assignee else None,
+        assignee=assignee,
         created_at=now,
         updated_at=now,
     )
@@ -133,18 +151,17 @@ def update_task(
     """
     workflow = settings.workflow
     _create, update_schema = task_schemas(workflow)
-    values = update_schema.validate(data, partial=partial, strict=strict)
+    values = _task_values(dbsession, update_schema, task.project, data, partial=partial,
+                          strict=strict)
     version = values.pop("version", None) or expected_version
     if version is not None and version != task.version:
         raise ConflictError(task.version)
     _apply_completed_shortcut(values, task.status, workflow)
-    project = task.project
 
     changes: dict[str, list[Any]] = {}
     assignments: dict[str, Any] = {}
     if "assignee" in values:
-        username = values.pop("assignee")
-        new_assignee = _assignable_user(dbsession, project, username) if username else None
+        new_assignee = values.pop("assignee")
         old_name = task.assignee.username if task.assignee else None
         new_name = new_assignee.username if new_assignee else None
         if old_name != new_name:

@@ -35,7 +35,6 @@ def includeme(config: Any) -> None:
     settings.setdefault("jinja2.i18n.domain", "taskdesk")
     config.add_jinja2_search_path("taskdesk.web:templates", name=".jinja2")
     config.set_locale_negotiator(negotiate_locale)
-    config.add_translation_dirs("taskdesk:locale")
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
     # Every template gets ``h``: Babel formatting, translated labels, Markdown, permissions.
     config.add_subscriber(add_template_helpers, BeforeRender)

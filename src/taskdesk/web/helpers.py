@@ -56,6 +56,9 @@ FIELD_LABELS = {
     "comment": _("Comment"),
     "task": _("Task"),
 }
+#: The API feature package and the route of its reference page.
+API_FEATURE = "taskdesk.api"
+API_DOCS_ROUTE = "api_docs"
 VISIBILITY_LABELS = {"private": _("Private"), "internal": _("Internal")}
 
 
@@ -204,6 +207,14 @@ class Helpers:
 
     def can(self, permission: str, context: Any = None) -> bool:
         return bool(self.request.has_permission(permission, context))
+
+    @cached_property
+    def api_docs_url(self) -> str | None:
+        """The API reference page, when the API is switched on (None otherwise). Feature
+        packages do not import each other: this knows the API by its INI name and route."""
+        if API_FEATURE not in self.request.registry.taskdesk_settings.includes:
+            return None
+        return str(self.request.route_url(API_DOCS_ROUTE))
 
 
 def add_template_helpers(event: Any) -> None:

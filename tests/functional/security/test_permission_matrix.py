@@ -190,6 +190,7 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "board", "GET", P.VIEW),
     *rules(ProjectResource, "charts", "GET", P.VIEW),
     *rules(TaskContainer, "", "GET", P.VIEW, success=303),
+    *rules(TaskContainer, "export.csv", "GET", P.VIEW),
     *rules(TaskContainer, "new", "GET", P.CREATE_TASK),
     *rules(TaskContainer, "new", "POST", P.CREATE_TASK, success=303,
            body=lambda w, s: {k: v for k, v in task_form(w, s).items() if k != "version"}),

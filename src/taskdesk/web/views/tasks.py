@@ -8,6 +8,7 @@ from typing import Any
 from babel.lists import format_list
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 from pyramid_retry import mark_error_retryable
 from translationstring import TranslationString
@@ -33,6 +34,7 @@ from taskdesk.domain.tasks import (
     task_values,
     update_task,
 )
+from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import (
@@ -54,6 +56,8 @@ BOARD_COLUMN_SIZE = 30
 BOARD_COUNT_CAP = 1000
 #: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
 TRAIL_LIMIT = 20
+#: The view name of the CSV download on a project's tasks (same filters as the list).
+EXPORT_NAME = "export.csv"
 TASK_FIELDS = ("title", "description", "status", "priority", "assignee", "due_date", "labels")
 HISTORY_LIMIT = 200
 
@@ -126,11 +130,25 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
         "errors": errors,
         "next_url": next_url,
         "prev_url": prev_url,
-        "csv_url": request.route_url("api_v1", traverse=("projects", context.row.slug,
-                                                          "tasks.csv"), _query=params),
+        "csv_url": request.resource_url(context, "tasks", EXPORT_NAME, query=params),
         "filtered": bool(params),
         "can_create": request.has_permission(Permission.CREATE_TASK, context),
     }
+
+
+@view_config(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
+             request_method="GET")
+def task_export(context: TaskContainer, request: Request) -> Response:
+    """The list's filtered tasks as CSV; bad filters go back to the list, which explains
+    them."""
+    project = context.project
+    workflow = request.registry.taskdesk_settings.workflow
+    query, errors = _query(request, workflow)
+    if errors:
+        return HTTPSeeOther(request.resource_url(project, query=request.GET))
+    return task_csv_response(request, request.identity.viewer, query,
+                             project_id=project.row.id, filename=f"{project.row.slug}.csv",
+                             task_url=task_page_urls(request))
 
 
 # -- the board --------------------------------------------------------------------------------
