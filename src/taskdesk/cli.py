@@ -144,8 +144,8 @@ def cmd_reactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
         user = _user(dbsession, args.username)
         if not accounts.set_active(dbsession, user, True):
             raise CommandError(f"{user.username} is active already; nothing changed")
-    print(f"{user.username} reactivated; they may sign in again (their old sessions and "
-          "tokens stay ended; revoked tokens stay revoked)")
+    print(f"{user.username} reactivated; they may sign in again, and their API tokens work "
+          "again unless revoked or expired")
 
 
 def _width(text: str) -> int:
