@@ -368,6 +368,33 @@ def _refuse_debug_in_production(raw: Mapping[str, Any]) -> None:
             )
 
 
+def _check_session_secret(secret: str, variable: str, from_environment: bool) -> None:
+    """Refuse a missing, short or published secret, naming where it was looked for: the
+    environment variable the INI points at (``taskdesk.session.secret_env``) or the INI key."""
+    advice = (f"a random secret of at least {MIN_SECRET_LENGTH} characters, e.g. from "
+              "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if not secret:
+        if variable:
+            raise SettingsError(
+                "taskdesk.session.secret_env", variable,
+                f"the environment variable {variable} is not set or empty; export {variable} "
+                f"with {advice}",
+            )
+        raise SettingsError(
+            "taskdesk.session.secret", "", "a secret is required outside development "
+            "(set it, or name an environment variable in taskdesk.session.secret_env)"
+        )
+    if secret.lower() in EXAMPLE_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        if from_environment:
+            raise SettingsError(
+                "taskdesk.session.secret_env", variable,
+                f"the environment variable {variable} holds a short or example secret; use "
+                f"{advice}",
+            )
+        raise SettingsError("taskdesk.session.secret", "<hidden>",
+                            f"use {advice}, not an example value")
+
+
 def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
     """Validate every ``taskdesk.*`` key; raise :class:`SettingsError` on the first bad one."""
     known = {o.key for o in OPTIONS} | {k for k, _ in ENVIRONMENT_OPTIONS}
@@ -383,22 +410,14 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
         text = option.default if text is None else str(text)
         values[option.attribute] = option.parse(option.key, text)
 
-    secret = _environment_value(raw, "taskdesk.session.secret_env") or values["session_secret"]
+    secret_variable = str(raw.get("taskdesk.session.secret_env", "") or "").strip()
+    from_environment = _environment_value(raw, "taskdesk.session.secret_env")
+    secret = from_environment or values["session_secret"]
     environment = values["environment"]
     if environment == "production":
         _refuse_debug_in_production(raw)
     if environment != "development":
-        if not secret:
-            raise SettingsError(
-                "taskdesk.session.secret", "", "a secret is required outside development "
-                "(set it, or name an environment variable in taskdesk.session.secret_env)"
-            )
-        if secret.lower() in EXAMPLE_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                "taskdesk.session.secret", "<hidden>",
-                f"use a random secret of at least {MIN_SECRET_LENGTH} characters, "
-                "not an example value",
-            )
+        _check_session_secret(secret, secret_variable, from_environment is not None)
     elif not secret:
         secret = "development-only-secret"
     values["session_secret"] = secret

@@ -135,10 +135,13 @@ def test_session_secret_comes_from_the_environment_variable_named_in_the_ini(
 def test_empty_secret_environment_variable_falls_back_and_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The error names the variable the INI points at: that is what the admin must set."""
     monkeypatch.setenv("TD_TEST_SECRET", "")
     with pytest.raises(SettingsError) as caught:
         parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
-    assert caught.value.key == "taskdesk.session.secret"
+    assert caught.value.key == "taskdesk.session.secret_env"
+    assert "the environment variable TD_TEST_SECRET is not set or empty" in str(caught.value)
+    assert "export TD_TEST_SECRET" in str(caught.value)
 
 
 def test_environment_secret_is_checked_like_an_ini_secret(
@@ -148,6 +151,8 @@ def test_environment_secret_is_checked_like_an_ini_secret(
     with pytest.raises(SettingsError) as caught:
         parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
     assert "too-short" not in str(caught.value)
+    assert "the environment variable TD_TEST_SECRET holds a short or example secret" in str(
+        caught.value)
 
 
 def test_database_password_comes_from_the_environment_variable_named_in_the_ini(
