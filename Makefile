@@ -1,11 +1,13 @@
 # Taskdesk: two commands on a fresh machine with Python 3.11+.
 #   make run   - virtualenv, install, migrate, seed the demo data, serve on :6543
+#                (make run PORT=8080 serves on another port)
 #   make test  - virtualenv, install, ruff, mypy, the whole pytest suite (SQLite + PostgreSQL)
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 INI    ?= development.ini
+PORT   ?= 6543
 STAMP  := $(VENV)/.installed
 
 # Pyramid 2.1 still imports pkg_resources; its deprecation notice is not ours to act on.
@@ -32,8 +34,9 @@ migrate: install
 seed: migrate
 	$(BIN)/taskdesk $(INI) seed-demo
 
+# development.ini takes its port from the http_port variable (see its [server:main]).
 run: seed
-	$(BIN)/pserve $(INI)
+	$(BIN)/pserve $(INI) http_port=$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests alembic benchmarks

@@ -47,6 +47,9 @@ requires = [
     "markdown-it-py>=3.0,<5",
     "nh3>=0.2.17,<0.4",
     "orjson>=3.10,<4",
+    # IANA time zone data for zoneinfo where the system has none (Windows, slim images).
+    # No upper bound: each release only updates the rules, and stale rules show wrong times.
+    "tzdata>=2024.1",
 ]
 
 tests_require = [

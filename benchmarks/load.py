@@ -383,7 +383,8 @@ def main() -> None:
             ini = write_ini(directory, url, port, args.threads)
             started = time.perf_counter()
             taskdesk(ini, "migrate")
-            taskdesk(ini, "generate-data", "--tasks", str(args.tasks), "--quiet")
+            taskdesk(ini, "generate-data", "--tasks", str(args.tasks), "--quiet",
+                     "--i-know-this-is-production")  # a throwaway database
             print(f"data: {args.tasks} tasks in {time.perf_counter() - started:.0f} s",
                   flush=True)
             app_cmd = server_command(args.server, "taskdesk.wsgi:app", port, args.threads, ini)

@@ -45,7 +45,8 @@ def prepare(directory: Path, tasks: int) -> Target:
     """A generated SQLite database with production.ini's settings and a write-scope token."""
     ini = write_ini(directory, f"sqlite:///{directory}/profile.sqlite", free_port(), 1)
     taskdesk(ini, "migrate")
-    taskdesk(ini, "generate-data", "--tasks", str(tasks), "--quiet")
+    taskdesk(ini, "generate-data", "--tasks", str(tasks), "--quiet",
+             "--i-know-this-is-production")  # a throwaway database
     os.environ.update(environment(ini))
     with bootstrap(str(ini)) as env:
         manager = transaction.TransactionManager(explicit=True)

@@ -79,6 +79,27 @@ def create_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> I
         admin.dispose()
 
 
+@contextmanager
+def connections_refused(url: str) -> Iterator[None]:
+    """PostgreSQL database ``url`` unavailable meanwhile, as while its server restarts:
+    new connections refused (``ALLOW_CONNECTIONS false``) and every open one terminated."""
+    admin_url, reason = postgres_admin_url()
+    assert admin_url is not None, reason
+    name = make_url(url).database
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        yield
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
 def migrated_engine(url: str) -> Engine:
     engine = get_engine(url)
     upgrade(engine, INI)

@@ -26,11 +26,13 @@ class Factory:
         self.settings = settings
 
     def user(self, username: str | None = None, *, admin: bool = False, active: bool = True,
-             display_name: str | None = None, locale: str | None = None) -> User:
+             display_name: str | None = None, locale: str | None = None,
+             time_zone: str | None = None) -> User:
         username = username or f"user{next(_counter)}"
         user = User(username=username, display_name=display_name or username.title(),
                     email=f"{username}@example.com", password_hash=self._password_hash,
-                    is_site_admin=admin, is_active=active, locale=locale)
+                    is_site_admin=admin, is_active=active, locale=locale,
+                    time_zone=time_zone)
         self.dbsession.add(user)
         self.dbsession.flush()
         return user

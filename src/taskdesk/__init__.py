@@ -19,16 +19,19 @@ CORE_INCLUDES = (
     # Database first: everything else reads and writes through request.dbsession,
     # joined to pyramid_tm's transaction (and retried by pyramid_retry).
     "taskdesk.models",
+    # The gettext catalogs: the domain's messages reach people and programs alike.
+    "taskdesk.i18n",
     # The traversal root and the add_resource_child directive features extend it with.
     "taskdesk.resources",
     # Sessions, CSRF and the security policy deciding on the resources' ACLs.
     "taskdesk.security",
     # Request ids, the access log and error logging: an outermost tween, so refusals count too.
     "taskdesk.ops",
-    # Refuse malformed input (400) and oversized bodies (413) before any view runs.
+    # Refuse malformed input (400) and oversized bodies (413) before any view runs: its tween
+    # is placed over every other tween once all includes are in, add-ons' included.
     "taskdesk.guard",
     # Security headers (CSP, nosniff, frame and referrer policy, HSTS) on every response,
-    # whichever feature packages are switched on.
+    # whichever feature packages are switched on; the outermost tween.
     "taskdesk.headers",
     # /healthz and /readyz for load balancers and process managers.
     "taskdesk.health",

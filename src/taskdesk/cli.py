@@ -11,6 +11,7 @@ import argparse
 import configparser
 import getpass
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,9 @@ from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.schema import plain_text
 from taskdesk.models import get_tm_session
 from taskdesk.settings import TaskdeskSettings
+
+#: Needed by the commands that write published passwords (demo and benchmark data).
+PRODUCTION_FLAG = "--i-know-this-is-production"
 
 
 class CommandError(Exception):
@@ -74,27 +78,42 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def _describe(error: DomainError) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(f"{field}: {plain_text(text)}" for field, text in error.fields.items())
+        return "; ".join(f"{field}: {plain_text(text).rstrip('.')}"
+                         for field, text in error.fields.items())
     return plain_text(error.message)
 
 
 def cmd_migrate(env: dict[str, Any], args: argparse.Namespace) -> None:
-    from taskdesk.migrations import upgrade
+    from alembic.util import CommandError as AlembicError
 
-    upgrade(env["registry"]["dbbinds"].engine, args.ini, args.revision)
-    print(f"database at revision {args.revision}")
+    from taskdesk.migrations import current_revision, revision_names, upgrade
+
+    engine = env["registry"]["dbbinds"].engine
+    known = revision_names(args.ini)
+    try:
+        upgrade(engine, args.ini, args.revision)
+    except AlembicError as error:
+        reason = str(error).strip().splitlines()[0].rstrip(".")
+        raise CommandError(f"cannot migrate to {args.revision}: {reason} "
+                           f"(known revisions: {', '.join(known)}, or head)") from None
+    current = current_revision(engine)
+    print(f"database at revision {current}" + (" (head)" if current == known[-1] else ""))
 
 
 def cmd_create_user(env: dict[str, Any], args: argparse.Namespace) -> None:
     password = _read_password(args)
     with unit_of_work(env) as dbsession:
-        user = accounts.create_user(dbsession, {
-            "username": args.username,
-            "display_name": args.display_name or args.username,
-            "email": args.email or "",
-            "password": password,
-            "is_site_admin": args.admin,
-        })
+        try:
+            user = accounts.create_user(dbsession, {
+                "username": args.username,
+                "display_name": args.display_name or args.username,
+                "email": args.email or "",
+                "password": password,
+                "is_site_admin": args.admin,
+            })
+        except DomainError as error:
+            raise CommandError(f"cannot create user {args.username!r}: {_describe(error)}"
+                               ) from None
         print(f"created user {user.username}" + (" (site admin)" if args.admin else ""))
 
 
@@ -114,8 +133,49 @@ def cmd_set_password(env: dict[str, Any], args: argparse.Namespace) -> None:
 
 def cmd_deactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
     with unit_of_work(env) as dbsession:
-        accounts.set_active(dbsession, _user(dbsession, args.username), False)
-    print(f"{args.username} deactivated; their sessions and tokens stop working now")
+        user = _user(dbsession, args.username)
+        if not accounts.set_active(dbsession, user, False):
+            raise CommandError(f"{user.username} is deactivated already; nothing changed")
+    print(f"{user.username} deactivated; their sessions and tokens stop working now")
+
+
+def cmd_reactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
+    with unit_of_work(env) as dbsession:
+        user = _user(dbsession, args.username)
+        if not accounts.set_active(dbsession, user, True):
+            raise CommandError(f"{user.username} is active already; nothing changed")
+    print(f"{user.username} reactivated; they may sign in again, and their API tokens work "
+          "again unless revoked or expired")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(_width(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell + " " * (width - _width(cell))
+                       for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]
+    return "\n".join(lines)
+
+
+def cmd_list_users(env: dict[str, Any], args: argparse.Namespace) -> None:
+    with unit_of_work(env) as dbsession:
+        users, total = accounts.search_users(dbsession, args.text or "", active=args.active,
+                                             limit=None)
+        seen = accounts.last_seen(dbsession, users)
+        rows = [
+            (user.username, user.display_name, user.email or "-",
+             "yes" if user.is_site_admin else "-", "yes" if user.is_active else "no",
+             seen[user.id].strftime("%Y-%m-%d %H:%M") if user.id in seen else "-")
+            for user in users
+        ]
+    if rows:
+        print(_table(("USERNAME", "DISPLAY NAME", "E-MAIL", "SITE ADMIN", "ACTIVE",
+                      "LAST SEEN (UTC)"), rows))
+    print(f"{total} user{'' if total == 1 else 's'}")
 
 
 def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
@@ -126,31 +186,47 @@ def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"removed {sessions} expired sessions and {failures} old sign-in failures")
 
 
-def cmd_seed_demo(env: dict[str, Any], args: argparse.Namespace) -> None:
-    from taskdesk.demo import seed_demo
+def _refuse_in_production(env: dict[str, Any], args: argparse.Namespace, why: str) -> None:
+    if _settings(env).environment == "production" and not args.i_know_this_is_production:
+        raise CommandError(
+            f"refusing {args.command} where taskdesk.environment = production: it {why}; "
+            "pass --i-know-this-is-production to do it anyway"
+        )
 
+
+def cmd_seed_demo(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.demo import ADMIN_USERNAME, PASSWORD, seed_demo
+
+    _refuse_in_production(
+        env, args, f"creates the site admin {ADMIN_USERNAME!r} with the published password "
+        f"{PASSWORD!r}")
     with unit_of_work(env) as dbsession:
         message = seed_demo(dbsession, _settings(env), tasks=args.tasks)
     print(message)
 
 
 def cmd_generate_data(env: dict[str, Any], args: argparse.Namespace) -> None:
-    from taskdesk.generate import generate_data
+    from taskdesk.generate import PASSWORD, generate_data
 
+    _refuse_in_production(
+        env, args, "adds fake projects and users who sign in with the published password "
+        f"{PASSWORD!r}")
     engine = env["registry"]["dbbinds"].engine
     generate_data(engine, _settings(env), tasks=args.tasks, projects=args.projects,
                   users=args.users, seed=args.seed, progress=not args.quiet)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # No abbreviated options: --i-know-this-is-production must be typed out.
     parser = argparse.ArgumentParser(
-        prog="taskdesk", description="Administer a Taskdesk installation."
+        prog="taskdesk", description="Administer a Taskdesk installation.", allow_abbrev=False
     )
     parser.add_argument("ini", help="the application's INI file, e.g. development.ini")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(name, help=help_text, description=help_text,
+                                  allow_abbrev=False)
         sub.set_defaults(handler=handler)
         return sub
 
@@ -170,14 +246,32 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--email")
             sub.add_argument("--admin", action="store_true", help="make a site admin")
 
-    sub = add("deactivate-user", cmd_deactivate_user, "deactivate a user at once")
+    sub = add("deactivate-user", cmd_deactivate_user,
+              "deactivate a user at once: their sessions and API tokens stop working")
     sub.add_argument("username")
+
+    sub = add("reactivate-user", cmd_reactivate_user,
+              "let a deactivated user sign in again")
+    sub.add_argument("username")
+
+    sub = add("list-users", cmd_list_users,
+              "list user accounts: username, display name, e-mail, site admin, active, "
+              "last seen")
+    sub.add_argument("text", nargs="?", metavar="TEXT",
+                     help="only users whose username or display name contains TEXT")
+    status = sub.add_mutually_exclusive_group()
+    status.add_argument("--active", dest="active", action="store_const", const=True,
+                        help="only active users")
+    status.add_argument("--inactive", dest="active", action="store_const", const=False,
+                        help="only deactivated users")
 
     add("purge", cmd_purge,
         "delete expired sessions and old sign-in failures (run it daily, e.g. from cron)")
 
     sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
     sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")
+    sub.add_argument(PRODUCTION_FLAG, action="store_true",
+                     help="load it even where taskdesk.environment = production")
 
     sub = add("generate-data", cmd_generate_data, "add synthetic data for benchmarks")
     sub.add_argument("--tasks", type=int, required=True)
@@ -185,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--users", type=int, default=50)
     sub.add_argument("--seed", type=int, default=1)
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument(PRODUCTION_FLAG, action="store_true",
+                     help="add it even where taskdesk.environment = production")
     return parser
 
 

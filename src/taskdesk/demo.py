@@ -4,6 +4,15 @@ Everything is created through the domain layer, exactly as the web UI and the AP
 numbering, versions, activity entries and validation are the real ones, so the demo doubles
 as a smoke test of those rules. A fixed random seed makes the data set reproducible; due
 dates are relative to today so that "overdue" and "due this week" always have members.
+
+The data tells a history over the last ten weeks, so the weekly charts and the activity
+feed look like a team at work: each task's story (created, moved along the workflow,
+reprioritised, reassigned, commented, finished) is planned first with times relative to
+now, and all stories' steps then run in time order, so ids grow with time as they do in a
+real database (the feeds order by id). The domain stamps what it writes with the current
+time; while the history plays, two session event hooks date every new row, and every
+change of an ``updated_at`` or a ``completed_at``, to the step's planned time instead,
+before the row is written (no second UPDATE, so the tasks' edit versions are the real ones).
 """
 
 # Chinese text is written with full-width punctuation, as Chinese users type it.
@@ -12,16 +21,20 @@ dates are relative to today so that "overdue" and "due this week" always have me
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, attributes
 
 from taskdesk.domain import accounts, comments, projects, tasks
 from taskdesk.models import Comment, Group, Project, Task, User
 from taskdesk.settings import TaskdeskSettings
+from taskdesk.timezones import local_today
 
 ADMIN_USERNAME = "admin"
 PASSWORD = "taskdesk-demo"
@@ -133,6 +146,10 @@ _CN_COMMENTS = ("我来处理这个。", "已经联系供应商了，等回复�
 
 #: Share of tasks per status category; within a category the statuses share equally.
 _CATEGORY_WEIGHTS = {"open": 35.0, "active": 30.0, "done": 25.0, "cancelled": 7.0}
+#: How far back the demo's history goes (the project charts show twelve weeks).
+HISTORY = timedelta(weeks=10)
+#: An archived project's work ended this long ago; it was archived a few days later.
+ARCHIVED_AGO = timedelta(weeks=3)
 
 
 @dataclass
@@ -154,25 +171,96 @@ def seed_demo(dbsession: Session, settings: TaskdeskSettings, tasks: int = 300) 
     if accounts.find_user(dbsession, ADMIN_USERNAME) is not None:
         return "The demo data is already there. " + _logins()
     rng = random.Random(42)
-    users = _create_users(dbsession)
-    groups = _create_groups(dbsession, users)
-    today = datetime.now(UTC).date()
-    created = 0
-    for index, plan in enumerate(PROJECTS):
-        project, team = _create_project(dbsession, settings, plan, users, groups)
-        # The last project takes the remainder so the total is exactly ``tasks``.
-        count = tasks - created if index == len(PROJECTS) - 1 else round(tasks * plan.weight)
-        count = max(0, min(count, tasks - created))
-        for _ in range(count):
-            _create_task(dbsession, settings, rng, project, plan, team, today)
-        created += count
-        if plan.archived:
-            projects.archive_project(dbsession, project, users[plan.owner], True)
-    accounts.set_active(dbsession, users[DEPARTED], False)
-    dbsession.flush()
+    now = datetime.now(UTC)
+    start = now - HISTORY
+    clock = _Clock(start - timedelta(days=7))
+    with clock.dating(dbsession):
+        users = _create_users(dbsession)
+        groups = _create_groups(dbsession, users)
+        created = 0
+        events: list[Event] = []
+        for index, plan in enumerate(PROJECTS):
+            clock.time = start + timedelta(minutes=10 * index)
+            project, team = _create_project(dbsession, settings, plan, users, groups)
+            # The last project takes the remainder so the total is exactly ``tasks``.
+            count = (tasks - created if index == len(PROJECTS) - 1
+                     else round(tasks * plan.weight))
+            count = max(0, min(count, tasks - created))
+            until = now - ARCHIVED_AGO if plan.archived else now
+            for _ in range(count):
+                story = _plan_story(rng, settings, project, plan, team, now,
+                                    start + timedelta(days=1), until)
+                events.extend(story.events(dbsession, settings))
+            created += count
+            if plan.archived:
+                events.append((until + timedelta(days=3), partial(
+                    projects.archive_project, dbsession, project, users[plan.owner], True)))
+        clock.play(events)
+        accounts.set_active(dbsession, users[DEPARTED], False)
+        dbsession.flush()
     comment_count = dbsession.scalar(select(func.count()).select_from(Comment))
     return (f"Demo data loaded: {len(PROJECTS)} projects, {len(users)} users, {created} tasks, "
             f"{comment_count} comments. " + _logins())
+
+
+#: Something that happens in the demo's history, and when.
+Event = tuple[datetime, Callable[[], Any]]
+#: One step of a task's story (a domain operation on its task).
+Step = Callable[["_Story", Session, TaskdeskSettings], None]
+
+
+@dataclass
+class _Story:
+    """One demo task's life: what it is created with, then its steps at their times."""
+
+    project: Project
+    reporter: User
+    values: dict[str, Any]
+    created_at: datetime
+    steps: list[tuple[datetime, Step]] = field(default_factory=list)
+    task: Task | None = None
+
+    def events(self, dbsession: Session, settings: TaskdeskSettings) -> Iterator[Event]:
+        for when, step in [(self.created_at, _create), *self.steps]:
+            yield when, partial(step, self, dbsession, settings)
+
+
+@dataclass
+class _Clock:
+    """The demo's time: what the rows written now are dated to."""
+
+    time: datetime
+
+    @contextmanager
+    def dating(self, dbsession: Session) -> Iterator[None]:
+        """Date the rows ``dbsession`` writes to :attr:`time`: new rows' ``created_at`` and
+        ``updated_at``, and changed ``updated_at`` and ``completed_at`` values."""
+
+        def date_new_row(session: Session, row: Any) -> None:
+            for name in ("created_at", "updated_at"):
+                if hasattr(type(row), name):
+                    setattr(row, name, self.time)
+
+        def date_changes(session: Session, context: Any, rows: Any) -> None:
+            for row in session.dirty:
+                for name in ("updated_at", "completed_at"):
+                    if (hasattr(type(row), name) and getattr(row, name) is not None
+                            and attributes.get_history(row, name).added):
+                        setattr(row, name, self.time)
+
+        event.listen(dbsession, "transient_to_pending", date_new_row)
+        event.listen(dbsession, "before_flush", date_changes)
+        try:
+            yield
+        finally:
+            event.remove(dbsession, "before_flush", date_changes)
+            event.remove(dbsession, "transient_to_pending", date_new_row)
+
+    def play(self, events: list[Event]) -> None:
+        """Run ``events`` in time order (those at the same time in the order given)."""
+        for when, run in sorted(events, key=lambda event: event[0]):
+            self.time = when
+            run()
 
 
 def _create_users(dbsession: Session) -> dict[str, User]:
@@ -261,16 +349,50 @@ def _pick(rng: random.Random, people: Sequence[User]) -> User:
     return people[rng.randrange(len(people))]
 
 
-def _create_task(
-    dbsession: Session,
-    settings: TaskdeskSettings,
+def _moments(rng: random.Random, after: datetime, before: datetime, count: int
+             ) -> Iterator[datetime]:
+    """``count`` times between ``after`` and ``before``, earliest first."""
+    span = (before - after).total_seconds()
+    return (after + timedelta(seconds=offset)
+            for offset in sorted(rng.uniform(0.02, 0.98) * span for _ in range(count)))
+
+
+def _create(story: _Story, dbsession: Session, settings: TaskdeskSettings) -> None:
+    story.task = tasks.create_task(dbsession, settings, story.project, story.reporter,
+                                   story.values)
+
+
+def _update(actor: User, values: dict[str, Any]) -> Step:
+    def step(story: _Story, dbsession: Session, settings: TaskdeskSettings) -> None:
+        assert story.task is not None
+        tasks.update_task(dbsession, settings, story.task, actor, values)
+
+    return step
+
+
+def _comment(author: User, body: str) -> Step:
+    def step(story: _Story, dbsession: Session, settings: TaskdeskSettings) -> None:
+        assert story.task is not None
+        comments.add_comment(dbsession, story.task, author, {"body": body})
+
+    return step
+
+
+def _plan_story(
     rng: random.Random,
+    settings: TaskdeskSettings,
     project: Project,
     plan: ProjectPlan,
     team: _Team,
-    today: date,
-) -> Task:
+    now: datetime,
+    opened: datetime,
+    until: datetime,
+) -> _Story:
+    """A task's values and history: created at some time between ``opened`` and ``until``
+    (before its due date when that has passed), then worked on, commented and finally moved
+    to its status, every step after the one before and before ``until``."""
     workflow = settings.workflow
+    today = local_today(settings.time_zone, now)  # due dates as the site's people count days
     if plan.chinese:
         title = rng.choice(_CN_VERBS) + rng.choice(_CN_OBJECTS)
         description = rng.choice(_CN_DESCRIPTIONS)
@@ -283,30 +405,42 @@ def _create_task(
     priorities = workflow.priorities
     priority = (workflow.default_priority if rng.random() < 0.5
                 else priorities[rng.randrange(len(priorities))])
-    task = tasks.create_task(dbsession, settings, project, reporter, {
+    latest = until - timedelta(hours=1)
+    if due is not None and due < today:  # an overdue task was created before it was due
+        latest = min(latest, datetime(due.year, due.month, due.day, tzinfo=UTC)
+                     - timedelta(days=1))
+    # More work lately than at the start, as a project gathers pace.
+    created_at = opened + (latest - opened) * rng.random() ** 0.7
+    story = _Story(project, reporter, {
         "title": title,
         "description": description,
         "priority": priority,
         "assignee": assignee.username if assignee else None,
         "due_date": due.isoformat() if due else None,
         "labels": rng.sample(plan.labels, rng.randint(0, min(3, len(plan.labels)))),
-    })
+    }, created_at)
 
-    # Move most tasks along the workflow, so they carry an activity history.
+    # Most tasks move along the workflow, so they carry an activity history; an archived
+    # project's work is finished.
     status = _weighted_status(rng, settings)
+    if plan.archived and workflow.status(status).category not in ("done", "cancelled"):
+        status = workflow.first_done
     actor = assignee or reporter
-    if status != task.status:
-        tasks.update_task(dbsession, settings, task, actor, {"status": status})
+    end = min(until, created_at + timedelta(days=rng.uniform(0.2, 21)))
+    middle: list[Step] = []
+    active = workflow.names_in("active")
+    if (workflow.status(status).category in ("done", "cancelled") and active
+            and rng.random() < 0.6):
+        middle.append(_update(actor, {"status": active[0]}))
     if rng.random() < 0.15:
-        tasks.update_task(dbsession, settings, task, reporter,
-                          {"priority": priorities[-1], "version": task.version})
+        middle.append(_update(reporter, {"priority": priorities[-1]}))
     if rng.random() < 0.1:
-        other = _pick(rng, team.workers)
-        tasks.update_task(dbsession, settings, task, reporter, {"assignee": other.username})
-
+        middle.append(_update(reporter, {"assignee": _pick(rng, team.workers).username}))
     for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
         author = _pick(rng, team.commenters)
         chinese = plan.chinese or (author.locale == "zh_CN" and rng.random() < 0.5)
-        body = rng.choice(_CN_COMMENTS if chinese else _COMMENTS)
-        comments.add_comment(dbsession, task, author, {"body": body})
-    return task
+        middle.append(_comment(author, rng.choice(_CN_COMMENTS if chinese else _COMMENTS)))
+    last = [_update(actor, {"status": status})] if status != workflow.initial_status else []
+    times = list(_moments(rng, created_at, end, len(middle) + len(last)))
+    story.steps = list(zip(times, [*middle, *last], strict=True))
+    return story

@@ -4,6 +4,15 @@
   (Hypercorn hands over paths with invalid bytes already replaced by U+FFFD, so that
   character in the path counts as malformed too);
 * 413 for a body larger than ``taskdesk.max_body_bytes``.
+
+Every other tween must run after it: a tween that reads ``request.path_info`` or the
+parameters first fails on exactly the input the guard refuses (pyramid_debugtoolbar's tween
+answered 500 to ``/projects/%FF``). Pyramid's implicit tween order only follows the
+``under``/``over`` hints each tween gives, and an add-on in ``pyramid.includes`` may give any,
+so the guard takes its place once every include has registered its tweens: directly under
+the few tweens of :data:`OUTSIDE_THE_GUARD` and over all the others. An explicit
+``pyramid.tweens`` list is the admin's own order; one that puts any other tween outside the
+guard, or leaves it out, is refused at start-up.
 """
 
 from __future__ import annotations
@@ -13,12 +22,28 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
+from pyramid.exceptions import ConfigurationError
+from pyramid.interfaces import ITweens
+from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.settings import TaskdeskSettings
 
 Handler = Callable[[Request], Response]
+
+GUARD_TWEEN = "taskdesk.guard.guard_tween_factory"
+#: The only tweens allowed outside the guard. They read nothing of the
+#: request but its method and environ, and must see its refusals: security headers on every
+#: answer, the request id and access log, the request metrics (when ``taskdesk.metrics`` is
+#: included).
+OUTSIDE_THE_GUARD = (
+    "taskdesk.headers.security_headers_tween_factory",
+    "taskdesk.ops.request_tween_factory",
+    "taskdesk.metrics.metrics_tween_factory",
+)
+#: After every include's tween registrations (order 0), before the tween chain is built.
+_AFTER_ALL_TWEENS = 100
 
 
 def _bad_text(raw: bytes) -> bool:
@@ -88,5 +113,27 @@ def guard_tween_factory(handler: Handler, registry: Any) -> Handler:
     return guard_tween
 
 
+def place_guard(registry: Registry) -> None:
+    """Put the guard over every tween but those of :data:`OUTSIDE_THE_GUARD` (implicit
+    order), or refuse an explicit ``pyramid.tweens`` that does not."""
+    tweens = registry.getUtility(ITweens)
+    if tweens.explicit:
+        names = [name for name, _factory in tweens.explicit]
+        outside = names[:names.index(GUARD_TWEEN)] if GUARD_TWEEN in names else names
+        if GUARD_TWEEN not in names or not set(outside) <= set(OUTSIDE_THE_GUARD):
+            raise ConfigurationError(
+                f"pyramid.tweens must list {GUARD_TWEEN} before every other tween "
+                f"(only {', '.join(OUTSIDE_THE_GUARD)} may come before it)"
+            )
+        return
+    names = [name for name, _factory in tweens.implicit()]
+    tweens.add_implicit(
+        GUARD_TWEEN, guard_tween_factory,
+        under=[name for name in OUTSIDE_THE_GUARD if name in names],
+        over=[name for name in names if name not in OUTSIDE_THE_GUARD and name != GUARD_TWEEN],
+    )
+
+
 def includeme(config: Any) -> None:
-    config.add_tween("taskdesk.guard.guard_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_tween(GUARD_TWEEN, under="taskdesk.ops.request_tween_factory")
+    config.action(None, place_guard, args=(config.registry,), order=_AFTER_ALL_TWEENS)

@@ -56,4 +56,7 @@ def security_headers_tween_factory(
 
 
 def includeme(config: Any) -> None:
-    config.add_tween("taskdesk.headers.security_headers_tween_factory")
+    # Outermost, so that the request-id tween's own 500 and the guard's refusals carry the
+    # headers too.
+    config.add_tween("taskdesk.headers.security_headers_tween_factory",
+                     over="taskdesk.ops.request_tween_factory")

@@ -45,9 +45,45 @@ _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%\([^)]*\)[a-z]")
 _ACCEPT = {"en": "en", "zh": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "zh-sg": "zh_CN"}
 
 
+def includeme(config: Any) -> None:
+    """The catalogs serve every feature package (the domain's messages are in them)."""
+    config.add_translation_dirs("taskdesk:locale")
+
+
 def negotiate_locale(request: Any) -> str:
+    """The web UI's negotiator (``config.set_locale_negotiator``)."""
     identity = request.identity
     return choose_locale(request, identity.locale if identity is not None else None)
+
+
+def accepted_locale(request: Any) -> str | None:
+    """The shipped locale the request's Accept-Language prefers most, or None."""
+    parsed = request.accept_language.parsed or ()
+    for tag, quality in sorted(parsed, key=lambda item: -item[1]):
+        locale = _ACCEPT.get(tag.lower()) or _ACCEPT.get(tag.lower().split("-")[0])
+        if locale and quality > 0:
+            return locale
+    return None
+
+
+def header_locale(request: Any) -> str:
+    """A program's language: its Accept-Language only, else English. Never the account's
+    preference or a cookie: the same call answers alike whoever's token it carries."""
+    return accepted_locale(request) or SOURCE_LOCALE
+
+
+def localizer_for(registry: Any, locale: str) -> Any:
+    """The localizer of ``locale``, made once per application (as ``request.localizer``
+    does, sharing its cache)."""
+    from pyramid.i18n import make_localizer
+    from pyramid.interfaces import ILocalizer, ITranslationDirectories
+
+    localizer = registry.queryUtility(ILocalizer, name=locale)
+    if localizer is None:
+        directories = registry.queryUtility(ITranslationDirectories, default=[])
+        localizer = make_localizer(locale, directories)
+        registry.registerUtility(localizer, ILocalizer, name=locale)
+    return localizer
 
 
 def choose_locale(request: Any, preference: str | None) -> str:
@@ -60,10 +96,9 @@ def choose_locale(request: Any, preference: str | None) -> str:
     remembered = request.cookies.get(LOCALE_COOKIE)
     if remembered in LOCALES:
         return str(remembered)
-    for tag, _quality in request.accept_language.parsed or ():
-        locale = _ACCEPT.get(tag.lower()) or _ACCEPT.get(tag.lower().split("-")[0])
-        if locale:
-            return locale
+    accepted = accepted_locale(request)
+    if accepted:
+        return accepted
     return str(request.registry.settings.get("pyramid.default_locale_name", "en"))
 
 

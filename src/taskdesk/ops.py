@@ -1,7 +1,8 @@
 """Request ids, one access-log line per request, and error logging.
 
-The tween sits right under INGRESS, outside every other tween, so it sees the final answer
-of each attempt, including the guard's 400/413 and errors rendered by exception views:
+The tween sits right under INGRESS, outside every other tween but the security headers', so
+it sees the final answer of each attempt, including the guard's 400/413 and errors rendered
+by exception views:
 
 * ``X-Request-ID`` from the client is kept when it is 1-200 visible ASCII characters (no
   spaces, so it stays one token in logs); otherwise a fresh one is generated. The id is kept in
@@ -17,6 +18,12 @@ of each attempt, including the guard's 400/413 and errors rendered by exception 
   in a 5xx. An exception no exception view rendered is turned into a bare 500 that shows the
   request id and nothing else; retryable errors that pyramid_retry will run again pass through
   (logged as a warning), so retrying keeps working.
+* A database outage (:func:`taskdesk.models.database_outage`: refused or lost connections,
+  a broken SQLite file, locks or a full pool) is no bug: the web UI's and the API's
+  exception views for it (view predicate ``database_outage=True``) answer 503 with
+  ``Retry-After`` from :data:`OUTAGE_ANSWERS`, and this tween logs one WARNING line with the
+  request id and the driver's message, no traceback (an outage would otherwise write one
+  per request). Unrendered, it gets a bare 503 here.
 
 Once the application is built (Pyramid's ``ApplicationCreated``) the objects made at
 start-up are moved out of the garbage collector's view with ``gc.freeze()``: the collector
@@ -33,6 +40,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from random import getrandbits
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +51,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
 from pyramid_retry import is_error_retryable
+from translationstring import TranslationString
+
+from taskdesk.domain.schema import _
+from taskdesk.models import Outage, database_outage
 
 Handler = Callable[[Request], Response]
 
@@ -56,6 +68,47 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 access_log = logging.getLogger("taskdesk.access")
 error_log = logging.getLogger("taskdesk.error")
+
+
+@dataclass(frozen=True)
+class OutageAnswer:
+    """What a client is told about a database outage: API error code, message, and
+    seconds to wait (``Retry-After``)."""
+
+    code: str
+    message: TranslationString
+    retry_after: int
+
+
+OUTAGE_ANSWERS = {
+    Outage.BUSY: OutageAnswer(
+        "busy", _("The database is busy; please try again in a moment."), 1),
+    Outage.UNREACHABLE: OutageAnswer(
+        "database_unavailable",
+        _("The database cannot be reached right now; please try again in a moment."), 5),
+}
+
+
+def outage_answer(error: BaseException) -> OutageAnswer | None:
+    """The answer for ``error`` if it is a database outage, else None."""
+    outage = database_outage(error)
+    return None if outage is None else OUTAGE_ANSWERS[outage]
+
+
+class DatabaseOutagePredicate:
+    """View predicate ``database_outage=True``: the exception view's context (the error)
+    is a database outage. Views without it answer every other error."""
+
+    def __init__(self, value: bool, config: Any) -> None:
+        self.value = value
+
+    def text(self) -> str:
+        return f"database_outage = {self.value}"
+
+    phash = text
+
+    def __call__(self, context: Any, request: Request) -> bool:
+        return (database_outage(context) is not None) == self.value
 
 
 def request_id(request: Request) -> str:
@@ -81,19 +134,45 @@ def known_user_id(request: Request) -> str:
     return "-" if user_id is None else str(user_id)
 
 
-def _server_error(request_id: str) -> Response:
-    body = f"Internal Server Error. Request id: {request_id}\n"
-    return Response(body=body.encode(), status=500, content_type="text/plain", charset="utf-8")
+def unrendered_status(error: BaseException) -> int:
+    """The status this tween answers for an error no exception view rendered (the request
+    metrics count it so): 503 for a database outage, else 500."""
+    return 500 if database_outage(error) is None else 503
+
+
+def _server_error(request_id: str, error: BaseException) -> Response:
+    """The bare answer for an error no exception view rendered."""
+    answer = outage_answer(error)
+    if answer is None:
+        body = f"Internal Server Error. Request id: {request_id}\n"
+        return Response(body=body.encode(), status=500, content_type="text/plain",
+                        charset="utf-8")
+    body = f"Service Unavailable. Request id: {request_id}\n"
+    response = Response(body=body.encode(), status=unrendered_status(error),
+                        content_type="text/plain",
+                        charset="utf-8")
+    response.headers["Retry-After"] = str(answer.retry_after)
+    return response
+
+
+def _driver_message(error: BaseException) -> str:
+    """The database driver's message on one short line (what the outage log line quotes)."""
+    text = " ".join(str(getattr(error, "orig", None) or error).split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _log_failure(request: Request, rid: str, exc_info: Any, status: int | None = None) -> None:
     """Log a failed attempt: a retry to come, or the error (``status``: what an exception
-    view answered for it; None: nothing did, the client gets a bare 500)."""
+    view answered for it; None: nothing did, the client gets a bare 500, or 503)."""
     exc = exc_info[1]
     name = type(exc).__name__
+    outage = database_outage(exc)
     if is_error_retryable(request, exc):
         error_log.warning("request_id=%s attempt %d failed with %s; retrying", rid,
                           request.environ.get("retry.attempt", 0) + 1, name)
+    elif outage is not None:
+        error_log.warning("request_id=%s answered %d for %s: database %s: %s", rid,
+                          status or 503, name, outage, _driver_message(exc))
     elif status is None:
         error_log.error("request_id=%s unhandled %s", rid, name, exc_info=exc_info)
     else:
@@ -124,7 +203,7 @@ def request_tween_factory(handler: Handler, registry: Any) -> Handler:
             _log_failure(request, rid, sys.exc_info())
             if is_error_retryable(request, exc):
                 raise
-            response = _server_error(rid)
+            response = _server_error(rid, exc)
         else:
             exc_info = getattr(request, "exc_info", None)
             if exc_info is not None and _failed(request, response, exc_info[1]):
@@ -151,5 +230,6 @@ def freeze_start_up_objects(event: ApplicationCreated) -> None:
 
 def includeme(config: Any) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
+    config.add_view_predicate("database_outage", DatabaseOutagePredicate)
     config.add_tween("taskdesk.ops.request_tween_factory", under=INGRESS)
     config.add_subscriber(freeze_start_up_objects, ApplicationCreated)

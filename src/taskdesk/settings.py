@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
 from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
+from taskdesk.timezones import is_zone
 
 STATUS_CATEGORIES = ("open", "active", "done", "cancelled")
 #: Published values (docs, development.ini) that must never sign cookies outside development.
@@ -114,6 +116,7 @@ class TaskdeskSettings:
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
     )
     metrics_token: str = ""
+    time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @property
     def is_development(self) -> bool:
@@ -233,6 +236,16 @@ def _parse_role(key: str, value: str) -> frozenset[Permission]:
     return frozenset(Permission(w) for w in words)
 
 
+def _parse_time_zone(key: str, value: str) -> ZoneInfo:
+    name = value.strip()
+    if not is_zone(name):
+        raise SettingsError(
+            key, value, "expected an IANA time zone name such as UTC or Asia/Shanghai "
+            "(case matters)"
+        )
+    return ZoneInfo(name)
+
+
 @dataclass(frozen=True)
 class Option:
     key: str
@@ -254,7 +267,8 @@ OPTIONS: tuple[Option, ...] = (
            "Secret signing session cookies (at least 32 characters). Prefer "
            "`taskdesk.session.secret_env`."),
     Option("taskdesk.https", "https", "false", _parse_bool,
-           "The site is served over HTTPS: cookies get the `Secure` flag and HSTS is sent."),
+           "The site is served over HTTPS: cookies get the `Secure` flag and HSTS is sent. "
+           "Over plain HTTP nobody can sign in then; the sign-in page and the log say so."),
     Option("taskdesk.session.idle_timeout", "session_idle_timeout", "28800",
            _int_parser(60, 365 * 86400),
            "Seconds of inactivity after which a signed-in session ends."),
@@ -296,6 +310,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.metrics.token", "metrics_token", "", lambda k, v: v.strip(),
            "A bearer token that also grants `/metrics` (`Authorization: Bearer ...`) from "
            "any address; empty for none."),
+    Option("taskdesk.time_zone", "time_zone", "UTC", _parse_time_zone,
+           "The site's time zone (an IANA name such as `Asia/Shanghai`): pages show times "
+           "and count \"today\" and \"overdue\" in it for people who chose none in their "
+           "profile. The API and CSV exports stay in UTC."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
@@ -355,6 +373,33 @@ def _refuse_debug_in_production(raw: Mapping[str, Any]) -> None:
             )
 
 
+def _check_session_secret(secret: str, variable: str, from_environment: bool) -> None:
+    """Refuse a missing, short or published secret, naming where it was looked for: the
+    environment variable the INI points at (``taskdesk.session.secret_env``) or the INI key."""
+    advice = (f"a random secret of at least {MIN_SECRET_LENGTH} characters, e.g. from "
+              "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    if not secret:
+        if variable:
+            raise SettingsError(
+                "taskdesk.session.secret_env", variable,
+                f"the environment variable {variable} is not set or empty; export {variable} "
+                f"with {advice}",
+            )
+        raise SettingsError(
+            "taskdesk.session.secret", "", "a secret is required outside development "
+            "(set it, or name an environment variable in taskdesk.session.secret_env)"
+        )
+    if secret.lower() in EXAMPLE_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        if from_environment:
+            raise SettingsError(
+                "taskdesk.session.secret_env", variable,
+                f"the environment variable {variable} holds a short or example secret; use "
+                f"{advice}",
+            )
+        raise SettingsError("taskdesk.session.secret", "<hidden>",
+                            f"use {advice}, not an example value")
+
+
 def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
     """Validate every ``taskdesk.*`` key; raise :class:`SettingsError` on the first bad one."""
     known = {o.key for o in OPTIONS} | {k for k, _ in ENVIRONMENT_OPTIONS}
@@ -370,22 +415,14 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
         text = option.default if text is None else str(text)
         values[option.attribute] = option.parse(option.key, text)
 
-    secret = _environment_value(raw, "taskdesk.session.secret_env") or values["session_secret"]
+    secret_variable = str(raw.get("taskdesk.session.secret_env", "") or "").strip()
+    from_environment = _environment_value(raw, "taskdesk.session.secret_env")
+    secret = from_environment or values["session_secret"]
     environment = values["environment"]
     if environment == "production":
         _refuse_debug_in_production(raw)
     if environment != "development":
-        if not secret:
-            raise SettingsError(
-                "taskdesk.session.secret", "", "a secret is required outside development "
-                "(set it, or name an environment variable in taskdesk.session.secret_env)"
-            )
-        if secret.lower() in EXAMPLE_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise SettingsError(
-                "taskdesk.session.secret", "<hidden>",
-                f"use a random secret of at least {MIN_SECRET_LENGTH} characters, "
-                "not an example value",
-            )
+        _check_session_secret(secret, secret_variable, from_environment is not None)
     elif not secret:
         secret = "development-only-secret"
     values["session_secret"] = secret

@@ -35,33 +35,33 @@ LONG_TITLE = "Investigate_" + "x" * 90 + "_timeout"
 
 @pytest.fixture(scope="module")
 def pilot(live_server: Site) -> Site:
-    """A project "pilot" managed by 李娜 (lin): open, overdue, done and cancelled tasks."""
+    """A project "rollout" managed by 陈静 (chen): open, overdue, done and cancelled tasks."""
     engine = get_engine(live_server.database_url)
     settings = parse_settings(app_settings(live_server.database_url))
     today = utcnow().date()
     with Session(engine) as dbsession:
-        lin = accounts.create_user(dbsession, {"username": "lin", "password": live_server.password,
-                                               "display_name": "李娜"})
+        chen = accounts.create_user(dbsession, {
+            "username": "chen", "password": live_server.password, "display_name": "陈静"})
         accounts.create_user(dbsession, {"username": "newbie", "display_name": "New Person",
                                          "password": live_server.password})
-        project = projects.create_project(dbsession, lin, {
-            "slug": "pilot", "name": "Pilot 试点", "visibility": "private"})
+        project = projects.create_project(dbsession, chen, {
+            "slug": "rollout", "name": "Rollout 试点", "visibility": "private"})
         for number in range(24):
-            tasks.create_task(dbsession, settings, project, lin,
+            tasks.create_task(dbsession, settings, project, chen,
                               {"title": f"Shipped item {number} 已发布", "status": "done"})
         for number in range(3):
-            tasks.create_task(dbsession, settings, project, lin,
+            tasks.create_task(dbsession, settings, project, chen,
                               {"title": f"Dropped idea {number}", "status": "wont_do",
                                "due_date": today - timedelta(days=3)})
-        tasks.create_task(dbsession, settings, project, lin, {
+        tasks.create_task(dbsession, settings, project, chen, {
             "title": "Finished late 迟完成", "status": "done",
             "due_date": today - timedelta(days=2)})
-        tasks.create_task(dbsession, settings, project, lin, {
-            "title": LONG_TITLE, "priority": "high", "assignee": "lin"})
-        tasks.create_task(dbsession, settings, project, lin, {
-            "title": "修复登录页面的超时问题", "priority": "urgent", "assignee": "lin",
+        tasks.create_task(dbsession, settings, project, chen, {
+            "title": LONG_TITLE, "priority": "high", "assignee": "chen"})
+        tasks.create_task(dbsession, settings, project, chen, {
+            "title": "修复登录页面的超时问题", "priority": "urgent", "assignee": "chen",
             "due_date": today - timedelta(days=1), "labels": ["前端"]})
-        tasks.create_task(dbsession, settings, project, lin, {
+        tasks.create_task(dbsession, settings, project, chen, {
             "title": "Write the pilot guide", "status": "in_progress",
             "due_date": today + timedelta(days=5)})
         dbsession.commit()
@@ -71,11 +71,11 @@ def pilot(live_server: Site) -> Site:
 
 @pytest.fixture
 def browse(chromium: Any, pilot: Site) -> Iterator[Any]:
-    """``browse(locale, javascript=True)``: a fresh signed-in page as lin."""
+    """``browse(locale, javascript=True)``: a fresh signed-in page as chen."""
     contexts: list[Any] = []
 
     def open_page(locale: str = "en-US", *, javascript: bool = True,
-                  username: str = "lin") -> Any:
+                  username: str = "chen") -> Any:
         context = chromium.new_context(viewport=DESKTOP, locale=locale,
                                        java_script_enabled=javascript)
         context.set_default_timeout(15_000)
@@ -108,7 +108,7 @@ def _no_horizontal_scroll(page: Any) -> None:
 def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: Path) -> None:
     page = browse()
     steps = Steps(page, artifacts, "pilot-board")
-    page.goto(f"{pilot.url}/projects/pilot/board")
+    page.goto(f"{pilot.url}/projects/rollout/board")
     expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
     long_card = page.locator(".board-card", has_text="Investigate_")
     # With JavaScript the move form is out of sight (cards are dragged)...
@@ -145,7 +145,7 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
 
     page = browse("zh-CN")
     steps = Steps(page, artifacts, "pilot-board-zh")
-    page.goto(f"{pilot.url}/projects/pilot/board")
+    page.goto(f"{pilot.url}/projects/rollout/board")
     expect(page.get_by_role("heading", level=2, name=re.compile("^已完成"))).to_be_visible()
     expect(page.locator("#column-done").get_by_role("link", name=re.compile("^显示更多"))
            ).to_be_visible()
@@ -157,7 +157,7 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     # Without JavaScript every card has its move form, and Show more is a plain link.
     page = browse(javascript=False)
     steps = Steps(page, artifacts, "pilot-board-nojs")
-    page.goto(f"{pilot.url}/projects/pilot/board")
+    page.goto(f"{pilot.url}/projects/rollout/board")
     expect(page.locator("html")).not_to_have_class(re.compile(r"\bjs\b"))
     long_card = page.locator(".board-card", has_text="Investigate_")
     assert _width(long_card.locator(".move-form")) > 100
@@ -174,7 +174,7 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     _no_horizontal_scroll(page)
     steps.shot("en-390")
     page = browse("zh-CN", javascript=False)
-    page.goto(f"{pilot.url}/projects/pilot/board")
+    page.goto(f"{pilot.url}/projects/rollout/board")
     page.set_viewport_size(PHONE)
     _no_horizontal_scroll(page)
     Steps(page, artifacts, "pilot-board-nojs-zh").shot("zh-390")
@@ -183,7 +183,7 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
 def test_task_list_and_task_page(browse: Any, pilot: Site, artifacts: Path) -> None:
     page = browse()
     steps = Steps(page, artifacts, "pilot-list")
-    page.goto(f"{pilot.url}/projects/pilot/")
+    page.goto(f"{pilot.url}/projects/rollout/")
     expect(page.get_by_label("Open or closed")).to_have_value("open")
     expect(page.locator(".list-total")).to_have_text("3 tasks")
     overdue = page.locator("tbody .overdue")
@@ -196,13 +196,13 @@ def test_task_list_and_task_page(browse: Any, pilot: Site, artifacts: Path) -> N
     expect(page.locator(".list-total")).to_have_text("31 tasks")
     steps.shot("en-all")
     page.set_viewport_size(PHONE)
-    page.goto(f"{pilot.url}/projects/pilot/")
+    page.goto(f"{pilot.url}/projects/rollout/")
     _no_horizontal_scroll(page)
     steps.shot("en-390")
 
     page = browse("zh-CN")
     steps = Steps(page, artifacts, "pilot-list-zh")
-    page.goto(f"{pilot.url}/projects/pilot/")
+    page.goto(f"{pilot.url}/projects/rollout/")
     expect(page.locator(".list-total")).to_have_text("3 个任务")
     steps.shot("zh")
     page.set_viewport_size(PHONE)
@@ -213,12 +213,12 @@ def test_task_list_and_task_page(browse: Any, pilot: Site, artifacts: Path) -> N
     for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
         page = browse(locale)
         steps = Steps(page, artifacts, f"pilot-task-{name}")
-        page.goto(f"{pilot.url}/projects/pilot/tasks/29")  # the long title
+        page.goto(f"{pilot.url}/projects/rollout/tasks/29")  # the long title
         _no_horizontal_scroll(page)
         steps.shot("long-title")
-        page.goto(f"{pilot.url}/projects/pilot/tasks/30")
+        page.goto(f"{pilot.url}/projects/rollout/tasks/30")
         expect(page.locator(".task-meta .overdue")).to_have_count(1)
-        page.goto(f"{pilot.url}/projects/pilot/tasks/31")  # nobody's: both quick actions
+        page.goto(f"{pilot.url}/projects/rollout/tasks/31")  # nobody's: both quick actions
         steps.shot("quick-actions")
         buttons = page.locator(".quick-actions button")
         expect(buttons).to_have_count(2)
@@ -239,10 +239,10 @@ def test_task_list_and_task_page(browse: Any, pilot: Site, artifacts: Path) -> N
 def test_archived_project_and_confirmations(browse: Any, pilot: Site, artifacts: Path) -> None:
     page = browse()
     steps = Steps(page, artifacts, "pilot-archive")
-    page.goto(f"{pilot.url}/projects/pilot/settings")
+    page.goto(f"{pilot.url}/projects/rollout/settings")
     page.get_by_role("button", name="Archive project").click()
     dialog = page.locator("dialog.confirm-dialog")
-    expect(dialog).to_contain_text("Archive Pilot 试点?")
+    expect(dialog).to_contain_text("Archive Rollout 试点?")
     steps.shot("dialog")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
@@ -253,7 +253,7 @@ def test_archived_project_and_confirmations(browse: Any, pilot: Site, artifacts:
     expect(page.locator(".notice")).to_contain_text("Archived — read-only.")
     expect(page.get_by_role("link", name="New task")).to_have_count(0)
     steps.shot("archived")
-    page.goto(f"{pilot.url}/projects/pilot/board")
+    page.goto(f"{pilot.url}/projects/rollout/board")
     expect(page.locator(".move-form")).to_have_count(0)
     page.get_by_role("button", name="Unarchive").click()
     expect(page.locator(".flash--success")).to_contain_text("Project unarchived")
@@ -261,9 +261,9 @@ def test_archived_project_and_confirmations(browse: Any, pilot: Site, artifacts:
 
     # Without JavaScript the same action asks on a page.
     page = browse(javascript=False)
-    page.goto(f"{pilot.url}/projects/pilot/settings")
+    page.goto(f"{pilot.url}/projects/rollout/settings")
     page.get_by_role("button", name="Archive project").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Archive Pilot 试点?")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Archive Rollout 试点?")
     Steps(page, artifacts, "pilot-archive-nojs").shot("confirm-page")
     page.get_by_role("link", name="Cancel").click()
     expect(page.locator(".notice")).to_have_count(0)

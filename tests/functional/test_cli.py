@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from taskdesk.security.passwords import verify_password
 from taskdesk.settings import parse_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SESSION_SECRET, create_database, migrated_engine
 
 pytestmark = pytest.mark.slow  # every test starts real processes
 
@@ -26,11 +27,12 @@ ENVIRONMENT = {**os.environ, "PYTHONWARNINGS": "ignore:pkg_resources is deprecat
 WORKFLOW = parse_settings({"taskdesk.environment": "development"}).workflow
 
 
-def write_ini(directory: Path, **settings: str) -> Path:
-    """development.ini with its database in ``directory`` and the repository's migrations."""
+def write_ini(directory: Path, url: str | None = None, **settings: str) -> Path:
+    """development.ini with its database in ``directory`` (or at ``url``) and the
+    repository's migrations."""
     text = (ROOT / "development.ini").read_text(encoding="utf-8")
-    database = directory / "taskdesk.sqlite"
-    text = re.sub(r"(?m)^sqlalchemy\.url = .*$", f"sqlalchemy.url = sqlite:///{database}", text)
+    url = url or f"sqlite:///{directory / 'taskdesk.sqlite'}"
+    text = re.sub(r"(?m)^sqlalchemy\.url = .*$", f"sqlalchemy.url = {url}", text)
     text = re.sub(r"(?m)^script_location = .*$",
                   f"script_location = {ROOT / 'alembic'}", text)
     for key, value in settings.items():
@@ -40,12 +42,26 @@ def write_ini(directory: Path, **settings: str) -> Path:
     return ini
 
 
-def taskdesk(ini: Path | str, *args: str, stdin: str | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def write_production_ini(directory: Path) -> Path:
+    """production.ini as shipped, but for a SQLite database in ``directory`` and the
+    repository's migrations (its secret comes from TASKDESK_SESSION_SECRET)."""
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(ROOT / "production.ini", encoding="utf-8")
+    parser["app:main"]["sqlalchemy.url"] = f"sqlite:///{directory / 'taskdesk.sqlite'}"
+    parser["alembic"]["script_location"] = str(ROOT / "alembic")
+    ini = directory / "production.ini"
+    with ini.open("w", encoding="utf-8") as handle:
+        parser.write(handle)
+    return ini
+
+
+def taskdesk(ini: Path | str, *args: str, stdin: str | None = None,
+             env: Mapping[str, str] = ENVIRONMENT) -> subprocess.CompletedProcess[str]:
     """Run the command; output is decoded without newline translation (the bar uses \\r)."""
     result = subprocess.run(
         [*COMMAND, str(ini), *args], input=None if stdin is None else stdin.encode(),
-        capture_output=True, timeout=300, env=ENVIRONMENT, cwd=Path(str(ini)).parent,
+        capture_output=True, timeout=300, env=dict(env), cwd=Path(str(ini)).parent,
         check=False,
     )
     return subprocess.CompletedProcess(result.args, result.returncode,
@@ -99,6 +115,35 @@ def make_ini(
     return make
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ini(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+    make_ini: Callable[..., Path],
+) -> Iterator[Path]:
+    """A development INI on a fresh, migrated database of each backend."""
+    if request.param == "sqlite":
+        yield make_ini()
+        return
+    for url in create_database("postgresql", tmp_path_factory):
+        migrated_engine(url).dispose()
+        yield write_ini(tmp_path_factory.mktemp("cli-pg"), url)
+
+
+def create(ini: Path, username: str, *options: str) -> subprocess.CompletedProcess[str]:
+    return taskdesk(ini, "create-user", username, *options, "--password-stdin",
+                    stdin="a good password 1\n")
+
+
+def user_rows(ini: Path, *options: str) -> list[list[str]]:
+    """``list-users`` as rows of cells (header first); the columns are two spaces apart."""
+    result = taskdesk(ini, "list-users", *options)
+    assert result.returncode == 0, result.stderr
+    *table, total = result.stdout.rstrip("\n").split("\n")
+    assert re.fullmatch(r"\d+ users?", total), result.stdout
+    assert len(table) == (int(total.split()[0]) + 1 if table else 0), result.stdout
+    return [re.split(r" {2,}", line.strip()) for line in table]
+
+
 # -- migrate and accounts ---------------------------------------------------------------------
 
 
@@ -106,7 +151,7 @@ def test_migrate_creates_the_schema(make_ini: Callable[..., Path]) -> None:
     ini = make_ini(migrate=False)
     result = taskdesk(ini, "migrate")
     assert result.returncode == 0, result.stderr
-    assert "database at revision head" in result.stdout
+    assert re.search(r"^database at revision \w+ \(head\)$", result.stdout, re.M)
     with database(ini) as connection:
         tables = {row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -156,6 +201,90 @@ def test_account_commands(make_ini: Callable[..., Path]) -> None:
     assert "no user named ghost" in one_line_error(taskdesk(ini, "deactivate-user", "ghost"))
 
 
+def test_migrate_to_an_unknown_revision_answers_one_line(any_ini: Path) -> None:
+    message = one_line_error(taskdesk(any_ini, "migrate", "--revision", "nosuch"))
+    assert "cannot migrate to nosuch" in message
+    assert "known revisions: 0001, " in message
+    older = taskdesk(any_ini, "migrate", "--revision", "0001")  # says where it really is
+    assert older.returncode == 0, older.stderr
+    assert "(head)" in older.stdout
+
+
+@pytest.mark.parametrize(("username", "reason"), [
+    ("Bad Name", "username: Use 2-63 lower-case letters, digits, dots, dashes"),
+    ("x", "username: Use 2-63 lower-case letters"),
+    ("wang@wei", "username: Use 2-63 lower-case letters"),
+    ("李娜", "username: Use 2-63 lower-case letters"),
+])
+def test_create_user_with_an_invalid_name_answers_one_line(
+    any_ini: Path, username: str, reason: str
+) -> None:
+    message = one_line_error(create(any_ini, username))
+    assert message.startswith(f"taskdesk: cannot create user {username!r}: {reason}")
+    assert user_rows(any_ini) == []
+
+
+def test_create_user_twice_or_with_a_bad_email_answers_one_line(any_ini: Path) -> None:
+    assert create(any_ini, "lina", "--display-name", "李娜").returncode == 0
+    assert one_line_error(create(any_ini, "LINA")) == (
+        "taskdesk: cannot create user 'LINA': This username is taken.")
+    assert one_line_error(create(any_ini, "wangwei", "--email", "not-an-address")) == (
+        "taskdesk: cannot create user 'wangwei': email: Must be an email address")
+    assert [row[0] for row in user_rows(any_ini)[1:]] == ["lina"]
+
+
+def test_list_deactivate_and_reactivate_users(any_ini: Path) -> None:
+    assert user_rows(any_ini) == []
+    assert create(any_ini, "wangwei", "--display-name", "王伟", "--admin",
+                  "--email", "wangwei@example.com").returncode == 0
+    assert create(any_ini, "alice", "--display-name", "Alice Johnson").returncode == 0
+    header, *rows = user_rows(any_ini)
+    assert header == ["USERNAME", "DISPLAY NAME", "E-MAIL", "SITE ADMIN", "ACTIVE",
+                      "LAST SEEN (UTC)"]
+    assert rows == [["alice", "Alice Johnson", "-", "-", "yes", "-"],
+                    ["wangwei", "王伟", "wangwei@example.com", "yes", "yes", "-"]]
+
+    deactivated = taskdesk(any_ini, "deactivate-user", "Alice")
+    assert deactivated.returncode == 0, deactivated.stderr
+    assert deactivated.stdout.startswith("alice deactivated")
+    assert one_line_error(taskdesk(any_ini, "deactivate-user", "alice")) == (
+        "taskdesk: alice is deactivated already; nothing changed")
+    assert [row[0] for row in user_rows(any_ini, "--inactive")[1:]] == ["alice"]
+    assert [row[0] for row in user_rows(any_ini, "--active")[1:]] == ["wangwei"]
+    assert [row[:5] for row in user_rows(any_ini, "ALICE")[1:]] == [
+        ["alice", "Alice Johnson", "-", "-", "no"]]
+    assert user_rows(any_ini, "nobody-matches") == []
+
+    reactivated = taskdesk(any_ini, "reactivate-user", "alice")
+    assert reactivated.returncode == 0, reactivated.stderr
+    assert reactivated.stdout.startswith("alice reactivated")
+    assert one_line_error(taskdesk(any_ini, "reactivate-user", "alice")) == (
+        "taskdesk: alice is active already; nothing changed")
+    assert user_rows(any_ini, "--inactive") == []
+    assert "no user named ghost" in one_line_error(taskdesk(any_ini, "reactivate-user", "ghost"))
+
+
+def test_list_users_shows_when_a_user_was_last_seen(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    assert create(ini, "alice").returncode == 0
+    assert create(ini, "bob").returncode == 0
+    with database(ini) as connection:
+        (alice,) = connection.execute("SELECT id FROM users WHERE username = 'alice'"
+                                      ).fetchone()
+        connection.execute(
+            "INSERT INTO auth_sessions (user_id, token_hash, user_agent, created_at, "
+            "last_seen_at) VALUES (?, 'h1', '', '2026-03-01 08:00:00.000000', "
+            "'2026-03-02 09:30:00.000000')", (alice,))
+        connection.execute(
+            "INSERT INTO api_tokens (user_id, name, scope, prefix, token_hash, created_at, "
+            "last_used_at) VALUES (?, 'ci', 'read', 'td_abcdef', 'h2', "
+            "'2026-03-01 08:00:00.000000', '2026-03-04 17:05:00.000000')", (alice,))
+        connection.commit()
+    rows = {row[0]: row for row in user_rows(ini)[1:]}
+    assert rows["alice"][-1] == "2026-03-04 17:05"
+    assert rows["bob"][-1] == "-"
+
+
 def test_create_user_without_a_terminal_asks_for_password_stdin(
     make_ini: Callable[..., Path],
 ) -> None:
@@ -195,6 +324,37 @@ def test_seed_demo_once(make_ini: Callable[..., Path]) -> None:
         assert connection.execute(
             "SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM comments), "
             "(SELECT count(*) FROM users)").fetchone() == counts
+
+
+PRODUCTION_ENVIRONMENT = {**ENVIRONMENT, "TASKDESK_SESSION_SECRET": SESSION_SECRET}
+
+
+@pytest.fixture
+def production_ini(tmp_path: Path, migrated_template: Path) -> Path:
+    ini = write_production_ini(tmp_path)
+    shutil.copyfile(migrated_template, tmp_path / "taskdesk.sqlite")
+    return ini
+
+
+@pytest.mark.parametrize(("command", "published"), [
+    (("seed-demo", "--tasks", "10"), "'taskdesk-demo'"),
+    (("generate-data", "--tasks", "10", "--quiet"), "'benchmark-password'"),
+])
+def test_demo_and_benchmark_data_are_refused_in_production(
+    production_ini: Path, command: tuple[str, ...], published: str
+) -> None:
+    message = one_line_error(taskdesk(production_ini, *command, env=PRODUCTION_ENVIRONMENT))
+    assert "taskdesk.environment = production" in message
+    assert published in message
+    assert "--i-know-this-is-production" in message
+    with database(production_ini) as connection:
+        assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
+
+    forced = taskdesk(production_ini, *command, "--i-know-this-is-production",
+                      env=PRODUCTION_ENVIRONMENT)
+    assert forced.returncode == 0, forced.stderr
+    with database(production_ini) as connection:
+        assert connection.execute("SELECT count(*) FROM tasks").fetchone() == (10,)
 
 
 # -- generate-data ------------------------------------------------------------------------------
@@ -321,9 +481,20 @@ def test_unreachable_database(tmp_path: Path) -> None:
     assert "database error" in one_line_error(taskdesk(ini, "migrate"))
 
 
+def test_production_ini_without_its_secret_names_the_environment_variable() -> None:
+    """production.ini as shipped, nothing exported: the one line says what to export."""
+    environment = {k: v for k, v in ENVIRONMENT.items() if k != "TASKDESK_SESSION_SECRET"}
+    message = one_line_error(taskdesk(ROOT / "production.ini", "purge", env=environment))
+    assert "taskdesk.session.secret_env = 'TASKDESK_SESSION_SECRET'" in message
+    assert "export TASKDESK_SESSION_SECRET" in message
+
+
 @pytest.mark.parametrize("args", [
     (),
     ("frobnicate",),
+    ("list-users", "--active", "--inactive"),
+    ("reactivate-user",),
+    ("seed-demo", "--i-know"),
     ("generate-data",),
     ("generate-data", "--tasks", "many"),
     ("create-user",),

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from taskdesk import demo, generate
-from taskdesk.domain import search, tasks
+from taskdesk.domain import queries, search, tasks
 from taskdesk.models import (
     Activity,
     Comment,
@@ -43,10 +43,51 @@ def count(dbsession: Session, entity: type, *where: object) -> int:
 # -- demo -------------------------------------------------------------------------------------
 
 
+def check_history(dbsession: Session, started: datetime, ended: datetime) -> None:
+    """The demo's timestamps tell a plausible story spread over the past weeks."""
+    earliest = started - demo.HISTORY - timedelta(days=7)
+    everything = list(dbsession.scalars(select(Task)))
+    for task in everything:
+        assert started - demo.HISTORY <= task.created_at <= task.updated_at <= ended
+        if task.completed_at is not None:
+            assert task.created_at < task.completed_at == task.updated_at
+        if task.due_date is not None and task.due_date < ended.date():
+            assert task.created_at.date() < task.due_date
+    weeks = {(ended - task.created_at).days // 7 for task in everything}
+    assert len(weeks) >= 8, weeks
+    completed = {(ended - t.completed_at).days // 7 for t in everything if t.completed_at}
+    assert len(completed) >= 5, completed
+
+    tasks_by_id = {task.id: task for task in everything}
+    for comment in dbsession.scalars(select(Comment)):
+        task = tasks_by_id[comment.task_id]
+        assert task.created_at < comment.created_at == comment.updated_at
+        assert task.completed_at is None or comment.created_at < task.completed_at
+
+    # The feeds list activity by id: ids and times grow together, as in a real database.
+    entries = list(dbsession.execute(
+        select(Activity.created_at, Activity.action, Activity.task_id).order_by(Activity.id)))
+    times = [at for at, _action, _task in entries]
+    assert times == sorted(times)
+    assert earliest <= times[0]
+    assert times[-1] <= ended
+    created = {task_id: at for at, action, task_id in entries if action == "task.created"}
+    assert created == {task.id: task.created_at for task in everything}
+    assert all(user.created_at < times[0] for user in dbsession.scalars(select(User)))
+
+    website = dbsession.scalar(select(Project).where(Project.slug == "website"))
+    assert website is not None
+    chart = queries.weekly_created_completed(dbsession, website.id, today=ended.date(), zone=UTC)
+    assert sum(1 for _week, made, _done in chart if made) >= 6, chart
+    assert sum(1 for _week, _made, done in chart if done) >= 4, chart
+
+
 def test_seed_demo_builds_a_realistic_data_set(
     dbsession: Session, settings: TaskdeskSettings
 ) -> None:
+    started = datetime.now(UTC)
     message = demo.seed_demo(dbsession, settings, tasks=120)
+    check_history(dbsession, started, datetime.now(UTC))
     assert "admin" in message
     assert "taskdesk-demo" in message
 

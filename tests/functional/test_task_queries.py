@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from taskdesk.domain.queries import (
     weekly_created_completed,
 )
 from taskdesk.models import Project
+from taskdesk.timezones import local_today
 
 
 def page_through(dbsession, viewer, query, **kw):
@@ -137,7 +138,7 @@ def test_counts(dbsession, settings, world):
     assert count_by_status(dbsession, own, statuses) == dict.fromkeys(statuses, 0) | {"open": 5}
     assert count_by_status(dbsession, own, statuses, cap=3)["open"] == 4  # "more than 3"
     assert open_task_counts(dbsession, [own], settings.workflow) == {own: 5}
-    weeks = weekly_created_completed(dbsession, own)
+    weeks = weekly_created_completed(dbsession, own, today=local_today(UTC), zone=UTC)
     assert len(weeks) == 12
     assert weeks[-1][1] == 5
     assert sum(w[2] for w in weeks) == 0

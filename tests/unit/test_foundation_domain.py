@@ -69,6 +69,7 @@ def test_update_refuses_a_stale_version_and_changes_nothing(
         tasks.update_task(dbsession, settings, task, owner, change,
                           expected_version=expected_version)
     assert caught.value.current_version == 2
+    assert not caught.value.raced
     dbsession.flush()
     row = stored(dbsession, task)
     assert (row.title, row.priority, row.status, row.version) == ("Original", "high", "open", 2)
@@ -87,8 +88,9 @@ def test_update_refuses_a_row_changed_behind_its_back(
         update(Task).where(Task.id == task.id).values(version=Task.version + 1, title="Theirs"),
         execution_options={"synchronize_session": False},
     )
-    with pytest.raises(ConflictError), dbsession.begin_nested():
+    with pytest.raises(ConflictError) as caught, dbsession.begin_nested():
         tasks.update_task(dbsession, settings, task, owner, {"title": "Mine"})
+    assert caught.value.raced  # the loaded row is stale: only a fresh attempt can merge
     row = stored(dbsession, task)
     assert (row.title, row.version) == ("Theirs", 2)
 

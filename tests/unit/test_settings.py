@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -69,6 +70,10 @@ def one_line(exit_: SystemExit) -> str:
         ("taskdesk.projects.creators", "managers", "expected one of everyone, admins"),
         ("taskdesk.api.default_limit", "500", "must not exceed taskdesk.api.max_limit"),
         ("taskdesk.sesion.secret", "typo", "unknown setting"),
+        ("taskdesk.time_zone", "Beijing", "expected an IANA time zone name"),
+        ("taskdesk.time_zone", "asia/shanghai", "expected an IANA time zone name"),
+        ("taskdesk.time_zone", "+08:00", "expected an IANA time zone name"),
+        ("taskdesk.time_zone", "../../etc/passwd", "expected an IANA time zone name"),
     ],
 )
 def test_bad_value_stops_start_up_naming_key_value_and_allowed(
@@ -130,10 +135,13 @@ def test_session_secret_comes_from_the_environment_variable_named_in_the_ini(
 def test_empty_secret_environment_variable_falls_back_and_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The error names the variable the INI points at: that is what the admin must set."""
     monkeypatch.setenv("TD_TEST_SECRET", "")
     with pytest.raises(SettingsError) as caught:
         parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
-    assert caught.value.key == "taskdesk.session.secret"
+    assert caught.value.key == "taskdesk.session.secret_env"
+    assert "the environment variable TD_TEST_SECRET is not set or empty" in str(caught.value)
+    assert "export TD_TEST_SECRET" in str(caught.value)
 
 
 def test_environment_secret_is_checked_like_an_ini_secret(
@@ -143,6 +151,8 @@ def test_environment_secret_is_checked_like_an_ini_secret(
     with pytest.raises(SettingsError) as caught:
         parse_settings({"taskdesk.session.secret_env": "TD_TEST_SECRET"})
     assert "too-short" not in str(caught.value)
+    assert "the environment variable TD_TEST_SECRET holds a short or example secret" in str(
+        caught.value)
 
 
 def test_database_password_comes_from_the_environment_variable_named_in_the_ini(
@@ -198,6 +208,20 @@ def test_defaults() -> None:
     assert settings.login_account_limit == 5
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.https is False
+    assert settings.time_zone == ZoneInfo("UTC")
+
+
+def test_site_time_zone_is_an_iana_zone() -> None:
+    settings = parse_settings({"taskdesk.session.secret": SESSION_SECRET,
+                               "taskdesk.time_zone": " Asia/Shanghai "})
+    assert settings.time_zone == ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("ini", ["development.ini", "production.ini"])
+def test_shipped_configurations_name_the_site_time_zone(ini: str) -> None:
+    text = (ROOT / ini).read_text(encoding="utf-8")
+    assert re.search(r"^taskdesk\.time_zone = UTC$", text, re.MULTILINE)
+    assert "Asia/Shanghai" in text
 
 
 def test_every_option_default_parses_to_the_dataclass_default() -> None:

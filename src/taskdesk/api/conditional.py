@@ -1,5 +1,10 @@
 """ETags and conditional requests.
 
+A list's ETag is ``W/"list-<digest>"``, a digest of the page's JSON body exactly as sent: the
+items with their ``allowed``, and the ``next`` link (so the limit and cursor too). Whatever
+changes in the representation changes the tag, and it costs no SQL statement, only hashing
+the body (a 304 saves the transfer and the client's work, not the server's query).
+
 A resource's ETag is ``W/"<kind>-<id>-<version>.<allowed>"``: the version identifies the
 stored state, the last part is a short digest of the caller's ``allowed`` list, which is part
 of the representation (a role change must not be answered with 304).
@@ -11,6 +16,7 @@ of the representation (a role change must not be answered with 304).
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -19,6 +25,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api.errors import ApiError
+from taskdesk.api.rendering import dumps
 from taskdesk.domain.schema import _
 
 
@@ -41,6 +48,41 @@ def _tags(header: str) -> list[str]:
     return tags
 
 
+def _matches(request: Request, tag: str) -> bool:
+    """Whether ``If-None-Match`` names ``tag`` (weak comparison) on a GET or HEAD."""
+    header = request.headers.get("If-None-Match")
+    if header is None or request.method not in ("GET", "HEAD"):
+        return False
+    wanted = _tags(header)
+    return "*" in wanted or tag[3:-1] in wanted
+
+
+def _not_modified(tag: str, vary: str) -> Response:
+    return Response(status=304, headers={"ETag": tag, "Vary": vary},
+                    cache_control="private, no-cache")
+
+
+#: Lists also vary by Accept: the task lists answer CSV at the same URL.
+_LIST_VARY = ("Authorization", "Cookie", "Accept")
+
+
+def respond_list(request: Request, body: dict[str, Any]) -> Response:
+    """A list page as JSON with its ETag, or 304 without a body when ``If-None-Match``
+    names it."""
+    payload = dumps(body)
+    tag = f'W/"list-{hashlib.blake2b(payload, digest_size=16).hexdigest()}"'
+    if _matches(request, tag):
+        return _not_modified(tag, ", ".join(_LIST_VARY))
+    response = request.response
+    response.body = payload
+    response.content_type = "application/json"
+    response.charset = None
+    response.headers["ETag"] = tag
+    response.cache_control = "private, no-cache"
+    response.vary = _LIST_VARY
+    return response
+
+
 def tagged(request: Request, body: dict[str, Any], state_tag: str) -> dict[str, Any]:
     """Put the ETag (and the caching rules that go with it) on the response."""
     request.response.headers["ETag"] = etag(state_tag, body.get("allowed", ()))
@@ -51,13 +93,9 @@ def tagged(request: Request, body: dict[str, Any], state_tag: str) -> dict[str, 
 
 def respond(request: Request, body: dict[str, Any], state_tag: str) -> dict[str, Any] | Response:
     """``tagged``, or 304 without a body when ``If-None-Match`` names the current tag."""
-    header = request.headers.get("If-None-Match")
-    if header is not None and request.method in ("GET", "HEAD"):
-        tag = etag(state_tag, body.get("allowed", ()))
-        wanted = _tags(header)
-        if "*" in wanted or tag[3:-1] in wanted:
-            return Response(status=304, headers={"ETag": tag, "Vary": "Authorization, Cookie"},
-                            cache_control="private, no-cache")
+    tag = etag(state_tag, body.get("allowed", ()))
+    if _matches(request, tag):
+        return _not_modified(tag, "Authorization, Cookie")
     return tagged(request, body, state_tag)
 
 

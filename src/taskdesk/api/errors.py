@@ -24,7 +24,8 @@ from pyramid.view import exception_view_config
 from taskdesk.api import API_ROUTE
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
 from taskdesk.domain.schema import _
-from taskdesk.models import DatabaseBusyError
+from taskdesk.i18n import header_locale, localizer_for
+from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
 
@@ -72,11 +73,6 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def translate(request: Request, message: Any) -> str:
-    """A message in the caller's language with ``${placeholders}`` filled in."""
-    return str(request.localizer.translate(message))
-
-
 def error_response(
     request: Request,
     status: int,
@@ -85,14 +81,20 @@ def error_response(
     fields: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    error: dict[str, Any] = {"status": status, "code": code, "message": translate(request, message)}
+    """The error body, in the language of the request's ``Accept-Language`` (else English):
+    never the token owner's profile language, so a program sees stable messages."""
+    locale = header_locale(request)
+    localizer = localizer_for(request.registry, locale)
+    error: dict[str, Any] = {"status": status, "code": code,
+                             "message": str(localizer.translate(message))}
     if fields:
-        error["fields"] = {name: translate(request, text) for name, text in fields.items()}
+        error["fields"] = {name: str(localizer.translate(text)) for name, text in fields.items()}
     response = Response(
         body=orjson.dumps({"error": error}), status=status, content_type="application/json",
         charset=None,
     )
     response.cache_control = "no-store"
+    response.content_language = locale.replace("_", "-")
     if headers:
         response.headers.update(headers)
     return response
@@ -196,13 +198,14 @@ def http_error(exc: HTTPException, request: Request) -> Response:
     return error_response(request, status, code, exc.explanation or exc.title, headers=headers)
 
 
-@exception_view_config(DatabaseBusyError, route_name=API_ROUTE)
-def database_busy(exc: DatabaseBusyError, request: Request) -> Response:
-    """SQLite stayed locked on every attempt pyramid_retry made: a temporary condition."""
-    log.warning("database busy on %s %s: %s", request.method, request.path_qs, exc)
-    return error_response(request, 503, "busy",
-                          _("The database is busy; please try again in a moment."),
-                          headers={"Retry-After": "1"})
+@exception_view_config(Exception, route_name=API_ROUTE, database_outage=True)
+def database_outage(exc: Exception, request: Request) -> Response:
+    """The database is unavailable: 503 ``busy`` or ``database_unavailable`` with
+    ``Retry-After`` (taskdesk.ops logs it; a retryable error is still retried first)."""
+    answer = outage_answer(exc)
+    assert answer is not None  # the view predicate made sure
+    return error_response(request, 503, answer.code, answer.message,
+                          headers={"Retry-After": str(answer.retry_after)})
 
 
 @exception_view_config(Exception, route_name=API_ROUTE)

@@ -15,7 +15,7 @@ from taskdesk.api import API_ROUTE
 from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
-from taskdesk.domain.queries import SORT_FIELDS
+from taskdesk.domain.queries import SORT_VALUES
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.resources import (
@@ -64,6 +64,38 @@ PATHS: dict[type, str] = {
     AllTasks: "/tasks",
 }
 
+#: The reference page's groups, in order: (tag, description).
+TAGS: tuple[tuple[str, str], ...] = (
+    ("Projects", "Projects the caller may see: list, create, change, archive."),
+    ("Members", "Who holds which role in a project."),
+    ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
+    ("Comments", "Comments on a task."),
+    ("Account", "The caller and their API tokens."),
+    ("Reference", "This document."),
+)
+#: Each operation's tag: by view name where that decides it, else by the kind of resource.
+_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference"}
+_TAG_BY_CONTEXT: dict[type, str] = {
+    ProjectContainer: "Projects",
+    ProjectResource: "Projects",
+    MemberContainer: "Members",
+    MemberResource: "Members",
+    TaskContainer: "Tasks",
+    TaskResource: "Tasks",
+    AllTasks: "Tasks",
+    CommentContainer: "Comments",
+    CommentResource: "Comments",
+    Me: "Account",
+    TokenContainer: "Account",
+    TokenResource: "Account",
+}
+
+
+def operation_tag(context: type, name: str) -> str:
+    """The group of the view ``name`` on ``context`` (a KeyError for a view nobody placed)."""
+    return _TAG_BY_NAME.get(name) or _TAG_BY_CONTEXT[context]
+
+
 #: Contexts inside a project: a project the caller may not see answers 404 there.
 _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
@@ -72,8 +104,12 @@ _IN_PROJECT = frozenset(
     )
 )
 
+#: Responses that are one resource, with its ETag.
+_ENTITIES = ("Task", "Project", "Comment", "Member", "Token", "Me")
+
 _DESCRIPTIONS = {
-    200: "OK", 201: "Created", 204: "No content", 304: "Not modified (If-None-Match)",
+    200: "OK", 201: "Created", 204: "No content",
+    304: "Not modified: If-None-Match names the current ETag (no body)",
     400: "Malformed request: bad JSON, unknown or invalid query parameter",
     401: "Not signed in, or the token is invalid, expired or revoked",
     403: "Not allowed (or a missing CSRF header on a cookie-authenticated request)",
@@ -85,7 +121,8 @@ _DESCRIPTIONS = {
     415: "The request body is not application/json",
     422: "Invalid fields (see error.fields)",
     429: "Too many failed authentications from this address; retry after Retry-After seconds",
-    503: "The database is busy; retry after the Retry-After seconds",
+    503: "The database is busy or unreachable (error.code `busy` or `database_unavailable`); "
+         "retry after the Retry-After seconds",
 }
 
 
@@ -111,7 +148,6 @@ def _csv_list(names: tuple[str, ...]) -> dict[str, Any]:
 
 def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
     workflow = settings.workflow
-    sorts = [f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-")]
     person = {"type": "string", "pattern": f"^(me|none|{USERNAME_PATTERN})$"}
     filters: list[tuple[str, dict[str, Any], str]] = [
         ("status", _csv_list(workflow.status_names), "Statuses, comma-separated."),
@@ -127,7 +163,7 @@ def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
          "Changed at or after this moment."),
         ("q", {"type": "string", "maxLength": 200},
          "Free text over title, description and comments (Chinese words too)."),
-        ("sort", {"type": "string", "enum": sorts}, "Order; `-` for descending."),
+        ("sort", {"type": "string", "enum": list(SORT_VALUES)}, "Order; `-` for descending."),
     ]
     return [{"name": name, "in": "query", "description": text, "schema": schema}
             for name, schema, text in filters]
@@ -159,7 +195,8 @@ def _request_schema(operation: Operation, settings: TaskdeskSettings) -> Schema 
 
 
 def _operation(path: str, method: str, view: Any, operation: Operation,
-               settings: TaskdeskSettings, schemas: dict[str, Any], public: bool) -> dict[str, Any]:
+               settings: TaskdeskSettings, schemas: dict[str, Any], public: bool,
+               tag: str) -> dict[str, Any]:
     success: dict[str, Any] = {"description": _DESCRIPTIONS[operation.status]}
     content: dict[str, Any] = {}
     if operation.response is not None:
@@ -168,9 +205,14 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         content["text/csv"] = {"schema": {"type": "string"}}
     if content:
         success["content"] = content
-    if operation.response is not None and operation.response in ("Task", "Project", "Comment",
-                                                                  "Member", "Token", "Me"):
+    if operation.response in _ENTITIES:
         success["headers"] = {"ETag": {"schema": {"type": "string"}}}
+    elif operation.conditional and method == "get":
+        success["headers"] = {"ETag": {
+            "description": "JSON answers: a weak ETag of the whole page (the items, their "
+            "`allowed`, the `next` link). Send it in If-None-Match to poll: 304 while "
+            "nothing on the page changed.",
+            "schema": {"type": "string"}}}
     if operation.status == 201:
         success.setdefault("headers", {})["Location"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(operation.status): success}
@@ -197,6 +239,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
 
     result: dict[str, Any] = {
         "operationId": view.__name__,
+        "tags": [tag],
         "summary": operation.summary,
         "responses": responses,
     }
@@ -255,7 +298,7 @@ def build_document(registry: Any) -> dict[str, Any]:
         public = operation.permission == Permission.PUBLIC
         item = paths.setdefault(path, {})
         item[method.lower()] = _operation(path, method.lower(), view, operation, settings,
-                                          schemas, public)
+                                          schemas, public, operation_tag(context, name))
         names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
         if names:
             item["parameters"] = [
@@ -273,10 +316,14 @@ def build_document(registry: Any) -> dict[str, Any]:
                 "`{\"error\": {\"status\", \"code\", \"message\", \"fields\"?}}`. Lists page "
                 "with `limit` and the opaque `cursor` of the `next` link. Every resource has "
                 "an ETag (If-None-Match gives 304; If-Match on PATCH/DELETE gives 412 when "
-                "stale) and `allowed`: the permissions the caller holds on it."
+                "stale) and `allowed`: the permissions the caller holds on it; every list "
+                "page has a weak ETag too, for cheap polling with If-None-Match. JSON bodies "
+                "take JSON types only, and a 422 lists every invalid field at once. Error "
+                "messages follow Accept-Language (`en`, `zh-CN`; English otherwise)."
             ),
         },
         "servers": [{"url": "/api/v1"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
         "components": {

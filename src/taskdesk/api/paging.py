@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from pyramid.request import Request
+from pyramid.response import Response
 
+from taskdesk.api.conditional import respond_list
 from taskdesk.api.errors import ApiError
 from taskdesk.domain.schema import _
 
@@ -30,12 +32,15 @@ class Paging:
 
 
 def query_params(request: Request) -> dict[str, str]:
-    """The query string as a dict; a parameter given twice is a 400."""
+    """The query string as a dict; parameters given twice are a 400 (naming each)."""
     params: dict[str, str] = {}
+    repeated: dict[str, Any] = {}
     for key, values in request.GET.dict_of_lists().items():
         if len(values) > 1:
-            raise bad_parameters({key: _("Give this parameter once.")})
+            repeated[key] = _("Give this parameter once.")
         params[key] = values[0]
+    if repeated:
+        raise bad_parameters(repeated)
     return params
 
 
@@ -46,30 +51,28 @@ def bad_parameters(fields: Mapping[str, Any]) -> ApiError:
                     fields)
 
 
-def refuse_unknown(params: Mapping[str, str], known: Collection[str]) -> None:
-    unknown = [key for key in params if key not in known]
-    if unknown:
-        raise bad_parameters({key: _("Unknown parameter.") for key in unknown})
-
-
 def _whole_number(params: Mapping[str, str], key: str, default: int, maximum: int,
-                  minimum: int) -> int:
+                  minimum: int, errors: dict[str, Any]) -> int:
     raw = params.get(key)
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise bad_parameters({key: _("Must be a whole number from ${a} to ${b}.",
-                                     mapping={"a": minimum, "b": maximum})})
+        errors[key] = _("Must be a whole number from ${a} to ${b}.",
+                        mapping={"a": minimum, "b": maximum})
+        return default
     return int(raw)
 
 
-def paging(request: Request, params: Mapping[str, str]) -> Paging:
+def paging(request: Request, params: Mapping[str, str], errors: dict[str, Any]) -> Paging:
+    """``limit``, ``cursor`` and ``offset``; a bad one's message is added to ``errors``, for
+    the caller to report with the other parameters' problems in one 400."""
     settings = request.registry.taskdesk_settings
-    limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit, 1)
-    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0)
+    limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit,
+                          1, errors)
+    offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0, errors)
     cursor = params.get("cursor") or None
     if cursor is not None and offset:
-        raise bad_parameters({"offset": _("Use either a cursor or an offset.")})
+        errors["offset"] = _("Use either a cursor or an offset.")
     return Paging(limit, cursor, offset)
 
 
@@ -102,10 +105,11 @@ def next_url(request: Request, params: Mapping[str, str], paging: Paging,
     return f"{request.path_url}?{urlencode(kept)}"
 
 
-def page(request: Request, items: list[Any], next_link: str | None) -> dict[str, Any]:
+def page(request: Request, items: list[Any], next_link: str | None) -> Response:
+    """The list answer, with its ETag (304 for a matching ``If-None-Match``)."""
     if next_link is not None:
         request.response.headers["Link"] = f'<{next_link}>; rel="next"'
-    return {"items": items, "next": next_link}
+    return respond_list(request, {"items": items, "next": next_link})
 
 
 def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]:
@@ -117,8 +121,17 @@ def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]
 
 
 def simple_list(request: Request) -> tuple[dict[str, str], Paging, int]:
-    """Parameters of a list without filters: (params, paging, id to start after)."""
+    """Parameters of a list without filters: (params, paging, id to start after); a 400
+    naming every bad parameter."""
     params = query_params(request)
-    refuse_unknown(params, PAGING_KEYS)
-    paging_ = paging(request, params)
-    return params, paging_, decode_id_cursor(paging_.cursor)
+    errors: dict[str, Any] = {key: _("Unknown parameter.") for key in params
+                              if key not in PAGING_KEYS}
+    paging_ = paging(request, params, errors)
+    after = 0
+    try:
+        after = decode_id_cursor(paging_.cursor)
+    except ApiError as error:
+        errors.update(error.fields or {})
+    if errors:
+        raise bad_parameters(errors)
+    return params, paging_, after

@@ -160,6 +160,9 @@ ME = _object({
     "email": STRING,
     "is_site_admin": BOOLEAN,
     "locale": nullable(STRING),
+    "time_zone": {**nullable(STRING),
+                  "description": "The IANA zone the web pages show this user times in; null "
+                                 "for the site's. Timestamps in the API are always UTC."},
     "url": URL,
     "tokens_url": URL,
     "allowed": ALLOWED,
@@ -351,6 +354,7 @@ def me_json(urls: Urls, user: User, allowed: list[str]) -> dict[str, Any]:
         "email": user.email,
         "is_site_admin": user.is_site_admin,
         "locale": user.locale,
+        "time_zone": user.time_zone,
         "url": f"{urls.base}/me",
         "tokens_url": f"{urls.base}/me/tokens",
         "allowed": allowed,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, true
 
-from taskdesk.models import GroupMember, Project, ProjectMember
+from taskdesk.models import GroupMember, Project, ProjectMember, User
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,22 @@ def visible_to_member(user_id: ColumnElement[int]) -> ColumnElement[bool]:
     """Projects a signed-in user who is not a site admin may see: internal ones and those
     they are a member of, directly or through a group. ``user_id`` may be a bound parameter,
     so that statements using it can be built once."""
-    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    # ``correlate_except``: a ``user_id`` from an enclosing query (``User.id``) refers to
+    # that query's row, however deeply this clause is nested.
+    my_groups = (
+        select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+        .correlate_except(GroupMember)
+    )
     member_of = select(ProjectMember.project_id).where(
         or_(ProjectMember.user_id == user_id, ProjectMember.group_id.in_(my_groups))
-    )
+    ).correlate_except(ProjectMember)
     return or_(Project.visibility == "internal", Project.id.in_(member_of))
+
+
+def may_be_assigned(project_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on ``User`` keeping the people who may be assigned tasks in the
+    project: active users who may see it (site admins, and the users ``visible_to_member``
+    lets in: everyone for an internal project, its members directly or through a group)."""
+    sees_project = exists().where(Project.id == project_id,
+                                  visible_to_member(User.id.expression))
+    return and_(User.is_active.is_(True), or_(User.is_site_admin.is_(True), sees_project))

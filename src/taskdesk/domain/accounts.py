@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import DuplicateError, ValidationError
@@ -22,28 +22,55 @@ def find_user(dbsession: Session, username: str) -> User | None:
     return dbsession.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def _like_pattern(text: str) -> str:
-    """``%text%`` for LIKE, with the wildcards in ``text`` itself escaped by a backslash."""
+def like_pattern(text: str, *, anywhere: bool = True) -> str:
+    """``%text%`` (``text%`` for a prefix) for LIKE, with the wildcards in ``text`` itself
+    escaped by a backslash."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escaped}%" if anywhere else f"{escaped}%"
 
 
 def search_users(
-    dbsession: Session, text: str = "", *, offset: int = 0, limit: int = 50
+    dbsession: Session,
+    text: str = "",
+    *,
+    active: bool | None = None,
+    offset: int = 0,
+    limit: int | None = 50,
 ) -> tuple[list[User], int]:
     """One page of users whose username or display name contains ``text`` (any case),
-    ordered by username, and the number of all matches."""
+    ordered by username, and the number of all matches. ``active`` keeps only active (True)
+    or deactivated (False) accounts; ``limit=None`` returns every match."""
     statement = select(User)
     text = text.strip()
     if text:
-        pattern = _like_pattern(text)
+        pattern = like_pattern(text)
         statement = statement.where(
             or_(User.username.ilike(pattern, escape="\\"),
                 User.display_name.ilike(pattern, escape="\\"))
         )
+    if active is not None:
+        statement = statement.where(User.is_active.is_(active))
     total = dbsession.scalar(select(func.count()).select_from(statement.subquery())) or 0
     users = dbsession.scalars(statement.order_by(User.username).offset(offset).limit(limit))
     return list(users), total
+
+
+def last_seen(dbsession: Session, users: Sequence[User]) -> dict[int, datetime]:
+    """When each of ``users`` was last seen: the latest use of a browser session or an API
+    token still on record (sign-out and ``purge`` remove sessions), by user id; users
+    without any are missing."""
+    ids = [user.id for user in users]
+    if not ids:
+        return {}
+    uses = union_all(
+        select(AuthSession.user_id.label("user_id"), AuthSession.last_seen_at.label("at"))
+        .where(AuthSession.user_id.in_(ids)),
+        select(ApiToken.user_id.label("user_id"), ApiToken.last_used_at.label("at"))
+        .where(ApiToken.user_id.in_(ids), ApiToken.last_used_at.is_not(None)),
+    ).subquery()
+    latest = func.max(uses.c.at)
+    rows = dbsession.execute(select(uses.c.user_id, latest).group_by(uses.c.user_id))
+    return {user_id: at for user_id, at in rows}
 
 
 def user_groups(dbsession: Session, user: User) -> list[Group]:
@@ -133,16 +160,19 @@ def set_password(
 
 def set_active(
     dbsession: Session, user: User, active: bool, *, actor: User | None = None
-) -> None:
-    """Deactivate or reactivate; a deactivated user's sessions end immediately.
+) -> bool:
+    """Deactivate or reactivate; a deactivated user's sessions end immediately. Return
+    whether the account changed (False: it was active, or deactivated, already).
 
     An admin (``actor``) cannot deactivate themselves: that would lock them out at once.
     """
     if not active and actor is not None and actor.id == user.id:
         raise ValidationError({"is_active": _("You cannot deactivate your own account.")})
+    changed = user.is_active != active
     user.is_active = active
     if not active:
         end_sessions(dbsession, user)
+    return changed
 
 
 def set_site_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import search
 from taskdesk.domain.activity import record
-from taskdesk.domain.errors import ConflictError
+from taskdesk.domain.errors import ConflictError, ValidationError
+from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.schemas import COMMENT
 from taskdesk.models import Comment, Task, User
 from taskdesk.models.meta import utcnow
@@ -55,6 +56,18 @@ def edit_comment(
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="comment.edited", changes={"comment": [comment.id, comment.id]})
     return True
+
+
+def merge_comment_edit(comment: Comment, base: str | None, mine: str) -> Merge:
+    """Decide a stale edit of ``comment`` (see :func:`three_way`): ``base`` is the text the
+    editor started from (None, or no longer valid: unknown), ``mine`` their valid new text."""
+    clean_base: dict[str, Any] = {}
+    if base is not None:
+        try:
+            clean_base = COMMENT.validate({"body": base})
+        except ValidationError:
+            clean_base = {}
+    return three_way(clean_base, COMMENT.validate({"body": mine}), {"body": comment.body})
 
 
 def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User) -> None:

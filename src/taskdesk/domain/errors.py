@@ -30,9 +30,12 @@ class ConflictError(DomainError):
 
     code = "version_conflict"
 
-    def __init__(self, current_version: int) -> None:
+    def __init__(self, current_version: int, *, raced: bool = False) -> None:
         super().__init__("changed by someone else")
         self.current_version = current_version
+        #: The row changed between reading and writing it: the loaded row is expired, and
+        #: only a fresh attempt of the whole request can look at the current one.
+        self.raced = raced
 
 
 class DuplicateError(DomainError):

@@ -105,9 +105,11 @@ def set_member(
     strict: bool = False,
 ) -> tuple[ProjectMember, bool]:
     """Give ``principal`` a role in ``project``; return (membership, created)."""
-    values = member_schema(tuple(settings.roles)).validate(data, strict=strict)
+    values, errors = member_schema(tuple(settings.roles)).check(data, strict=strict)
     if isinstance(principal, User) and not principal.is_active:
-        raise ValidationError({"principal": _("This account is deactivated.")})
+        errors["principal"] = _("This account is deactivated.")
+    if errors:
+        raise ValidationError(errors)
     membership = dbsession.scalar(
         select(ProjectMember).where(
             ProjectMember.project_id == project.id, _principal_filter(principal)

@@ -13,7 +13,7 @@ import base64
 import binascii
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, NamedTuple, cast
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     func,
     literal,
     or_,
@@ -40,14 +41,17 @@ from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 from taskdesk.domain.search import matching_task_ids, search_expression
 from taskdesk.models import Project, Task, TaskLabel, User, read_rows
-from taskdesk.models.meta import UTCDateTime, json_array_agg, utcnow
+from taskdesk.models.meta import UTCDateTime, json_array_agg
 from taskdesk.settings import Workflow
+from taskdesk.timezones import local_midnight
 
 FILTER_KEYS = (
     "status", "state", "assignee", "reporter", "priority", "label",
     "due_before", "due_after", "updated_since", "q", "sort",
 )
 SORT_FIELDS = ("number", "updated", "created", "due", "priority")
+#: Each field ascending, then descending (``-``).
+SORT_VALUES = tuple(f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-"))
 DEFAULT_SORT = "-number"
 CROSS_PROJECT_SORT = "-updated"
 _MAX_LIST = 50
@@ -161,6 +165,14 @@ def _moment(key: str, value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _sort(key: str, value: str) -> str:
+    value = value.strip()
+    if value not in SORT_VALUES:
+        raise ValidationError({key: _("Unknown value: ${value}. Allowed: ${allowed}.", mapping={
+            "value": value, "allowed": ", ".join(SORT_VALUES)})})
+    return value
+
+
 def parse_task_query(
     params: Mapping[str, Any],
     workflow: Workflow,
@@ -168,59 +180,63 @@ def parse_task_query(
     strict: bool = False,
     ignore: Collection[str] = (),
 ) -> TaskQuery:
-    """Validate list parameters; ``strict`` (the API) refuses keys it does not know.
+    """Validate list parameters; ``strict`` (the API) refuses keys it does not know. Every
+    bad parameter is reported, in one ValidationError.
 
     ``state`` is shorthand for statuses by category: ``open`` (open and active statuses) or
     ``closed`` (done and cancelled ones).
     """
+    errors: dict[str, Any] = {}
     if strict:
-        unknown = [k for k in params if k not in FILTER_KEYS and k not in ignore]
-        if unknown:
-            raise ValidationError({k: _("Unknown parameter.") for k in unknown})
-    values: dict[str, Any] = {}
+        errors.update({k: _("Unknown parameter.") for k in params
+                       if k not in FILTER_KEYS and k not in ignore})
 
-    def given(key: str) -> str | None:
+    def read(key: str, parse: Callable[[str, str], Any]) -> Any:
+        """The parsed value of ``key``; None when absent, blank or bad (noted in errors)."""
         value = params.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            raise ValidationError({key: _("Give this parameter once.")})
-        return value if value.strip() else None
+            errors[key] = _("Give this parameter once.")
+            return None
+        if not value.strip():
+            return None
+        try:
+            return parse(key, value)
+        except ValidationError as error:
+            errors.update(error.fields)
+            return None
 
-    if (value := given("status")) is not None:
-        values["statuses"] = _choices("status", value, workflow.status_names)
-    if (value := given("state")) is not None:
-        state = _choices("state", value, ("open", "closed"))
+    values: dict[str, Any] = {}
+    statuses = read("status", lambda k, v: _choices(k, v, workflow.status_names))
+    if statuses is not None:
+        values["statuses"] = statuses
+    state = read("state", lambda k, v: _choices(k, v, ("open", "closed")))
+    if state is not None:
         categories = {"open": ("open", "active"), "closed": ("done", "cancelled")}
         by_state = [n for s in state for n in workflow.names_in(*categories[s])]
-        current = values.get("statuses")
         # No status left: a name no status can have (statuses are lower-case words), and
         # one PostgreSQL accepts in a text parameter (NUL bytes are refused there).
-        values["statuses"] = tuple(n for n in by_state if current is None or n in current) or (
-            "-none-",
-        )
-    if (value := given("assignee")) is not None:
-        values["assignee"] = _person("assignee", value)
-    if (value := given("reporter")) is not None:
-        values["reporter"] = _person("reporter", value)
-    if (value := given("priority")) is not None:
-        values["priorities"] = _choices("priority", value, workflow.priorities)
-    if (value := given("label")) is not None:
-        labels = tuple(label.lower() for label in _split(value))[:_MAX_LIST]
-        values["labels"] = labels
-    if (value := given("due_before")) is not None:
-        values["due_before"] = _day("due_before", value)
-    if (value := given("due_after")) is not None:
-        values["due_after"] = _day("due_after", value)
-    if (value := given("updated_since")) is not None:
-        values["updated_since"] = _moment("updated_since", value)
-    if (value := given("q")) is not None:
-        values["text"] = value.strip()[:200]
-    if (value := given("sort")) is not None:
-        if value.strip().lstrip("-") not in SORT_FIELDS:
-            raise ValidationError({"sort": _("Sort by one of: ${fields}.", mapping={
-                "fields": ", ".join(SORT_FIELDS)})})
-        values["sort"] = value.strip()
+        values["statuses"] = tuple(
+            n for n in by_state if statuses is None or n in statuses) or ("-none-",)
+    parsers: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
+        ("assignee", "assignee", _person),
+        ("reporter", "reporter", _person),
+        ("priority", "priorities", lambda k, v: _choices(k, v, workflow.priorities)),
+        ("label", "labels",
+         lambda k, v: tuple(label.lower() for label in _split(v))[:_MAX_LIST]),
+        ("due_before", "due_before", _day),
+        ("due_after", "due_after", _day),
+        ("updated_since", "updated_since", _moment),
+        ("q", "text", lambda k, v: v.strip()[:200]),
+        ("sort", "sort", _sort),
+    )
+    for key, attribute, parse in parsers:
+        value = read(key, parse)
+        if value is not None:
+            values[attribute] = value
+    if errors:
+        raise ValidationError(errors)
     return TaskQuery(**values, priority_order=workflow.priorities)
 
 
@@ -554,31 +570,28 @@ def open_task_counts(
 
 
 def weekly_created_completed(
-    dbsession: Session, project_id: int, weeks: int = 12, *, today: date | None = None
+    dbsession: Session, project_id: int, *, today: date, zone: tzinfo, weeks: int = 12
 ) -> list[tuple[date, int, int]]:
-    """(Monday of the week, tasks created, tasks completed) for the last ``weeks`` weeks."""
-    today = today or utcnow().date()
+    """(Monday of the week, tasks created, tasks completed) for the last ``weeks`` weeks,
+    each from Monday 00:00 to the next in the reader's ``zone``, the last holding ``today``.
+
+    The weeks' bounds are instants worked out here (a week in a zone with summer time is
+    not always 168 hours), so the database only compares timestamps.
+    """
     first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
-    start = datetime(first_monday.year, first_monday.month, first_monday.day, tzinfo=UTC)
-    dialect = dbsession.get_bind().dialect.name
-
-    def week_index(column: Any) -> ColumnElement[int]:
-        if dialect == "sqlite":
-            seconds = func.strftime("%s", column) - literal(int(start.timestamp()))
-        else:
-            seconds = func.extract("epoch", column - literal(start))
-        return func.floor(seconds / 604800).label("week")
-
+    bounds = [literal(local_midnight(first_monday + timedelta(weeks=index), zone), UTCDateTime)
+              for index in range(weeks + 1)]
     counts = {index: [0, 0] for index in range(weeks)}
     for slot, column in ((0, Task.created_at), (1, Task.completed_at)):
-        week = week_index(column)
+        week = case(*((column < end, index) for index, end in enumerate(bounds[1:])),
+                    else_=None).label("week")
         rows = dbsession.execute(
             select(week, func.count())
-            .where(Task.project_id == project_id, column >= start)
+            .where(Task.project_id == project_id, column >= bounds[0], column < bounds[-1])
             .group_by(week)
         )
         for index, count in rows:
-            if index is not None and 0 <= int(index) < weeks:
+            if index is not None:
                 counts[int(index)][slot] = count
     return [
         (first_monday + timedelta(weeks=index), created, completed)

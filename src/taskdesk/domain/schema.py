@@ -1,8 +1,17 @@
 """Input rules, defined once and used by HTML forms, the JSON API and the OpenAPI document.
 
-A :class:`Schema` is a tuple of fields. ``validate`` accepts both form strings and JSON
-values, returns clean Python values and raises :class:`ValidationError` with one message per
-bad field. ``json_schema`` describes the same rules for OpenAPI.
+A :class:`Schema` is a tuple of fields. ``validate`` accepts form strings or JSON values,
+returns clean Python values and raises :class:`ValidationError` with one message for every
+bad field (all of them at once). ``json_schema`` describes the same rules for OpenAPI.
+
+The two kinds of input differ in one way, decided here and nowhere else:
+
+* a **form** sends text only: a checkbox is ``on`` (or ``true``/``1``/``yes``), a number is
+  digits, labels are comma-separated, and a blank field is empty (false, no date, no labels);
+* **JSON** (``strict=True``, the API) must use the types the OpenAPI document gives: ``true``
+  or ``false`` for a boolean, a number for an integer, an array for labels, a string for a
+  date; ``null`` clears a nullable field, and a blank string is a value only for text fields.
+  Unknown keys are refused (a form carries extra keys such as the CSRF token).
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from typing import Any
 from translationstring import TranslationStringFactory
 
 from taskdesk.domain.errors import ValidationError
+from taskdesk.timezones import MAX_ZONE_LENGTH, is_zone
 
 _ = TranslationStringFactory("taskdesk")
 
@@ -42,7 +52,8 @@ class Field:
     nullable: bool = True
     description: str = ""
 
-    def convert(self, value: Any) -> Any:  # pragma: no cover - overridden
+    def convert(self, value: Any, json: bool = False) -> Any:  # pragma: no cover
+        """The clean value of a non-empty ``value``; ``json``: it came from a JSON body."""
         raise NotImplementedError
 
     def empty_value(self) -> Any:
@@ -69,7 +80,7 @@ class Text(Field):
     def empty_value(self) -> Any:
         return ""
 
-    def convert(self, value: Any) -> str:
+    def convert(self, value: Any, json: bool = False) -> str:
         if not isinstance(value, str):
             raise FieldError(_("Must be text."))
         text = _clean_text(value, self.multiline)
@@ -103,7 +114,7 @@ class Choice(Field):
     def allowed(self) -> tuple[str, ...]:
         return tuple(self.choices() if callable(self.choices) else self.choices)
 
-    def convert(self, value: Any) -> str:
+    def convert(self, value: Any, json: bool = False) -> str:
         allowed = self.allowed()
         if not isinstance(value, str) or value not in allowed:
             raise FieldError(
@@ -117,9 +128,11 @@ class Choice(Field):
 
 @dataclass(frozen=True)
 class Boolean(Field):
-    def convert(self, value: Any) -> bool:
+    def convert(self, value: Any, json: bool = False) -> bool:
         if isinstance(value, bool):
             return value
+        if json:
+            raise FieldError(_("Must be true or false (a JSON boolean)."))
         if isinstance(value, str) and value.lower() in ("true", "on", "1", "yes"):
             return True
         if isinstance(value, str) and value.lower() in ("false", "off", "0", "no", ""):
@@ -135,8 +148,8 @@ class Boolean(Field):
 
 @dataclass(frozen=True)
 class Date(Field):
-    def convert(self, value: Any) -> date:
-        if isinstance(value, date) and 1900 <= value.year <= 2999:
+    def convert(self, value: Any, json: bool = False) -> date:
+        if isinstance(value, date) and not json and 1900 <= value.year <= 2999:
             return value
         if isinstance(value, str):
             try:
@@ -152,14 +165,28 @@ class Date(Field):
 
 
 @dataclass(frozen=True)
+class TimeZone(Field):
+    """An IANA time zone name the zone data knows, e.g. ``Asia/Shanghai``."""
+
+    def convert(self, value: Any, json: bool = False) -> str:
+        if isinstance(value, str) and is_zone(value.strip()):
+            return value.strip()
+        raise FieldError(_("Choose a time zone from the list, e.g. Asia/Shanghai."))
+
+    def json_type(self) -> dict[str, Any]:
+        return {"type": "string", "maxLength": MAX_ZONE_LENGTH,
+                "description": "An IANA time zone name, e.g. Asia/Shanghai"}
+
+
+@dataclass(frozen=True)
 class Integer(Field):
     minimum: int = 0
     maximum: int = 2**31 - 1
 
-    def convert(self, value: Any) -> int:
+    def convert(self, value: Any, json: bool = False) -> int:
         if isinstance(value, bool):
             raise FieldError(_("Must be a whole number."))
-        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,10}\s*", value):
+        if isinstance(value, str) and not json and re.fullmatch(r"\s*\d{1,10}\s*", value):
             value = int(value)
         if not isinstance(value, int):
             raise FieldError(_("Must be a whole number."))
@@ -183,8 +210,8 @@ class Labels(Field):
     def empty_value(self) -> Any:
         return []
 
-    def convert(self, value: Any) -> list[str]:
-        if isinstance(value, str):
+    def convert(self, value: Any, json: bool = False) -> list[str]:
+        if isinstance(value, str) and not json:
             # A form sends "a, b"; a full-width comma (Chinese input) separates labels too.
             value = value.replace("\uff0c", ",").split(",")
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -230,8 +257,19 @@ class Schema:
     ) -> dict[str, Any]:
         """Clean ``data``; with ``partial`` only the given keys, as for PATCH.
 
-        ``strict`` (JSON) refuses unknown keys; forms carry extra keys such as the CSRF token.
+        ``strict``: ``data`` is a JSON body, held to the JSON rules of the module docstring.
+        Every bad field is reported, in one :class:`ValidationError`.
         """
+        clean, errors = self.check(data, partial=partial, strict=strict)
+        if errors:
+            raise ValidationError(errors)
+        return clean
+
+    def check(
+        self, data: Mapping[str, Any], *, partial: bool = False, strict: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``validate`` without raising: (the clean valid fields, the bad fields' messages),
+        for operations that add their own checks of the valid fields to the same report."""
         errors: dict[str, Any] = {}
         clean: dict[str, Any] = {}
         if strict:
@@ -244,7 +282,8 @@ class Schema:
                     errors[spec.name] = _("This field is required.")
                 continue
             value = data[spec.name]
-            if value is None or (isinstance(value, str) and not value.strip()):
+            blank = isinstance(value, str) and not value.strip()
+            if value is None or (blank and (not strict or isinstance(spec, Text))):
                 if spec.required:
                     errors[spec.name] = _("This field is required.")
                 elif value is None and not spec.nullable:
@@ -253,12 +292,10 @@ class Schema:
                     clean[spec.name] = spec.empty_value()
                 continue
             try:
-                clean[spec.name] = spec.convert(value)
+                clean[spec.name] = spec.convert(value, json=strict)
             except FieldError as error:
                 errors[spec.name] = error.message
-        if errors:
-            raise ValidationError(errors)
-        return clean
+        return clean, errors
 
     def json_schema(self, *, partial: bool = False) -> dict[str, Any]:
         properties: dict[str, Any] = {}

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from taskdesk.domain.schema import Boolean, Choice, Date, Integer, Labels, Schema, Text, _
+from taskdesk.domain.schema import (
+    Boolean,
+    Choice,
+    Date,
+    Integer,
+    Labels,
+    Schema,
+    Text,
+    TimeZone,
+    _,
+)
 from taskdesk.i18n import LOCALES
 from taskdesk.settings import Workflow
 
@@ -56,6 +66,7 @@ PROFILE = Schema(
         Text("email", max_length=254, pattern=r"[^@\s]+@[^@\s]+",
              pattern_message=_("Must be an email address."), nullable=False),
         Choice("locale", choices=LOCALES),
+        TimeZone("time_zone", description="Null (or empty) for the site's time zone"),
     ),
 )
 

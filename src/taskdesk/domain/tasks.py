@@ -6,39 +6,52 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from taskdesk.domain import search
+from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ConflictError, ValidationError
-from taskdesk.domain.schema import _
+from taskdesk.domain.merge import Merge, three_way
+from taskdesk.domain.schema import Schema, _
 from taskdesk.domain.schemas import task_schemas
-from taskdesk.models import GroupMember, Project, ProjectMember, Task, TaskLabel, User
+from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import TaskdeskSettings, Workflow
 
 
 def _assignable_user(dbsession: Session, project: Project, username: str) -> User:
-    """The active user named ``username`` if they may see ``project``."""
-    user = dbsession.scalar(select(User).where(User.username == username.lower()))
+    """The active user named ``username`` if they may be assigned in ``project``."""
+    found = dbsession.execute(
+        select(User, may_be_assigned(project.id).label("assignable"))
+        .where(User.username == username.lower())
+    ).first()
+    user: User | None = found.User if found is not None else None
     if user is None or not user.is_active:
         raise ValidationError({"assignee": _("No active user with this username.")})
-    if user.is_site_admin or project.visibility == "internal":
-        return user
-    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == user.id)
-    is_member = dbsession.scalar(
-        select(
-            exists().where(
-                ProjectMember.project_id == project.id,
-                or_(ProjectMember.user_id == user.id, ProjectMember.group_id.in_(my_groups)),
-            )
-        )
-    )
-    if not is_member:
+    if not found or not found.assignable:
         raise ValidationError({"assignee": _("This user is not a member of the project.")})
     return user
+
+
+def _task_values(dbsession: Session, schema: Schema, project: Project,
+                 data: Mapping[str, Any], *, partial: bool, strict: bool) -> dict[str, Any]:
+    """The schema's clean values with ``assignee`` resolved to a user (or None); every bad
+    field, the assignee's membership included, in one ValidationError."""
+    values, errors = schema.check(data, partial=partial, strict=strict)
+    if "assignee" in values:
+        username = values["assignee"]
+        values["assignee"] = None
+        if username:
+            try:
+                values["assignee"] = _assignable_user(dbsession, project, username)
+            except ValidationError as error:
+                errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def _apply_completed_shortcut(values: dict[str, Any], current: str, workflow: Workflow) -> None:
@@ -83,7 +96,7 @@ def create_task(
     # Archived projects are read-only through their ACL, which still lets site admins in.
     workflow = settings.workflow
     create_schema, _update = task_schemas(workflow)
-    values = create_schema.validate(data, strict=strict)
+    values = _task_values(dbsession, create_schema, project, data, partial=False, strict=strict)
     _apply_completed_shortcut(values, workflow.initial_status, workflow)
     assignee = values.pop("assignee", None)
     labels = values.pop("labels", [])
@@ -99,7 +112,7 @@ def create_task(
         priority=values.get("priority", workflow.default_priority),
         due_date=values.get("due_date"),
         reporter=actor,
-        assignee=_assignable_user(dbsession, project, assignee) if assignee else None,
+        assignee=assignee,
         created_at=now,
         updated_at=now,
     )
@@ -138,18 +151,17 @@ def update_task(
     """
     workflow = settings.workflow
     _create, update_schema = task_schemas(workflow)
-    values = update_schema.validate(data, partial=partial, strict=strict)
+    values = _task_values(dbsession, update_schema, task.project, data, partial=partial,
+                          strict=strict)
     version = values.pop("version", None) or expected_version
     if version is not None and version != task.version:
         raise ConflictError(task.version)
     _apply_completed_shortcut(values, task.status, workflow)
-    project = task.project
 
     changes: dict[str, list[Any]] = {}
     assignments: dict[str, Any] = {}
     if "assignee" in values:
-        username = values.pop("assignee")
-        new_assignee = _assignable_user(dbsession, project, username) if username else None
+        new_assignee = values.pop("assignee")
         old_name = task.assignee.username if task.assignee else None
         new_name = new_assignee.username if new_assignee else None
         if old_name != new_name:
@@ -187,12 +199,48 @@ def update_task(
             dbsession.flush()
     except StaleDataError:
         current = dbsession.scalar(select(Task.version).where(Task.id == task.id))
-        raise ConflictError(current or 0) from None
+        raise ConflictError(current or 0, raced=True) from None
     if "title" in changes or "description" in changes:
         search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="task.updated", changes=changes)
     return changes
+
+
+def task_values(task: Task) -> dict[str, Any]:
+    """The fields a person edits, as clean values (those the update schema produces)."""
+    return {
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "assignee": task.assignee.username if task.assignee else "",
+        "due_date": task.due_date,
+        "labels": task.labels,
+    }
+
+
+def merge_task_edit(workflow: Workflow, task: Task, base: Mapping[str, Any],
+                    mine: Mapping[str, Any]) -> Merge:
+    """Decide a stale edit of ``task`` field by field (see :func:`three_way`).
+
+    ``base`` holds the values the editor started from and ``mine`` what they sent, as form
+    text or JSON values; both are compared cleaned, so "a,b" and "a, b" are the same labels.
+    ``mine`` must hold only fields the editor may change, and be valid; a base value that no
+    longer validates (e.g. a status removed from the workflow) counts as unknown.
+    """
+    _create, update_schema = task_schemas(workflow)
+    theirs = task_values(task)
+    clean_mine = update_schema.validate(
+        {name: value for name, value in mine.items() if name in theirs}, partial=True)
+    clean_base: dict[str, Any] = {}
+    for name, value in base.items():
+        if name in theirs:
+            try:
+                clean_base.update(update_schema.validate({name: value}, partial=True))
+            except ValidationError:
+                continue
+    return three_way(clean_base, clean_mine, theirs)
 
 
 def delete_task(

@@ -31,6 +31,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy.engine import Engine
 
 from taskdesk.metrics.collector import RequestMetrics, exposition
+from taskdesk.ops import unrendered_status
 from taskdesk.settings import TaskdeskSettings
 
 Handler = Callable[[Request], Response]
@@ -63,8 +64,9 @@ def metrics_tween_factory(handler: Handler, registry: Any) -> Handler:
         start = time.perf_counter()
         try:
             response = handler(request)
-        except Exception:
-            metrics.observe(view_label(request), request.method, 500,
+        except Exception as error:
+            # Counted as the request-id tween above will answer it.
+            metrics.observe(view_label(request), request.method, unrendered_status(error),
                             time.perf_counter() - start)
             raise
         metrics.observe(view_label(request), request.method, response.status_code,

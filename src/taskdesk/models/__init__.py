@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 import pyramid_tm
 import transaction.interfaces
 import zope.sqlalchemy
 from sqlalchemy import create_engine, engine_from_config, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
@@ -48,12 +50,14 @@ __all__ = [
     "Group",
     "GroupMember",
     "LoginFailure",
+    "Outage",
     "Project",
     "ProjectMember",
     "Task",
     "TaskLabel",
     "TaskSearch",
     "User",
+    "database_outage",
     "get_engine",
     "get_session_factory",
     "get_tm_session",
@@ -82,6 +86,56 @@ class DatabaseBusyError(transaction.interfaces.TransientError):  # type: ignore[
 def is_busy(error: BaseException | None) -> bool:
     """Whether a driver error is SQLite's "database is locked"."""
     return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+class Outage(StrEnum):
+    """Why the database cannot serve a request right now: a temporary condition, answered
+    503 with ``Retry-After`` rather than 500 (see :func:`database_outage`)."""
+
+    #: Locked past the busy timeout, no pooled connection free in time, or transactions
+    #: still conflicting on the last attempt pyramid_retry made.
+    BUSY = "busy"
+    #: Connection refused or lost (server stopped, restarting, connections terminated),
+    #: or the SQLite file missing, unreadable or not a database.
+    UNREACHABLE = "unreachable"
+
+
+#: SQLite result codes (names, extended ones by prefix) that are about the file, the disk or
+#: the lock, not about the statement: SQLite reports a bad statement as OperationalError too.
+_SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_SQLITE_UNREACHABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_NOTADB", "SQLITE_CORRUPT",
+                       "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_NOMEM")
+#: PostgreSQL SQLSTATEs of contention: class 40 (serialization failure, deadlock), lock not
+#: available, statement cancelled (timeout).
+_POSTGRES_BUSY = ("40", "55P03", "57014")
+
+
+def database_outage(error: BaseException | None) -> Outage | None:
+    """Whether ``error`` means the database is unavailable, and why; None for any other
+    error (a bad statement, a constraint, a bug: those stay 500s or their own answers).
+
+    The one home of that decision: the exception views of the web UI and the API, the
+    request-id tween's last-resort answer and its log line all ask here.
+    """
+    if isinstance(error, DatabaseBusyError | sa_exc.TimeoutError):
+        return Outage.BUSY
+    if isinstance(error, sa_exc.DisconnectionError):
+        return Outage.UNREACHABLE
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    driver_error = error.orig
+    if isinstance(driver_error, sqlite3.Error):
+        name = str(getattr(driver_error, "sqlite_errorname", ""))
+        if name.startswith(_SQLITE_BUSY):
+            return Outage.BUSY
+        return Outage.UNREACHABLE if name.startswith(_SQLITE_UNREACHABLE) else None
+    if str(getattr(driver_error, "sqlstate", None) or "").startswith(_POSTGRES_BUSY):
+        return Outage.BUSY
+    if error.connection_invalidated or isinstance(
+        error, sa_exc.OperationalError | sa_exc.InterfaceError
+    ):
+        return Outage.UNREACHABLE
+    return None
 
 
 class TaskdeskSQLiteDialect(SQLiteDialect_pysqlite):
@@ -134,6 +188,9 @@ def get_engine(url: str, *, sqlite_busy_timeout: int = 5000, **options: Any) -> 
     settings: dict[str, Any] = {"sqlalchemy.url": parsed}
     settings.update({f"sqlalchemy.{k}": v for k, v in options.items()})
     if parsed.get_backend_name() == "postgresql":
+        # A pooled connection the server dropped (restart, terminated backends) is replaced
+        # at checkout instead of failing a request: service resumes with the server. (SQLite
+        # needs none: a connection that could not open the file is never pooled.)
         settings.setdefault("sqlalchemy.pool_pre_ping", True)
     engine = engine_from_config(settings, prefix="sqlalchemy.")
     if engine.dialect.name == "sqlite":

@@ -38,7 +38,9 @@ from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Failures of the database itself, as the error views see them.
+#: Failures of the database itself, as the error views see them: every outage
+#: (``taskdesk.models.database_outage``) and any other database error, after which the
+#: transaction may be unusable too; their error pages ask the database nothing.
 DATABASE_ERRORS = (DatabaseBusyError, SQLAlchemyError)
 #: The principals of a request without identity.
 ANONYMOUS = frozenset({Everyone})
@@ -61,6 +63,8 @@ class Identity:
     display_name: str
     is_site_admin: bool
     locale: str | None
+    #: The user's own IANA zone name; None for the site's.
+    time_zone: str | None
     group_ids: tuple[int, ...]
     #: "session" (browser cookie) or "token" (Authorization: Bearer).
     via: str
@@ -115,11 +119,12 @@ class _UserColumns(NamedTuple):
     is_site_admin: bool
     is_active: bool
     locale: str | None
+    time_zone: str | None
 
     def identity(self, group_ids: tuple[int, ...], via: str, dbsession: Session,
                  **credential: Any) -> Identity:
         return Identity(self.id, self.username, self.display_name, self.is_site_admin,
-                        self.locale, group_ids, via, dbsession, **credential)
+                        self.locale, self.time_zone, group_ids, via, dbsession, **credential)
 
 
 #: The user's columns an Identity carries, first in both identity statements.

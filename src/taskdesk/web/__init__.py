@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pyramid.events import BeforeRender
 from pyramid.request import Request
 
 from taskdesk.i18n import negotiate_locale
-from taskdesk.models.meta import utcnow
+from taskdesk.timezones import local_today, user_zone
 from taskdesk.web.helpers import add_template_helpers
 
 
+def zone(request: Request) -> ZoneInfo:
+    """The time zone this request's reader sees times in (``request.zone``): their own, or
+    the site's for people who chose none and for visitors not signed in."""
+    identity = request.identity
+    return user_zone(identity.time_zone if identity is not None else None,
+                     request.registry.taskdesk_settings.time_zone)
+
+
 def today(request: Request) -> date:
-    """The current date for this request's user: "today", "this week" and "overdue" all
-    follow it (``request.today``)."""
-    return utcnow().date()
+    """The current date for this request's user, in their zone: "today", "this week" and
+    "overdue" all follow it (``request.today``)."""
+    return local_today(request.zone)
 
 
 def includeme(config: Any) -> None:
@@ -26,9 +35,9 @@ def includeme(config: Any) -> None:
     settings.setdefault("jinja2.i18n.domain", "taskdesk")
     config.add_jinja2_search_path("taskdesk.web:templates", name=".jinja2")
     config.set_locale_negotiator(negotiate_locale)
-    config.add_translation_dirs("taskdesk:locale")
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
     # Every template gets ``h``: Babel formatting, translated labels, Markdown, permissions.
     config.add_subscriber(add_template_helpers, BeforeRender)
+    config.add_request_method(zone, "zone", reify=True)
     config.add_request_method(today, "today", reify=True)
     config.scan("taskdesk.web.views")

@@ -7,11 +7,12 @@ fall back to a readable form of the name itself).
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from datetime import date as Date
 from datetime import datetime as DateTime
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
@@ -56,11 +57,31 @@ FIELD_LABELS = {
     "comment": _("Comment"),
     "task": _("Task"),
 }
+#: The API feature package and the route of its reference page.
+API_FEATURE = "taskdesk.api"
+API_DOCS_ROUTE = "api_docs"
 VISIBILITY_LABELS = {"private": _("Private"), "internal": _("Internal")}
 
 
 def _readable(name: str) -> str:
     return name.replace("_", " ").capitalize()
+
+
+def offset_label(offset: timedelta | None) -> str:
+    """A UTC offset as "UTC+08:00", "UTC-03:30", "UTC+00:00"."""
+    minutes = int((offset or timedelta()).total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+@lru_cache(maxsize=8)
+def datetime_pattern(locale: Locale) -> str:
+    """The locale's one timestamp format: its medium date and short time, joined the way
+    the locale joins them ("MMM d, y, h:mm a"; "y年M月d日 HH:mm")."""
+    join = str(locale.datetime_formats["medium"])
+    return (join.replace("{1}", locale.date_formats["medium"].pattern)
+            .replace("{0}", locale.time_formats["short"].pattern))
 
 
 @lru_cache(maxsize=32)
@@ -125,27 +146,59 @@ class Helpers:
     def visibility(self, name: str) -> str:
         return self._label(VISIBILITY_LABELS, name)
 
-    def date(self, value: Date | None, format: str = "medium") -> str:
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The reader's time zone (``request.zone``)."""
+        return cast(ZoneInfo, self.request.zone)
+
+    @property
+    def zone_label(self) -> str:
+        """The reader's zone and its offset now, e.g. "Asia/Shanghai (UTC+08:00)"."""
+        return f"{self.zone.key} ({offset_label(DateTime.now(self.zone).utcoffset())})"
+
+    def _local(self, value: DateTime) -> DateTime:
+        if value.tzinfo is None:  # stored timestamps are UTC
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(self.zone)
+
+    def date(self, value: Date | str | None) -> str:
+        """A calendar date ("Dec 3, 2026", "2026年12月3日"); a timestamp's date is the date
+        it was in the reader's zone. Text is an ISO date as the activity log keeps it."""
         if value is None:
             return ""
+        if isinstance(value, str):
+            value = Date.fromisoformat(value)
         if isinstance(value, DateTime):
-            value = value.date()
-        key = ("date", value, format)
+            value = self._local(value).date()
+        key = ("date", value)
         text = self._memo.get(key)
         if text is None:
-            text = self._memo[key] = format_date(value, format=format, locale=self.locale)
+            text = self._memo[key] = format_date(value, format="medium", locale=self.locale)
         return text
 
     def month_day(self, value: Date) -> str:
         """A short day of the year for chart axes: "Nov 2", "11月2日"."""
         return format_skeleton("MMMd", value, locale=self.locale)
 
-    def datetime(self, value: DateTime | None, format: str = "medium") -> str:
+    def datetime(self, value: DateTime | None) -> str:
+        """A timestamp in the reader's zone, in the one format of the locale: the medium
+        date and the short time ("Dec 3, 2026, 3:43 PM", "2026年12月3日 15:43")."""
         if value is None:
             return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return format_datetime(value, format=format, tzinfo=UTC, locale=self.locale)
+        return format_datetime(self._local(value), datetime_pattern(self.locale),
+                               locale=self.locale)
+
+    def timestamp(self, value: DateTime, *, date_only: bool = False) -> Markup:
+        """``<time>`` for a timestamp: shown as :meth:`datetime` (or :meth:`date`), with the
+        UTC instant for machines and, on hover, the time with its offset and zone
+        ("Mar 2, 2026, 4:30 AM UTC+08:00 · Asia/Shanghai"). A list shows one per row, so
+        this stays within the cheap formats."""
+        local = self._local(value)
+        moment = self.datetime(local)
+        title = f"{moment} {offset_label(local.utcoffset())} · {self.zone.key}"
+        return Markup('<time datetime="{}" title="{}">{}</time>').format(
+            local.astimezone(UTC).isoformat(timespec="seconds"), title,
+            self.date(local) if date_only else moment)
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
@@ -160,6 +213,14 @@ class Helpers:
         """Whether ``task`` (a row or a ``Task``) is overdue on the user's current date."""
         workflow = self.request.registry.taskdesk_settings.workflow
         return is_overdue(workflow, task.status, task.due_date, self.request.today)
+
+    @cached_property
+    def api_docs_url(self) -> str | None:
+        """The API reference page, when the API is switched on (None otherwise). Feature
+        packages do not import each other: this knows the API by its INI name and route."""
+        if API_FEATURE not in self.request.registry.taskdesk_settings.includes:
+            return None
+        return str(self.request.route_url(API_DOCS_ROUTE))
 
 
 def add_template_helpers(event: Any) -> None:

@@ -135,12 +135,41 @@ def test_duplicate_slug_is_409(client_for, people):
     assert error["fields"] == {"slug": "This URL name is taken."}
 
 
-def test_messages_follow_the_callers_language(client_for, factory, people):
-    user = factory.user("lihua", locale="zh_CN")
-    response = client_for(user).post("/api/v1/projects", {"slug": "BAD SLUG", "name": ""})
-    error = _error(response, 422, "validation_failed")
-    assert set(error["fields"]) == {"slug", "name"}
-    assert all(isinstance(text, str) and "${" not in text for text in error["fields"].values())
+def test_messages_follow_accept_language_not_the_token_owners_profile(client_for, factory):
+    client = client_for(factory.user("lihua", locale="zh_CN"))
+    body = {"slug": "BAD SLUG", "name": ""}
+    plain = _error(client.post("/api/v1/projects", body), 422, "validation_failed")
+    assert plain["message"] == "The request has invalid fields."
+    assert plain["fields"]["name"] == "This field is required."
+    response = client.post("/api/v1/projects", body,
+                           headers={"Accept-Language": "en;q=0.2, zh-CN;q=0.9"})
+    chinese = _error(response, 422, "validation_failed")
+    assert response.headers["Content-Language"] == "zh-CN"
+    assert chinese["message"] == "请求中有无效的字段。"
+    assert chinese["fields"]["name"] == "此项为必填项。"
+    assert set(chinese["fields"]) == {"slug", "name"}
+
+
+@pytest.mark.parametrize(("accept", "message"), [
+    ("zh", "这里什么都没有。"),
+    ("zh-Hans-CN, en;q=0.5", "这里什么都没有。"),
+    ("fr-FR, de;q=0.8", "There is nothing here."),
+    ("zh-CN;q=0, en;q=0.1", "There is nothing here."),
+])
+def test_error_language_negotiation(client_for, people, accept, message):
+    response = client_for(people["member"]).get("/api/v1/projects/alpha/tasks/999",
+                                                headers={"Accept-Language": accept})
+    assert _error(response, 404, "not_found")["message"] == message
+
+
+def test_a_signed_in_browser_gets_api_errors_in_its_accept_language(testapp, factory):
+    """The web UI speaks the profile's language; the API the request's, whoever asks."""
+    factory.user("lihua", locale="zh_CN")
+    login(testapp, "lihua")
+    assert 'lang="zh-CN"' in testapp.get("/").text
+    response = testapp.get("/api/v1/projects/nope", status=404,
+                           headers={"Accept-Language": "en"})
+    assert response.json["error"]["message"] == "There is nothing here."
 
 
 def test_unexpected_error_is_a_json_500_without_traceback(client_for, people, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import quote
 
 import pytest
@@ -194,3 +195,17 @@ def test_head_answers_the_headers_of_get(member, factory, people):
     assert response.status_int == 200
     assert response.body == b""
     assert response.headers["Link"].endswith('>; rel="next"')
+
+
+def test_csv_dates_read_as_dates_and_url_is_the_web_page(member, factory, people):
+    factory.task(people["project"], title="Dated", due_date="2030-01-31")
+    header, row = _csv(member.get("/api/v1/projects/alpha/tasks.csv", status=200))
+    assert header[7:] == ["due_date", "labels", "created_at_utc", "updated_at_utc",
+                          "completed_at_utc", "url"]
+    values = dict(zip(header, row, strict=True))
+    assert values["due_date"] == "2030-01-31"
+    for column in ("created_at_utc", "updated_at_utc"):
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", values[column]), column
+    # The web UI is switched on here: the link opens the task page (see the composition
+    # tests for the API URL of an API-only deployment).
+    assert values["url"] == "http://taskdesk.test/projects/alpha/tasks/1"

@@ -106,3 +106,22 @@ def test_api_view_refuses_a_view_without_a_permission():
         api_view(context=Root, method="GET", permission=None, summary="x", response=None)
     with pytest.raises(ConfigurationError, match="needs a permission"):
         api_view(context=Root, method="GET", permission="view", summary="x", response=None)
+
+
+def test_operations_are_grouped_by_tag_in_the_documents_order(openapi_document):
+    from taskdesk.api.openapi import TAGS
+
+    names = [tag["name"] for tag in openapi_document["tags"]]
+    assert names == [name for name, _text in TAGS]
+    grouped: dict[str, set[str]] = {}
+    for path, item in openapi_document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert len(operation["tags"]) == 1, (path, method)
+            assert operation["tags"][0] in names, (path, method)
+            grouped.setdefault(operation["tags"][0], set()).add(operation["operationId"])
+    assert set(grouped) == set(names)
+    assert {"task_list", "task_csv", "task_csv_all", "task_activity"} <= grouped["Tasks"]
+    assert {"me_show", "token_list"} <= grouped["Account"]
+    assert grouped["Reference"] == {"openapi_document"}

@@ -49,3 +49,20 @@ def test_list_statements_do_not_grow_with_the_page(client_for, factory, people, 
                      assignee="member" if n % 3 else None)
     large = _count(member, url, statements)
     assert small == large == expected, statements
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("/api/v1/projects/alpha/tasks", 3),
+    ("/api/v1/tasks", 4),
+])
+def test_list_etag_costs_no_statement(client_for, factory, people, statements, url, expected):
+    """The list ETag digests the body: a 304 runs the same statements as the 200, no more."""
+    factory.task(people["project"], labels=["a"])
+    member = client_for(people["member"])
+    tag = member.get(url, status=200).headers["ETag"]
+    statements.clear()
+    member.get(url, status=200)
+    assert len(statements) == expected, statements
+    statements.clear()
+    member.get(url, headers={"If-None-Match": tag}, status=304)
+    assert len(statements) == expected, statements

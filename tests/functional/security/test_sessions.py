@@ -150,6 +150,35 @@ def test_deactivation_ends_sessions_and_tokens_at_once(
     assert submit_login(browser(), "alice").status_int == 200  # refused, generic message
 
 
+def test_set_active_says_whether_anything_changed(factory: Factory, dbsession: Session) -> None:
+    alice = factory.user("alice")
+    assert accounts.set_active(dbsession, alice, True) is False
+    assert accounts.set_active(dbsession, alice, False) is True
+    assert accounts.set_active(dbsession, alice, False) is False
+    assert accounts.search_users(dbsession, active=False) == ([alice], 1)
+    assert alice not in accounts.search_users(dbsession, active=True, limit=None)[0]
+    assert accounts.set_active(dbsession, alice, True) is True
+
+
+def test_last_seen_is_the_latest_session_or_token_use(
+    factory: Factory, dbsession: Session, browser: Callable[[], Any]
+) -> None:
+    alice, bob, carol = factory.user("alice"), factory.user("bob"), factory.user("carol")
+    before = utcnow()
+    sign_in(browser(), "alice")
+    _, secret = accounts.create_token(dbsession, bob, {"name": "ci"})
+    assert whoami(browser(), **bearer(secret)) == "bob"
+    dbsession.expire_all()
+    seen = accounts.last_seen(dbsession, [alice, bob, carol])
+    assert set(seen) == {alice.id, bob.id}
+    assert all(before - timedelta(seconds=1) <= at <= utcnow() for at in seen.values())
+
+    age_sessions(dbsession, alice, last_seen_at=before - timedelta(days=3))
+    accounts.create_token(dbsession, alice, {"name": "old"})  # never used: not a sighting
+    assert accounts.last_seen(dbsession, [alice])[alice.id] == before - timedelta(days=3)
+    assert accounts.last_seen(dbsession, []) == {}
+
+
 def test_inactive_flag_alone_refuses_existing_sessions_and_tokens(
     factory: Factory, dbsession: Session, browser: Callable[[], Any]
 ) -> None:

@@ -36,7 +36,7 @@ def test_board_columns_and_move_without_javascript(testapp, login_as, world, mak
     card = page.html.find("li", id=f"card-{task.number}").get_text(" ", strip=True)
     assert "Urgent" in card
     assert "Mia Member" in card
-    assert "Due 5/6/30" in card
+    assert "Due May 6, 2030" in card
     # Each card's move form names its task and preselects its own status.
     for moved, status in ((task, "open"), (done, "done")):
         label = page.html.find("label", attrs={"for": f"move-{moved.number}"})
@@ -214,25 +214,40 @@ def test_board_filters(testapp, login_as, world, make_task):
     assert "Must be a date like 2026-12-31." in page.text
 
 
-def test_comment_edit_conflict_keeps_the_typed_text(testapp, login_as, world, make_task,
-                                                    dbsession):
-    from taskdesk.domain.comments import add_comment, edit_comment
+def test_comment_edit_conflict_shows_both_texts_and_saves_the_choice(
+        testapp, make_testapp, login_as, world, make_task, dbsession):
+    from taskdesk.domain.comments import add_comment
+    from tests.conftest import login
 
     task = make_task(world.project, world.manager, title="Edited twice")
     comment = add_comment(dbsession, task, world.member, {"body": "first"})
     dbsession.flush()
     login_as("mia")
+    other_tab = make_testapp()
+    login(other_tab, "mia")
     base = f"/projects/apollo/tasks/{task.number}/comments/{comment.id}"
     form = find_form(testapp.get(f"{base}/edit"), f"{base}/edit")
-    edit_comment(dbsession, comment, task, world.member, {"body": "from another tab"})
-    dbsession.flush()
+    unchanged = find_form(other_tab.get(f"{base}/edit"), f"{base}/edit")
+    other = find_form(other_tab.get(f"{base}/edit"), f"{base}/edit")
+    other["body"] = "from another tab"
+    other.submit()
+    # A stale form whose text was not touched saves nothing over the newer text.
+    assert "Nothing changed." in unchanged.submit().follow().text
     form["body"] = "my new words"
     page = form.submit(status=409)
-    assert "changed meanwhile" in page.text
-    assert "from another tab" in page.text
-    assert find_form(page, f"{base}/edit")["body"].value == "my new words"
+    box = page.html.find(class_="conflict")
+    assert "This comment was changed while you were editing it." in box.get_text()
+    assert [v.get_text() for v in box.select(".conflict-value")] == [
+        "first", "from another tab", "my new words"]
+    assert "Changed by Mia Member" in box.get_text()
     dbsession.expire_all()
-    assert dbsession.get(type(comment), comment.id).body == "from another tab"
+    assert dbsession.get(Comment, comment.id).body == "from another tab"
+    again = find_form(page, f"{base}/edit")
+    assert again["body"].value == "from another tab"  # nothing is overwritten unchosen
+    again["body"] = "my new words"
+    assert "Comment saved." in again.submit().follow().text
+    dbsession.expire_all()
+    assert dbsession.get(Comment, comment.id).body == "my new words"
 
 
 def test_project_description_is_rendered_on_the_task_list(testapp, login_as, world, dbsession):

@@ -93,7 +93,7 @@ def test_board_cards_in_chinese(testapp, login_as, world, make_task):
     login_as("mia")
     page = testapp.get("/projects/apollo/board", headers={"Accept-Language": "zh-CN"})
     card = page.html.find("li", id=f"card-{task.number}")
-    assert "2030/5/6 截止" in card.get_text(" ", strip=True)
+    assert "2030年5月6日 截止" in card.get_text(" ", strip=True)
     label = card.find("label", attrs={"for": f"move-{task.number}"})
     assert label.get_text() == f"#{task.number} 的状态"
     selected = card.find("option", selected=True)

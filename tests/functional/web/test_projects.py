@@ -181,7 +181,7 @@ def test_members_add_change_remove(testapp, login_as, world, factory, dbsession)
     form["name"] = "olga"
     form["role"] = "viewer"
     page = form.submit().follow()
-    assert "olga added as Viewer." in page.text
+    assert "Olga Outsider added as Viewer." in page.text
     assert _role(dbsession, world.project, world.outsider) == "viewer"
 
     form = find_form(page, "/members/")
@@ -214,7 +214,7 @@ def test_members_invalid_input(testapp, login_as, world, dbsession):
     form = find_form(testapp.get("/projects/apollo/members/"), "/members/")
     form["name"] = "nobody-here"
     page = form.submit(status=400)
-    assert "No user with this username." in page.text
+    assert "No one has the username or display name nobody-here." in page.text
     assert find_form(page, "/members/")["name"].value == "nobody-here"
     count = dbsession.scalar(select(func.count()).select_from(ProjectMember).where(
         ProjectMember.project_id == world.project.id))

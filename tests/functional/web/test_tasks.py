@@ -1,8 +1,12 @@
-"""Tasks: list, filters, paging, create, edit (and conflicts), detail, quick actions, delete."""
+"""Tasks: list, filters, paging, create, edit, detail, quick actions, delete (edit conflicts:
+test_edit_conflicts.py)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import csv
+import io
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -90,7 +94,7 @@ def test_task_list_links_to_the_csv_export(testapp, login_as, world):
     login_as("mia")
     page = testapp.get("/projects/apollo/?assignee=me")
     link = page.html.find("a", string="Export CSV")["href"]
-    assert link == ("http://taskdesk.test/api/v1/projects/apollo/tasks.csv"
+    assert link == ("http://taskdesk.test/projects/apollo/tasks/export.csv"
                     "?assignee=me&state=open")
 
 
@@ -164,31 +168,6 @@ def test_edit_task(testapp, login_as, world, make_task, dbsession):
     assert "Title: Old → New 新" in history
     assert "Status: Open → In progress" in history
     assert _task(dbsession, world.project, task.number).title == "New 新"
-
-
-def test_edit_conflict_keeps_typed_values_and_shows_current(testapp, login_as, world, make_task,
-                                                            dbsession, settings):
-    from taskdesk.domain.tasks import update_task
-
-    task = make_task(world.project, world.manager, title="Original", priority="low")
-    login_as("mia")
-    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}/edit"), "/edit")
-    # Meanwhile the manager changes the task.
-    update_task(dbsession, settings, task, world.manager, {"title": "Changed by Manny"})
-    dbsession.flush()
-    form["title"] = "My typed title"
-    form["description"] = "My long description"
-    page = form.submit(status=409)
-    assert "Someone else changed this task" in page.text
-    conflict = page.html.find(class_="conflict").get_text(" ", strip=True)
-    assert "Changed by Manny" in conflict
-    again = find_form(page, "/edit")
-    assert again["title"].value == "My typed title"
-    assert again["description"].value == "My long description"
-    assert _task(dbsession, world.project, task.number).title == "Changed by Manny"
-    # Saving again, now based on the current version, wins.
-    again.submit().follow()
-    assert _task(dbsession, world.project, task.number).title == "My typed title"
 
 
 def test_markdown_is_sanitised(testapp, login_as, world, make_task):
@@ -300,6 +279,33 @@ def test_csv_link_downloads_the_filtered_list_with_the_browser_session(testapp, 
     text = export.body.decode("utf-8-sig")
     assert "导出我" in text
     assert "Not mine" not in text
+
+
+def test_csv_export_is_read_as_dates_and_links_to_the_web_pages(testapp, login_as, world,
+                                                                 make_task, dbsession):
+    """A spreadsheet parses `YYYY-MM-DD HH:MM:SS` as a date and time, not ISO 8601 with a
+    `T` and an offset; the url column opens the task page in the browser."""
+    task = make_task(world.project, world.manager, title="Dated", due_date="2030-01-31")
+    task.created_at = datetime(2026, 3, 4, 23, 30, 5, tzinfo=timezone(timedelta(hours=8)))
+    dbsession.flush()
+    login_as("mia")
+    export = testapp.get("/projects/apollo/tasks/export.csv")
+    assert export.headers["Content-Disposition"] == 'attachment; filename="apollo.csv"'
+    header, row = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
+    values = dict(zip(header, row, strict=True))
+    assert values["created_at_utc"] == "2026-03-04 15:30:05"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", values["updated_at_utc"])
+    assert values["completed_at_utc"] == ""
+    assert values["due_date"] == "2030-01-31"
+    assert values["url"] == f"http://taskdesk.test/projects/apollo/tasks/{task.number}"
+    assert testapp.get(values["url"]).status_int == 200
+
+
+def test_csv_export_with_a_bad_filter_goes_back_to_the_list(testapp, login_as, world):
+    login_as("mia")
+    export = testapp.get("/projects/apollo/tasks/export.csv?due_before=soon", status=303)
+    page = export.follow(status=400)
+    assert "Must be a date like 2026-12-31." in page.text
 
 
 def test_task_list_bad_cursor_is_explained(testapp, login_as, world):

@@ -108,7 +108,7 @@ def test_add_and_remove_member(
 
 @pytest.mark.parametrize(("username", "message"), [
     ("", "This field is required."),
-    ("nobody", "No user has this username."),
+    ("nobody", "No one has the username or display name nobody."),
     ("olga", "This user is a member already."),
 ])
 def test_add_member_invalid(factory: Factory, dbsession: Session, admin_app: webtest.TestApp,
@@ -142,4 +142,5 @@ def test_group_page_in_chinese(factory: Factory, login_as: Callable[..., webtest
     assert "添加成员" in page.text
     page = form(page, "/add-member")
     page["username"] = "nobody"
-    assert field_errors(page.submit(status=400)) == {"username": "没有使用该用户名的用户。"}
+    assert field_errors(page.submit(status=400)) == {
+        "username": "没有用户名或显示名称为 nobody 的人。"}

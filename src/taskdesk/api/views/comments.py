@@ -39,8 +39,9 @@ def _body(request: Request, comment: CommentResource) -> dict[str, Any]:
 
 
 @api_view(context=CommentContainer, method="GET", permission=Permission.VIEW,
-          summary="A task's comments, oldest first", response="CommentList", query="page")
-def comment_list(context: CommentContainer, request: Request) -> dict[str, Any]:
+          summary="A task's comments, oldest first", response="CommentList", query="page",
+          conditional=True)
+def comment_list(context: CommentContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
         listing.comments(request.dbsession, context.task.row.id, after, paging_.limit,

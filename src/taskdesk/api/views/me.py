@@ -23,7 +23,8 @@ def me_show(context: Me, request: Request) -> dict[str, Any] | Response:
     user = actor(request)
     body = me_json(Urls(request), user, allowed_actions(request, context))
     fingerprint = zlib.crc32(
-        f"{user.username}|{user.display_name}|{user.email}|{user.locale}|{user.is_site_admin}"
+        f"{user.username}|{user.display_name}|{user.email}|{user.locale}|{user.time_zone}|"
+        f"{user.is_site_admin}"
         .encode()
     )
     return conditional.respond(request, body, conditional.state("user", user.id, fingerprint))

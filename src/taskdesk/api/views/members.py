@@ -54,8 +54,8 @@ def _state(membership: ProjectMember) -> str:
 
 @api_view(context=MemberContainer, method="GET", permission=Permission.VIEW,
           summary="A project's members (users and groups) and their roles",
-          response="MemberList", query="page")
-def member_list(context: MemberContainer, request: Request) -> dict[str, Any]:
+          response="MemberList", query="page", conditional=True)
+def member_list(context: MemberContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
         listing.members(request.dbsession, context.project.row.id, after, paging_.limit,

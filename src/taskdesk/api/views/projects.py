@@ -34,8 +34,9 @@ def _show(request: Request, project: ProjectResource) -> dict[str, Any] | Respon
 
 
 @api_view(context=ProjectContainer, method="GET", permission=Permission.SIGNED_IN,
-          summary="Projects the caller may see", response="ProjectList", query="page")
-def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
+          summary="Projects the caller may see", response="ProjectList", query="page",
+          conditional=True)
+def project_list(context: ProjectContainer, request: Request) -> Response:
     params, paging, after = simple_list(request)
     rows, cursor = id_page(
         listing.projects(request.dbsession, viewer(request), after, paging.limit, paging.offset),

@@ -10,7 +10,6 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api import conditional, listing
-from taskdesk.api.export import csv_response, wants_csv
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import (
     PAGING_KEYS,
@@ -27,9 +26,11 @@ from taskdesk.api.representations import TaskJson, Urls, activity_json
 from taskdesk.api.support import actor, created, no_content, refuse_fields, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.export import TaskUrl
 from taskdesk.domain.queries import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
 from taskdesk.security.actions import (
     CREATE_FIELD_PERMISSIONS,
@@ -48,23 +49,51 @@ def update_schema(task_settings: Any) -> Any:
     return task_schemas(task_settings.workflow)[1]
 
 
-def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...]) -> TaskQuery:
+def _query(request: Request, params: dict[str, str], ignore: tuple[str, ...],
+           errors: dict[str, Any]) -> TaskQuery:
+    """The filters; their problems are added to ``errors`` (to report with paging's)."""
     try:
         return parse_task_query(params, settings(request).workflow, strict=True, ignore=ignore)
     except ValidationError as error:
-        raise bad_parameters(error.fields) from None
+        errors.update(error.fields)
+        return TaskQuery()
+
+
+def _wants_csv(request: Request) -> bool:
+    """Whether the client asked for text/csv rather than JSON (``Accept``)."""
+    if "text/csv" not in request.headers.get("Accept", "").lower():
+        return False
+    offers = request.accept.acceptable_offers(["application/json", "text/csv"])
+    return bool(offers) and offers[0][0] == "text/csv"
+
+
+def _csv_task_urls(request: Request) -> TaskUrl:
+    """A CSV row's ``url``: the task's web page for people opening it from a spreadsheet, or
+    its API URL on a deployment without the web UI."""
+    if "taskdesk.web" in settings(request).includes:
+        return task_page_urls(request)
+    urls = Urls(request)
+    return lambda row: urls.task(row.project_slug, row.number)
+
+
+def _csv(request: Request, project: ProjectResource | None, query: TaskQuery) -> Response:
+    name = project.row.slug if project is not None else "tasks"
+    return task_csv_response(request, viewer(request), query,
+                             project_id=project.row.id if project is not None else None,
+                             filename=f"{name}.csv", task_url=_csv_task_urls(request))
 
 
 def _task_list(request: Request, project: ProjectResource | None) -> dict[str, Any] | Response:
     params = query_params(request)
-    query = _query(request, params, PAGING_KEYS)
-    paging_ = paging(request, params)
+    errors: dict[str, Any] = {}
+    query = _query(request, params, PAGING_KEYS, errors)
+    paging_ = paging(request, params, errors)
+    if errors:
+        raise bad_parameters(errors)
     project_id = project.row.id if project is not None else None
     try:
-        if wants_csv(request):
-            name = project.row.slug if project is not None else "tasks"
-            return csv_response(request, viewer(request), query, project_id=project_id,
-                                filename=f"{name}.csv")
+        if _wants_csv(request):
+            return _csv(request, project, query)
         result = list_tasks(request.dbsession, viewer(request), query, project_id=project_id,
                             limit=paging_.limit, cursor=paging_.cursor, offset=paging_.offset)
     except ValidationError as error:
@@ -81,12 +110,12 @@ def _task_list(request: Request, project: ProjectResource | None) -> dict[str, A
 
 
 def _csv_export(request: Request, project: ProjectResource | None) -> Response:
-    query = _query(request, query_params(request), ())
-    name = project.row.slug if project is not None else "tasks"
+    errors: dict[str, Any] = {}
+    query = _query(request, query_params(request), (), errors)
+    if errors:
+        raise bad_parameters(errors)
     try:
-        return csv_response(request, viewer(request), query,
-                            project_id=project.row.id if project is not None else None,
-                            filename=f"{name}.csv")
+        return _csv(request, project, query)
     except ValidationError as error:
         raise bad_parameters(error.fields) from None
 
@@ -99,14 +128,14 @@ LIST_NOTE = (
 
 @api_view(context=TaskContainer, method="GET", permission=Permission.VIEW,
           summary="A project's tasks", response="TaskList", query="tasks", csv=True,
-          description=LIST_NOTE)
+          description=LIST_NOTE, conditional=True)
 def task_list(context: TaskContainer, request: Request) -> dict[str, Any] | Response:
     return _task_list(request, context.project)
 
 
 @api_view(context=AllTasks, method="GET", permission=Permission.SIGNED_IN,
           summary="Tasks across every project the caller may see", response="TaskList",
-          query="tasks", csv=True, description=LIST_NOTE)
+          query="tasks", csv=True, description=LIST_NOTE, conditional=True)
 def task_list_all(context: AllTasks, request: Request) -> dict[str, Any] | Response:
     return _task_list(request, None)
 
@@ -185,8 +214,9 @@ def task_delete(context: TaskResource, request: Request) -> Response:
 
 
 @api_view(context=TaskResource, name="activity", method="GET", permission=Permission.VIEW,
-          summary="A task's history, oldest first", response="ActivityList", query="page")
-def task_activity(context: TaskResource, request: Request) -> dict[str, Any]:
+          summary="A task's history, oldest first", response="ActivityList", query="page",
+          conditional=True)
+def task_activity(context: TaskResource, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
         listing.activity(request.dbsession, context.row.id, after, paging_.limit,

@@ -27,8 +27,8 @@ def _state(token: ApiToken) -> str:
 
 @api_view(context=TokenContainer, method="GET", permission=Permission.SIGNED_IN,
           summary="The caller's API tokens (never their secrets)", response="TokenList",
-          query="page")
-def token_list(context: TokenContainer, request: Request) -> dict[str, Any]:
+          query="page", conditional=True)
+def token_list(context: TokenContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
         listing.tokens(request.dbsession, actor(request).id, after, paging_.limit,

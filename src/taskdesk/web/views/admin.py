@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import DuplicateError, ValidationError
+from taskdesk.domain.people import resolve_person
 from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
@@ -235,13 +236,12 @@ def group_show(context: GroupResource, request: Request) -> dict[str, Any]:
 @view_config(context=GroupResource, name="add-member", renderer="admin/group.jinja2",
              request_method="POST", permission=Permission.ADMINISTER)
 def group_add_member(context: GroupResource, request: Request) -> Any:
-    username = request.POST.get("username", "").strip()[:64]
-    user = accounts.find_user(request.dbsession, username) if username else None
-    if user is None:
+    username = request.POST.get("username", "").strip()[:120]
+    try:
+        user = resolve_person(request.dbsession, username, field="username")
+    except ValidationError as error:
         request.response.status = 400
-        message = (_("No user has this username.") if username
-                   else _("This field is required."))
-        return _group_page(context, request, username, {"username": message})
+        return _group_page(context, request, username, form_errors(error))
     if not accounts.add_group_member(request.dbsession, context.row, user):
         request.response.status = 400
         return _group_page(context, request, username,

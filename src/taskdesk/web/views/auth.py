@@ -15,6 +15,7 @@ from taskdesk.domain.schema import _
 from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
+from taskdesk.security.transport import plain_http_problem
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Characters kept as they are when ``next`` is put into the Location header.
@@ -36,10 +37,16 @@ def safe_next(request: Request, target: str | None) -> str:
     return f"{request.application_url}{quote(target, safe=_URL_SAFE)}"
 
 
+def _form(request: Request, target: str, username: str, error: Any) -> dict[str, Any]:
+    """The sign-in page's values; ``https_problem`` says why signing in cannot work here."""
+    return {"next": target, "username": username, "error": error,
+            "https_problem": plain_http_problem(request)}
+
+
 @view_config(context=Root, name="login", renderer="login.jinja2",
              permission=Permission.PUBLIC, request_method="GET")
 def login_form(request: Request) -> dict[str, Any]:
-    return {"next": request.params.get("next", ""), "username": "", "error": None}
+    return _form(request, request.params.get("next", ""), "", None)
 
 
 @view_config(context=Root, name="login", renderer="login.jinja2",
@@ -60,7 +67,7 @@ def login_submit(request: Request) -> Any:
             error = _("Too many failed sign-ins. Please wait a few minutes and try again.")
         else:
             error = _("Wrong username or password.")
-        return {"next": target, "username": username, "error": error}
+        return _form(request, target, username, error)
     headers = remember(request, result.user.id)
     return HTTPSeeOther(safe_next(request, target), headers=headers)
 

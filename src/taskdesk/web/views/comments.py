@@ -8,12 +8,19 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from taskdesk.domain.comments import add_comment, delete_comment, edit_comment
+from taskdesk.domain.activity import FieldChange
+from taskdesk.domain.comments import (
+    add_comment,
+    delete_comment,
+    edit_comment,
+    merge_comment_edit,
+)
 from taskdesk.domain.errors import ConflictError, DomainError
 from taskdesk.domain.schema import _
 from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
+from taskdesk.web.helpers import Helpers
 from taskdesk.web.views.tasks import task_show
 
 
@@ -37,37 +44,55 @@ def comment_container(context: CommentContainer, request: Request) -> HTTPSeeOth
     return redirect(request, context.task)
 
 
-def _edit_page(context: CommentResource, body: str, version: int, errors: dict[str, Any],
-               conflict: bool = False) -> dict[str, Any]:
+def _edit_page(request: Request, context: CommentResource, body: str, base: str,
+               errors: dict[str, Any], conflicts: list[dict[str, Any]] | None = None,
+               ) -> dict[str, Any]:
+    """The edit form; ``base`` (the text the editor started from) travels in a hidden field
+    so a stale save can be merged, and ``conflicts`` holds the text to choose."""
     task = context.task
     return {"nav": "projects", "project": task.project.row, "task": task.row, "body": body,
-            "version": version, "errors": errors, "conflict": conflict,
-            "current_body": context.row.body}
+            "base": base, "version": context.row.version, "errors": errors,
+            "conflicts": conflicts or []}
 
 
 @view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
              permission=Permission.EDIT_COMMENT, request_method="GET")
 def comment_edit(context: CommentResource, request: Request) -> dict[str, Any]:
-    return _edit_page(context, context.row.body, context.row.version, {})
+    return _edit_page(request, context, context.row.body, context.row.body, {})
 
 
 @view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
              permission=Permission.EDIT_COMMENT, request_method="POST")
 def comment_update(context: CommentResource, request: Request) -> Any:
+    comment = context.row
     body = request.POST.get("body", "")
+    base = request.POST.get("base_body")
     version = request.POST.get("version", "")
     try:
-        changed = edit_comment(request.dbsession, context.row, context.task.row,
+        changed = edit_comment(request.dbsession, comment, context.task.row,
                                request.identity.user, {"body": body},
                                expected_version=int(version) if version.isdigit() else None)
     except ConflictError:
-        refuse(request, 409)
-        return _edit_page(context, body, context.row.version, {}, conflict=True)
+        # Changed in another window meanwhile: merged like a task edit (its one field).
+        merge = merge_comment_edit(comment, base, body)
+        if merge.conflicts:
+            refuse(request, 409)
+            author = comment.author
+            conflict = {"field": "body", "label": Helpers(request).field("comment"),
+                        "base": base, "theirs": comment.body, "mine": body,
+                        "changed_by": FieldChange(author.display_name if author else None,
+                                                  author.username if author else None,
+                                                  comment.updated_at)}
+            return _edit_page(request, context, comment.body, comment.body, {}, [conflict])
+        changed = bool(merge.mine)
+        if changed:
+            edit_comment(request.dbsession, comment, context.task.row, request.identity.user,
+                         {"body": body}, expected_version=comment.version)
     except DomainError as error:
         refuse(request)
-        return _edit_page(context, body, context.row.version, form_errors(error))
+        return _edit_page(request, context, body, base or comment.body, form_errors(error))
     flash(request, _("Comment saved.") if changed else _("Nothing changed."))
-    return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{context.row.id}"))
+    return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{comment.id}"))
 
 
 @view_config(context=CommentResource, name="delete", permission=Permission.DELETE_COMMENT,

@@ -1,4 +1,5 @@
-"""HTML error pages in the site layout: 400 (expired form), 403, 404 and 500.
+"""HTML error pages in the site layout: 400 (expired form), 403, 404, 500, and 503 while
+the database is unavailable.
 
 They have no ``route_name``, so they answer the web UI; the JSON API registers its own
 exception views with ``route_name="api_v1"``, which Pyramid prefers for API requests.
@@ -19,9 +20,10 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
 from taskdesk.domain.schema import _
-from taskdesk.models import DatabaseBusyError
+from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
+from taskdesk.security.transport import plain_http_problem
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +92,12 @@ def forbidden(exc: HTTPForbidden, request: Request) -> Response:
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
+    # Over plain HTTP with taskdesk.https on, the session cookie never comes back: reloading
+    # would not help, so the page says what would.
     return _page(request, 400, _("The form has expired"),
-                 _("The form was open too long or your session changed. "
-                   "Please go back, reload the page and try again."))
+                 plain_http_problem(request)
+                 or _("The form was open too long or your session changed. "
+                      "Please go back, reload the page and try again."))
 
 
 @exception_view_config(HTTPException)
@@ -101,13 +106,15 @@ def http_exception(exc: HTTPException, request: Request) -> HTTPException:
     return exc
 
 
-@exception_view_config(DatabaseBusyError)
-def database_busy(exc: DatabaseBusyError, request: Request) -> Response:
-    """SQLite stayed locked on every attempt pyramid_retry made: a temporary condition."""
-    log.warning("database busy on %s %s: %s", request.method, request.path_qs, exc)
-    response = _page(request, 503, _("Something went wrong"),
-                     _("The database is busy; please try again in a moment."))
-    response.headers["Retry-After"] = "1"
+@exception_view_config(Exception, database_outage=True)
+def database_outage(exc: Exception, request: Request) -> Response:
+    """The database is unavailable (taskdesk.ops logs it). The page asks nothing of the
+    database: the security policy gives no identity while this error is being answered,
+    so the layout shows the anonymous header and the language comes from the browser."""
+    answer = outage_answer(exc)
+    assert answer is not None  # the view predicate made sure
+    response = _page(request, 503, _("Temporarily unavailable"), answer.message)
+    response.headers["Retry-After"] = str(answer.retry_after)
     return response
 
 

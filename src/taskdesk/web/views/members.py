@@ -9,11 +9,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from taskdesk.domain.errors import DomainError
+from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.feeds import project_members
+from taskdesk.domain.people import resolve_person
 from taskdesk.domain.projects import remove_member, set_member
 from taskdesk.domain.schema import _
-from taskdesk.models import User
+from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
@@ -45,13 +46,18 @@ def member_list(context: MemberContainer, request: Request) -> dict[str, Any]:
 def member_add(context: MemberContainer, request: Request) -> Any:
     values = {key: request.POST.get(key, "").strip() for key in ("kind", "name", "role")}
     kind = values["kind"] if values["kind"] in ("user", "group") else "user"
+    principal: User | Group
     try:
-        principal = context[f"{kind}:{values['name'].lower()}"].principal
+        if kind == "user":
+            principal = resolve_person(request.dbsession, values["name"], field="name")
+        else:
+            principal = context[f"group:{values['name'].lower()}"].principal
+    except ValidationError as error:
+        refuse(request)
+        return _page(request, context, values, form_errors(error))
     except KeyError:
         refuse(request)
-        message = (_("No user with this username.") if kind == "user"
-                   else _("No group with this name."))
-        return _page(request, context, values, {"name": message})
+        return _page(request, context, values, {"name": _("No group with this name.")})
     try:
         _membership, created = set_member(
             request.dbsession, request.registry.taskdesk_settings, context.project.entity,
@@ -63,7 +69,8 @@ def member_add(context: MemberContainer, request: Request) -> Any:
         if "principal" in errors:
             errors["name"] = errors.pop("principal")
         return _page(request, context, values, errors)
-    mapping = {"name": values["name"], "role": Helpers(request).role(values["role"])}
+    name = principal.display_name if isinstance(principal, User) else principal.name
+    mapping = {"name": name, "role": Helpers(request).role(values["role"])}
     if created:
         flash(request, _("${name} added as ${role}.", mapping=mapping))
     else:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
@@ -18,28 +22,82 @@ from taskdesk.i18n import LOCALES, choose_locale
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
+from taskdesk.timezones import COMMON_ZONES, REGIONS, zone_names
 from taskdesk.web.forms import flash, form_errors, form_values
+from taskdesk.web.helpers import babel_locale, offset_label
 
-PROFILE_FIELDS = ("display_name", "email", "locale")
+PROFILE_FIELDS = ("display_name", "email", "locale", "time_zone")
 TOKEN_FIELDS = ("name", "scope", "expires_in_days")
 #: The expiry a new token form suggests, in days.
 DEFAULT_TOKEN_DAYS = "90"
 
 
 # -- profile --------------------------------------------------------------------------------
+#: The groups of the time zone list: the common zones, the IANA areas, then the rest.
+ZONE_GROUPS = {
+    "common": _("Common time zones"),
+    "Africa": _("Africa"),
+    "America": _("Americas"),
+    "Antarctica": _("Antarctica"),
+    "Arctic": _("Arctic"),
+    "Asia": _("Asia"),
+    "Atlantic": _("Atlantic Ocean"),
+    "Australia": _("Australia"),
+    "Europe": _("Europe"),
+    "Indian": _("Indian Ocean"),
+    "Pacific": _("Pacific Ocean"),
+    "other": _("Other time zones"),
+}
+Options = tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=4)
+def _zone_options(locale_name: str, day: date) -> tuple[tuple[str, Options], ...]:
+    """Every known zone as (group, ((name, label), ...)), labelled in the locale with its
+    offset on ``day`` ("上海 (UTC+08:00)"); worked out once a day per language."""
+    locale = babel_locale(locale_name)
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+    def label(name: str, city: bool) -> str:
+        zone = ZoneInfo(name)
+        offset = offset_label(noon.astimezone(zone).utcoffset())
+        if name == "UTC":
+            return name
+        place = get_timezone_location(zone, locale=locale, return_city=True) if city else name
+        return f"{place} ({offset})"
+
+    names = sorted(zone_names())
+    by_group: dict[str, list[str]] = {"common": [n for n in COMMON_ZONES if n in names]}
+    for name in names:
+        area = name.split("/", 1)[0] if "/" in name else ""
+        by_group.setdefault(area if area in REGIONS else "other", []).append(name)
+    return tuple(
+        (group, tuple((name, label(name, city=group != "other")) for name in by_group[group]))
+        for group in ZONE_GROUPS if by_group.get(group)
+    )
+
+
+def _zone_choices(request: Request) -> list[tuple[str, Options]]:
+    """The profile's time zone list, its groups named in the reader's language."""
+    return [(request.localizer.translate(ZONE_GROUPS[group]), options)
+            for group, options in _zone_options(request.locale_name, request.today)]
+
+
 def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
                   errors: Mapping[str, Any] | None = None,
                   password_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     user = request.identity.user
     if values is None:
         values = {"display_name": user.display_name, "email": user.email,
-                  "locale": user.locale or ""}
+                  "locale": user.locale or "", "time_zone": user.time_zone or ""}
     return {
         "user": user,
         "values": values,
         "errors": errors or {},
         "password_errors": password_errors or {},
         "locales": LOCALES,
+        "zones": _zone_choices(request),
+        "site_zone": request.registry.taskdesk_settings.time_zone.key,
         "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
     }
 

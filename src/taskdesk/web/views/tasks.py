@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel.lists import format_list
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
+from pyramid_retry import mark_error_retryable
+from translationstring import TranslationString
 
+from taskdesk.domain.access import may_be_assigned
+from taskdesk.domain.activity import FieldChange, task_changes_after
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import recent_activity, task_comments
+from taskdesk.domain.merge import Merge
+from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.queries import (
     TaskQuery,
     count_by_status,
@@ -21,7 +28,14 @@ from taskdesk.domain.queries import (
     weekly_created_completed,
 )
 from taskdesk.domain.schema import _
-from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.domain.tasks import (
+    create_task,
+    delete_task,
+    merge_task_edit,
+    task_values,
+    update_task,
+)
+from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import (
@@ -59,6 +73,8 @@ BOARD_COUNT_CAP = 1000
 LIST_COUNT_CAP = 1000
 #: How many earlier cursors a list URL keeps, so "Previous" works without a backward query.
 TRAIL_LIMIT = 20
+#: The view name of the CSV download on a project's tasks (same filters as the list).
+EXPORT_NAME = "export.csv"
 TASK_FIELDS = ("title", "description", "status", "priority", "assignee", "due_date", "labels")
 HISTORY_LIMIT = 200
 
@@ -71,10 +87,21 @@ def _query(request: Request, workflow: Workflow, *, ignore: tuple[str, ...] = ()
     params = {key: value for key, value in request.GET.items() if key not in ignore}
     params.update(overrides or {})
     try:
+        _resolve_assignee_filter(request, params)
         return parse_task_query(params, workflow), {}
     except ValidationError as error:
         refuse(request)
         return parse_task_query({}, workflow), dict(error.fields)
+
+
+def _resolve_assignee_filter(request: Request, params: dict[str, Any]) -> None:
+    """The assignee filter as a username: people type a username or a display name (the
+    keywords ``me`` and ``none`` stay as they are)."""
+    typed = params.get("assignee")
+    if isinstance(typed, str) and typed.strip() and typed.strip().lower() not in ("me", "none"):
+        person = resolve_person(request.dbsession, typed, field="assignee", active_only=False,
+                                prefer=assigned_in(request.context.row.id))
+        params["assignee"] = person.username
 
 
 def _filter_values(request: Request) -> dict[str, str]:
@@ -141,15 +168,28 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
         "errors": errors,
         "next_url": next_url,
         "prev_url": prev_url,
-        # The export holds what the list shows ("all" is the API's default, not a value).
-        "csv_url": request.route_url("api_v1", traverse=("projects", context.row.slug,
-                                                          "tasks.csv"),
-                                     _query={k: v for k, v in link_params.items()
-                                             if (k, v) != ("state", "all")}),
+        # The download holds what the list shows ("all" is no filter, not a value).
+        "csv_url": request.resource_url(context, "tasks", EXPORT_NAME, query={
+            k: v for k, v in link_params.items() if (k, v) != ("state", "all")}),
         "filtered": any(value for key, value in request.GET.items()
                         if key not in ("cursor", "trail")),
         "can_create": request.has_permission(Permission.CREATE_TASK, context),
     }
+
+
+@view_config(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
+             request_method="GET")
+def task_export(context: TaskContainer, request: Request) -> Response:
+    """The list's filtered tasks as CSV; bad filters go back to the list, which explains
+    them."""
+    project = context.project
+    workflow = request.registry.taskdesk_settings.workflow
+    query, errors = _query(request, workflow)
+    if errors:
+        return HTTPSeeOther(request.resource_url(project, query=request.GET))
+    return task_csv_response(request, request.identity.viewer, query,
+                             project_id=project.row.id, filename=f"{project.row.slug}.csv",
+                             task_url=task_page_urls(request))
 
 
 # -- the board --------------------------------------------------------------------------------
@@ -223,7 +263,8 @@ def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     h = Helpers(request)
     totals = count_by_status(request.dbsession, context.row.id, workflow.status_names)
-    weeks = weekly_created_completed(request.dbsession, context.row.id, weeks=12)
+    weeks = weekly_created_completed(request.dbsession, context.row.id,
+                                     today=request.today, zone=request.zone)
     status_chart = bar_chart(
         [(h.status(s.name), totals.get(s.name, 0)) for s in workflow.statuses],
         title=h.translate(_("Tasks per status")), number=h.number,
@@ -266,6 +307,19 @@ def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     return _form_page(request, context.project.row, values, {}, task=None)
 
 
+def _resolve_assignee(request: Request, project: ProjectResource,
+                      values: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the assignee people typed (a username or an exact display name) as a
+    username; ``values`` then shows that username if the form comes back."""
+    typed = data.get("assignee")
+    if not typed or not typed.strip():
+        return data
+    person = resolve_person(request.dbsession, typed, field="assignee",
+                            prefer=may_be_assigned(project.row.id))
+    values["assignee"] = person.username
+    return {**data, "assignee": person.username}
+
+
 def _permitted(request: Request, context: Any, values: dict[str, str],
                rules: Mapping[str, Permission]) -> dict[str, Any]:
     """The form's values without the fields the user may not change (the API refuses those
@@ -280,6 +334,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
     data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
     try:
+        data = _resolve_assignee(request, context.project, values, data)
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
                            context.project.entity, request.identity.user, data)
     except DomainError as error:
@@ -320,23 +375,30 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
 
 
 # -- edit -------------------------------------------------------------------------------------
-def _current_values(task: Task) -> dict[str, Any]:
+def _current_values(task: Task) -> dict[str, str]:
+    """The task's editable fields as the form shows them."""
+    values = task_values(task)
     return {
-        "title": task.title,
-        "description": task.description,
-        "status": task.status,
-        "priority": task.priority,
-        "assignee": task.assignee.username if task.assignee else "",
-        "due_date": task.due_date.isoformat() if task.due_date else "",
-        "labels": ", ".join(task.labels),
-        "version": str(task.version),
+        **values,
+        "due_date": values["due_date"].isoformat() if values["due_date"] else "",
+        "labels": ", ".join(values["labels"]),
     }
 
 
 def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
-               errors: dict[str, Any], conflict: dict[str, Any] | None = None) -> dict[str, Any]:
+               base: Mapping[str, str], errors: dict[str, Any],
+               conflicts: list[dict[str, Any]] | None = None,
+               merge: Merge | None = None) -> dict[str, Any]:
+    """The edit form; ``base`` (what the editor started from) travels in hidden fields so a
+    stale save can be merged, and ``conflicts`` are the fields the editor must decide (the
+    ``merge``'s other fields are already in the form)."""
+    helpers = Helpers(request)
+    merged = {side: format_list([helpers.field(name) for name in names], locale=helpers.locale)
+              for side, names in (("theirs", merge.theirs if merge else ()),
+                                  ("mine", merge.mine if merge else ()))}
     return _form_page(
-        request, context.project.row, values, errors, task=context.row, conflict=conflict,
+        request, context.project.row, values, errors, task=context.row, base=base,
+        conflicts=conflicts or [], merged=merged,
         can_assign=request.has_permission(Permission.ASSIGN, context),
         can_set_status=request.has_permission(Permission.SET_STATUS, context),
     )
@@ -345,7 +407,9 @@ def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
 @view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
              permission=Permission.EDIT_TASK, request_method="GET")
 def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
-    return _edit_page(request, context, _current_values(context.row), {})
+    current = _current_values(context.row)
+    return _edit_page(request, context, {**current, "version": str(context.row.version)},
+                      current, {})
 
 
 @view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
@@ -353,26 +417,93 @@ def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
 def task_update(context: TaskResource, request: Request) -> Any:
     task = context.row
     values = form_values(request, (*TASK_FIELDS, "version"))
+    base = {name: request.POST[f"base_{name}"] for name in TASK_FIELDS
+            if f"base_{name}" in request.POST}
     data = _permitted(request, context, values, TASK_FIELD_PERMISSIONS)
     try:
+        data = _resolve_assignee(request, context.project, values, data)
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
                               request.identity.user, data, partial=True)
-    except ConflictError:
-        refuse(request, 409)
-        current = _current_values(task)
-        differing = {k: v for k, v in current.items()
-                     if k in TASK_FIELDS and str(values.get(k, "")).strip() != str(v)}
-        # The form keeps what the user typed, now based on the current version.
-        values["version"] = current["version"]
-        return _edit_page(request, context, values, {}, conflict=differing)
+    except ConflictError as error:
+        _retry_if_raced(error)
+        # Not raced: the form's version is older (it was valid, or no conflict could arise).
+        return _merge_stale_edit(request, context, base, data, int(values["version"]))
     except DomainError as error:
         refuse(request)
-        return _edit_page(request, context, values, form_errors(error))
+        return _edit_page(request, context, values, base, form_errors(error))
     if changes:
         flash(request, _("Task #${number} saved.", mapping={"number": task.number}))
     else:
         flash(request, _("Nothing changed."))
     return redirect(request, context)
+
+
+def _retry_if_raced(error: ConflictError) -> None:
+    """A save that lost a race (the row changed between reading and writing it) runs again
+    as a whole (pyramid_retry), and then merges with the change that won."""
+    if error.raced:
+        mark_error_retryable(error)
+        raise error
+
+
+def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, str],
+                      mine: dict[str, str], version: int) -> Any:
+    """Save a form based on an older ``version``: merge it with the newer changes when no
+    field was changed by both, else show those fields side by side to choose from."""
+    task = context.row
+    settings = request.registry.taskdesk_settings
+    merge = merge_task_edit(settings.workflow, task, base, mine)
+    changed_by = task_changes_after(request.dbsession, task, version)
+    current = _current_values(task)
+    merged = {**current, **{name: mine[name] for name in merge.mine},
+              "version": str(task.version)}
+    if merge.conflicts:
+        refuse(request, 409)
+        helpers = Helpers(request)
+        conflicts = [{"field": name, "label": helpers.field(name), "base": base.get(name),
+                      "theirs": current[name], "mine": mine[name],
+                      "changed_by": changed_by.get(name)}
+                     for name in merge.conflicts]
+        return _edit_page(request, context, merged, current, {}, conflicts, merge)
+    if merge.mine:
+        try:
+            update_task(request.dbsession, settings, task, request.identity.user,
+                        {**{name: mine[name] for name in merge.mine},
+                         "version": task.version}, partial=True)
+        except ConflictError as error:  # a lost race: the version was read just now
+            mark_error_retryable(error)
+            raise
+        except DomainError as error:
+            refuse(request)
+            return _edit_page(request, context, merged, current, form_errors(error))
+    flash(request, _merge_message(request, task.number, merge, changed_by))
+    return redirect(request, context)
+
+
+def _merge_message(request: Request, number: int, merge: Merge,
+                   changed_by: Mapping[str, FieldChange]) -> TranslationString:
+    """What a merged save did: whether the editor's changes were saved, and which newer
+    changes (by whom) were kept."""
+    helpers = Helpers(request)
+    people = sorted({change.actor_name for name in merge.theirs
+                     if (change := changed_by.get(name)) and change.actor_name})
+    mapping = {
+        "number": number,
+        "people": format_list(people, locale=helpers.locale) if people else helpers.translate(
+            _("someone else")),
+        "fields": format_list([helpers.field(name) for name in merge.theirs],
+                              locale=helpers.locale),
+    }
+    if merge.mine and merge.theirs:
+        return _("Task #${number} saved and merged: ${people} changed it meanwhile, and their "
+                 "changes to ${fields} were kept.", mapping=mapping)
+    if merge.mine:
+        return _("Task #${number} saved and merged with the changes made meanwhile.",
+                 mapping=mapping)
+    if merge.theirs:
+        return _("Task #${number} already holds your changes; ${people} changed it "
+                 "meanwhile, and their changes to ${fields} were kept.", mapping=mapping)
+    return _("Task #${number} already holds your changes.", mapping=mapping)
 
 
 # -- quick actions ----------------------------------------------------------------------------
@@ -419,6 +550,28 @@ def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
     if _quick_update(request, context, {"assignee": request.identity.username}):
         flash(request, _("Task #${number} is assigned to you.", mapping={
             "number": context.row.number}))
+    return _back(request, context)
+
+
+@view_config(context=TaskResource, name="assign", permission=Permission.ASSIGN,
+             request_method="POST")
+def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
+    """The task page's "Assign to": a username or a display name; empty for nobody."""
+    typed = request.POST.get("assignee", "")
+    try:
+        data = _resolve_assignee(request, context.project, {}, {"assignee": typed})
+    except ValidationError as error:
+        for message in error.fields.values():
+            flash(request, message, "error")
+        return _back(request, context)
+    if _quick_update(request, context, data):
+        task = context.row
+        if task.assignee is None:
+            flash(request, _("Task #${number} is assigned to nobody.", mapping={
+                "number": task.number}))
+        else:
+            flash(request, _("Task #${number} is assigned to ${name}.", mapping={
+                "number": task.number, "name": task.assignee.display_name}))
     return _back(request, context)
 
 
