@@ -210,6 +210,16 @@ def csrf_token(app: webtest.TestApp) -> str:
     return match.group(1)
 
 
+def confirm(page: webtest.TestResponse, **kw: Any) -> webtest.TestResponse:
+    """Press the confirming button of the page a destructive form answers with when it
+    comes without ``confirmed=yes`` (a browser without JavaScript), as a user would."""
+    assert page.status_int == 200, page.status
+    found = [f for f in page.forms.values() if "confirmed" in f.fields]
+    assert len(found) == 1, f"no confirmation asked on {page.request.url}"
+    assert found[0]["confirmed"].value == "yes"
+    return found[0].submit(**kw)
+
+
 def login(app: webtest.TestApp, username: str, password: str = Factory.PASSWORD) -> Any:
     page = app.get("/login")
     form = next(f for f in page.forms.values() if "username" in f.fields)

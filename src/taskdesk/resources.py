@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
-from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Everyone
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -37,7 +37,7 @@ from taskdesk.models import (
     read_rows,
 )
 from taskdesk.models.meta import json_array_agg
-from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
+from taskdesk.security.permissions import ARCHIVED_DENIED, ARCHIVED_PERMISSIONS, Permission
 from taskdesk.settings import TaskdeskSettings
 
 ACE = tuple[str, str, Any]
@@ -259,13 +259,19 @@ class ProjectResource(Resource):
             acl.append((Allow, principal, permissions))
         if self.row.visibility == "internal":
             acl.append((Allow, Authenticated, Permission.VIEW))
+        if archived:
+            # Read-only for everyone: this comes before the root's grant to site admins.
+            acl.append((Deny, Everyone, ARCHIVED_DENIED))
         return acl
 
 
 @lru_cache(maxsize=256)
 def _granted(permissions: frozenset[Permission], archived: bool) -> frozenset[Permission]:
-    """What a role's ``permissions`` grant in a project: only reading when it is archived."""
-    return permissions & READ_ONLY_PERMISSIONS if archived else permissions
+    """What a role's ``permissions`` grant in a project: whoever may manage it may archive
+    and unarchive it; when it is archived, only that and reading."""
+    if Permission.MANAGE_PROJECT in permissions:
+        permissions = permissions | {Permission.ARCHIVE_PROJECT}
+    return permissions & ARCHIVED_PERMISSIONS if archived else permissions
 
 
 class TaskContainer(Resource):

@@ -49,6 +49,11 @@ class Status:
     def is_done(self) -> bool:
         return self.category == "done"
 
+    @property
+    def is_closed(self) -> bool:
+        """Done or cancelled: nothing more is expected of the task."""
+        return self.category in ("done", "cancelled")
+
 
 @dataclass(frozen=True)
 class Workflow:

@@ -66,7 +66,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server = LiveServer(app)
         server.start()
         try:
-            yield Site(server.url, username="ada", admin="root")
+            yield Site(server.url, username="ada", admin="root", database_url=url)
         finally:
             server.stop()
             app.registry["dbbinds"].engine.dispose()

@@ -95,6 +95,8 @@ class Site:
     #: A site admin.
     admin: str
     password: str = PASSWORD
+    #: The database the app serves, for tests that seed their own data.
+    database_url: str = ""
 
 
 class Steps:

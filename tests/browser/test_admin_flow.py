@@ -41,7 +41,13 @@ def test_admin_flow(page: Any, problems: list[str], live_server: Site, artifacts
     expect(flash).to_have_text("User grace was created.")
     steps.shot("user-created")
 
+    # Destructive: a dialog asks first, the safe choice focused.
     page.get_by_role("button", name="Deactivate").click()
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog).to_contain_text("Deactivate Grace Hopper 葛丽丝?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    steps.shot("deactivate-dialog")
+    dialog.get_by_role("button", name="Deactivate").click()
     expect(flash).to_have_text("Grace Hopper 葛丽丝 was deactivated; their sessions have ended.")
     expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
     steps.shot("user-deactivated")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from taskdesk.domain.access import Viewer, visible_projects
@@ -73,6 +73,12 @@ def _membership_of(viewer: Viewer) -> ColumnElement[bool]:
         return false()
     my_groups = select(GroupMember.group_id).where(GroupMember.user_id == viewer.user_id)
     return or_(ProjectMember.user_id == viewer.user_id, ProjectMember.group_id.in_(my_groups))
+
+
+def sees_any_project(dbsession: Session, viewer: Viewer) -> bool:
+    """Whether ``viewer`` may see at least one project (one cheap EXISTS)."""
+    return bool(dbsession.scalar(
+        select(exists().select_from(Project).where(visible_projects(viewer)))))
 
 
 def project_summaries(

@@ -507,6 +507,30 @@ def list_tasks(
     return TaskPage([TaskRow._make(row[:_ROW_WIDTH]) for row in rows], next_cursor)
 
 
+@lru_cache(maxsize=256)
+def _count_statement(shape: tuple[str, ...], dialect: str) -> Select[Any]:
+    matching = _filtered(shape, dialect).with_only_columns(literal(1)).limit(
+        bindparam("cap_end", type_=Integer))
+    return select(func.count()).select_from(matching.subquery())
+
+
+def count_tasks(
+    dbsession: Session, viewer: Viewer, query: TaskQuery, *, project_id: int | None = None,
+    cap: int,
+) -> int:
+    """How many tasks match ``query`` (what ``list_tasks`` pages through), counting at most
+    ``cap + 1``: a result above ``cap`` means "more than cap".
+
+    Counting every match of a broad filter in a project of a million tasks reads every
+    matching index entry; stopping at the cap keeps the list's cost bounded, like the board's
+    column totals (``count_by_status``).
+    """
+    dialect = dbsession.get_bind().dialect.name
+    shape, params = _filters(viewer, query, dialect, project_id)
+    params["cap_end"] = cap + 1
+    return int(read_rows(dbsession, _count_statement(shape, dialect), params).scalar_one())
+
+
 def count_by_status(
     dbsession: Session, project_id: int, statuses: Collection[str], *, cap: int | None = None
 ) -> dict[str, int]:

@@ -252,3 +252,14 @@ def delete_task(
            changes={"task": [f"#{task.number} {task.title}", None]})
     dbsession.delete(task)
     dbsession.flush()
+
+
+def is_overdue(workflow: Workflow, status: str, due_date: date | None, today: date) -> bool:
+    """Whether a task is past its due date: due before ``today`` (the user's current date,
+    ``request.today`` on the web) and not closed; a done or cancelled task never is."""
+    if due_date is None or due_date >= today:
+        return False
+    try:
+        return not workflow.status(status).is_closed
+    except KeyError:  # a status the INI no longer lists: still expected to be done
+        return True

@@ -38,7 +38,8 @@ P = Permission
 #: The permissions reported for each kind of resource, in a stable order.
 ACTIONS: dict[type, tuple[Permission, ...]] = {
     Me: (P.CREATE_PROJECT,),
-    ProjectResource: (P.VIEW, P.CREATE_TASK, P.MANAGE_PROJECT, P.MANAGE_MEMBERS),
+    ProjectResource: (P.VIEW, P.CREATE_TASK, P.MANAGE_PROJECT, P.MANAGE_MEMBERS,
+                      P.ARCHIVE_PROJECT),
     TaskResource: (P.VIEW, P.COMMENT, P.EDIT_TASK, P.SET_STATUS, P.ASSIGN, P.DELETE_TASK),
     CommentResource: (P.EDIT_COMMENT, P.DELETE_COMMENT),
     MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
@@ -56,6 +57,15 @@ TASK_FIELD_PERMISSIONS: Mapping[str, Permission] = {
     "status": P.SET_STATUS,
     "completed": P.SET_STATUS,
     "assignee": P.ASSIGN,
+}
+
+#: Which permission changing each project field needs: an archived project allows only
+#: taking it out of the archive.
+PROJECT_FIELD_PERMISSIONS: Mapping[str, Permission] = {
+    "name": P.MANAGE_PROJECT,
+    "description": P.MANAGE_PROJECT,
+    "visibility": P.MANAGE_PROJECT,
+    "archived": P.ARCHIVE_PROJECT,
 }
 
 #: Fields whose permission creating a task needs beyond ``create_task``.

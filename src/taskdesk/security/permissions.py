@@ -20,6 +20,10 @@ class Permission(StrEnum):
     DELETE_COMMENT = "delete_comment"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_PROJECT = "manage_project"
+    #: Archive a project or take it out of the archive: held by whoever may manage it
+    #: (derived from ``manage_project``, not named in roles), and the one change an
+    #: archived project still allows.
+    ARCHIVE_PROJECT = "archive_project"
 
     EDIT_COMMENT = "edit_comment"
     CREATE_PROJECT = "create_project"
@@ -42,8 +46,16 @@ PROJECT_PERMISSIONS: tuple[Permission, ...] = (
     Permission.MANAGE_PROJECT,
 )
 
-#: Permissions that still hold in an archived project (for everyone but site admins).
+#: What a read-only API token may do.
 READ_ONLY_PERMISSIONS: frozenset[Permission] = frozenset({Permission.VIEW})
+
+#: What still holds in an archived project: reading, and un-archiving for those who may
+#: archive it. Everything else is denied there to everyone, site admins included.
+ARCHIVED_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.VIEW, Permission.ARCHIVE_PROJECT})
+ARCHIVED_DENIED: frozenset[Permission] = (
+    frozenset(PROJECT_PERMISSIONS) | {Permission.EDIT_COMMENT, Permission.DELETE_COMMENT}
+) - ARCHIVED_PERMISSIONS
 
 #: An ownership right holds only while its prerequisite holds on the same context:
 #: the author of a comment may edit it only while they may still comment in the project.

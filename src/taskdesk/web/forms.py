@@ -7,7 +7,9 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import Localizer
+from pyramid.renderers import render_to_response
 from pyramid.request import Request
+from pyramid.response import Response
 
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
 
@@ -43,3 +45,38 @@ def form_values(request: Request, names: Iterable[str]) -> dict[str, str]:
 def refuse(request: Request, status: int = 400) -> None:
     """Mark the response as a refusal, so pyramid_tm's commit veto rolls everything back."""
     request.response.status = status
+
+
+#: The field a destructive form carries once the user has confirmed it.
+CONFIRMED_FIELD = "confirmed"
+
+
+def confirmed(request: Request) -> bool:
+    """Whether a destructive POST was confirmed (by the dialog or the confirmation page)."""
+    return bool(request.POST.get(CONFIRMED_FIELD) == "yes")
+
+
+def confirmation(request: Request, *, title: Any, message: Any, button: Any, cancel_url: str,
+                 subject: str = "", fields: Iterable[tuple[str, str]] | None = None,
+                 nav: str = "") -> Response:
+    """The page that asks to confirm a destructive action; its form posts to this URL again
+    with the same ``fields`` (by default what was posted) and ``confirmed=yes``.
+
+    With JavaScript a dialog asks before the form is sent (``data-confirm`` on the form), so
+    this page is what a browser without it, or a link to the action, shows. Nothing changes
+    until the confirmed form comes back.
+    """
+    if fields is None:
+        fields = [(name, value) for name, value in request.POST.items()
+                  if name not in ("csrf_token", CONFIRMED_FIELD)]
+    translate = request.localizer.translate
+    return render_to_response("confirm.jinja2", {
+        "nav": nav,
+        "title": translate(title),
+        "message": translate(message),
+        "button": translate(button),
+        "subject": subject,
+        "fields": list(fields),
+        "action": request.path_url,
+        "cancel_url": cancel_url,
+    }, request=request)

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from pyramid.request import Request
 
 from taskdesk.domain.schema import _
+from taskdesk.domain.tasks import is_overdue
 from taskdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -207,6 +208,11 @@ class Helpers:
 
     def can(self, permission: str, context: Any = None) -> bool:
         return bool(self.request.has_permission(permission, context))
+
+    def overdue(self, task: Any) -> bool:
+        """Whether ``task`` (a row or a ``Task``) is overdue on the user's current date."""
+        workflow = self.request.registry.taskdesk_settings.workflow
+        return is_overdue(workflow, task.status, task.due_date, self.request.today)
 
     @cached_property
     def api_docs_url(self) -> str | None:

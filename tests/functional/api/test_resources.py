@@ -33,7 +33,8 @@ def test_project_list_create_show_update_archive(client_for, people, dbsession):
     beta = created.json
     assert created.headers["Location"] == beta["url"] == "http://taskdesk.test/api/v1/projects/beta"
     assert beta["visibility"] == "private"
-    assert beta["allowed"] == ["view", "create_task", "manage_project", "manage_members"]
+    assert beta["allowed"] == ["view", "create_task", "manage_project", "manage_members",
+                               "archive_project"]
 
     etag = member.get(beta["url"]).headers["ETag"]
     renamed = member.patch(beta["url"], {"name": "Beta 2"}, headers={"If-Match": etag}).json
@@ -42,9 +43,29 @@ def test_project_list_create_show_update_archive(client_for, people, dbsession):
 
     archived = member.delete(beta["url"], status=200).json
     assert archived["archived"] is True
-    assert archived["allowed"] == ["view"]
+    assert archived["allowed"] == ["view", "archive_project"]
     assert dbsession.scalar(select(Project.is_archived).where(Project.slug == "beta")) is True
     member.post(beta["url"] + "/tasks", {"title": "too late"}, status=403)
+
+
+def test_archived_project_is_read_only_for_site_admins_too(client_for, people, dbsession):
+    """Only taking it out of the archive is allowed, to its managers and site admins."""
+    manager = client_for(people["member"])
+    url = manager.post("/api/v1/projects", {"slug": "gamma", "name": "Gamma"},
+                       status=201).json["url"]
+    manager.delete(url, status=200)
+    admin = client_for(people["admin"])
+    assert admin.get(url).json["allowed"] == ["view", "archive_project"]
+    admin.post(url + "/tasks", {"title": "too late"}, status=403)
+    refused = admin.patch(url, {"name": "Renamed", "archived": False}, status=403).json
+    assert list(refused["error"]["fields"]) == ["name"]
+    outsider = client_for(people["outsider"])
+    outsider.patch(url, {"archived": False}, status=404)  # a private project it cannot see
+    back = manager.patch(url, {"archived": False}, status=200).json
+    assert back["archived"] is False
+    assert "create_task" in back["allowed"]
+    admin.patch(url, {"archived": True}, status=200)
+    assert admin.patch(url, {"archived": False}, status=200).json["archived"] is False
 
 
 def test_project_list_pages_by_cursor(client_for, factory, people):

@@ -275,11 +275,18 @@ def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule],
 
 # -- the spec's model -------------------------------------------------------------------------
 
+#: What an archived project allows anybody, site admins included: reading, and taking it
+#: out of the archive for those who may archive it.
+ARCHIVED_ALLOWS = frozenset({P.VIEW, P.ARCHIVE_PROJECT})
+
+
 def project_permissions(actor: Actor, state: str) -> frozenset[Permission]:
     """What ``actor`` holds in the project in ``state`` (not counting site admin)."""
     held = ROLE_PERMISSIONS.get(actor.role or "", frozenset())
+    if P.MANAGE_PROJECT in held:  # who manages a project may archive and unarchive it
+        held = held | {P.ARCHIVE_PROJECT}
     if state == "archived":
-        held = held & {P.VIEW}
+        held = held & ARCHIVED_ALLOWS
     if state == "internal":
         held = held | {P.VIEW}
     return held
@@ -290,8 +297,12 @@ def grants(actor: Actor, rule: Rule, state: str) -> bool:
     needed = rule.needed
     if not actor.authenticated:
         return needed == P.PUBLIC
-    if actor.admin or needed in (P.PUBLIC, P.SIGNED_IN, P.CREATE_PROJECT):
+    if needed in (P.PUBLIC, P.SIGNED_IN, P.CREATE_PROJECT):
         return True
+    if actor.admin:
+        # Everything, except changing an archived project (they may unarchive it).
+        return state != "archived" or rule.where not in PROJECT_TARGETS or (
+            needed in ARCHIVED_ALLOWS)
     if needed == P.ADMINISTER:
         return False
     held = project_permissions(actor, state)

@@ -112,6 +112,11 @@ def version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.tasks[state].version)}
 
 
+def confirmed(w: World, state: str) -> dict[str, str]:
+    """What a destructive form carries once confirmed (without it: a confirmation page)."""
+    return {"confirmed": "yes"}
+
+
 def comment_version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.comments[state].version)}
 
@@ -149,7 +154,7 @@ RULES: list[Rule] = [
            body=lambda w, s: {"username": "newbie", "display_name": "Newbie",
                               "email": "newbie@example.com", "password": NEW_PASSWORD}),
     *rules(UserResource, "", "GET", P.ADMINISTER),
-    *rules(UserResource, "deactivate", "POST", P.ADMINISTER, success=303),
+    *rules(UserResource, "deactivate", "POST", P.ADMINISTER, success=303, body=confirmed),
     *rules(UserResource, "reactivate", "POST", P.ADMINISTER, success=303),
     *rules(UserResource, "password", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"password": NEW_PASSWORD}),
@@ -164,7 +169,7 @@ RULES: list[Rule] = [
     *rules(GroupResource, "add-member", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"username": "candidate"}),
     *rules(GroupResource, "remove-member", "POST", P.ADMINISTER, success=303,
-           body=lambda w, s: {"username": "grouped"}),
+           body=lambda w, s: {"username": "grouped", "confirmed": "yes"}),
     *rules(GroupResource, "candidates", "GET", P.ADMINISTER, query="q=cand"),
     # -- projects and their members ------------------------------------------------------------
     *rules(ProjectContainer, "", "GET", P.SIGNED_IN),
@@ -176,14 +181,14 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "settings", "POST", P.MANAGE_PROJECT, success=303,
            body=lambda w, s: {"name": "Renamed", "description": "New words",
                               "visibility": "private"}),
-    *rules(ProjectResource, "archive", "POST", P.MANAGE_PROJECT, success=303,
-           body=lambda w, s: {"archived": "true"}),
+    *rules(ProjectResource, "archive", "POST", P.ARCHIVE_PROJECT, success=303, body=confirmed),
+    *rules(ProjectResource, "unarchive", "POST", P.ARCHIVE_PROJECT, success=303),
     *rules(MemberContainer, "", "GET", P.VIEW),
     *rules(MemberContainer, "", "POST", P.MANAGE_MEMBERS, success=303,
            body=lambda w, s: {"kind": "user", "name": "candidate", "role": "member"}),
     *rules(MemberResource, "", "POST", P.MANAGE_MEMBERS, success=303,
            body=lambda w, s: {"role": "member"}),
-    *rules(MemberResource, "remove", "POST", P.MANAGE_MEMBERS, success=303),
+    *rules(MemberResource, "remove", "POST", P.MANAGE_MEMBERS, success=303, body=confirmed),
     *rules(MemberContainer, "candidates", "GET", P.MANAGE_MEMBERS, query="q=cand"),
     # -- tasks ---------------------------------------------------------------------------------
     *rules(ProjectResource, "", "GET", P.VIEW),
@@ -205,7 +210,8 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "assignable", "GET", P.ASSIGN, query="q=mem"),
     *rules(ProjectResource, "assignees", "GET", P.VIEW, query="q=mem"),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
-    *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303, body=version),
+    *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303,
+           body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
     # -- comments ------------------------------------------------------------------------------
     *rules(CommentContainer, "", "GET", P.VIEW, success=303),
     *rules(CommentContainer, "", "POST", P.COMMENT, success=303,
@@ -227,9 +233,10 @@ RULES: list[Rule] = [
     *rules(ProjectContainer, "", "POST", P.CREATE_PROJECT, api=True, success=201,
            body=lambda w, s: {"slug": "from-the-api", "name": "From the API"}),
     *rules(ProjectResource, "", "GET", P.VIEW, api=True),
-    *rules(ProjectResource, "", "PATCH", P.MANAGE_PROJECT, api=True,
+    # Secured with "view"; each field needs its own permission (name: manage_project).
+    *rules(ProjectResource, "", "PATCH", P.VIEW, api=True, requires=P.MANAGE_PROJECT,
            body=lambda w, s: {"name": "Renamed"}),
-    *rules(ProjectResource, "", "DELETE", P.MANAGE_PROJECT, api=True),
+    *rules(ProjectResource, "", "DELETE", P.ARCHIVE_PROJECT, api=True),
     *rules(ProjectResource, "tasks.csv", "GET", P.VIEW, api=True),
     *rules(Root, "tasks.csv", "GET", P.SIGNED_IN, api=True),
     *rules(AllTasks, "", "GET", P.SIGNED_IN, api=True),

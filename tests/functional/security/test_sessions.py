@@ -204,7 +204,8 @@ def test_admin_deactivation_through_the_web_takes_effect_at_once(
     sign_in(victim, "alice")
     admin = browser()
     sign_in(admin, "root")
-    response = admin.post(f"/admin/users/{alice.id}/deactivate", {"csrf_token": csrf_of(admin)})
+    response = admin.post(f"/admin/users/{alice.id}/deactivate",
+                          {"confirmed": "yes", "csrf_token": csrf_of(admin)})
     assert response.status_int == 303
     assert whoami(victim) is None
 

@@ -258,3 +258,106 @@ def test_project_description_is_rendered_on_the_task_list(testapp, login_as, wor
     about = page.html.find("details", class_="card").find("div", class_="markdown")
     assert about.find("strong").get_text() == "Goal"
     assert about.find("script") is None
+
+
+def test_board_move_form_is_for_browsers_without_javascript(testapp, login_as, world,
+                                                            make_task):
+    """has-js.js runs before the page is drawn and marks <html class="js">; the stylesheet
+    then hides the move forms (see the browser tests for what a browser shows)."""
+    make_task(world.project, world.manager, title="Card")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board")
+    head_scripts = [s for s in page.html.head.find_all("script")]
+    assert head_scripts[0]["src"].endswith("/js/has-js.js")
+    assert not head_scripts[0].has_attr("defer")  # runs before the body is drawn
+    assert page.html.select_one("p.no-js-only").get_text() == (
+        "Choose a card's status and press Move.")
+    assert "Drag a card" in page.html.select_one("p.js-only").get_text()
+    css = testapp.get(page.html.find("link", rel="stylesheet")["href"]).text
+    assert ".js .board-card:not(:focus-within) .move-form" in css
+
+
+def test_long_board_columns_show_more(testapp, login_as, world, make_task, monkeypatch):
+    monkeypatch.setattr("taskdesk.web.views.tasks.BOARD_CLOSED_COLUMN_SIZE", 2)
+    monkeypatch.setattr("taskdesk.web.views.tasks.BOARD_COLUMN_MAX", 4)
+    for number in range(5):
+        make_task(world.project, world.manager, title=f"Done {number}", status="done")
+    for number in range(3):
+        make_task(world.project, world.manager, title=f"Open {number}")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/board")
+    assert len(_column_titles(page, "done")) == 2
+    assert len(_column_titles(page, "open")) == 3  # open columns start larger
+    done = page.html.find("section", attrs={"data-status": "done"})
+    more = done.select_one(".board__more a[hx-get]")
+    assert more.get_text(" ", strip=True) == "Show more (Done)"
+    assert "cards_done=4" in more["href"]
+    # With htmx the link swaps just this column in; without, it is a plain link.
+    assert more["hx-get"] == more["href"]
+    assert more["hx-select"] == more["hx-target"] == "#column-done"
+    assert page.html.find("section", attrs={"data-status": "open"}).select_one(
+        ".board__more") is None
+    page = testapp.get(more["href"], headers={"HX-Request": "true"})
+    assert page.html.find(id="column-done") is not None
+    assert len(_column_titles(page, "done")) == 4
+    done = page.html.find("section", attrs={"data-status": "done"})
+    assert done.select_one(".board__more a[hx-get]") is None
+    assert done.find("a", string="All 5 tasks")["href"].endswith("?status=done")
+    # A limit beyond the maximum or garbage falls back to the bounds.
+    assert len(_column_titles(testapp.get("/projects/apollo/board?cards_done=9999"),
+                              "done")) == 4
+    assert len(_column_titles(testapp.get("/projects/apollo/board?cards_done=x"),
+                              "done")) == 2
+
+
+def test_overdue_is_marked_on_board_list_and_task_page(testapp, login_as, world, make_task):
+    """Not by colour alone: a mark and the word for screen readers. Closed tasks never are."""
+    yesterday = str(utcnow().date() - timedelta(days=1))
+    late = make_task(world.project, world.manager, title="Late", due_date=yesterday)
+    on_time = make_task(world.project, world.manager, title="On time",
+                        due_date=str(utcnow().date()))
+    finished = make_task(world.project, world.manager, title="Finished", status="done",
+                         due_date=yesterday)
+    dropped = make_task(world.project, world.manager, title="Dropped", status="wont_do",
+                        due_date=yesterday)
+    login_as("mia")
+
+    def overdue_marks(element):
+        return [mark.get_text(" ", strip=True) for mark in element.select(".overdue")]
+
+    board = testapp.get("/projects/apollo/board")
+    for task, expected in ((late, 1), (on_time, 0), (finished, 0), (dropped, 0)):
+        marks = overdue_marks(board.html.find("li", id=f"card-{task.number}"))
+        assert len(marks) == expected, task.title
+    card = board.html.find("li", id=f"card-{late.number}").select_one(".overdue")
+    assert card.select_one(".visually-hidden").get_text() == "Overdue: "
+    assert card.find("span", attrs={"aria-hidden": "true"}).get_text().strip() == "⚠"
+
+    listed = testapp.get("/projects/apollo/?state=all")
+    rows = {row.select_one("td:nth-of-type(2) a").get_text(): overdue_marks(row)
+            for row in listed.html.select("tbody tr")}
+    assert [title for title, marks in rows.items() if marks] == ["Late"]
+
+    for task, expected in ((late, 1), (finished, 0)):
+        page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+        assert len(overdue_marks(page.html.select_one(".task-meta"))) == expected
+
+
+def test_new_users_dashboard_says_what_to_do_next(testapp, login_as, world, make_task):
+    login_as("olga")  # in no project
+    page = testapp.get("/")
+    welcome = page.html.find("section", attrs={"aria-labelledby": "getting-started"})
+    text = welcome.get_text(" ", strip=True)
+    assert "You are not in any project yet" in text
+    assert "olga" in text  # what to tell a manager
+    assert welcome.find("a", string="Create a project")["href"].endswith("/projects/new")
+    login_as("vic")  # in a project, nothing assigned
+    page = testapp.get("/")
+    assert page.html.find("section", attrs={"aria-labelledby": "getting-started"}) is None
+    mine = page.html.find("section", attrs={"aria-labelledby": "my-tasks"})
+    assert "Nothing is assigned to you." in mine.get_text()
+    assert "filter the task list by assignee “none”" in mine.get_text()
+    assert mine.find("a", string="Go to your projects")["href"].endswith("/projects")
+    page = testapp.get("/", headers={"Accept-Language": "zh-CN"})
+    mine = page.html.find("section", attrs={"aria-labelledby": "my-tasks"})
+    assert "没有分配给你的任务" in mine.get_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from taskdesk.models import Project, ProjectMember
+from tests.conftest import confirm
 from tests.functional.web.conftest import find_form
 
 
@@ -95,33 +96,66 @@ def test_project_settings_and_archive(testapp, login_as, world, dbsession):
     assert dbsession.get(Project, world.project.id).name == "Apollo 2"
 
     archive = find_form(testapp.get("/projects/apollo/settings"), "/archive")
-    page = archive.submit().follow()
+    asked = archive.submit(status=200)
+    assert asked.html.select_one("h1").text == "Archive Apollo 2?"
+    dbsession.expire_all()
+    assert not dbsession.get(Project, world.project.id).is_archived
+    page = confirm(asked).follow()
     assert "Project archived" in page.text
-    assert "Archived" in page.text
+    assert "Archived — read-only." in page.text
     dbsession.expire_all()
     assert dbsession.get(Project, world.project.id).is_archived
     # Read-only now, even for its manager: no settings, no new tasks.
     testapp.get("/projects/apollo/settings", status=403)
     testapp.get("/projects/apollo/tasks/new", status=403)
-
-
-def test_site_admin_restores_an_archived_project(testapp, login_as, world, dbsession):
-    world.project.is_archived = True
-    dbsession.flush()
-    login_as("ada")
-    form = find_form(testapp.get("/projects/apollo/settings"), "/archive")
-    assert form["archived"].value == "false"
-    page = form.submit().follow()
-    assert "restored" in page.text
+    # The manager may undo it: the page offers "Unarchive".
+    page = find_form(page, "/unarchive").submit().follow()
+    assert "Project unarchived" in page.text
     dbsession.expire_all()
     assert not dbsession.get(Project, world.project.id).is_archived
+
+
+def _archived_pages(testapp, task_number):
+    return {
+        "list": testapp.get("/projects/apollo/"),
+        "board": testapp.get("/projects/apollo/board"),
+        "task": testapp.get(f"/projects/apollo/tasks/{task_number}"),
+        "members": testapp.get("/projects/apollo/members/"),
+    }
+
+
+def test_archived_project_is_read_only_for_everyone(testapp, login_as, world, dbsession,
+                                                    make_task):
+    """Site admins included: the pages offer no change, only "Unarchive" to those allowed."""
+    task = make_task(world.project, world.manager, title="Frozen")
+    world.project.is_archived = True
+    dbsession.flush()
+    for user, may_unarchive in (("ada", True), ("manny", True), ("mia", False)):
+        login_as(user)
+        for name, page in _archived_pages(testapp, task.number).items():
+            assert "Archived — read-only." in page.text, (user, name)
+            actions = {f.action.rsplit("/", 1)[-1] for f in page.forms.values()
+                       if f.method.lower() == "post" and "/projects/" in (f.action or "")}
+            assert actions == ({"unarchive"} if may_unarchive else set()), (user, name)
+            assert "New task" not in page.text, (user, name)
+            assert "Settings" not in [a.get_text() for a in page.html.select(".tabs a")]
+        testapp.get("/projects/apollo/tasks/new", status=403)
+        testapp.get("/projects/apollo/settings", status=403)
+        testapp.post(f"/projects/apollo/tasks/{task.number}/status",
+                     {"status": "done", "csrf_token": _token(testapp)}, status=403)
+    login_as("mia")
+    testapp.post("/projects/apollo/unarchive", {"csrf_token": _token(testapp)}, status=403)
+    login_as("ada")
+    page = find_form(testapp.get("/projects/apollo/"), "/unarchive").submit().follow()
+    assert "Project unarchived" in page.text
+    assert "New task" in page.text
 
 
 def test_settings_forbidden_for_members(testapp, login_as, world):
     login_as("mia")
     testapp.get("/projects/apollo/settings", status=403)
     testapp.post("/projects/apollo/archive",
-                 {"archived": "true", "csrf_token": _token(testapp)}, status=403)
+                 {"confirmed": "yes", "csrf_token": _token(testapp)}, status=403)
 
 
 def _token(app):
@@ -168,7 +202,10 @@ def test_members_add_change_remove(testapp, login_as, world, factory, dbsession)
     page = testapp.get("/projects/apollo/members/")
     remove = next(f for f in page.forms.values()
                   if f.action.endswith("/members/user:olga/remove"))
-    assert "Member removed." in remove.submit().follow().text
+    asked = remove.submit(status=200)
+    assert asked.html.select_one("h1").text == "Remove Olga Outsider from Apollo?"
+    assert _role(dbsession, world.project, world.outsider) == "member"
+    assert "Member removed." in confirm(asked).follow().text
     assert _role(dbsession, world.project, world.outsider) is None
 
 
@@ -189,7 +226,7 @@ def test_last_manager_cannot_leave_or_be_demoted(testapp, login_as, world, dbses
     page = testapp.get("/projects/apollo/members/")
     remove = next(f for f in page.forms.values()
                   if f.action.endswith("/members/user:manny/remove"))
-    page = remove.submit().follow()
+    page = confirm(remove.submit()).follow()
     assert "A project needs at least one manager." in page.text
     change = next(f for f in page.forms.values() if f.action.endswith("/members/user:manny"))
     change["role"] = "viewer"

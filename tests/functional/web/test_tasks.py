@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from taskdesk.models import Task
 from taskdesk.models.meta import utcnow
+from tests.conftest import confirm
 from tests.functional.web.conftest import find_form
 
 
@@ -35,7 +36,12 @@ def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
     make_task(world.project, world.manager, title="修复登录页面", labels=["前端"])
     login_as("mia")
     page = testapp.get("/projects/apollo/")
+    # Open tasks unless the filters say otherwise; the filter form shows that.
+    assert _titles(page) == ["修复登录页面", "Nobody's", "Mine urgent"]
+    assert find_form(page, "/projects/apollo/", method="get")["state"].value == "open"
+    page = testapp.get("/projects/apollo/?state=all")
     assert _titles(page) == ["修复登录页面", "Finished", "Nobody's", "Mine urgent"]
+    assert find_form(page, "/projects/apollo/", method="get")["state"].value == "all"
     assert _titles(testapp.get("/projects/apollo/?assignee=me")) == ["Mine urgent"]
     assert _titles(testapp.get("/projects/apollo/?assignee=none")) == [
         "修复登录页面", "Nobody's"]
@@ -88,7 +94,8 @@ def test_task_list_links_to_the_csv_export(testapp, login_as, world):
     login_as("mia")
     page = testapp.get("/projects/apollo/?assignee=me")
     link = page.html.find("a", string="Export CSV")["href"]
-    assert link == "http://taskdesk.test/projects/apollo/tasks/export.csv?assignee=me"
+    assert link == ("http://taskdesk.test/projects/apollo/tasks/export.csv"
+                    "?assignee=me&state=open")
 
 
 def test_create_task(testapp, login_as, world, dbsession):
@@ -220,11 +227,35 @@ def test_delete_task_with_confirmation(testapp, login_as, world, make_task, dbse
     testapp.get(f"/projects/apollo/tasks/{task.number}/delete", status=403)  # members may not
     login_as("manny")
     page = testapp.get(f"/projects/apollo/tasks/{task.number}")
-    page = testapp.get(page.html.find("a", string="Delete")["href"])
-    assert "cannot be undone" in page.text
-    page = find_form(page, "/delete").submit().follow()
+    # Without JavaScript the Delete button asks on a page first; nothing is deleted yet.
+    asked = find_form(page, "/delete").submit(status=200)
+    assert asked.html.select_one("h1").text == "Delete task #1?"
+    assert "cannot be undone" in asked.text
+    assert _task(dbsession, world.project, task.number) is not None
+    # A link to the action asks the same.
+    linked = testapp.get(f"/projects/apollo/tasks/{task.number}/delete")
+    assert linked.html.select_one("h1").text == "Delete task #1?"
+    page = confirm(asked).follow()
     assert "Task #1 deleted." in page.text
     assert _task(dbsession, world.project, task.number) is None
+
+
+def test_destructive_forms_ask_in_a_dialog_with_javascript(testapp, login_as, world,
+                                                           make_task):
+    """Each destructive form carries the question taskdesk.js asks in its <dialog>."""
+    task = make_task(world.project, world.manager, title="Doomed")
+    login_as("manny")
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    delete = page.html.select_one('form[action$="/delete"]')
+    assert delete["data-confirm"] == "Delete task #1?"
+    assert delete["data-confirm-button"] == "Delete task"
+    assert delete["data-confirm-cancel"] == "Cancel"
+    remove = testapp.get("/projects/apollo/members/").html.select_one(
+        'form[action$="/members/user:mia/remove"]')
+    assert remove["data-confirm"] == "Remove Mia Member from Apollo?"
+    archive = testapp.get("/projects/apollo/settings").html.select_one(
+        'form[action$="/archive"]')
+    assert archive["data-confirm"] == "Archive Apollo?"
 
 
 def test_dates_and_numbers_follow_the_locale(testapp, login_as, world, make_task):
@@ -281,3 +312,49 @@ def test_task_list_bad_cursor_is_explained(testapp, login_as, world):
     login_as("mia")
     page = testapp.get("/projects/apollo/?cursor=garbage", status=400)
     assert "This cursor is not valid for this list." in page.text
+
+
+def test_task_list_shows_the_total(testapp, login_as, world, make_task, monkeypatch):
+    for number in range(3):
+        make_task(world.project, world.manager, title=f"Open {number}")
+    make_task(world.project, world.manager, title="Finished", status="done")
+    login_as("mia")
+
+    def total(page):
+        return page.html.select_one(".list-total").get_text(strip=True)
+
+    assert total(testapp.get("/projects/apollo/")) == "3 tasks"
+    assert total(testapp.get("/projects/apollo/?state=all")) == "4 tasks"
+    assert total(testapp.get("/projects/apollo/?state=closed")) == "1 task"
+    assert total(testapp.get("/projects/apollo/?q=nothing-like-this")) == "0 tasks"
+    # Counting stops at the cap: a huge list costs what a list of cap + 1 tasks costs.
+    monkeypatch.setattr("taskdesk.web.views.tasks.LIST_COUNT_CAP", 2)
+    assert total(testapp.get("/projects/apollo/")) == "2+ tasks"
+    assert total(testapp.get("/projects/apollo/", headers={"Accept-Language": "zh-CN"})) == (
+        "2+ 个任务")
+
+
+def test_task_list_pages_keep_the_chosen_state(testapp, login_as, world, make_task,
+                                               monkeypatch):
+    monkeypatch.setattr("taskdesk.web.views.tasks.PAGE_SIZE", 2)
+    for number in range(2):
+        make_task(world.project, world.manager, title=f"Open {number}")
+    make_task(world.project, world.manager, title="Finished", status="done")
+    login_as("mia")
+    page = testapp.get("/projects/apollo/?state=all")
+    page = testapp.get(page.html.find("a", rel="next")["href"])
+    assert _titles(page) == ["Open 0"]
+    assert find_form(page, "/projects/apollo/", method="get")["state"].value == "all"
+    assert _titles(testapp.get("/projects/apollo/")) == ["Open 1", "Open 0"]
+    assert not testapp.get("/projects/apollo/").html.find("a", rel="next")
+
+
+def test_long_unbroken_titles_wrap(testapp, login_as, world, make_task):
+    task = make_task(world.project, world.manager, title="x" * 200)
+    login_as("mia")
+    listed = testapp.get("/projects/apollo/")
+    assert "wrap-anywhere" in listed.html.select_one("tbody td:nth-of-type(2)")["class"]
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    assert "wrap-anywhere" in page.html.select_one("h1")["class"]
+    css = testapp.get(page.html.find("link", rel="stylesheet")["href"]).text
+    assert ".wrap-anywhere, .board-card__title" in css

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from taskdesk.models import Group, GroupMember, User
+from tests.conftest import confirm
 from tests.factories import Factory
 from tests.functional.web_admin.forms import field_errors, flashes, form, post
 
@@ -97,7 +98,10 @@ def test_add_and_remove_member(
     assert flashes(page) == [("success", "Nina was added to the group.")]
     assert member_names(dbsession, group) == ["nina"]
     assert [a.text for a in page.html.select("table.data tbody td:first-child a")] == ["nina"]
-    page = form(page, "/remove-member").submit(status=303).follow()
+    asked = form(page, "/remove-member").submit(status=200)
+    assert asked.html.select_one("h1").text == "Remove Nina from the group ops?"
+    assert member_names(dbsession, group) == ["nina"]  # nothing happens before confirming
+    page = confirm(asked, status=303).follow()
     assert flashes(page) == [("success", "Nina was removed from the group.")]
     assert member_names(dbsession, group) == []
 
@@ -124,7 +128,7 @@ def test_remove_someone_who_is_not_a_member(
     group = factory.group("qa", members=(factory.user("olga"),))
     factory.user("pete")
     response = post(admin_app, f"/admin/groups/{group.id}/remove-member",
-                    {"username": "pete"}, status=303).follow()
+                    {"username": "pete", "confirmed": "yes"}, status=303).follow()
     assert flashes(response) == [("error", "That user is not a member of this group.")]
     assert member_names(dbsession, group) == ["olga"]
 

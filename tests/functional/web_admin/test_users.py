@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.models import AuthSession, User
 from taskdesk.security.passwords import verify_password
-from tests.conftest import login
+from tests.conftest import confirm, login
 from tests.factories import Factory
 from tests.functional.web_admin.forms import field_errors, flashes, form, is_signed_in, post
 
@@ -218,7 +218,11 @@ def test_deactivate_ends_sessions_at_once_and_reactivate(
     browser = signed_in("henry")
     assert is_signed_in(browser)
     page = admin_app.get(f"/admin/users/{target.id}/")
-    response = form(page, "/deactivate").submit(status=303).follow()
+    asked = form(page, "/deactivate").submit(status=200)
+    assert asked.html.select_one("h1").text == "Deactivate Henry?"
+    assert fresh(dbsession, target).is_active  # nothing happens before confirming
+    assert is_signed_in(browser)
+    response = confirm(asked, status=303).follow()
     assert flashes(response) == [("success", "Henry was deactivated; their sessions have ended.")]
     assert not fresh(dbsession, target).is_active
     assert not is_signed_in(browser)
@@ -235,7 +239,8 @@ def test_admin_cannot_deactivate_or_demote_themselves(
     page = admin_app.get(f"/admin/users/{admin.id}/")
     assert page.html.select_one(f'form[action$="/{admin.id}/deactivate"] button').has_attr(
         "disabled")
-    response = post(admin_app, f"/admin/users/{admin.id}/deactivate", {}, status=303).follow()
+    response = post(admin_app, f"/admin/users/{admin.id}/deactivate", {"confirmed": "yes"},
+                    status=303).follow()
     assert flashes(response) == [("error", "You cannot deactivate your own account.")]
     response = post(admin_app, f"/admin/users/{admin.id}/admin", {"is_site_admin": "false"},
                     status=303).follow()
@@ -327,7 +332,9 @@ def test_admin_pages_in_chinese(factory: Factory, dbsession: Session,
     assert errors == {"username": "请使用 2 到 63 个小写字母、数字、点或短横线。",
                       "display_name": "此项为必填项。",
                       "password": "至少需要 10 个字符。"}
-    response = form(app.get(f"/admin/users/{target.id}/"), "/deactivate").submit().follow()
+    asked = form(app.get(f"/admin/users/{target.id}/"), "/deactivate").submit()
+    assert asked.html.select_one("h1").text == "停用 李四？"  # noqa: RUF001
+    response = confirm(asked).follow()
     assert flashes(response) == [("success", "李四 已被停用，其所有会话均已结束。")]  # noqa: RUF001
 
 
@@ -336,7 +343,9 @@ def test_names_are_escaped_in_pages_and_messages(
 ) -> None:
     target = factory.user("mark", display_name="<script>alert(1)</script>")
     page = admin_app.get(f"/admin/users/{target.id}/")
-    response = form(page, "/deactivate").submit(status=303).follow()
+    asked = form(page, "/deactivate").submit(status=200)
+    assert "<script>alert(1)</script>" not in asked.text
+    response = confirm(asked, status=303).follow()
     assert "<script>alert(1)</script>" not in response.text
     assert flashes(response) == [("success", "&lt;script&gt;alert(1)&lt;/script&gt; was "
                                              "deactivated; their sessions have ended.")]

@@ -10,7 +10,6 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api import conditional, listing
-from taskdesk.api.errors import ApiError
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import (
     PAGING_KEYS,
@@ -24,12 +23,11 @@ from taskdesk.api.paging import (
 )
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import TaskJson, Urls, activity_json
-from taskdesk.api.support import actor, created, no_content, settings, viewer
+from taskdesk.api.support import actor, created, no_content, refuse_fields, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
 from taskdesk.domain.queries import TaskQuery, list_tasks, parse_task_query
-from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.downloads import task_csv_response, task_page_urls
@@ -38,7 +36,6 @@ from taskdesk.security.actions import (
     CREATE_FIELD_PERMISSIONS,
     TASK_FIELD_PERMISSIONS,
     ListActions,
-    forbidden_fields,
     task_actions,
 )
 from taskdesk.security.permissions import Permission
@@ -166,14 +163,6 @@ def _body(request: Request, task: TaskResource) -> dict[str, Any]:
     return build.entity(task.row, task.project.row, task_actions(request, task.project))
 
 
-def _refuse_fields(request: Request, context: Any, data: dict[str, Any],
-                   rules: Any) -> None:
-    refused = forbidden_fields(request, context, data, rules)
-    if refused:
-        raise ApiError(403, "forbidden", _("You may not change these fields."),
-                       {name: _("You may not change this field.") for name in refused})
-
-
 @api_view(context=TaskContainer, method="POST", permission=Permission.CREATE_TASK,
           summary="Create a task", response="Task", status=201, body=create_schema,
           description="The simplest body is `{\"title\": \"...\"}`; `completed: true` "
@@ -181,7 +170,7 @@ def _refuse_fields(request: Request, context: Any, data: dict[str, Any],
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     data = json_body(request)
-    _refuse_fields(request, context, data, CREATE_FIELD_PERMISSIONS)
+    refuse_fields(request, context, data, CREATE_FIELD_PERMISSIONS)
     project = context.project
     row = create_task(request.dbsession, settings(request), project.entity, actor(request), data,
                       strict=True)
@@ -204,7 +193,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Respo
           "`edit_task`. A stale `If-Match` or `version` answers 412 and changes nothing.")
 def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
-    _refuse_fields(request, context, data, TASK_FIELD_PERMISSIONS)
+    refuse_fields(request, context, data, TASK_FIELD_PERMISSIONS)
     version = conditional.expected_version(request, _state(context), context.row.version)
     if not data.keys() & TASK_FIELD_PERMISSIONS.keys() and not request.has_permission(
         Permission.EDIT_TASK, context

@@ -12,6 +12,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
@@ -22,7 +23,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
-from taskdesk.web.forms import flash, form_errors, form_values
+from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
 
 PAGE_SIZE = 25
 
@@ -114,8 +115,15 @@ def _back_to_user(context: UserResource, request: Request) -> HTTPSeeOther:
 
 @view_config(context=UserResource, name="deactivate", request_method="POST",
              permission=Permission.ADMINISTER)
-def user_deactivate(context: UserResource, request: Request) -> HTTPSeeOther:
+def user_deactivate(context: UserResource, request: Request) -> Response:
     user = context.row
+    if not confirmed(request):
+        return confirmation(
+            request, nav="admin", subject=f"{user.display_name} (@{user.username})",
+            title=_("Deactivate ${name}?", mapping={"name": user.display_name}),
+            message=_("A deactivated user cannot sign in; their sessions and API tokens stop "
+                      "working at once. You can reactivate them later."),
+            button=_("Deactivate"), cancel_url=request.resource_url(context))
     try:
         accounts.set_active(request.dbsession, user, False, actor=request.identity.user)
     except ValidationError as error:
@@ -244,8 +252,17 @@ def group_add_member(context: GroupResource, request: Request) -> Any:
 
 @view_config(context=GroupResource, name="remove-member", request_method="POST",
              permission=Permission.ADMINISTER)
-def group_remove_member(context: GroupResource, request: Request) -> HTTPSeeOther:
+def group_remove_member(context: GroupResource, request: Request) -> Response:
     user = accounts.find_user(request.dbsession, request.POST.get("username", "")[:64])
+    if user is not None and not confirmed(request):
+        return confirmation(
+            request, nav="admin", subject=f"{user.display_name} (@{user.username})",
+            title=_("Remove ${name} from the group ${group}?", mapping={
+                "name": user.display_name, "group": context.row.name}),
+            message=_("They lose the roles the group holds in projects at once. You can add "
+                      "them again later."),
+            button=_("Remove from group"), cancel_url=request.resource_url(context),
+            fields=[("username", user.username)])
     if user is not None and accounts.remove_group_member(request.dbsession, context.row, user):
         flash(request, _("${name} was removed from the group.",
                          mapping={"name": user.display_name}))

@@ -8,8 +8,9 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from taskdesk.domain.feeds import recent_activity
+from taskdesk.domain.feeds import recent_activity, sees_any_project
 from taskdesk.domain.queries import list_tasks, parse_task_query
+from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
 
@@ -34,7 +35,7 @@ def dashboard(context: Root, request: Request) -> dict[str, Any]:
     end_of_week = today + timedelta(days=6 - today.weekday())
     groups: dict[str, list[Any]] = {"overdue": [], "week": [], "later": []}
     for task in mine.items:
-        if task.due_date is not None and task.due_date < today:
+        if is_overdue(workflow, task.status, task.due_date, today):
             groups["overdue"].append(task)
         elif task.due_date is not None and task.due_date <= end_of_week:
             groups["week"].append(task)
@@ -45,11 +46,16 @@ def dashboard(context: Root, request: Request) -> dict[str, Any]:
         parse_task_query({"reporter": "me", "state": "open", "sort": "-updated"}, workflow),
         limit=REPORTED_LIMIT,
     )
+    activity = recent_activity(dbsession, viewer, limit=ACTIVITY_LIMIT)
+    # A new user's dashboard is empty: it says how to get into a project, or find work.
+    in_a_project = bool(mine.items or reported.items or activity) or sees_any_project(
+        dbsession, viewer)
     return {
         "nav": "dashboard",
         "groups": groups,
         "more_mine": mine.next_cursor is not None,
         "reported": reported.items,
-        "activity": recent_activity(dbsession, viewer, limit=ACTIVITY_LIMIT),
-        "today": today,
+        "activity": activity,
+        "in_a_project": in_a_project,
+        "can_create_project": request.has_permission(Permission.CREATE_PROJECT, context),
     }

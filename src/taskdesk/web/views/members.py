@@ -6,6 +6,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError, ValidationError
@@ -16,7 +17,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
-from taskdesk.web.forms import flash, form_errors, redirect, refuse
+from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
 
 
@@ -93,7 +94,17 @@ def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
 
 @view_config(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
              request_method="POST")
-def member_remove(context: MemberResource, request: Request) -> HTTPSeeOther:
+def member_remove(context: MemberResource, request: Request) -> Response:
+    if not confirmed(request):
+        principal = context.principal
+        name = principal.display_name if isinstance(principal, User) else principal.name
+        return confirmation(
+            request, nav="projects",
+            title=_("Remove ${name} from ${project}?", mapping={
+                "name": name, "project": context.project.row.name}),
+            message=_("Their role in this project ends at once: a private project is then "
+                      "hidden from them. You can add them again later."),
+            button=_("Remove member"), cancel_url=request.resource_url(context.__parent__))
     try:
         removed = remove_member(request.dbsession, context.project.entity, context.principal,
                                 request.identity.user)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError
@@ -14,7 +15,15 @@ from taskdesk.domain.projects import archive_project, create_project, update_pro
 from taskdesk.domain.schema import _
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.permissions import Permission
-from taskdesk.web.forms import flash, form_errors, form_values, redirect, refuse
+from taskdesk.web.forms import (
+    confirmation,
+    confirmed,
+    flash,
+    form_errors,
+    form_values,
+    redirect,
+    refuse,
+)
 
 PROJECT_FIELDS = ("slug", "name", "description", "visibility")
 SETTINGS_FIELDS = ("name", "description", "visibility")
@@ -87,12 +96,25 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
 
 
 @view_config(context=ProjectResource, name="archive",
-             permission=Permission.MANAGE_PROJECT, request_method="POST")
-def project_archive(context: ProjectResource, request: Request) -> HTTPSeeOther:
-    archived = request.POST.get("archived") == "true"
-    archive_project(request.dbsession, context.entity, request.identity.user, archived)
-    if archived:
-        flash(request, _("Project archived: it is read-only now."))
-    else:
-        flash(request, _("Project restored from the archive."))
+             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+def project_archive(context: ProjectResource, request: Request) -> Response:
+    if not confirmed(request):
+        return confirmation(
+            request, nav="projects",
+            title=_("Archive ${name}?", mapping={"name": context.row.name}),
+            message=_("An archived project stays visible but becomes read-only for everyone, "
+                      "site administrators included. Its managers and site administrators "
+                      "can unarchive it."),
+            button=_("Archive project"), cancel_url=request.resource_url(context, "settings"))
+    archive_project(request.dbsession, context.entity, request.identity.user, True)
+    flash(request, _("Project archived: it is read-only now. To undo this, press "
+                     "“Unarchive”."))
+    return redirect(request, context)
+
+
+@view_config(context=ProjectResource, name="unarchive",
+             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+def project_unarchive(context: ProjectResource, request: Request) -> HTTPSeeOther:
+    archive_project(request.dbsession, context.entity, request.identity.user, False)
+    flash(request, _("Project unarchived: it can be changed again."))
     return redirect(request, context)
