@@ -1,9 +1,9 @@
 """ETags and conditional requests.
 
-A list's ETag is ``W/"list-<digest>"``, a digest of the page's JSON body exactly as sent: the
-items with their ``allowed``, and the ``next`` link (so the limit and cursor too). Whatever
-changes in the representation changes the tag, and it costs no SQL statement, only hashing
-the body (a 304 saves the transfer and the client's work, not the server's query).
+A list's ETag is ``W/"list-<length>-<crc32>"``, a checksum of the page's JSON body exactly as
+sent: the items with their ``allowed``, and the ``next`` link (so the limit and cursor too).
+Whatever changes in the representation changes the tag, and it costs no SQL statement, only a
+checksum of the body (a 304 saves the transfer and the client's work, not the server's query).
 
 A resource's ETag is ``W/"<kind>-<id>-<version>.<allowed>"``: the version identifies the
 stored state, the last part is a short digest of the caller's ``allowed`` list, which is part
@@ -16,7 +16,6 @@ of the representation (a role change must not be answered with 304).
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -70,7 +69,10 @@ def respond_list(request: Request, body: dict[str, Any]) -> Response:
     """A list page as JSON with its ETag, or 304 without a body when ``If-None-Match``
     names it."""
     payload = dumps(body)
-    tag = f'W/"list-{hashlib.blake2b(payload, digest_size=16).hexdigest()}"'
+    # CRC-32 and the length, not a cryptographic digest: the tag only has to change when the
+    # body does (a false match needs an equal length and CRC, ~1 in 4 billion per change),
+    # and BLAKE2 over a 50-task page cost ~6% of the request's instructions (CRC-32: ~1%).
+    tag = f'W/"list-{len(payload):x}-{zlib.crc32(payload):08x}"'
     if _matches(request, tag):
         return _not_modified(tag, ", ".join(_LIST_VARY))
     response = request.response
