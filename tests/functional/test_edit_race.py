@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from taskdesk import main
 from taskdesk.domain import projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Activity, Task, User, get_session_factory, get_tm_session
 from taskdesk.settings import parse_settings
 from tests.conftest import app_settings, create_database, login, migrated_engine
@@ -66,7 +67,8 @@ def _commit_change_by_manny(engine: Engine, settings: Any, task_id: int) -> None
         manny = dbsession.scalar(select(User).where(User.username == "manny"))
         assert task is not None
         assert manny is not None
-        tasks.update_task(dbsession, settings, task, manny, {"status": "in_progress"})
+        tasks.update_task(dbsession, settings, task, manny, {"status": "in_progress"},
+                          may=UNRESTRICTED)
 
 
 def test_an_edit_that_loses_a_race_is_retried_and_merged(committed):
