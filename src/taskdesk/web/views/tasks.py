@@ -305,16 +305,16 @@ def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
 
 
 def _resolve_assignee(request: Request, project: ProjectResource,
-                      values: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with the assignee people typed (a username or an exact display name) as a
-    username; ``values`` then shows that username if the form comes back."""
-    typed = data.get("assignee")
+                      values: dict[str, str]) -> dict[str, Any]:
+    """``values`` with the assignee people typed (a username or an exact display name) as a
+    username, which ``values`` then shows too if the form comes back."""
+    typed = values.get("assignee")
     if not typed or not typed.strip():
-        return data
+        return values
     person = resolve_person(request.dbsession, typed, field="assignee",
                             prefer=may_be_assigned(project.row.id))
     values["assignee"] = person.username
-    return {**data, "assignee": person.username}
+    return {**values, "assignee": person.username}
 
 
 @view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
@@ -322,7 +322,7 @@ def _resolve_assignee(request: Request, project: ProjectResource,
 def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
     try:
-        data = _resolve_assignee(request, context.project, values, values)
+        data = _resolve_assignee(request, context.project, values)
         # The form shows the fields the user may not set read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
@@ -412,7 +412,7 @@ def task_update(context: TaskResource, request: Request) -> Any:
             if f"base_{name}" in request.POST}
     may = actor_may(request, context)
     try:
-        data = _resolve_assignee(request, context.project, values, values)
+        data = _resolve_assignee(request, context.project, values)
         # The form shows the fields the user may not change read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
@@ -554,7 +554,7 @@ def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
     """The task page's "Assign to": a username or a display name; empty for nobody."""
     typed = request.POST.get("assignee", "")
     try:
-        data = _resolve_assignee(request, context.project, {}, {"assignee": typed})
+        data = _resolve_assignee(request, context.project, {"assignee": typed})
     except ValidationError as error:
         for message in error.fields.values():
             flash(request, message, "error")
