@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Group, Project, Task, User
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
@@ -64,6 +65,7 @@ class Factory:
         values.setdefault("title", f"Task {next(_counter)}")
         reporter = actor or self.dbsession.get(User, project.created_by_id)
         assert reporter is not None
-        task = tasks.create_task(self.dbsession, self.settings, project, reporter, values)
+        task = tasks.create_task(self.dbsession, self.settings, project, reporter, values,
+                                 may=UNRESTRICTED)
         self.dbsession.flush()  # the activity entry too, so the app sees every row
         return task

@@ -32,6 +32,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, attributes
 
 from taskdesk.domain import accounts, comments, projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Comment, Group, Project, Task, User
 from taskdesk.settings import TaskdeskSettings
 from taskdesk.timezones import local_today
@@ -359,13 +360,13 @@ def _moments(rng: random.Random, after: datetime, before: datetime, count: int
 
 def _create(story: _Story, dbsession: Session, settings: TaskdeskSettings) -> None:
     story.task = tasks.create_task(dbsession, settings, story.project, story.reporter,
-                                   story.values)
+                                   story.values, may=UNRESTRICTED)
 
 
 def _update(actor: User, values: dict[str, Any]) -> Step:
     def step(story: _Story, dbsession: Session, settings: TaskdeskSettings) -> None:
         assert story.task is not None
-        tasks.update_task(dbsession, settings, story.task, actor, values)
+        tasks.update_task(dbsession, settings, story.task, actor, values, may=UNRESTRICTED)
 
     return step
 

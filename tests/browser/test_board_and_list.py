@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import get_engine
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import parse_settings
@@ -48,22 +49,23 @@ def pilot(live_server: Site) -> Site:
             "slug": "rollout", "name": "Rollout 试点", "visibility": "private"})
         for number in range(24):
             tasks.create_task(dbsession, settings, project, chen,
-                              {"title": f"Shipped item {number} 已发布", "status": "done"})
+                              {"title": f"Shipped item {number} 已发布", "status": "done"},
+                              may=UNRESTRICTED)
         for number in range(3):
             tasks.create_task(dbsession, settings, project, chen,
                               {"title": f"Dropped idea {number}", "status": "wont_do",
-                               "due_date": today - timedelta(days=3)})
+                               "due_date": today - timedelta(days=3)}, may=UNRESTRICTED)
         tasks.create_task(dbsession, settings, project, chen, {
             "title": "Finished late 迟完成", "status": "done",
-            "due_date": today - timedelta(days=2)})
+            "due_date": today - timedelta(days=2)}, may=UNRESTRICTED)
         tasks.create_task(dbsession, settings, project, chen, {
-            "title": LONG_TITLE, "priority": "high", "assignee": "chen"})
+            "title": LONG_TITLE, "priority": "high", "assignee": "chen"}, may=UNRESTRICTED)
         tasks.create_task(dbsession, settings, project, chen, {
             "title": "修复登录页面的超时问题", "priority": "urgent", "assignee": "chen",
-            "due_date": today - timedelta(days=1), "labels": ["前端"]})
+            "due_date": today - timedelta(days=1), "labels": ["前端"]}, may=UNRESTRICTED)
         tasks.create_task(dbsession, settings, project, chen, {
             "title": "Write the pilot guide", "status": "in_progress",
-            "due_date": today + timedelta(days=5)})
+            "due_date": today + timedelta(days=5)}, may=UNRESTRICTED)
         dbsession.commit()
     engine.dispose()
     return live_server

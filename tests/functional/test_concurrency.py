@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from taskdesk.domain import projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Project, Task, User, get_session_factory, get_tm_session
 from taskdesk.settings import TaskdeskSettings, parse_settings
 from tests.conftest import app_settings, create_database, migrated_engine
@@ -69,7 +70,7 @@ def test_concurrent_creates_number_without_gaps_or_duplicates(
                 assert project is not None
                 assert actor is not None
                 task = tasks.create_task(dbsession, settings, project, actor,
-                                         {"title": f"Concurrent task {index}"})
+                                         {"title": f"Concurrent task {index}"}, may=UNRESTRICTED)
                 number = task.number
             with lock:
                 numbers.append(number)

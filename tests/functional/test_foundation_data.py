@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk import demo, generate
 from taskdesk.domain import queries, search, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import (
     Activity,
     Comment,
@@ -295,7 +296,8 @@ def test_the_application_creates_tasks_after_generated_ones(
         actor = dbsession.get(User, project.created_by_id)
         assert actor is not None
         counter = project.task_counter
-        task = tasks.create_task(dbsession, settings, project, actor, {"title": "After"})
+        task = tasks.create_task(dbsession, settings, project, actor, {"title": "After"},
+                                 may=UNRESTRICTED)
         assert task.number == counter + 1
         assert task.id > dbsession.scalar(
             select(func.max(Task.id)).where(Task.id != task.id))

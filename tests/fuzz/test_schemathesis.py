@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, comments, projects, tasks
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import User, get_engine
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
@@ -75,7 +76,7 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
         for number in range(1, 8):
             task = tasks.create_task(dbsession, settings, project, admin, {
                 "title": f"任务 {number} task", "labels": ["fuzz"],
-                "assignee": "alice" if number % 2 else None})
+                "assignee": "alice" if number % 2 else None}, may=UNRESTRICTED)
             comments.add_comment(dbsession, task, alice, {"body": f"评论 {number}"})
         comment_id = comments.add_comment(dbsession, task, admin, {"body": "mine"}).id
         _spare, _secret = accounts.create_token(dbsession, admin, {"name": "spare"})

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import projects, tasks
 from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Activity, Project, ProjectMember, Task, TaskLabel, User
 from taskdesk.settings import TaskdeskSettings
 from tests.factories import Factory
@@ -48,7 +49,8 @@ def test_update_bumps_the_version(
 ) -> None:
     task = factory.task(project, title="First")
     assert task.version == 1
-    tasks.update_task(dbsession, settings, task, owner, {"title": "Second", "version": 1})
+    tasks.update_task(dbsession, settings, task, owner, {"title": "Second", "version": 1},
+                      may=UNRESTRICTED)
     assert task.version == 2
     assert stored(dbsession, task).version == 2
 
@@ -59,7 +61,7 @@ def test_update_refuses_a_stale_version_and_changes_nothing(
     owner: User, how: str,
 ) -> None:
     task = factory.task(project, title="Original", priority="low")
-    tasks.update_task(dbsession, settings, task, owner, {"priority": "high"})
+    tasks.update_task(dbsession, settings, task, owner, {"priority": "high"}, may=UNRESTRICTED)
     entries_before = len(activity(dbsession, task))
     change: dict[str, Any] = {"title": "Overwritten", "labels": ["x"], "status": "done"}
     if how == "in data":
@@ -67,7 +69,7 @@ def test_update_refuses_a_stale_version_and_changes_nothing(
     expected_version = 1 if how == "keyword" else None
     with pytest.raises(ConflictError) as caught:
         tasks.update_task(dbsession, settings, task, owner, change,
-                          expected_version=expected_version)
+                          expected_version=expected_version, may=UNRESTRICTED)
     assert caught.value.current_version == 2
     assert not caught.value.raced
     dbsession.flush()
@@ -89,7 +91,7 @@ def test_update_refuses_a_row_changed_behind_its_back(
         execution_options={"synchronize_session": False},
     )
     with pytest.raises(ConflictError) as caught, dbsession.begin_nested():
-        tasks.update_task(dbsession, settings, task, owner, {"title": "Mine"})
+        tasks.update_task(dbsession, settings, task, owner, {"title": "Mine"}, may=UNRESTRICTED)
     assert caught.value.raced  # the loaded row is stale: only a fresh attempt can merge
     row = stored(dbsession, task)
     assert (row.title, row.version) == ("Theirs", 2)
@@ -114,7 +116,7 @@ def test_update_writes_one_activity_entry_with_exactly_the_changed_fields(
         "due_date": "2030-02-28",    # changed
         "assignee": "helper",        # changed
         "description": "",           # unchanged
-    })
+    }, may=UNRESTRICTED)
     expected = {
         "title": ["Draft", "Final"],
         "due_date": ["2030-01-31", "2030-02-28"],
@@ -136,7 +138,8 @@ def test_update_without_changes_writes_nothing(
 ) -> None:
     task = factory.task(project, title="Same", labels=["a"])
     assert tasks.update_task(dbsession, settings, task, owner,
-                             {"title": "Same", "labels": ["a"], "status": "open"}) == {}
+                             {"title": "Same", "labels": ["a"], "status": "open"},
+                             may=UNRESTRICTED) == {}
     assert task.version == 1
     assert len(activity(dbsession, task)) == 1
 
@@ -148,7 +151,7 @@ def test_update_validates_before_writing(
     task = factory.task(project, title="Valid")
     with pytest.raises(ValidationError) as caught:
         tasks.update_task(dbsession, settings, task, owner,
-                          {"title": "", "status": "shipped", "priority": "meh"})
+                          {"title": "", "status": "shipped", "priority": "meh"}, may=UNRESTRICTED)
     assert set(caught.value.fields) == {"title", "status", "priority"}
     assert stored(dbsession, task).title == "Valid"
     assert len(activity(dbsession, task)) == 1
@@ -164,12 +167,13 @@ def test_completed_true_and_false_map_onto_done_and_open(
     task = factory.task(project)
     assert (task.status, task.completed_at) == ("open", None)
 
-    changes = tasks.update_task(dbsession, settings, task, owner, {"completed": True})
+    changes = tasks.update_task(dbsession, settings, task, owner, {"completed": True},
+                                may=UNRESTRICTED)
     assert task.status == settings.workflow.first_done == "done"
     assert task.completed_at is not None
     assert changes == {"status": ["open", "done"]}
 
-    tasks.update_task(dbsession, settings, task, owner, {"completed": False})
+    tasks.update_task(dbsession, settings, task, owner, {"completed": False}, may=UNRESTRICTED)
     assert task.status == settings.workflow.initial_status == "open"
     assert task.completed_at is None
     row = stored(dbsession, task)
@@ -183,7 +187,8 @@ def test_completed_true_on_a_done_task_changes_nothing(
     task = factory.task(project, status="done")
     completed_at = task.completed_at
     assert completed_at is not None
-    assert tasks.update_task(dbsession, settings, task, owner, {"completed": True}) == {}
+    assert tasks.update_task(dbsession, settings, task, owner, {"completed": True},
+                             may=UNRESTRICTED) == {}
     assert task.completed_at == completed_at
 
 
@@ -193,7 +198,7 @@ def test_explicit_status_wins_over_completed(
 ) -> None:
     task = factory.task(project)
     tasks.update_task(dbsession, settings, task, owner,
-                      {"completed": True, "status": "in_progress"})
+                      {"completed": True, "status": "in_progress"}, may=UNRESTRICTED)
     assert (task.status, task.completed_at) == ("in_progress", None)
 
 
@@ -206,9 +211,9 @@ def test_completed_at_follows_the_done_category(
 
     task = factory.task(project, status="in_progress")
     assert task.completed_at is None
-    tasks.update_task(dbsession, settings, task, owner, {"status": "done"})
+    tasks.update_task(dbsession, settings, task, owner, {"status": "done"}, may=UNRESTRICTED)
     assert task.completed_at is not None
-    tasks.update_task(dbsession, settings, task, owner, {"status": "wont_do"})
+    tasks.update_task(dbsession, settings, task, owner, {"status": "wont_do"}, may=UNRESTRICTED)
     assert task.completed_at is None  # cancelled is closed, but not completed
 
 
@@ -237,7 +242,8 @@ def test_label_changes_are_recorded(
     owner: User,
 ) -> None:
     task = factory.task(project, labels=["a", "b"])
-    changes = tasks.update_task(dbsession, settings, task, owner, {"labels": ["b", "c"]})
+    changes = tasks.update_task(dbsession, settings, task, owner, {"labels": ["b", "c"]},
+                                may=UNRESTRICTED)
     assert changes == {"labels": [["a", "b"], ["b", "c"]]}
     assert activity(dbsession, task)[-1].changes == {"labels": [["a", "b"], ["b", "c"]]}
     assert task.labels == ["b", "c"]

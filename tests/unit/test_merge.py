@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.activity import task_changes_after
 from taskdesk.domain.merge import Merge, three_way
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import merge_task_edit, update_task
 from taskdesk.settings import TaskdeskSettings
 from tests.factories import Factory
@@ -53,15 +54,16 @@ def test_merge_task_edit_compares_cleaned_values(dbsession: Session, factory: Fa
                         description="One\ntwo", due_date="2030-01-02")
     base = {"title": "Title", "labels": "a, b", "description": "One\ntwo",
             "due_date": "2030-01-02", "status": "open", "priority": "normal", "assignee": ""}
-    update_task(dbsession, settings, task, manager, {"title": "Theirs", "due_date": None})
+    update_task(dbsession, settings, task, manager, {"title": "Theirs", "due_date": None},
+                may=UNRESTRICTED)
     mine = {**base, "labels": "a,b", "description": "One\r\ntwo  ", "title": " Title ",
             "priority": "high"}
-    merge = merge_task_edit(settings.workflow, task, base, mine)
+    merge = merge_task_edit(settings.workflow, task, base, mine, may=UNRESTRICTED)
     # Whitespace, line ends and the labels' commas are no change of mine.
     assert merge == Merge(("priority",), ("title", "due_date"), ())
     # A base value that no longer validates counts as unknown: a difference is a conflict.
     merge = merge_task_edit(settings.workflow, task, {**base, "status": "gone"},
-                            {**mine, "status": "done"})
+                            {**mine, "status": "done"}, may=UNRESTRICTED)
     assert merge.conflicts == ("status",)
 
 
@@ -71,9 +73,11 @@ def test_task_changes_after_names_the_latest_change_of_each_field(
     member = factory.user(display_name="Mia")
     project = factory.project(manager, members={member: "member"})
     task = factory.task(project, manager, title="v1")
-    update_task(dbsession, settings, task, member, {"title": "v2"})  # version 2
-    update_task(dbsession, settings, task, manager, {"priority": "high"})  # version 3
-    update_task(dbsession, settings, task, member, {"priority": "low"})  # version 4
+    update_task(dbsession, settings, task, member, {"title": "v2"}, may=UNRESTRICTED)  # version 2
+    update_task(dbsession, settings, task, manager, {"priority": "high"},
+                may=UNRESTRICTED)  # version 3
+    update_task(dbsession, settings, task, member, {"priority": "low"},
+                may=UNRESTRICTED)  # version 4
     dbsession.flush()
     changes = task_changes_after(dbsession, task, 2)
     assert {field: change.actor_name for field, change in changes.items()} == {

@@ -10,8 +10,11 @@ stored state, the last part is a short digest of the caller's ``allowed`` list, 
 of the representation (a role change must not be answered with 304).
 
 * ``If-None-Match`` on GET compares whole tags: a match answers 304 without a body.
-* ``If-Match`` on PATCH/DELETE compares the stored state only (``<kind>-<id>-<version>``): a
-  stale one answers 412 and nothing changes. ``*`` matches any existing resource.
+* ``If-Match`` on PATCH/DELETE concerns the stored state only (``<kind>-<id>-<version>``): a
+  stale one answers 412 and nothing changes. ``*`` matches any existing resource. For tasks
+  and comments the version it names goes to the domain as the expected version (the domain
+  is the one place comparing versions, see ``taskdesk.domain.versions``); resources without
+  a version column (projects, memberships, tokens) compare their state tag here.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api.errors import ApiError
+from taskdesk.api.errors import precondition_failed
 from taskdesk.api.rendering import dumps
-from taskdesk.domain.schema import _
 
 
 def state(kind: str, ident: Any, version: Any) -> str:
@@ -101,17 +103,35 @@ def respond(request: Request, body: dict[str, Any], state_tag: str) -> dict[str,
     return tagged(request, body, state_tag)
 
 
-def expected_version(request: Request, state_tag: str, version: int | None = None) -> int | None:
-    """Check ``If-Match`` against the stored state; 412 when it is stale.
-
-    Returns ``version`` when the header matched, for domain operations that check versions
-    themselves (under their row lock), else None.
-    """
+def _if_match(request: Request) -> list[str] | None:
+    """The stored states ``If-Match`` names (without their ``allowed`` digest), or None."""
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    wanted = [tag.rpartition(".")[0] or tag for tag in _tags(header)]
-    if "*" in wanted or state_tag in wanted:
-        return version
-    raise ApiError(412, "precondition_failed",
-                   _("The resource has changed since you read it (If-Match); reload it."))
+    return [tag.rpartition(".")[0] or tag for tag in _tags(header)]
+
+
+def check_if_match(request: Request, state_tag: str) -> None:
+    """Check ``If-Match`` against the stored state of a resource without a version column;
+    412 when it is stale."""
+    wanted = _if_match(request)
+    if wanted is not None and "*" not in wanted and state_tag not in wanted:
+        raise precondition_failed()
+
+
+def if_match_version(request: Request, kind: str, ident: int) -> int | None:
+    """The version ``If-Match`` expects of the versioned resource ``kind`` ``ident``, for the
+    domain to compare; None without the header or with ``*``.
+
+    Of several tags naming the resource the newest counts (versions only grow, so it is the
+    one that can match). A header naming only other resources can never match: 412.
+    """
+    wanted = _if_match(request)
+    if wanted is None or "*" in wanted:
+        return None
+    prefix = state(kind, ident, "")
+    versions = [int(tag[len(prefix):]) for tag in wanted
+                if tag.startswith(prefix) and tag[len(prefix):].isdigit()]
+    if not versions:
+        raise precondition_failed()
+    return max(versions)

@@ -22,7 +22,13 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config
 
 from taskdesk.api import API_ROUTE
-from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, ValidationError
+from taskdesk.domain.errors import (
+    ConflictError,
+    DomainError,
+    DuplicateError,
+    ForbiddenFieldsError,
+    ValidationError,
+)
 from taskdesk.domain.schema import _
 from taskdesk.i18n import header_locale, localizer_for
 from taskdesk.ops import outage_answer
@@ -100,6 +106,12 @@ def error_response(
     return response
 
 
+def precondition_failed() -> ApiError:
+    """412 for a stale ``If-Match``."""
+    return ApiError(412, "precondition_failed",
+                    _("The resource has changed since you read it (If-Match); reload it."))
+
+
 @exception_view_config(ApiError, route_name=API_ROUTE)
 def api_error(exc: ApiError, request: Request) -> Response:
     return error_response(request, exc.status, exc.code, exc.message, exc.fields, exc.headers)
@@ -111,8 +123,21 @@ def validation_failed(exc: ValidationError, request: Request) -> Response:
                           exc.fields)
 
 
+@exception_view_config(ForbiddenFieldsError, route_name=API_ROUTE)
+def forbidden_fields(exc: ForbiddenFieldsError, request: Request) -> Response:
+    """403 naming each field the caller may not change."""
+    return error_response(request, 403, exc.code, exc.message,
+                          {name: _("You may not change this field.") for name in exc.fields}
+                          or None)
+
+
 @exception_view_config(ConflictError, route_name=API_ROUTE)
 def version_conflict(exc: ConflictError, request: Request) -> Response:
+    """412: a stale ``If-Match`` as a failed precondition, a stale ``version`` in the body
+    or a lost race as a version conflict."""
+    if exc.field is None and not exc.raced and "If-Match" in request.headers:
+        failed = precondition_failed()
+        return error_response(request, failed.status, failed.code, failed.message)
     return error_response(
         request, 412, exc.code,
         _("Changed by someone else since version ${v} was read; reload and try again.",

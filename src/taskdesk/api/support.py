@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api.errors import ApiError
 from taskdesk.domain.access import Viewer
-from taskdesk.domain.schema import _
 from taskdesk.models import User
-from taskdesk.security.actions import forbidden_fields
-from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings
 
 
@@ -40,12 +35,3 @@ def created(request: Request, body: dict[str, Any], location: str) -> dict[str, 
 
 def no_content() -> Response:
     return Response(status=204)
-
-
-def refuse_fields(request: Request, context: Any, data: Mapping[str, Any],
-                  rules: Mapping[str, Permission]) -> None:
-    """403 naming every field of ``data`` the caller may not change under ``rules``."""
-    refused = forbidden_fields(request, context, data, rules)
-    if refused:
-        raise ApiError(403, "forbidden", _("You may not change these fields."),
-                       {name: _("You may not change this field.") for name in refused})

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import search
 from taskdesk.domain.activity import record
-from taskdesk.domain.errors import ConflictError, ValidationError
+from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.schemas import COMMENT
+from taskdesk.domain.versions import expect_version, versioned_flush
 from taskdesk.models import Comment, Task, User
 from taskdesk.models.meta import utcnow
 
@@ -42,16 +43,18 @@ def edit_comment(
     expected_version: int | None = None,
     strict: bool = False,
 ) -> bool:
-    """Change a comment's text; return whether anything changed."""
+    """Change a comment's text; return whether anything changed.
+
+    An ``expected_version`` other than the comment's refuses the change with ConflictError,
+    as does another transaction's edit committed meanwhile (``raced``).
+    """
     values = COMMENT.validate(data, strict=strict)
-    if expected_version is not None and expected_version != comment.version:
-        raise ConflictError(comment.version)
+    expect_version(comment.version, expected_version)
     if values["body"] == comment.body:
         return False
-    comment.body = values["body"]
-    comment.version += 1
-    comment.updated_at = utcnow()
-    dbsession.flush()
+    with versioned_flush(dbsession, comment):
+        comment.body = values["body"]
+        comment.updated_at = utcnow()
     search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="comment.edited", changes={"comment": [comment.id, comment.id]})
@@ -70,7 +73,9 @@ def merge_comment_edit(comment: Comment, base: str | None, mine: str) -> Merge:
     return three_way(clean_base, COMMENT.validate({"body": mine}), {"body": comment.body})
 
 
-def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User) -> None:
+def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User, *,
+                   expected_version: int | None = None) -> None:
+    expect_version(comment.version, expected_version)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
            action="comment.deleted", changes={"comment": [comment.id, None]})
     dbsession.delete(comment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -30,12 +31,27 @@ class ConflictError(DomainError):
 
     code = "version_conflict"
 
-    def __init__(self, current_version: int, *, raced: bool = False) -> None:
+    def __init__(self, current_version: int, *, raced: bool = False,
+                 field: str | None = None) -> None:
         super().__init__("changed by someone else")
         self.current_version = current_version
+        #: The field of the change's data that held the stale version ("version"), or None
+        #: when the caller's expected version was (an HTTP ``If-Match``, a form's version).
+        self.field = field
         #: The row changed between reading and writing it: the loaded row is expired, and
         #: only a fresh attempt of the whole request can look at the current one.
         self.raced = raced
+
+
+class ForbiddenFieldsError(DomainError):
+    """The actor may not change ``fields`` (sorted; empty: a change without any field, such
+    as a bare version, which the actor may not make either)."""
+
+    code = "forbidden"
+
+    def __init__(self, fields: Iterable[str], message: Any) -> None:
+        super().__init__(message)
+        self.fields = tuple(fields)
 
 
 class DuplicateError(DomainError):

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
+from taskdesk.domain.rights import PROJECT_FIELD_PERMISSIONS, UNRESTRICTED, May, permitted
 from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE, member_schema
 from taskdesk.models import Group, Project, ProjectMember, User
 from taskdesk.models.meta import utcnow
+from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings
 
 MANAGER_ROLE = "manager"
@@ -47,10 +49,16 @@ def update_project(
     actor: User,
     data: Mapping[str, Any],
     *,
+    may: May,
     partial: bool = False,
     strict: bool = False,
 ) -> dict[str, list[Any]]:
-    """Change name, description, visibility or the archived flag; return what changed."""
+    """Change name, description, visibility or the archived flag; return what changed.
+
+    Each field needs its permission (:data:`PROJECT_FIELD_PERMISSIONS`, asked of ``may``),
+    else ForbiddenFieldsError; a change naming no field needs ``manage_project``.
+    """
+    data = permitted(may, data, PROJECT_FIELD_PERMISSIONS, bare=Permission.MANAGE_PROJECT)
     values = PROJECT_UPDATE.validate(data, partial=partial, strict=strict)
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
@@ -67,7 +75,9 @@ def update_project(
 
 
 def archive_project(dbsession: Session, project: Project, actor: User, archived: bool) -> None:
-    update_project(dbsession, project, actor, {"archived": archived}, partial=True)
+    """Archive or unarchive ``project``; its callers hold ``archive_project`` on it."""
+    update_project(dbsession, project, actor, {"archived": archived}, may=UNRESTRICTED,
+                   partial=True)
 
 
 def _principal_filter(principal: User | Group) -> Any:

@@ -8,17 +8,19 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
-from taskdesk.domain.errors import ConflictError, ValidationError
+from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.merge import Merge, three_way
+from taskdesk.domain.rights import CREATE_FIELD_PERMISSIONS, TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schema import Schema, _
 from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.versions import expect_version, versioned_flush
 from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
+from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings, Workflow
 
 
@@ -91,9 +93,17 @@ def create_task(
     actor: User,
     data: Mapping[str, Any],
     *,
+    may: May,
+    drop_forbidden: bool = False,
     strict: bool = False,
 ) -> Task:
+    """Create a task in ``project``, numbered next, reported by ``actor``.
+
+    Setting a field of :data:`CREATE_FIELD_PERMISSIONS` needs its permission (``may``):
+    a refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out.
+    """
     # Archived projects are read-only through their ACL, which still lets site admins in.
+    data = permitted(may, data, CREATE_FIELD_PERMISSIONS, drop=drop_forbidden)
     workflow = settings.workflow
     create_schema, _update = task_schemas(workflow)
     values = _task_values(dbsession, create_schema, project, data, partial=False, strict=strict)
@@ -140,22 +150,29 @@ def update_task(
     actor: User,
     data: Mapping[str, Any],
     *,
+    may: May,
+    drop_forbidden: bool = False,
     expected_version: int | None = None,
     partial: bool = True,
     strict: bool = False,
 ) -> dict[str, list[Any]]:
     """Apply the changed fields, bump the version and log them; return the changes.
 
-    A ``version`` in ``data`` or ``expected_version`` older than the task's refuses the
-    whole change with :class:`ConflictError`; nothing is written then.
+    Each field needs its permission (:data:`TASK_FIELD_PERMISSIONS`, asked of ``may``): a
+    refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out; a change
+    naming no field (only a version) needs ``edit_task``. Then the data is validated, and
+    ``expected_version`` (the caller's, e.g. an HTTP ``If-Match``) or a ``version`` in
+    ``data`` other than the task's refuses the whole change with ConflictError; nothing is
+    written then.
     """
+    data = permitted(may, data, TASK_FIELD_PERMISSIONS, drop=drop_forbidden,
+                     bare=Permission.EDIT_TASK)
     workflow = settings.workflow
     _create, update_schema = task_schemas(workflow)
     values = _task_values(dbsession, update_schema, task.project, data, partial=partial,
                           strict=strict)
-    version = values.pop("version", None) or expected_version
-    if version is not None and version != task.version:
-        raise ConflictError(task.version)
+    expect_version(task.version, expected_version)
+    expect_version(task.version, values.pop("version", None), field="version")
     _apply_completed_shortcut(values, task.status, workflow)
 
     changes: dict[str, list[Any]] = {}
@@ -189,17 +206,9 @@ def update_task(
         elif was_done and not is_done:
             assignments["completed_at"] = None
     assignments["updated_at"] = now
-    try:
-        # Changed and flushed in a savepoint: when the row changed meanwhile (StaleDataError)
-        # only the savepoint is rolled back, so the session stays usable and the error can
-        # carry the current version (a failed plain flush leaves a PendingRollbackError).
-        with dbsession.begin_nested():
-            for attribute, value in assignments.items():
-                setattr(task, attribute, value)
-            dbsession.flush()
-    except StaleDataError:
-        current = dbsession.scalar(select(Task.version).where(Task.id == task.id))
-        raise ConflictError(current or 0, raced=True) from None
+    with versioned_flush(dbsession, task):
+        for attribute, value in assignments.items():
+            setattr(task, attribute, value)
     if "title" in changes or "description" in changes:
         search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
@@ -221,16 +230,18 @@ def task_values(task: Task) -> dict[str, Any]:
 
 
 def merge_task_edit(workflow: Workflow, task: Task, base: Mapping[str, Any],
-                    mine: Mapping[str, Any]) -> Merge:
+                    mine: Mapping[str, Any], *, may: May) -> Merge:
     """Decide a stale edit of ``task`` field by field (see :func:`three_way`).
 
     ``base`` holds the values the editor started from and ``mine`` what they sent, as form
     text or JSON values; both are compared cleaned, so "a,b" and "a, b" are the same labels.
-    ``mine`` must hold only fields the editor may change, and be valid; a base value that no
-    longer validates (e.g. a status removed from the workflow) counts as unknown.
+    A field of ``mine`` the editor may not change (``may``) is left out: it is never theirs.
+    ``mine`` must be valid; a base value that no longer validates (e.g. a status removed
+    from the workflow) counts as unknown.
     """
     _create, update_schema = task_schemas(workflow)
     theirs = task_values(task)
+    mine = permitted(may, mine, TASK_FIELD_PERMISSIONS, drop=True)
     clean_mine = update_schema.validate(
         {name: value for name, value in mine.items() if name in theirs}, partial=True)
     clean_base: dict[str, Any] = {}
@@ -246,8 +257,7 @@ def merge_task_edit(workflow: Workflow, task: Task, base: Mapping[str, Any],
 def delete_task(
     dbsession: Session, task: Task, actor: User, *, expected_version: int | None = None
 ) -> None:
-    if expected_version is not None and expected_version != task.version:
-        raise ConflictError(task.version)
+    expect_version(task.version, expected_version)
     record(dbsession, project_id=task.project_id, actor_id=actor.id, action="task.deleted",
            changes={"task": [f"#{task.number} {task.title}", None]})
     dbsession.delete(task)

@@ -183,6 +183,10 @@ class Comment(Base):
 
     author: Mapped[User | None] = relationship(lazy="raise")
 
+    #: Every UPDATE checks and bumps ``version``, as for tasks: of two concurrent edits one
+    #: raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
 
 class Activity(Base):
     """One entry of the audit trail: who did what, with old and new value per field."""

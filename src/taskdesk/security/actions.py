@@ -12,7 +12,7 @@ projects and their memberships of a whole page in two queries.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from pyramid.interfaces import ISecurityPolicy
@@ -20,6 +20,7 @@ from pyramid.location import lineage
 from pyramid.request import Request
 from sqlalchemy import select
 
+from taskdesk.domain.rights import May
 from taskdesk.models import Project, ProjectMember
 from taskdesk.resources import (
     CommentResource,
@@ -45,35 +46,6 @@ ACTIONS: dict[type, tuple[Permission, ...]] = {
     MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
     TokenResource: (P.SIGNED_IN,),
 }
-
-#: Which permission changing each task field needs: a role may set the status of tasks
-#: without being allowed to edit or reassign them (e.g. the INI's "reporter").
-TASK_FIELD_PERMISSIONS: Mapping[str, Permission] = {
-    "title": P.EDIT_TASK,
-    "description": P.EDIT_TASK,
-    "priority": P.EDIT_TASK,
-    "due_date": P.EDIT_TASK,
-    "labels": P.EDIT_TASK,
-    "status": P.SET_STATUS,
-    "completed": P.SET_STATUS,
-    "assignee": P.ASSIGN,
-}
-
-#: Which permission changing each project field needs: an archived project allows only
-#: taking it out of the archive.
-PROJECT_FIELD_PERMISSIONS: Mapping[str, Permission] = {
-    "name": P.MANAGE_PROJECT,
-    "description": P.MANAGE_PROJECT,
-    "visibility": P.MANAGE_PROJECT,
-    "archived": P.ARCHIVE_PROJECT,
-}
-
-#: Fields whose permission creating a task needs beyond ``create_task``.
-CREATE_FIELD_PERMISSIONS: Mapping[str, Permission] = {
-    name: permission for name, permission in TASK_FIELD_PERMISSIONS.items()
-    if permission is not P.EDIT_TASK
-}
-
 
 def _policy(request: Request) -> Any:
     return request.registry.getUtility(ISecurityPolicy)
@@ -128,13 +100,17 @@ def task_actions(request: Request, project: ProjectResource) -> list[str]:
     return actions_in(request, TaskContainer(request, "tasks", project), TaskResource)
 
 
-def forbidden_fields(
-    request: Request, context: Any, fields: Collection[str], rules: Mapping[str, Permission]
-) -> list[str]:
-    """The ``fields`` the caller may not change on ``context`` under ``rules``."""
-    needed = {rules[name] for name in fields if name in rules}
-    refused = {p for p in needed if not request.has_permission(p, context)}
-    return sorted(name for name in fields if name in rules and rules[name] in refused)
+def actor_may(request: Request, context: Any) -> May:
+    """The caller's permission predicate on ``context``, for the domain's field rules; each
+    permission is asked of the ACL once, however often the domain asks."""
+    answers: dict[Permission, bool] = {}
+
+    def may(permission: Permission) -> bool:
+        if permission not in answers:
+            answers[permission] = bool(request.has_permission(permission, context))
+        return answers[permission]
+
+    return may
 
 
 def hidden_project(request: Request, context: Any) -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 from taskdesk.domain.comments import add_comment
 from taskdesk.domain.projects import set_member
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import update_task
 
 LISTS = (
@@ -55,7 +56,8 @@ def test_a_change_to_a_task_changes_the_lists_showing_it(client_for, people, tas
     urls = ("/api/v1/projects/alpha/tasks", "/api/v1/tasks",
             "/api/v1/projects/alpha/tasks/1/activity")
     tags = {url: client.get(url).headers["ETag"] for url in urls}
-    update_task(factory.dbsession, settings, task, people["manager"], {"priority": "high"})
+    update_task(factory.dbsession, settings, task, people["manager"], {"priority": "high"},
+                may=UNRESTRICTED)
     factory.dbsession.flush()
     for url in urls:
         assert _poll(client, url, tags[url], 200).headers["ETag"] != tags[url], url

@@ -119,6 +119,37 @@ def test_stale_version_in_body_is_412(member, factory, people):
     assert member.get(url).json["title"] == "v2"
 
 
+def test_if_match_of_another_task_is_412(member, factory, people):
+    task = factory.task(people["project"])
+    other = factory.task(people["project"])
+    etag = member.get(f"{BASE}/{other.number}").headers["ETag"]
+    response = member.patch(f"{BASE}/{task.number}", {"title": "x"},
+                            headers={"If-Match": etag}, status=412)
+    assert response.json["error"]["code"] == "precondition_failed"
+
+
+def test_current_if_match_with_a_stale_body_version_is_a_version_conflict(member, factory,
+                                                                         people):
+    task = factory.task(people["project"])
+    url = f"{BASE}/{task.number}"
+    member.patch(url, {"title": "v2"}, status=200)
+    etag = member.get(url).headers["ETag"]
+    response = member.patch(url, {"title": "v3", "version": 1}, headers={"If-Match": etag},
+                            status=412)
+    assert response.json["error"]["code"] == "version_conflict"
+    assert member.get(url).json["title"] == "v2"
+
+
+def test_a_patch_of_nothing_but_a_version_needs_edit_task(client_for, factory, people):
+    task = factory.task(people["project"])
+    url = f"{BASE}/{task.number}"
+    refused = client_for(people["reporter"]).patch(url, {"version": 1}, status=403)
+    assert refused.json["error"] == {"status": 403, "code": "forbidden",
+                                     "message": "You do not have permission to do this."}
+    assert client_for(people["member"]).patch(url, {"version": 1}, status=200).json[
+        "version"] == 1
+
+
 def test_if_match_with_current_tag_succeeds(member, factory, people):
     task = factory.task(people["project"])
     url = f"{BASE}/{task.number}"

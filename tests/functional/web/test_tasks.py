@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Task
 from taskdesk.models.meta import utcnow
 from tests.conftest import confirm
@@ -213,7 +214,7 @@ def test_stale_quick_action_changes_nothing(testapp, login_as, world, make_task,
     task = make_task(world.project, world.manager, title="Stale")
     login_as("mia")
     form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}"), "/status")
-    update_task(dbsession, settings, task, world.manager, {"priority": "high"})
+    update_task(dbsession, settings, task, world.manager, {"priority": "high"}, may=UNRESTRICTED)
     dbsession.flush()
     form["status"] = "blocked"
     page = form.submit().follow()

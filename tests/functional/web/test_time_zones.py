@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.comments import add_comment
 from taskdesk.domain.queries import weekly_created_completed
+from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import User
 from tests.conftest import login
 from tests.factories import Factory
@@ -276,7 +277,8 @@ def test_history_shows_changed_due_dates_in_the_locales_format(
     from taskdesk.domain.tasks import update_task
 
     task = make_task(world.project, world.manager, title="Moved", due_date="2026-12-30")
-    update_task(dbsession, settings, task, world.manager, {"due_date": "2026-12-31"})
+    update_task(dbsession, settings, task, world.manager, {"due_date": "2026-12-31"},
+                may=UNRESTRICTED)
     dbsession.flush()
     login_as("mia")
     history = testapp.get(f"/projects/apollo/tasks/{task.number}").html.select_one(".history")

@@ -91,16 +91,17 @@ def comment_show(context: CommentResource, request: Request) -> dict[str, Any] |
           summary="Edit one's own comment", response="Comment", body=COMMENT,
           conditional=True)
 def comment_update(context: CommentResource, request: Request) -> dict[str, Any]:
-    data = json_body(request)
-    version = conditional.expected_version(request, _state(context), context.row.version)
-    edit_comment(request.dbsession, context.row, context.task.row, actor(request), data,
-                 expected_version=version, strict=True)
+    comment = context.row
+    edit_comment(request.dbsession, comment, context.task.row, actor(request), json_body(request),
+                 expected_version=conditional.if_match_version(request, "comment", comment.id),
+                 strict=True)
     return conditional.tagged(request, _body(request, context), _state(context))
 
 
 @api_view(context=CommentResource, method="DELETE", permission=Permission.DELETE_COMMENT,
           summary="Delete a comment", response=None, status=204, conditional=True)
 def comment_delete(context: CommentResource, request: Request) -> Response:
-    conditional.expected_version(request, _state(context))
-    delete_comment(request.dbsession, context.row, context.task.row, actor(request))
+    comment = context.row
+    delete_comment(request.dbsession, comment, context.task.row, actor(request),
+                   expected_version=conditional.if_match_version(request, "comment", comment.id))
     return no_content()

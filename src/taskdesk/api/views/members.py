@@ -91,7 +91,7 @@ def member_put(context: MemberResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
     current = _membership(request, context)
     if current is not None:
-        conditional.expected_version(request, _state(current))
+        conditional.check_if_match(request, _state(current))
     membership, is_new = set_member(request.dbsession, settings(request), context.project.entity,
                                     context.principal, actor(request), data, strict=True)
     body = conditional.tagged(request, _body(request, context, membership.role),
@@ -106,7 +106,7 @@ def member_delete(context: MemberResource, request: Request) -> Response:
     current = _membership(request, context)
     if current is None:
         raise HTTPNotFound()
-    conditional.expected_version(request, _state(current))
+    conditional.check_if_match(request, _state(current))
     remove_member(request.dbsession, context.project.entity, context.principal, actor(request))
     return no_content()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -13,11 +12,11 @@ from taskdesk.api.operations import api_view
 from taskdesk.api.paging import id_page, next_url, page, simple_list
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, project_json, version_of
-from taskdesk.api.support import actor, created, refuse_fields, viewer
+from taskdesk.api.support import actor, created, viewer
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE
 from taskdesk.resources import ProjectContainer, ProjectResource
-from taskdesk.security.actions import PROJECT_FIELD_PERMISSIONS, ListActions, allowed_actions
+from taskdesk.security.actions import ListActions, actor_may, allowed_actions
 from taskdesk.security.permissions import Permission
 
 
@@ -73,15 +72,9 @@ def project_show(context: ProjectResource, request: Request) -> dict[str, Any] |
           "everyone: the only change it accepts is `{\"archived\": false}`.")
 def project_update(context: ProjectResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
-    refuse_fields(request, context, data, PROJECT_FIELD_PERMISSIONS)
-    if not data.keys() & PROJECT_FIELD_PERMISSIONS.keys() and not request.has_permission(
-        Permission.MANAGE_PROJECT, context
-    ):
-        # Nothing to change: still a change request, not a read.
-        raise HTTPForbidden()
-    conditional.expected_version(request, _state(context))
-    update_project(request.dbsession, context.entity, actor(request), data, partial=True,
-                   strict=True)
+    conditional.check_if_match(request, _state(context))
+    update_project(request.dbsession, context.entity, actor(request), data,
+                   may=actor_may(request, context), partial=True, strict=True)
     return conditional.tagged(request, _body(request, context), _state(context))
 
 
@@ -89,6 +82,6 @@ def project_update(context: ProjectResource, request: Request) -> dict[str, Any]
           summary="Archive a project (read-only from then on; nothing is deleted)",
           response="Project", conditional=True)
 def project_archive(context: ProjectResource, request: Request) -> dict[str, Any]:
-    conditional.expected_version(request, _state(context))
+    conditional.check_if_match(request, _state(context))
     archive_project(request.dbsession, context.entity, actor(request), True)
     return conditional.tagged(request, _body(request, context), _state(context))

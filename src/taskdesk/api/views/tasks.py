@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -23,7 +22,7 @@ from taskdesk.api.paging import (
 )
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import TaskJson, Urls, activity_json
-from taskdesk.api.support import actor, created, no_content, refuse_fields, settings, viewer
+from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
@@ -32,12 +31,7 @@ from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
-from taskdesk.security.actions import (
-    CREATE_FIELD_PERMISSIONS,
-    TASK_FIELD_PERMISSIONS,
-    ListActions,
-    task_actions,
-)
+from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
 
 
@@ -169,11 +163,9 @@ def _body(request: Request, task: TaskResource) -> dict[str, Any]:
           "creates it in the first done status. Setting `assignee` needs `assign`, and "
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
-    data = json_body(request)
-    refuse_fields(request, context, data, CREATE_FIELD_PERMISSIONS)
     project = context.project
-    row = create_task(request.dbsession, settings(request), project.entity, actor(request), data,
-                      strict=True)
+    row = create_task(request.dbsession, settings(request), project.entity, actor(request),
+                      json_body(request), may=actor_may(request, context), strict=True)
     task = TaskResource(request, str(row.number), context, row)
     body = conditional.tagged(request, _body(request, task), _state(task))
     return created(request, body, body["url"])
@@ -192,24 +184,20 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Respo
           "`status`/`completed` need `set_status`, `assignee` needs `assign`, the others "
           "`edit_task`. A stale `If-Match` or `version` answers 412 and changes nothing.")
 def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
-    data = json_body(request)
-    refuse_fields(request, context, data, TASK_FIELD_PERMISSIONS)
-    version = conditional.expected_version(request, _state(context), context.row.version)
-    if not data.keys() & TASK_FIELD_PERMISSIONS.keys() and not request.has_permission(
-        Permission.EDIT_TASK, context
-    ):
-        # Nothing to change but a version: still a change request, not a read.
-        raise HTTPForbidden()
-    update_task(request.dbsession, settings(request), context.row, actor(request), data,
-                expected_version=version, partial=True, strict=True)
+    task = context.row
+    update_task(request.dbsession, settings(request), task, actor(request), json_body(request),
+                may=actor_may(request, context),
+                expected_version=conditional.if_match_version(request, "task", task.id),
+                partial=True, strict=True)
     return conditional.tagged(request, _body(request, context), _state(context))
 
 
 @api_view(context=TaskResource, method="DELETE", permission=Permission.DELETE_TASK,
           summary="Delete a task", response=None, status=204, conditional=True)
 def task_delete(context: TaskResource, request: Request) -> Response:
-    version = conditional.expected_version(request, _state(context), context.row.version)
-    delete_task(request.dbsession, context.row, actor(request), expected_version=version)
+    task = context.row
+    delete_task(request.dbsession, task, actor(request),
+                expected_version=conditional.if_match_version(request, "task", task.id))
     return no_content()
 
 

@@ -66,6 +66,6 @@ def token_show(context: TokenResource, request: Request) -> dict[str, Any] | Res
           summary="Revoke an API token (it stops working at once)", response=None,
           status=204, conditional=True)
 def token_revoke(context: TokenResource, request: Request) -> Response:
-    conditional.expected_version(request, _state(context.row))
+    conditional.check_if_match(request, _state(context.row))
     revoke_token(context.row)
     return no_content()

@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
+from pyramid_retry import mark_error_retryable
 
 from taskdesk.domain.activity import FieldChange
 from taskdesk.domain.comments import (
@@ -21,7 +22,7 @@ from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
-from taskdesk.web.views.tasks import task_show
+from taskdesk.web.views.tasks import retry_if_raced, task_show
 
 
 @view_config(context=CommentContainer, renderer="tasks/detail.jinja2",
@@ -72,7 +73,8 @@ def comment_update(context: CommentResource, request: Request) -> Any:
         changed = edit_comment(request.dbsession, comment, context.task.row,
                                request.identity.user, {"body": body},
                                expected_version=int(version) if version.isdigit() else None)
-    except ConflictError:
+    except ConflictError as error:
+        retry_if_raced(error)
         # Changed in another window meanwhile: merged like a task edit (its one field).
         merge = merge_comment_edit(comment, base, body)
         if merge.conflicts:
@@ -86,8 +88,13 @@ def comment_update(context: CommentResource, request: Request) -> Any:
             return _edit_page(request, context, comment.body, comment.body, {}, [conflict])
         changed = bool(merge.mine)
         if changed:
-            edit_comment(request.dbsession, comment, context.task.row, request.identity.user,
-                         {"body": body}, expected_version=comment.version)
+            try:
+                edit_comment(request.dbsession, comment, context.task.row,
+                             request.identity.user, {"body": body},
+                             expected_version=comment.version)
+            except ConflictError as error:  # a lost race: the version was read just now
+                mark_error_retryable(error)
+                raise
     except DomainError as error:
         refuse(request)
         return _edit_page(request, context, body, base or comment.body, form_errors(error))

@@ -14,6 +14,7 @@ from taskdesk.domain.feeds import project_summaries
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schema import _
 from taskdesk.resources import ProjectContainer, ProjectResource
+from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import (
     confirmation,
@@ -84,7 +85,7 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
         changes = update_project(request.dbsession, context.entity, request.identity.user, values,
-                                 partial=True)
+                                 may=actor_may(request, context), partial=True)
     except DomainError as error:
         refuse(request)
         return _settings_page(context, values, form_errors(error))

@@ -27,6 +27,7 @@ from taskdesk.domain.queries import (
     parse_task_query,
     weekly_created_completed,
 )
+from taskdesk.domain.rights import May
 from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import (
     create_task,
@@ -38,11 +39,7 @@ from taskdesk.domain.tasks import (
 from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
-from taskdesk.security.actions import (
-    CREATE_FIELD_PERMISSIONS,
-    TASK_FIELD_PERMISSIONS,
-    forbidden_fields,
-)
+from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import Status, Workflow
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
@@ -308,35 +305,29 @@ def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
 
 
 def _resolve_assignee(request: Request, project: ProjectResource,
-                      values: dict[str, str], data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with the assignee people typed (a username or an exact display name) as a
-    username; ``values`` then shows that username if the form comes back."""
-    typed = data.get("assignee")
+                      values: dict[str, str]) -> dict[str, Any]:
+    """``values`` with the assignee people typed (a username or an exact display name) as a
+    username, which ``values`` then shows too if the form comes back."""
+    typed = values.get("assignee")
     if not typed or not typed.strip():
-        return data
+        return values
     person = resolve_person(request.dbsession, typed, field="assignee",
                             prefer=may_be_assigned(project.row.id))
     values["assignee"] = person.username
-    return {**data, "assignee": person.username}
-
-
-def _permitted(request: Request, context: Any, values: dict[str, str],
-               rules: Mapping[str, Permission]) -> dict[str, Any]:
-    """The form's values without the fields the user may not change (the API refuses those
-    with 403; a form shows them read-only, so they are left out, not refused)."""
-    refused = forbidden_fields(request, context, values, rules)
-    return {name: value for name, value in values.items() if name not in refused}
+    return {**values, "assignee": person.username}
 
 
 @view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
              permission=Permission.CREATE_TASK, request_method="POST")
 def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
-    data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
     try:
-        data = _resolve_assignee(request, context.project, values, data)
+        data = _resolve_assignee(request, context.project, values)
+        # The form shows the fields the user may not set read-only (or not at all): the
+        # domain leaves them out rather than refusing the form.
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
-                           context.project.entity, request.identity.user, data)
+                           context.project.entity, request.identity.user, data,
+                           may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
         refuse(request)
         return _form_page(request, context.project.row, values, form_errors(error), task=None)
@@ -419,15 +410,18 @@ def task_update(context: TaskResource, request: Request) -> Any:
     values = form_values(request, (*TASK_FIELDS, "version"))
     base = {name: request.POST[f"base_{name}"] for name in TASK_FIELDS
             if f"base_{name}" in request.POST}
-    data = _permitted(request, context, values, TASK_FIELD_PERMISSIONS)
+    may = actor_may(request, context)
     try:
-        data = _resolve_assignee(request, context.project, values, data)
+        data = _resolve_assignee(request, context.project, values)
+        # The form shows the fields the user may not change read-only (or not at all): the
+        # domain leaves them out rather than refusing the form.
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
-                              request.identity.user, data, partial=True)
+                              request.identity.user, data, may=may, drop_forbidden=True,
+                              partial=True)
     except ConflictError as error:
-        _retry_if_raced(error)
+        retry_if_raced(error)
         # Not raced: the form's version is older (it was valid, or no conflict could arise).
-        return _merge_stale_edit(request, context, base, data, int(values["version"]))
+        return _merge_stale_edit(request, context, base, data, int(values["version"]), may)
     except DomainError as error:
         refuse(request)
         return _edit_page(request, context, values, base, form_errors(error))
@@ -438,7 +432,7 @@ def task_update(context: TaskResource, request: Request) -> Any:
     return redirect(request, context)
 
 
-def _retry_if_raced(error: ConflictError) -> None:
+def retry_if_raced(error: ConflictError) -> None:
     """A save that lost a race (the row changed between reading and writing it) runs again
     as a whole (pyramid_retry), and then merges with the change that won."""
     if error.raced:
@@ -447,12 +441,12 @@ def _retry_if_raced(error: ConflictError) -> None:
 
 
 def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, str],
-                      mine: dict[str, str], version: int) -> Any:
+                      mine: dict[str, str], version: int, may: May) -> Any:
     """Save a form based on an older ``version``: merge it with the newer changes when no
     field was changed by both, else show those fields side by side to choose from."""
     task = context.row
     settings = request.registry.taskdesk_settings
-    merge = merge_task_edit(settings.workflow, task, base, mine)
+    merge = merge_task_edit(settings.workflow, task, base, mine, may=may)
     changed_by = task_changes_after(request.dbsession, task, version)
     current = _current_values(task)
     merged = {**current, **{name: mine[name] for name in merge.mine},
@@ -469,7 +463,7 @@ def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, s
         try:
             update_task(request.dbsession, settings, task, request.identity.user,
                         {**{name: mine[name] for name in merge.mine},
-                         "version": task.version}, partial=True)
+                         "version": task.version}, may=may, partial=True)
         except ConflictError as error:  # a lost race: the version was read just now
             mark_error_retryable(error)
             raise
@@ -521,7 +515,8 @@ def _quick_update(request: Request, context: TaskResource, data: dict[str, Any])
     try:
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
                               request.identity.user, {**data, "version": request.POST.get(
-                                  "version") or None}, partial=True)
+                                  "version") or None}, may=actor_may(request, context),
+                              partial=True)
     except ConflictError:
         flash(request, _("Task #${number} was changed by someone else meanwhile; nothing was "
                          "saved. Here is its current state.", mapping={"number": task.number}),
@@ -559,7 +554,7 @@ def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
     """The task page's "Assign to": a username or a display name; empty for nobody."""
     typed = request.POST.get("assignee", "")
     try:
-        data = _resolve_assignee(request, context.project, {}, {"assignee": typed})
+        data = _resolve_assignee(request, context.project, {"assignee": typed})
     except ValidationError as error:
         for message in error.fields.values():
             flash(request, message, "error")
