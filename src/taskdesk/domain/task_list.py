@@ -310,7 +310,7 @@ def _person_filter(column: Any, kind: str, name: str) -> ColumnElement[bool]:
 
 
 def _one_of(column: Any, name: str, count: int) -> ColumnElement[bool]:
-    """``column IN (:name_0, :name_1, ...)``, the parameters ``_filters`` makes."""
+    """``column IN (:name_0, :name_1, ...)``, the parameters ``list_shape`` makes."""
     return column.in_([bindparam(f"{name}_{index}") for index in range(count)])  # type: ignore[no-any-return]
 
 
