@@ -13,7 +13,9 @@ from taskdesk.domain.cursor import decode_id_cursor, encode_cursor, encode_id_cu
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schemas import SORT_VALUES, TASK_FIELDS, TASK_QUERY, task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_shape, parse_task_query
+from taskdesk.domain.tasks import task_values
 from taskdesk.settings import TaskdeskSettings
+from tests.factories import Factory
 
 WORKFLOW = TaskdeskSettings().workflow
 
@@ -91,6 +93,13 @@ def test_task_fields_are_the_schemas_editable_fields() -> None:
     create, update = task_schemas(WORKFLOW)
     assert [f.name for f in create.fields] == [*TASK_FIELDS, "completed"]
     assert [f.name for f in update.fields] == [*TASK_FIELDS, "completed", "version"]
+
+
+def test_an_edit_starts_from_the_task_fields(factory: Factory) -> None:
+    """The web edit form's base values (task_values) hold exactly the editable fields."""
+    owner = factory.user()
+    task = factory.task(factory.project(owner), title="Ship it")
+    assert tuple(task_values(task)) == TASK_FIELDS
 
 
 def test_id_cursors_round_trip_and_refuse_other_cursors() -> None:
