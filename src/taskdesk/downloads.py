@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
 from taskdesk.domain.export import TaskUrl, task_csv
-from taskdesk.domain.queries import TaskQuery, TaskRow
+from taskdesk.domain.task_list import TaskQuery, TaskRow
 
 
 def task_page_urls(request: Request) -> TaskUrl:

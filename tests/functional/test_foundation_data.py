@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from taskdesk import demo, generate
-from taskdesk.domain import queries, search, tasks
+from taskdesk.domain import search, statistics, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import (
     Activity,
@@ -78,7 +78,7 @@ def check_history(dbsession: Session, started: datetime, ended: datetime) -> Non
 
     website = dbsession.scalar(select(Project).where(Project.slug == "website"))
     assert website is not None
-    chart = queries.weekly_created_completed(dbsession, website.id, today=ended.date(), zone=UTC)
+    chart = statistics.weekly_created_completed(dbsession, website.id, today=ended.date(), zone=UTC)
     assert sum(1 for _week, made, _done in chart if made) >= 6, chart
     assert sum(1 for _week, _made, done in chart if done) >= 4, chart
 

@@ -9,13 +9,12 @@ from sqlalchemy import select
 
 from taskdesk.domain.access import Viewer
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.queries import (
+from taskdesk.domain.statistics import (
     count_by_status,
-    list_tasks,
     open_task_counts,
-    parse_task_query,
     weekly_created_completed,
 )
+from taskdesk.domain.task_list import list_tasks, parse_task_query
 from taskdesk.models import Project
 from taskdesk.timezones import local_today
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from taskdesk.domain import accounts
-from taskdesk.domain.queries import SORT_FIELDS
+from taskdesk.domain.schemas import SORT_FIELDS
 
 STATUSES = ["open", "in_progress", "blocked", "done", "wont_do"]
 PRIORITIES = ["low", "normal", "high", "urgent"]

@@ -1,5 +1,5 @@
 """Keyset-paged reads behind the API's lists other than tasks (those come from
-:func:`taskdesk.domain.queries.list_tasks`).
+:func:`taskdesk.domain.task_list.list_tasks`).
 
 Each list is ordered by id and pages after the last id seen; each statement is built once at
 import time and takes the varying values as bound parameters. Each answer holds at most

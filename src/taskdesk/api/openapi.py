@@ -2,7 +2,8 @@
 
 Every view registered with :func:`taskdesk.api.operations.api_view` is an operation; its
 request body is the domain's validation :class:`~taskdesk.domain.schema.Schema` (through
-``json_schema()``, the very object the domain validates with) and its responses are the
+``json_schema()``, the very object the domain validates with), the task lists' query
+parameters come from :data:`~taskdesk.domain.schemas.TASK_QUERY`, and its responses are the
 schemas of :mod:`taskdesk.api.representations`. The document is built once per application
 (it depends on the settings: workflow statuses, roles) and kept on the registry.
 """
@@ -15,9 +16,8 @@ from taskdesk.api import API_ROUTE
 from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
-from taskdesk.domain.queries import SORT_VALUES
 from taskdesk.domain.schema import Schema
-from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USERNAME_PATTERN
 from taskdesk.resources import (
     CommentContainer,
     CommentResource,
@@ -140,35 +140,6 @@ def _paging_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
     ]
 
 
-def _csv_list(names: tuple[str, ...]) -> dict[str, Any]:
-    """A comma-separated list of ``names`` as a query parameter schema."""
-    alternatives = "|".join(names)
-    return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
-
-
-def _filter_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
-    workflow = settings.workflow
-    person = {"type": "string", "pattern": f"^(me|none|{USERNAME_PATTERN})$"}
-    filters: list[tuple[str, dict[str, Any], str]] = [
-        ("status", _csv_list(workflow.status_names), "Statuses, comma-separated."),
-        ("state", {"type": "string", "enum": ["open", "closed"]},
-         "`open`: open and active statuses; `closed`: done and cancelled ones."),
-        ("assignee", person, "`me`, `none` or a username."),
-        ("reporter", person, "`me`, `none` or a username."),
-        ("priority", _csv_list(workflow.priorities), "Priorities, comma-separated."),
-        ("label", {"type": "string", "maxLength": 200}, "Labels, comma-separated (any)."),
-        ("due_before", {"type": "string", "format": "date"}, "Due before this day."),
-        ("due_after", {"type": "string", "format": "date"}, "Due after this day."),
-        ("updated_since", {"type": "string", "format": "date-time"},
-         "Changed at or after this moment."),
-        ("q", {"type": "string", "maxLength": 200},
-         "Free text over title, description and comments (Chinese words too)."),
-        ("sort", {"type": "string", "enum": list(SORT_VALUES)}, "Order; `-` for descending."),
-    ]
-    return [{"name": name, "in": "query", "description": text, "schema": schema}
-            for name, schema, text in filters]
-
-
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -247,7 +218,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         result["description"] = operation.description
     parameters: list[dict[str, Any]] = []
     if operation.query in ("tasks", "filters"):
-        parameters += _filter_parameters(settings)
+        parameters += TASK_QUERY.openapi_parameters(settings.workflow)
     if operation.query in ("tasks", "page"):
         parameters += _paging_parameters(settings)
     if operation.conditional:

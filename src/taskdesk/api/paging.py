@@ -1,14 +1,12 @@
 """List parameters (``limit``, ``cursor``, ``offset``) and list answers.
 
 Every list answers ``{"items": [...], "next": url|null}`` with a ``Link: <url>; rel="next"``
-header. The cursor is opaque to clients: the task list's comes from the domain query; the
-other lists page by id with :func:`encode_id_cursor`.
+header. The cursor is opaque to clients; every list's is made by :mod:`taskdesk.domain.cursor`
+(the task list's by its domain query, the others' by id, re-exported here).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +17,9 @@ from pyramid.response import Response
 
 from taskdesk.api.conditional import respond_list
 from taskdesk.api.errors import ApiError
+from taskdesk.domain.cursor import decode_id_cursor as decode_domain_id_cursor
+from taskdesk.domain.cursor import encode_id_cursor as encode_id_cursor
+from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.schema import _
 
 PAGING_KEYS = ("limit", "cursor", "offset")
@@ -76,22 +77,12 @@ def paging(request: Request, params: Mapping[str, str], errors: dict[str, Any]) 
     return Paging(limit, cursor, offset)
 
 
-def encode_id_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
 def decode_id_cursor(cursor: str | None) -> int:
     """The id after which the page starts (0 for the first page); 400 for a bad cursor."""
-    if cursor is None:
-        return 0
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    kind, _sep, number = raw.partition(":")
-    if kind != "id" or not number.isdigit() or len(number) > 12:
-        raise bad_parameters({"cursor": _("This cursor is not valid for this list.")})
-    return int(number)
+        return decode_domain_id_cursor(cursor)
+    except ValidationError as error:
+        raise bad_parameters(error.fields) from None
 
 
 def next_url(request: Request, params: Mapping[str, str], paging: Paging,

@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 from pyramid.request import Request
 
-from taskdesk.domain.queries import TaskRow
 from taskdesk.domain.schemas import SLUG_PATTERN
+from taskdesk.domain.task_list import TaskRow
 from taskdesk.models import ApiToken, Comment, Project, Task, User
 from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer
-from taskdesk.domain.queries import TaskPage, TaskQuery, TaskRow, list_tasks
+from taskdesk.domain.task_list import TaskPage, TaskQuery, TaskRow, list_tasks
 
 BOM = "\ufeff"
 COLUMNS = (

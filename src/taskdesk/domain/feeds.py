@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from taskdesk.domain.access import Viewer, visible_projects
-from taskdesk.domain.queries import open_task_counts
+from taskdesk.domain.statistics import open_task_counts
 from taskdesk.models import (
     Activity,
     Comment,

@@ -4,6 +4,11 @@ A :class:`Schema` is a tuple of fields. ``validate`` accepts form strings or JSO
 returns clean Python values and raises :class:`ValidationError` with one message for every
 bad field (all of them at once). ``json_schema`` describes the same rules for OpenAPI.
 
+A :class:`QuerySchema` does the same for the query parameters of a list (the task list's
+filters and sort): ``read`` turns URL parameters into clean values, ``openapi_parameters``
+describes them, ``form_keys`` names the ones a web filter form shows, and ``as_params``
+writes clean values back as URL parameters.
+
 The two kinds of input differ in one way, decided here and nowhere else:
 
 * a **form** sends text only: a checkbox is ``on`` (or ``true``/``1``/``yes``), a number is
@@ -18,9 +23,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from translationstring import TranslationStringFactory
@@ -315,6 +320,216 @@ class Schema:
         if required and not partial:
             result["required"] = required
         return result
+
+
+#: Allowed values of a query parameter: fixed, or computed from the context ``read`` is given
+#: (the workflow, for statuses and priorities).
+QueryChoices = tuple[str, ...] | Callable[[Any], Sequence[str]]
+#: The most values a list parameter (``status=a,b,...``) may hold.
+MAX_QUERY_VALUES = 50
+
+
+def split_values(value: str) -> list[str]:
+    """The comma-separated values of a query parameter (a full-width comma separates too)."""
+    return [part.strip() for part in value.replace("\uff0c", ",").split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """One query parameter of a list: its URL name, the attribute of the parsed query it
+    fills (the name when blank), its description, and whether the web filter form shows it.
+
+    ``parse`` gets the non-blank text given and the context of ``QuerySchema.read``; it
+    raises :class:`FieldError` for a bad value. ``repeatable``: several comma-separated
+    values."""
+
+    name: str
+    description: str = ""
+    attribute: str = ""
+    form: bool = True
+    repeatable: bool = False
+
+    def parse(self, value: str, context: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def json_type(self, context: Any) -> dict[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def unparse(self, value: Any) -> str:
+        """A clean value as URL text again."""
+        if isinstance(value, tuple):
+            return ",".join(value)
+        if isinstance(value, date):  # datetimes too
+            return value.isoformat()
+        return str(value)
+
+
+@dataclass(frozen=True)
+class OneOf(QueryParameter):
+    """One of ``choices``, or (``repeatable``) several, comma-separated, without repeats."""
+
+    choices: QueryChoices = ()
+
+    def allowed(self, context: Any) -> Sequence[str]:
+        return self.choices(context) if callable(self.choices) else self.choices
+
+    def _unknown(self, value: str, allowed: Sequence[str]) -> FieldError:
+        return FieldError(_("Unknown value: ${value}. Allowed: ${allowed}.", mapping={
+            "value": value, "allowed": ", ".join(allowed)}))
+
+    def parse(self, value: str, context: Any) -> Any:
+        allowed = self.allowed(context)
+        if not self.repeatable:
+            value = value.strip()
+            if value not in allowed:
+                raise self._unknown(value, allowed)
+            return value
+        chosen = split_values(value)
+        wrong = [item for item in chosen if item not in allowed]
+        if wrong or len(chosen) > MAX_QUERY_VALUES:
+            raise self._unknown(", ".join(wrong) or value, allowed)
+        return tuple(dict.fromkeys(chosen))
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        allowed = list(self.allowed(context))
+        if not self.repeatable:
+            return {"type": "string", "enum": allowed}
+        alternatives = "|".join(allowed)
+        return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
+
+
+@dataclass(frozen=True)
+class Person(QueryParameter):
+    """``me``, ``none`` or a username (lower-cased; resolved by the query)."""
+
+    username_pattern: str = ""
+
+    def parse(self, value: str, context: Any) -> str:
+        value = value.strip().lower()
+        if not value or len(value) > 64:
+            raise FieldError(_("Use me, none or a username."))
+        return value
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^(me|none|{self.username_pattern})$"}
+
+
+@dataclass(frozen=True)
+class Day(QueryParameter):
+    def parse(self, value: str, context: Any) -> date:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise FieldError(_("Must be a date like 2026-12-31.")) from None
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "format": "date"}
+
+
+@dataclass(frozen=True)
+class Moment(QueryParameter):
+    """A date and time; without an offset, UTC."""
+
+    def parse(self, value: str, context: Any) -> datetime:
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise FieldError(
+                _("Must be a date and time like 2026-12-31T08:00:00Z.")) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "format": "date-time"}
+
+
+@dataclass(frozen=True)
+class Words(QueryParameter):
+    """Free text, cut at ``max_length``."""
+
+    max_length: int = 200
+
+    def parse(self, value: str, context: Any) -> str:
+        return value.strip()[: self.max_length]
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "maxLength": self.max_length}
+
+
+@dataclass(frozen=True)
+class AnyOf(QueryParameter):
+    """Any values, comma-separated, lower-cased (labels: whatever exists matches)."""
+
+    repeatable: bool = True
+
+    def parse(self, value: str, context: Any) -> tuple[str, ...]:
+        return tuple(item.lower() for item in split_values(value))[:MAX_QUERY_VALUES]
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "maxLength": 200}
+
+
+@dataclass(frozen=True)
+class QuerySchema:
+    """The query parameters of a list, in the order their problems are reported."""
+
+    name: str
+    parameters: tuple[QueryParameter, ...]
+    keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: The parameters the web filter form shows.
+    form_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    #: (URL name, attribute, parse) of each parameter, worked out once: ``read`` runs on
+    #: every list request.
+    _readers: tuple[tuple[str, str, Callable[[str, Any], Any]], ...] = field(
+        init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(p.name for p in self.parameters))
+        object.__setattr__(self, "form_keys", tuple(p.name for p in self.parameters if p.form))
+        object.__setattr__(self, "_readers", tuple(
+            (p.name, p.attribute or p.name, p.parse) for p in self.parameters))
+
+    def read(
+        self, params: Mapping[str, Any], context: Any, *, strict: bool = False,
+        ignore: Collection[str] = (),
+    ) -> dict[str, Any]:
+        """The clean values of the parameters given (by attribute; blank ones are absent).
+
+        ``strict`` (the API) refuses keys the schema does not hold and ``ignore`` does not
+        name. Every bad parameter is reported, in one :class:`ValidationError`.
+        """
+        errors: dict[str, Any] = {}
+        if strict:
+            errors.update({key: _("Unknown parameter.") for key in params
+                           if key not in self.keys and key not in ignore})
+        values: dict[str, Any] = {}
+        for key, attribute, parse in self._readers:
+            value = params.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                errors[key] = _("Give this parameter once.")
+            elif value.strip():
+                try:
+                    values[attribute] = parse(value, context)
+                except FieldError as error:
+                    errors[key] = error.message
+        if errors:
+            raise ValidationError(errors)
+        return values
+
+    def as_params(self, values: Any) -> dict[str, str]:
+        """The attributes of ``values`` that hold something, as URL parameters again (for
+        next-page links and bookmarks); parameters without an attribute there are left out."""
+        params: dict[str, str] = {}
+        for spec in self.parameters:
+            value = getattr(values, spec.attribute or spec.name, None)
+            if value is not None and value != "" and value != ():
+                params[spec.name] = spec.unparse(value)
+        return params
+
+    def openapi_parameters(self, context: Any) -> list[dict[str, Any]]:
+        return [{"name": p.name, "in": "query", "description": p.description,
+                 "schema": p.json_type(context)} for p in self.parameters]
 
 
 def plain_text(message: Any) -> str:

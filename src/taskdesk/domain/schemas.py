@@ -1,22 +1,31 @@
-"""The validation schemas of every input, for forms, the JSON API and OpenAPI alike."""
+"""The validation schemas of every input, for forms, the JSON API and OpenAPI alike: request
+bodies (:class:`Schema`) and the task list's query parameters (:class:`QuerySchema`)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from taskdesk.domain.schema import (
+    AnyOf,
     Boolean,
     Choice,
     Date,
+    Day,
+    Field,
     Integer,
     Labels,
+    Moment,
+    OneOf,
+    Person,
+    QuerySchema,
     Schema,
     Text,
     TimeZone,
+    Words,
     _,
 )
 from taskdesk.i18n import LOCALES
-from taskdesk.settings import Workflow
+from taskdesk.settings import TaskdeskSettings, Workflow
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,62}"
@@ -96,10 +105,8 @@ def member_schema(roles: tuple[str, ...]) -> Schema:
     return Schema("Membership", (Choice("role", required=True, choices=roles),))
 
 
-@lru_cache(maxsize=8)
-def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
-    """(create, update) schemas for a workflow's statuses and priorities."""
-    fields = (
+def _editable_task_fields(workflow: Workflow) -> tuple[Field, ...]:
+    return (
         Text("title", required=True, max_length=200),
         Text("description", max_length=50_000, multiline=True, nullable=False),
         Choice("status", choices=workflow.status_names, nullable=False),
@@ -107,6 +114,19 @@ def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
         Text("assignee", max_length=64, description="Username of the assignee, or null"),
         Date("due_date"),
         Labels("labels", nullable=False),
+    )
+
+
+#: The task fields a person edits, in the order of the task form (the names do not depend
+#: on the workflow; the API's schemas add ``completed``, and ``version`` for updates).
+TASK_FIELDS = tuple(spec.name for spec in _editable_task_fields(TaskdeskSettings().workflow))
+
+
+@lru_cache(maxsize=8)
+def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
+    """(create, update) schemas for a workflow's statuses and priorities."""
+    fields = (
+        *_editable_task_fields(workflow),
         Boolean("completed", nullable=False,
                 description="Shortcut: true moves the task to the first done status, "
                 "false back to the first open status"),
@@ -118,3 +138,42 @@ def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
                           description="The version the change is based on")),
     )
     return create, update
+
+
+SORT_FIELDS = ("number", "updated", "created", "due", "priority")
+#: Each field ascending, then descending (``-``).
+SORT_VALUES = tuple(f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-"))
+
+
+def _statuses(workflow: Workflow) -> tuple[str, ...]:
+    return workflow.status_names
+
+
+def _priorities(workflow: Workflow) -> tuple[str, ...]:
+    return workflow.priorities
+
+
+#: The filters and sort of a task list (web list and board, API lists, CSV exports); the
+#: context of ``read`` and ``openapi_parameters`` is the workflow. ``state`` is shorthand
+#: for statuses by category (``parse_task_query`` applies it).
+TASK_QUERY = QuerySchema(
+    "TaskQuery",
+    (
+        OneOf("status", "Statuses, comma-separated.", attribute="statuses",
+              choices=_statuses, repeatable=True),
+        OneOf("state", "`open`: open and active statuses; `closed`: done and cancelled ones.",
+              choices=("open", "closed"), repeatable=True),
+        Person("assignee", "`me`, `none` or a username.", username_pattern=USERNAME_PATTERN),
+        Person("reporter", "`me`, `none` or a username.", username_pattern=USERNAME_PATTERN,
+               form=False),
+        OneOf("priority", "Priorities, comma-separated.", attribute="priorities",
+              choices=_priorities, repeatable=True),
+        AnyOf("label", "Labels, comma-separated (any).", attribute="labels"),
+        Day("due_before", "Due before this day."),
+        Day("due_after", "Due after this day."),
+        Moment("updated_since", "Changed at or after this moment.", form=False),
+        Words("q", "Free text over title, description and comments (Chinese words too).",
+              attribute="text"),
+        OneOf("sort", "Order; `-` for descending.", choices=SORT_VALUES),
+    ),
+)

@@ -94,6 +94,19 @@ def test_bad_cursor_is_400(member):
     assert list(response.json["error"]["fields"]) == ["cursor"]
 
 
+def test_a_cursor_of_another_list_is_400(member, factory, people):
+    """Every list's cursor has the one encoding, and each list refuses the others'."""
+    for n in range(3):
+        factory.task(people["project"], title=f"T{n}")
+        factory.project(people["member"], slug=f"p-{n}")
+    task_cursor = member.get(f"{BASE}?limit=1").json["next"].split("cursor=")[1]
+    project_cursor = member.get("/api/v1/projects?limit=1").json["next"].split("cursor=")[1]
+    refused = member.get(f"{BASE}?cursor={project_cursor}", status=400).json["error"]
+    assert list(refused["fields"]) == ["cursor"]
+    refused = member.get(f"/api/v1/projects?cursor={task_cursor}", status=400).json["error"]
+    assert list(refused["fields"]) == ["cursor"]
+
+
 def test_repeated_parameter_is_400(member):
     response = member.get(f"{BASE}?status=open&status=done", status=400)
     assert list(response.json["error"]["fields"]) == ["status"]

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.queries import SORT_VALUES
-from taskdesk.domain.schemas import PROJECT_UPDATE
+from taskdesk.domain.schemas import PROJECT_UPDATE, SORT_VALUES
 
 TASKS = "/api/v1/projects/alpha/tasks"
 BOOLEAN = "Must be true or false (a JSON boolean)."

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from taskdesk.domain.rights import UNRESTRICTED
+from taskdesk.domain.schemas import TASK_QUERY
 from taskdesk.models import Task
 from taskdesk.models.meta import utcnow
 from tests.conftest import confirm
@@ -59,6 +60,8 @@ def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
     form = find_form(page, "/projects/apollo/", method="get")
     assert form["assignee"].value == "me"
     assert form["priority"].value == "urgent"
+    # The form's fields are the filters the list query declares for it.
+    assert set(form.fields) - {None} == set(TASK_QUERY.form_keys)  # None: the button
     form["priority"] = ""
     assert _titles(form.submit()) == ["Mine urgent"]
 

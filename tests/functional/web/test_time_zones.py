@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.comments import add_comment
-from taskdesk.domain.queries import weekly_created_completed
 from taskdesk.domain.rights import UNRESTRICTED
+from taskdesk.domain.statistics import weekly_created_completed
 from taskdesk.models import User
 from tests.conftest import login
 from tests.factories import Factory

@@ -26,8 +26,8 @@ from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
-from taskdesk.domain.queries import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource

@@ -9,7 +9,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from taskdesk.domain.feeds import recent_activity, sees_any_project
-from taskdesk.domain.queries import list_tasks, parse_task_query
+from taskdesk.domain.task_list import list_tasks, parse_task_query
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission

@@ -19,16 +19,11 @@ from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import recent_activity, task_comments
 from taskdesk.domain.merge import Merge
 from taskdesk.domain.people import assigned_in, resolve_person
-from taskdesk.domain.queries import (
-    TaskQuery,
-    count_by_status,
-    count_tasks,
-    list_tasks,
-    parse_task_query,
-    weekly_created_completed,
-)
 from taskdesk.domain.rights import May
 from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import TASK_FIELDS, TASK_QUERY
+from taskdesk.domain.statistics import count_by_status, count_tasks, weekly_created_completed
+from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import (
     create_task,
     delete_task,
@@ -72,7 +67,6 @@ LIST_COUNT_CAP = 1000
 TRAIL_LIMIT = 20
 #: The view name of the CSV download on a project's tasks (same filters as the list).
 EXPORT_NAME = "export.csv"
-TASK_FIELDS = ("title", "description", "status", "priority", "assignee", "due_date", "labels")
 HISTORY_LIMIT = 200
 
 
@@ -102,9 +96,8 @@ def _resolve_assignee_filter(request: Request, params: dict[str, Any]) -> None:
 
 
 def _filter_values(request: Request) -> dict[str, str]:
-    keys = ("status", "state", "assignee", "priority", "label", "due_before", "due_after", "q",
-            "sort")
-    return {key: request.GET.get(key, "") for key in keys}
+    """What the filter form's fields hold, as typed (the list and the board show some)."""
+    return {key: request.GET.get(key, "") for key in TASK_QUERY.form_keys}
 
 
 def _list_state(request: Request) -> str:
