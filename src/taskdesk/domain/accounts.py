@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, union_all
+from sqlalchemy import Select, delete, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import DuplicateError, ValidationError
@@ -104,6 +104,20 @@ def group_members(dbsession: Session, group: Group) -> list[User]:
         select(User).join(GroupMember, GroupMember.user_id == User.id)
         .where(GroupMember.group_id == group.id).order_by(User.username)
     ))
+
+
+def site_counts(dbsession: Session) -> dict[str, int]:
+    """The numbers on the admin overview: users, active users, site admins, groups."""
+    def count(statement: Select[int]) -> int:
+        return dbsession.scalar(statement) or 0
+
+    users = select(func.count()).select_from(User)
+    return {
+        "users": count(users),
+        "active_users": count(users.where(User.is_active.is_(True))),
+        "admins": count(users.where(User.is_site_admin.is_(True))),
+        "groups": count(select(func.count()).select_from(Group)),
+    }
 
 
 def list_tokens(dbsession: Session, user: User, *, newest_first: bool = True,

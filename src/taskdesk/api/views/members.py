@@ -7,7 +7,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
-from sqlalchemy import select
 
 from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
@@ -16,7 +15,7 @@ from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, member_json
 from taskdesk.api.support import actor, created, no_content, settings
 from taskdesk.domain.feeds import project_members
-from taskdesk.domain.projects import remove_member, set_member
+from taskdesk.domain.projects import find_membership, remove_member, set_member
 from taskdesk.domain.schemas import member_schema
 from taskdesk.models import ProjectMember, User
 from taskdesk.resources import MemberContainer, MemberResource
@@ -30,13 +29,7 @@ def membership_schema(task_settings: TaskdeskSettings) -> Any:
 
 
 def _membership(request: Request, member: MemberResource) -> ProjectMember | None:
-    principal = member.principal
-    column = ProjectMember.user_id if isinstance(principal, User) else ProjectMember.group_id
-    return request.dbsession.scalar(  # type: ignore[no-any-return]
-        select(ProjectMember).where(
-            ProjectMember.project_id == member.project.row.id, column == principal.id
-        )
-    )
+    return find_membership(request.dbsession, member.project.row.id, member.principal)
 
 
 def _body(request: Request, member: MemberResource, role: str) -> dict[str, Any]:
