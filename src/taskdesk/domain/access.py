@@ -68,3 +68,9 @@ def viewer_holds_role(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
     return holds_role(literal(viewer.user_id))
+
+
+def holds_role_in(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on ``Project`` keeping the projects ``viewer`` holds a role in ("my
+    projects"), directly or through a group."""
+    return Project.id.in_(select(ProjectMember.project_id).where(viewer_holds_role(viewer)))

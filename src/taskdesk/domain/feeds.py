@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain.access import Viewer, viewer_holds_role, visible_projects
+from taskdesk.domain.access import Viewer, holds_role_in, viewer_holds_role, visible_projects
 from taskdesk.domain.keyset import window
 from taskdesk.domain.queries import open_task_counts
 from taskdesk.models import Activity, Comment, Group, Project, ProjectMember, Task, User
@@ -177,9 +177,7 @@ def activity(
     if member_only:
         if viewer is None:
             raise ValueError("member_only needs a viewer")
-        statement = statement.where(
-            Project.id.in_(select(ProjectMember.project_id).where(viewer_holds_role(viewer)))
-        )
+        statement = statement.where(holds_role_in(viewer))
     if task_id is not None:
         statement = statement.where(Activity.task_id == task_id)
     return [
