@@ -1,5 +1,5 @@
-"""The reads behind lists, for the web, the API and the CLI: projects, activity, members,
-comments.
+"""The reads behind lists, shared by the web and the API: projects, activity, members,
+comments (API tokens: :func:`taskdesk.domain.accounts.list_tokens`).
 
 Each function runs a fixed number of SQL statements whatever the number of rows. Lists across
 projects filter by :func:`visible_projects` in SQL; lists inside one project or task trust
