@@ -311,7 +311,7 @@ def activity_json(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "action": row.action,
-        "actor": row.actor,
+        "actor": row.actor_username,
         "changes": row.changes or {},
         "created_at": row.created_at,
     }

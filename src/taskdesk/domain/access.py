@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, literal, or_, select, true
 
 from taskdesk.models import GroupMember, Project, ProjectMember, User
 
@@ -26,20 +26,32 @@ def visible_projects(viewer: Viewer) -> ColumnElement[bool]:
     return visible_to_member(literal(viewer.user_id))
 
 
-def visible_to_member(user_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """Projects a signed-in user who is not a site admin may see: internal ones and those
-    they are a member of, directly or through a group. ``user_id`` may be a bound parameter,
-    so that statements using it can be built once."""
-    # ``correlate_except``: a ``user_id`` from an enclosing query (``User.id``) refers to
-    # that query's row, however deeply this clause is nested.
+def holds_role(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The membership rule, a WHERE clause on ``ProjectMember``: the rows giving ``user_id`` a
+    role, directly or through one of their groups. ``user_id`` may be a bound parameter or a
+    column of an enclosing query (``User.id``)."""
+    # ``correlate_except``: a ``user_id`` from an enclosing query refers to that query's row,
+    # however deeply this clause is nested.
     my_groups = (
         select(GroupMember.group_id).where(GroupMember.user_id == user_id)
         .correlate_except(GroupMember)
     )
-    member_of = select(ProjectMember.project_id).where(
-        or_(ProjectMember.user_id == user_id, ProjectMember.group_id.in_(my_groups))
-    ).correlate_except(ProjectMember)
-    return or_(Project.visibility == "internal", Project.id.in_(member_of))
+    return or_(ProjectMember.user_id == user_id, ProjectMember.group_id.in_(my_groups))
+
+
+def member_projects(user_id: ColumnElement[int]) -> Select[int]:
+    """The ids of the projects ``user_id`` holds a role in (see :func:`holds_role`)."""
+    return (
+        select(ProjectMember.project_id).where(holds_role(user_id))
+        .correlate_except(ProjectMember)
+    )
+
+
+def visible_to_member(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Projects a signed-in user who is not a site admin may see: internal ones and those
+    they are a member of, directly or through a group. ``user_id`` may be a bound parameter,
+    so that statements using it can be built once."""
+    return or_(Project.visibility == "internal", Project.id.in_(member_projects(user_id)))
 
 
 def may_be_assigned(project_id: int) -> ColumnElement[bool]:
@@ -49,3 +61,16 @@ def may_be_assigned(project_id: int) -> ColumnElement[bool]:
     sees_project = exists().where(Project.id == project_id,
                                   visible_to_member(User.id.expression))
     return and_(User.is_active.is_(True), or_(User.is_site_admin.is_(True), sees_project))
+
+
+def viewer_holds_role(viewer: Viewer) -> ColumnElement[bool]:
+    """:func:`holds_role` for ``viewer`` (anonymous holds none)."""
+    if viewer.user_id is None:
+        return false()
+    return holds_role(literal(viewer.user_id))
+
+
+def holds_role_in(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on ``Project`` keeping the projects ``viewer`` holds a role in ("my
+    projects"), directly or through a group."""
+    return Project.id.in_(select(ProjectMember.project_id).where(viewer_holds_role(viewer)))

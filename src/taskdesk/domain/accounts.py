@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, union_all
+from sqlalchemy import Select, delete, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import DuplicateError, ValidationError
+from taskdesk.domain.keyset import window
 from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import GROUP, PASSWORD, PROFILE, TOKEN_CREATE, USER_CREATE
 from taskdesk.models import ApiToken, AuthSession, Group, GroupMember, User
@@ -105,12 +106,33 @@ def group_members(dbsession: Session, group: Group) -> list[User]:
     ))
 
 
-def list_tokens(dbsession: Session, user: User) -> list[ApiToken]:
-    """The API tokens of ``user``, newest first (revoked and expired ones too)."""
-    return list(dbsession.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id)
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    ))
+def site_counts(dbsession: Session) -> dict[str, int]:
+    """The numbers on the admin overview: users, active users, site admins, groups."""
+    def count(statement: Select[int]) -> int:
+        return dbsession.scalar(statement) or 0
+
+    users = select(func.count()).select_from(User)
+    return {
+        "users": count(users),
+        "active_users": count(users.where(User.is_active.is_(True))),
+        "admins": count(users.where(User.is_site_admin.is_(True))),
+        "groups": count(select(func.count()).select_from(Group)),
+    }
+
+
+def list_tokens(dbsession: Session, user: User, *, newest_first: bool = True,
+                after: int = 0, limit: int | None = None,
+                offset: int = 0) -> list[ApiToken]:
+    """The API tokens of ``user`` (revoked and expired ones too): newest first (the whole
+    list), or in id order, paged by keyset."""
+    statement = select(ApiToken).where(ApiToken.user_id == user.id)
+    if newest_first:
+        if after or limit is not None or offset:
+            raise ValueError("paging follows the id order")
+        statement = statement.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    else:
+        statement = window(statement, ApiToken.id, after=after, limit=limit, offset=offset)
+    return list(dbsession.scalars(statement))
 
 
 def create_user(

@@ -1,8 +1,11 @@
-"""Read models for pages: the projects list, activity feeds, members and comments.
+"""The reads behind lists, shared by the web and the API: projects, activity, members,
+comments (API tokens: :func:`taskdesk.domain.accounts.list_tokens`).
 
 Each function runs a fixed number of SQL statements whatever the number of rows. Lists across
 projects filter by :func:`visible_projects` in SQL; lists inside one project or task trust
 the caller to have checked that the viewer may see it.
+
+Lists in id order page by keyset (:mod:`taskdesk.domain.keyset`).
 """
 
 from __future__ import annotations
@@ -11,21 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
 
-from taskdesk.domain.access import Viewer, visible_projects
+from taskdesk.domain.access import Viewer, holds_role_in, viewer_holds_role, visible_projects
+from taskdesk.domain.keyset import window
 from taskdesk.domain.statistics import open_task_counts
-from taskdesk.models import (
-    Activity,
-    Comment,
-    Group,
-    GroupMember,
-    Project,
-    ProjectMember,
-    Task,
-    User,
-)
+from taskdesk.models import Activity, Comment, Group, Project, ProjectMember, Task, User
 from taskdesk.settings import Workflow
 
 
@@ -44,6 +39,8 @@ class ProjectSummary:
 
 @dataclass(frozen=True)
 class ActivityRow:
+    """An activity entry with the names it is shown with."""
+
     id: int
     created_at: datetime
     action: str
@@ -58,21 +55,31 @@ class ActivityRow:
 
 @dataclass(frozen=True)
 class MemberRow:
+    #: The membership's id (the keyset of the id order).
+    id: int
     #: ``user:<username>`` or ``group:<name>``, the key of the membership in the tree.
     key: str
     kind: str
+    #: The user's display name, or the group's name.
     name: str
+    #: The user's username; empty for a group.
     username: str
     is_active: bool
     role: str
 
 
-def _membership_of(viewer: Viewer) -> ColumnElement[bool]:
-    """A WHERE clause on ProjectMember: rows giving ``viewer`` a role, directly or by group."""
-    if viewer.user_id is None:
-        return false()
-    my_groups = select(GroupMember.group_id).where(GroupMember.user_id == viewer.user_id)
-    return or_(ProjectMember.user_id == viewer.user_id, ProjectMember.group_id.in_(my_groups))
+@dataclass(frozen=True)
+class CommentRow:
+    """A comment with its author's names (None for both once the author is deleted)."""
+
+    id: int
+    body: str
+    author_id: int | None
+    author: str | None
+    author_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
 
 
 def sees_any_project(dbsession: Session, viewer: Viewer) -> bool:
@@ -106,7 +113,7 @@ def project_summaries(
     roles: dict[int, set[str]] = {}
     for project_id, role in dbsession.execute(
         select(ProjectMember.project_id, ProjectMember.role).where(
-            ProjectMember.project_id.in_(ids), _membership_of(viewer)
+            ProjectMember.project_id.in_(ids), viewer_holds_role(viewer)
         )
     ):
         roles.setdefault(project_id, set()).add(role)
@@ -121,18 +128,33 @@ def project_summaries(
     ]
 
 
-def recent_activity(
+def projects_by_id(dbsession: Session, viewer: Viewer, *, after: int = 0,
+                   limit: int | None = None,
+                   offset: int = 0) -> list[Project]:
+    """The projects ``viewer`` may see, in id order (rows: their ACLs are computed from them).
+    :func:`project_summaries` is the same list by name, with roles and counts."""
+    statement = select(Project).where(visible_projects(viewer))
+    return list(dbsession.scalars(
+        window(statement, Project.id, after=after, limit=limit, offset=offset)))
+
+
+def activity(
     dbsession: Session,
-    viewer: Viewer,
+    viewer: Viewer | None,
     *,
     task_id: int | None = None,
-    member_only: bool = True,
-    limit: int = 20,
+    member_only: bool = False,
+    newest_first: bool = True,
+    after: int = 0,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[ActivityRow]:
-    """The latest activity entries, newest first, in one statement.
+    """Activity entries, in one statement: newest first (``limit`` the latest), or oldest
+    first, paged by keyset.
 
-    Only projects ``viewer`` may see; with ``member_only`` (the dashboard's "my projects")
-    only those where they hold a role too. ``task_id`` narrows it to one task (its history).
+    Only projects ``viewer`` may see (None: the caller has checked that it may see the task);
+    with ``member_only`` (the dashboard's "my projects") only those where they hold a role
+    too. ``task_id`` narrows it to one task (its history).
     """
     statement = (
         select(
@@ -143,14 +165,19 @@ def recent_activity(
         .join(Project, Project.id == Activity.project_id)
         .outerjoin(Task, Task.id == Activity.task_id)
         .outerjoin(User, User.id == Activity.actor_id)
-        .where(visible_projects(viewer))
-        .order_by(Activity.id.desc())
-        .limit(limit)
     )
+    if viewer is not None:
+        statement = statement.where(visible_projects(viewer))
+    if newest_first:
+        if after or offset:
+            raise ValueError("paging follows the oldest-first order")
+        statement = statement.order_by(Activity.id.desc()).limit(limit)
+    else:
+        statement = window(statement, Activity.id, after=after, limit=limit, offset=offset)
     if member_only:
-        statement = statement.where(
-            Project.id.in_(select(ProjectMember.project_id).where(_membership_of(viewer)))
-        )
+        if viewer is None:
+            raise ValueError("member_only needs a viewer")
+        statement = statement.where(holds_role_in(viewer))
     if task_id is not None:
         statement = statement.where(Activity.task_id == task_id)
     return [
@@ -163,29 +190,45 @@ def recent_activity(
     ]
 
 
-def project_members(dbsession: Session, project_id: int) -> list[MemberRow]:
-    """Every membership of a project, users first, then groups, in one statement."""
-    rows = dbsession.execute(
-        select(ProjectMember.role, User.username, User.display_name, User.is_active, Group.name)
+def project_members(dbsession: Session, project_id: int, *, by_name: bool = False,
+                    after: int = 0, limit: int | None = None,
+                    offset: int = 0) -> list[MemberRow]:
+    """The memberships of a project, in one statement: in id order, paged by keyset, or
+    ``by_name``: users first, by username, then groups, by name (the whole list)."""
+    statement = (
+        select(ProjectMember.id, ProjectMember.role, User.username, User.display_name,
+               User.is_active, Group.name)
         .outerjoin(User, User.id == ProjectMember.user_id)
         .outerjoin(Group, Group.id == ProjectMember.group_id)
         .where(ProjectMember.project_id == project_id)
-        .order_by(Group.name.is_not(None), User.username, Group.name)
     )
+    if by_name:
+        if after or limit is not None or offset:
+            raise ValueError("paging follows the id order")
+        statement = statement.order_by(Group.name.is_not(None), User.username, Group.name)
+    else:
+        statement = window(statement, ProjectMember.id, after=after, limit=limit,
+                           offset=offset)
     members = []
-    for role, username, display_name, is_active, group_name in rows:
+    for membership_id, role, username, display_name, is_active, group_name in (
+            dbsession.execute(statement)):
         if username is not None:
-            members.append(MemberRow(f"user:{username}", "user", display_name, username,
-                                     is_active, role))
+            members.append(MemberRow(membership_id, f"user:{username}", "user", display_name,
+                                     username, is_active, role))
         else:
-            members.append(MemberRow(f"group:{group_name}", "group", group_name, "", True,
-                                     role))
+            members.append(MemberRow(membership_id, f"group:{group_name}", "group",
+                                     group_name, "", True, role))
     return members
 
 
-def task_comments(dbsession: Session, task_id: int) -> list[Comment]:
-    """A task's comments, oldest first, with their authors, in one statement."""
-    return list(dbsession.scalars(
-        select(Comment).options(joinedload(Comment.author))
-        .where(Comment.task_id == task_id).order_by(Comment.id)
-    ))
+def task_comments(dbsession: Session, task_id: int, *, after: int = 0,
+                  limit: int | None = None, offset: int = 0) -> list[CommentRow]:
+    """A task's comments, oldest first, with their authors' names, in one statement."""
+    statement = (
+        select(Comment.id, Comment.body, Comment.author_id, User.username, User.display_name,
+               Comment.created_at, Comment.updated_at, Comment.version)
+        .outerjoin(User, User.id == Comment.author_id)
+        .where(Comment.task_id == task_id)
+    )
+    return [CommentRow(*row) for row in dbsession.execute(
+        window(statement, Comment.id, after=after, limit=limit, offset=offset))]

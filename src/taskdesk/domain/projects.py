@@ -80,10 +80,14 @@ def archive_project(dbsession: Session, project: Project, actor: User, archived:
                    partial=True)
 
 
-def _principal_filter(principal: User | Group) -> Any:
-    if isinstance(principal, User):
-        return ProjectMember.user_id == principal.id
-    return ProjectMember.group_id == principal.id
+def find_membership(dbsession: Session, project_id: int,
+                    principal: User | Group) -> ProjectMember | None:
+    """The role ``principal`` holds in the project itself (not through a group), if any."""
+    column = ProjectMember.user_id if isinstance(principal, User) else ProjectMember.group_id
+    return dbsession.scalar(
+        select(ProjectMember).where(ProjectMember.project_id == project_id,
+                                    column == principal.id)
+    )
 
 
 def _principal_label(principal: User | Group) -> str:
@@ -120,11 +124,7 @@ def set_member(
         errors["principal"] = _("This account is deactivated.")
     if errors:
         raise ValidationError(errors)
-    membership = dbsession.scalar(
-        select(ProjectMember).where(
-            ProjectMember.project_id == project.id, _principal_filter(principal)
-        )
-    )
+    membership = find_membership(dbsession, project.id, principal)
     role = values["role"]
     if membership is None:
         membership = ProjectMember(project_id=project.id, role=role)
@@ -152,11 +152,7 @@ def remove_member(
     dbsession: Session, project: Project, principal: User | Group, actor: User
 ) -> bool:
     """Remove ``principal``'s role; return False when it had none."""
-    membership = dbsession.scalar(
-        select(ProjectMember).where(
-            ProjectMember.project_id == project.id, _principal_filter(principal)
-        )
-    )
+    membership = find_membership(dbsession, project.id, principal)
     if membership is None:
         return False
     if membership.role == MANAGER_ROLE and not _managers_left_without(

@@ -361,3 +361,32 @@ def test_new_users_dashboard_says_what_to_do_next(testapp, login_as, world, make
     page = testapp.get("/", headers={"Accept-Language": "zh-CN"})
     mine = page.html.find("section", attrs={"aria-labelledby": "my-tasks"})
     assert "没有分配给你的任务" in mine.get_text()
+
+
+def test_dashboard_activity_is_of_projects_i_hold_a_role_in_also_through_a_group(
+        testapp, login_as, world, make_task, factory):
+    crew = factory.group("crew", members=(world.member,))
+    through_group = factory.project(world.outsider, slug="gemini", members={crew: "viewer"})
+    make_task(through_group, world.outsider, title="Through the crew")
+    internal = factory.project(world.outsider, slug="open-house", visibility="internal")
+    make_task(internal, world.outsider, title="Seen but not mine")
+    login_as("mia")
+    feed = testapp.get("/").html.find("section", attrs={"aria-labelledby": "activity"})
+    assert "Through the crew" in feed.get_text()
+    assert "Seen but not mine" not in feed.get_text()
+    assert "Seen but not mine" in testapp.get("/projects/open-house/").text
+
+
+def test_comment_of_a_deleted_user_is_shown_as_such(testapp, login_as, world, make_task,
+                                                     factory, dbsession):
+    task = make_task(world.project, world.manager, title="Talk")
+    gone = factory.user("gone", display_name="Gone Person")
+    dbsession.add(Comment(task_id=task.id, author_id=gone.id, body="Before I left"))
+    dbsession.flush()
+    dbsession.delete(gone)
+    dbsession.flush()
+    login_as("mia")
+    comment = testapp.get(f"/projects/apollo/tasks/{task.number}").html.select_one(".comment")
+    assert "Before I left" in comment.get_text()
+    assert "Deleted user" in comment.get_text()
+    assert "Gone Person" not in comment.get_text()

@@ -123,7 +123,7 @@ def test_unexpected_error_is_a_500_page_without_traceback(testapp, login_as, wor
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("taskdesk.web.views.dashboard.recent_activity", broken)
+    monkeypatch.setattr("taskdesk.web.views.dashboard.activity", broken)
     login_as("mia")
     page = testapp.get("/", status=500)
     assert "Something went wrong" in page.text

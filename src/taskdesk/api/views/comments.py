@@ -7,13 +7,14 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api import conditional, listing
+from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import id_page, next_url, page, simple_list
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, comment_json
 from taskdesk.api.support import actor, created, no_content
 from taskdesk.domain.comments import add_comment, delete_comment, edit_comment
+from taskdesk.domain.feeds import task_comments
 from taskdesk.domain.schemas import COMMENT
 from taskdesk.models import Comment
 from taskdesk.resources import CommentContainer, CommentResource
@@ -44,8 +45,8 @@ def _body(request: Request, comment: CommentResource) -> dict[str, Any]:
 def comment_list(context: CommentContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        listing.comments(request.dbsession, context.task.row.id, after, paging_.limit,
-                         paging_.offset),
+        task_comments(request.dbsession, context.task.row.id, after=after,
+                      limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )
     task = context.task

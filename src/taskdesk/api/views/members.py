@@ -7,15 +7,15 @@ from typing import Any
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
-from sqlalchemy import select
 
-from taskdesk.api import conditional, listing
+from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import id_page, next_url, page, simple_list
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, member_json
 from taskdesk.api.support import actor, created, no_content, settings
-from taskdesk.domain.projects import remove_member, set_member
+from taskdesk.domain.feeds import project_members
+from taskdesk.domain.projects import find_membership, remove_member, set_member
 from taskdesk.domain.schemas import member_schema
 from taskdesk.models import ProjectMember, User
 from taskdesk.resources import MemberContainer, MemberResource
@@ -29,13 +29,7 @@ def membership_schema(task_settings: TaskdeskSettings) -> Any:
 
 
 def _membership(request: Request, member: MemberResource) -> ProjectMember | None:
-    principal = member.principal
-    column = ProjectMember.user_id if isinstance(principal, User) else ProjectMember.group_id
-    return request.dbsession.scalar(  # type: ignore[no-any-return]
-        select(ProjectMember).where(
-            ProjectMember.project_id == member.project.row.id, column == principal.id
-        )
-    )
+    return find_membership(request.dbsession, member.project.row.id, member.principal)
 
 
 def _body(request: Request, member: MemberResource, role: str) -> dict[str, Any]:
@@ -58,17 +52,15 @@ def _state(membership: ProjectMember) -> str:
 def member_list(context: MemberContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        listing.members(request.dbsession, context.project.row.id, after, paging_.limit,
-                        paging_.offset),
+        project_members(request.dbsession, context.project.row.id, after=after,
+                        limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )
     urls = Urls(request)
     slug = context.project.row.slug
     allowed = actions_in(request, context, MemberResource)
     items = [
-        member_json(urls, slug, "user", row.username, row.display_name, row.role, allowed)
-        if row.username is not None else
-        member_json(urls, slug, "group", row.group_name, row.group_name, row.role, allowed)
+        member_json(urls, slug, row.kind, row.username or row.name, row.name, row.role, allowed)
         for row in rows
     ]
     return page(request, items, next_url(request, params, paging_, cursor))

@@ -7,12 +7,13 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api import conditional, listing
+from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import id_page, next_url, page, simple_list
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, project_json, version_of
 from taskdesk.api.support import actor, created, viewer
+from taskdesk.domain.feeds import projects_by_id
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE
 from taskdesk.resources import ProjectContainer, ProjectResource
@@ -38,7 +39,8 @@ def _show(request: Request, project: ProjectResource) -> dict[str, Any] | Respon
 def project_list(context: ProjectContainer, request: Request) -> Response:
     params, paging, after = simple_list(request)
     rows, cursor = id_page(
-        listing.projects(request.dbsession, viewer(request), after, paging.limit, paging.offset),
+        projects_by_id(request.dbsession, viewer(request), after=after, limit=paging.limit + 1,
+                       offset=paging.offset),
         paging,
     )
     actions = ListActions(request)

@@ -8,7 +8,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api import conditional, listing
+from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import (
     PAGING_KEYS,
@@ -26,6 +26,7 @@ from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
+from taskdesk.domain.feeds import activity
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
@@ -207,8 +208,8 @@ def task_delete(context: TaskResource, request: Request) -> Response:
 def task_activity(context: TaskResource, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        listing.activity(request.dbsession, context.row.id, after, paging_.limit,
-                         paging_.offset),
+        activity(request.dbsession, None, task_id=context.row.id, newest_first=False,
+                 after=after, limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )
     return page(request, [activity_json(row) for row in rows],

@@ -7,13 +7,13 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api import conditional, listing
+from taskdesk.api import conditional
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import id_page, next_url, page, simple_list
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, token_json
 from taskdesk.api.support import actor, created, no_content
-from taskdesk.domain.accounts import create_token, revoke_token
+from taskdesk.domain.accounts import create_token, list_tokens, revoke_token
 from taskdesk.domain.schemas import TOKEN_CREATE
 from taskdesk.models import ApiToken
 from taskdesk.resources import TokenContainer, TokenResource
@@ -31,8 +31,8 @@ def _state(token: ApiToken) -> str:
 def token_list(context: TokenContainer, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        listing.tokens(request.dbsession, actor(request).id, after, paging_.limit,
-                       paging_.offset),
+        list_tokens(request.dbsession, actor(request), newest_first=False, after=after,
+                    limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )
     urls = Urls(request)

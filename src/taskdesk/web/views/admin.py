@@ -14,13 +14,11 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.people import resolve_person
 from taskdesk.domain.schema import _
-from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
@@ -42,18 +40,7 @@ def _page_number(value: str | None) -> int:
 @view_config(context=AdminArea, renderer="admin/index.jinja2", request_method="GET",
              permission=Permission.ADMINISTER)
 def admin_index(context: AdminArea, request: Request) -> dict[str, Any]:
-    dbsession = request.dbsession
-    return {
-        "nav": "admin",
-        "users": dbsession.scalar(select(func.count()).select_from(User)),
-        "active_users": dbsession.scalar(
-            select(func.count()).select_from(User).where(User.is_active.is_(True))
-        ),
-        "admins": dbsession.scalar(
-            select(func.count()).select_from(User).where(User.is_site_admin.is_(True))
-        ),
-        "groups": dbsession.scalar(select(func.count()).select_from(Group)),
-    }
+    return {"nav": "admin", **accounts.site_counts(request.dbsession)}
 
 
 # -- users ----------------------------------------------------------------------------------

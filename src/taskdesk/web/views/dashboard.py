@@ -8,7 +8,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from taskdesk.domain.feeds import recent_activity, sees_any_project
+from taskdesk.domain.feeds import activity, sees_any_project
 from taskdesk.domain.task_list import list_tasks, parse_task_query
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
@@ -46,16 +46,16 @@ def dashboard(context: Root, request: Request) -> dict[str, Any]:
         parse_task_query({"reporter": "me", "state": "open", "sort": "-updated"}, workflow),
         limit=REPORTED_LIMIT,
     )
-    activity = recent_activity(dbsession, viewer, limit=ACTIVITY_LIMIT)
+    latest = activity(dbsession, viewer, member_only=True, limit=ACTIVITY_LIMIT)
     # A new user's dashboard is empty: it says how to get into a project, or find work.
-    in_a_project = bool(mine.items or reported.items or activity) or sees_any_project(
+    in_a_project = bool(mine.items or reported.items or latest) or sees_any_project(
         dbsession, viewer)
     return {
         "nav": "dashboard",
         "groups": groups,
         "more_mine": mine.next_cursor is not None,
         "reported": reported.items,
-        "activity": activity,
+        "activity": latest,
         "in_a_project": in_a_project,
         "can_create_project": request.has_permission(Permission.CREATE_PROJECT, context),
     }

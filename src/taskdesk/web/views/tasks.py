@@ -16,7 +16,7 @@ from translationstring import TranslationString
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import FieldChange, task_changes_after
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
-from taskdesk.domain.feeds import recent_activity, task_comments
+from taskdesk.domain.feeds import activity, task_comments
 from taskdesk.domain.merge import Merge
 from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.rights import May
@@ -342,8 +342,8 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "task_resource": context,
         "workflow": workflow,
         "comments": task_comments(request.dbsession, task.id),
-        "history": recent_activity(request.dbsession, identity.viewer, task_id=task.id,
-                                   member_only=False, limit=HISTORY_LIMIT),
+        "history": activity(request.dbsession, identity.viewer, task_id=task.id,
+                            limit=HISTORY_LIMIT),
         "can": {
             name: request.has_permission(permission, context)
             for name, permission in (
