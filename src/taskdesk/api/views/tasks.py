@@ -172,7 +172,7 @@ def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     data = json_body(request)
     refuse_fields(request, context, data, CREATE_FIELD_PERMISSIONS)
     project = context.project
-    row = create_task(request.dbsession, settings(request), project.entity, actor(request), data,
+    row = create_task(request.dbsession, settings(request), project.entity(), actor(request), data,
                       strict=True)
     task = TaskResource(request, str(row.number), context, row)
     body = conditional.tagged(request, _body(request, task), _state(task))

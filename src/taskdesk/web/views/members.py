@@ -60,7 +60,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
         return _page(request, context, values, {"name": _("No group with this name.")})
     try:
         _membership, created = set_member(
-            request.dbsession, request.registry.taskdesk_settings, context.project.entity,
+            request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
             principal, request.identity.user, {"role": values["role"]},
         )
     except DomainError as error:
@@ -82,7 +82,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
              request_method="POST")
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
-        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity,
+        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
                    context.principal, request.identity.user, {"role": request.POST.get("role")})
     except DomainError as error:
         for message in form_errors(error).values():
@@ -106,7 +106,7 @@ def member_remove(context: MemberResource, request: Request) -> Response:
                       "hidden from them. You can add them again later."),
             button=_("Remove member"), cancel_url=request.resource_url(context.__parent__))
     try:
-        removed = remove_member(request.dbsession, context.project.entity, context.principal,
+        removed = remove_member(request.dbsession, context.project.entity(), context.principal,
                                 request.identity.user)
     except DomainError as error:
         flash(request, error.message, "error")

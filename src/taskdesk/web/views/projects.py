@@ -83,7 +83,7 @@ def project_settings(context: ProjectResource, request: Request) -> dict[str, An
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
-        changes = update_project(request.dbsession, context.entity, request.identity.user, values,
+        changes = update_project(request.dbsession, context.entity(), request.identity.user, values,
                                  partial=True)
     except DomainError as error:
         refuse(request)
@@ -106,7 +106,7 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
                       "site administrators included. Its managers and site administrators "
                       "can unarchive it."),
             button=_("Archive project"), cancel_url=request.resource_url(context, "settings"))
-    archive_project(request.dbsession, context.entity, request.identity.user, True)
+    archive_project(request.dbsession, context.entity(), request.identity.user, True)
     flash(request, _("Project archived: it is read-only now. To undo this, press "
                      "“Unarchive”."))
     return redirect(request, context)
@@ -115,6 +115,6 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
 @view_config(context=ProjectResource, name="unarchive",
              permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_unarchive(context: ProjectResource, request: Request) -> HTTPSeeOther:
-    archive_project(request.dbsession, context.entity, request.identity.user, False)
+    archive_project(request.dbsession, context.entity(), request.identity.user, False)
     flash(request, _("Project unarchived: it can be changed again."))
     return redirect(request, context)

@@ -336,7 +336,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
     try:
         data = _resolve_assignee(request, context.project, values, data)
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
-                           context.project.entity, request.identity.user, data)
+                           context.project.entity(), request.identity.user, data)
     except DomainError as error:
         refuse(request)
         return _form_page(request, context.project.row, values, form_errors(error), task=None)
