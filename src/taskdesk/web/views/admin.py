@@ -13,7 +13,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from taskdesk.domain import accounts
@@ -23,6 +22,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
 
 PAGE_SIZE = 25
@@ -39,8 +39,8 @@ def _page_number(value: str | None) -> int:
 
 
 # -- overview -------------------------------------------------------------------------------
-@view_config(context=AdminArea, renderer="admin/index.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=AdminArea, renderer="admin/index.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def admin_index(context: AdminArea, request: Request) -> dict[str, Any]:
     dbsession = request.dbsession
     return {
@@ -57,8 +57,8 @@ def admin_index(context: AdminArea, request: Request) -> dict[str, Any]:
 
 
 # -- users ----------------------------------------------------------------------------------
-@view_config(context=UserContainer, renderer="admin/users.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, renderer="admin/users.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def user_list(context: UserContainer, request: Request) -> dict[str, Any]:
     query = request.GET.get("q", "").strip()[:100]
     page = _page_number(request.GET.get("page"))
@@ -70,14 +70,14 @@ def user_list(context: UserContainer, request: Request) -> dict[str, Any]:
             "page": page, "pages": pages}
 
 
-@view_config(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
-             request_method="GET", permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
+          request_method="GET", permission=Permission.ADMINISTER)
 def user_new(context: UserContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "values": {}, "errors": {}}
 
 
-@view_config(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def user_create(context: UserContainer, request: Request) -> Any:
     values = form_values(request, USER_FIELDS)
     try:
@@ -103,8 +103,8 @@ def _user_page(context: UserResource, request: Request,
     }
 
 
-@view_config(context=UserResource, renderer="admin/user.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, renderer="admin/user.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def user_show(context: UserResource, request: Request) -> dict[str, Any]:
     return _user_page(context, request)
 
@@ -113,8 +113,8 @@ def _back_to_user(context: UserResource, request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(request.resource_url(context))
 
 
-@view_config(context=UserResource, name="deactivate", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="deactivate", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_deactivate(context: UserResource, request: Request) -> Response:
     user = context.row
     if not confirmed(request):
@@ -134,8 +134,8 @@ def user_deactivate(context: UserResource, request: Request) -> Response:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="reactivate", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="reactivate", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
     accounts.set_active(request.dbsession, context.row, True)
     flash(request, _("${name} was reactivated and may sign in again.",
@@ -143,8 +143,8 @@ def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="password", renderer="admin/user.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="password", renderer="admin/user.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def user_reset_password(context: UserResource, request: Request) -> Any:
     user = context.row
     # An admin resetting their own password stays signed in in this browser.
@@ -160,8 +160,8 @@ def user_reset_password(context: UserResource, request: Request) -> Any:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="admin", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="admin", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     make_admin = request.POST.get("is_site_admin") == "true"
@@ -178,8 +178,8 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="end-sessions", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="end-sessions", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     keep = request.identity.session_id if user.id == request.identity.user_id else None
@@ -189,20 +189,20 @@ def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
 
 
 # -- groups ---------------------------------------------------------------------------------
-@view_config(context=GroupContainer, renderer="admin/groups.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, renderer="admin/groups.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def group_list(context: GroupContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "groups": accounts.list_groups(request.dbsession)}
 
 
-@view_config(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
-             request_method="GET", permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
+          request_method="GET", permission=Permission.ADMINISTER)
 def group_new(context: GroupContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "values": {}, "errors": {}}
 
 
-@view_config(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def group_create(context: GroupContainer, request: Request) -> Any:
     values = form_values(request, GROUP_FIELDS)
     try:
@@ -227,14 +227,14 @@ def _group_page(context: GroupResource, request: Request, username: str = "",
     }
 
 
-@view_config(context=GroupResource, renderer="admin/group.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, renderer="admin/group.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def group_show(context: GroupResource, request: Request) -> dict[str, Any]:
     return _group_page(context, request)
 
 
-@view_config(context=GroupResource, name="add-member", renderer="admin/group.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, name="add-member", renderer="admin/group.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def group_add_member(context: GroupResource, request: Request) -> Any:
     username = request.POST.get("username", "").strip()[:120]
     try:
@@ -250,8 +250,8 @@ def group_add_member(context: GroupResource, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context))
 
 
-@view_config(context=GroupResource, name="remove-member", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, name="remove-member", request_method="POST",
+          permission=Permission.ADMINISTER)
 def group_remove_member(context: GroupResource, request: Request) -> Response:
     user = accounts.find_user(request.dbsession, request.POST.get("username", "")[:64])
     if user is not None and not confirmed(request):

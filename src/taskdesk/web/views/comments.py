@@ -6,7 +6,6 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config
 
 from taskdesk.domain.activity import FieldChange
 from taskdesk.domain.comments import (
@@ -19,13 +18,14 @@ from taskdesk.domain.errors import ConflictError, DomainError
 from taskdesk.domain.schema import _
 from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
 from taskdesk.web.views.tasks import task_show
 
 
-@view_config(context=CommentContainer, renderer="tasks/detail.jinja2",
-             permission=Permission.COMMENT, request_method="POST")
+@web_view(context=CommentContainer, renderer="tasks/detail.jinja2",
+          permission=Permission.COMMENT, request_method="POST")
 def comment_add(context: CommentContainer, request: Request) -> Any:
     body = request.POST.get("body", "")
     try:
@@ -39,7 +39,7 @@ def comment_add(context: CommentContainer, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{comment.id}"))
 
 
-@view_config(context=CommentContainer, permission=Permission.VIEW, request_method="GET")
+@web_view(context=CommentContainer, permission=Permission.VIEW, request_method="GET")
 def comment_container(context: CommentContainer, request: Request) -> HTTPSeeOther:
     return redirect(request, context.task)
 
@@ -55,14 +55,14 @@ def _edit_page(request: Request, context: CommentResource, body: str, base: str,
             "conflicts": conflicts or []}
 
 
-@view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
-             permission=Permission.EDIT_COMMENT, request_method="GET")
+@web_view(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
+          permission=Permission.EDIT_COMMENT, request_method="GET")
 def comment_edit(context: CommentResource, request: Request) -> dict[str, Any]:
     return _edit_page(request, context, context.row.body, context.row.body, {})
 
 
-@view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
-             permission=Permission.EDIT_COMMENT, request_method="POST")
+@web_view(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
+          permission=Permission.EDIT_COMMENT, request_method="POST")
 def comment_update(context: CommentResource, request: Request) -> Any:
     comment = context.row
     body = request.POST.get("body", "")
@@ -95,8 +95,8 @@ def comment_update(context: CommentResource, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{comment.id}"))
 
 
-@view_config(context=CommentResource, name="delete", permission=Permission.DELETE_COMMENT,
-             request_method="POST")
+@web_view(context=CommentResource, name="delete", permission=Permission.DELETE_COMMENT,
+          request_method="POST")
 def comment_delete(context: CommentResource, request: Request) -> HTTPSeeOther:
     delete_comment(request.dbsession, context.row, context.task.row, request.identity.user)
     flash(request, _("Comment deleted."))

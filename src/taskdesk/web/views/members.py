@@ -7,7 +7,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.feeds import project_members
@@ -17,6 +16,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
 
@@ -35,14 +35,14 @@ def _page(request: Request, container: MemberContainer, values: dict[str, str],
     }
 
 
-@view_config(context=MemberContainer, renderer="projects/members.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=MemberContainer, renderer="projects/members.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def member_list(context: MemberContainer, request: Request) -> dict[str, Any]:
     return _page(request, context, {"kind": "user", "name": "", "role": "member"}, {})
 
 
-@view_config(context=MemberContainer, renderer="projects/members.jinja2",
-             permission=Permission.MANAGE_MEMBERS, request_method="POST")
+@web_view(context=MemberContainer, renderer="projects/members.jinja2",
+          permission=Permission.MANAGE_MEMBERS, request_method="POST")
 def member_add(context: MemberContainer, request: Request) -> Any:
     values = {key: request.POST.get(key, "").strip() for key in ("kind", "name", "role")}
     kind = values["kind"] if values["kind"] in ("user", "group") else "user"
@@ -78,8 +78,8 @@ def member_add(context: MemberContainer, request: Request) -> Any:
     return redirect(request, context)
 
 
-@view_config(context=MemberResource, permission=Permission.MANAGE_MEMBERS,
-             request_method="POST")
+@web_view(context=MemberResource, permission=Permission.MANAGE_MEMBERS,
+          request_method="POST")
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
         set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
@@ -92,8 +92,8 @@ def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     return redirect(request, context.__parent__)
 
 
-@view_config(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
-             request_method="POST")
+@web_view(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
+          request_method="POST")
 def member_remove(context: MemberResource, request: Request) -> Response:
     if not confirmed(request):
         principal = context.principal

@@ -13,7 +13,6 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.request import Request
-from pyramid.view import view_config
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import ValidationError
@@ -23,6 +22,7 @@ from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
 from taskdesk.timezones import COMMON_ZONES, REGIONS, zone_names
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, form_values
 from taskdesk.web.helpers import babel_locale, offset_label
 
@@ -106,14 +106,14 @@ def _back_to_profile(request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(request.resource_url(request.root, "me"))
 
 
-@view_config(context=Me, renderer="me/profile.jinja2", request_method="GET",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, renderer="me/profile.jinja2", request_method="GET",
+          permission=Permission.SIGNED_IN)
 def profile_show(context: Me, request: Request) -> dict[str, Any]:
     return _profile_page(request)
 
 
-@view_config(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def profile_update(context: Me, request: Request) -> Any:
     values = form_values(request, PROFILE_FIELDS)
     try:
@@ -129,8 +129,8 @@ def profile_update(context: Me, request: Request) -> Any:
     return _back_to_profile(request)
 
 
-@view_config(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def password_change(context: Me, request: Request) -> Any:
     current = request.POST.get("current_password", "")
     new = request.POST.get("new_password", "")
@@ -152,8 +152,8 @@ def password_change(context: Me, request: Request) -> Any:
     return _back_to_profile(request)
 
 
-@view_config(context=Me, name="sessions", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="sessions", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def sessions_end_others(context: Me, request: Request) -> HTTPSeeOther:
     accounts.end_sessions(request.dbsession, request.identity.user,
                           keep_session_id=request.identity.session_id)
@@ -173,14 +173,14 @@ def _tokens_page(request: Request, *, values: Mapping[str, Any] | None = None,
     }
 
 
-@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="GET",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenContainer, renderer="me/tokens.jinja2", request_method="GET",
+          permission=Permission.SIGNED_IN)
 def token_list(context: TokenContainer, request: Request) -> dict[str, Any]:
     return _tokens_page(request)
 
 
-@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenContainer, renderer="me/tokens.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def token_create(context: TokenContainer, request: Request) -> Any:
     """Create a token and show its secret on this one response, which no cache may keep.
 
@@ -198,8 +198,8 @@ def token_create(context: TokenContainer, request: Request) -> Any:
     return {"token": token, "secret": secret}
 
 
-@view_config(context=TokenResource, name="revoke", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenResource, name="revoke", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def token_revoke(context: TokenResource, request: Request) -> HTTPSeeOther:
     accounts.revoke_token(context.row)
     flash(request, _("The token ${name} was revoked; it no longer works.",

@@ -7,7 +7,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError
 from taskdesk.domain.feeds import project_summaries
@@ -15,6 +14,7 @@ from taskdesk.domain.projects import archive_project, create_project, update_pro
 from taskdesk.domain.schema import _
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
     confirmed,
@@ -31,8 +31,8 @@ SETTINGS_FIELDS = ("name", "description", "visibility")
 PROJECT_LIST_LIMIT = 500
 
 
-@view_config(context=ProjectContainer, renderer="projects/list.jinja2",
-             permission=Permission.SIGNED_IN, request_method="GET")
+@web_view(context=ProjectContainer, renderer="projects/list.jinja2",
+          permission=Permission.SIGNED_IN, request_method="GET")
 def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     settings = request.registry.taskdesk_settings
     projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow,
@@ -45,14 +45,14 @@ def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     }
 
 
-@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
-             permission=Permission.CREATE_PROJECT, request_method="GET")
+@web_view(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+          permission=Permission.CREATE_PROJECT, request_method="GET")
 def project_new(context: ProjectContainer, request: Request) -> dict[str, Any]:
     return {"nav": "projects", "values": {"visibility": "private"}, "errors": {}}
 
 
-@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
-             permission=Permission.CREATE_PROJECT, request_method="POST")
+@web_view(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+          permission=Permission.CREATE_PROJECT, request_method="POST")
 def project_create(context: ProjectContainer, request: Request) -> Any:
     values = form_values(request, PROJECT_FIELDS)
     try:
@@ -70,16 +70,16 @@ def _settings_page(context: ProjectResource, values: dict[str, Any],
             "tab": "settings"}
 
 
-@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
-             permission=Permission.MANAGE_PROJECT, request_method="GET")
+@web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+          permission=Permission.MANAGE_PROJECT, request_method="GET")
 def project_settings(context: ProjectResource, request: Request) -> dict[str, Any]:
     row = context.row
     values = {"name": row.name, "description": row.description, "visibility": row.visibility}
     return _settings_page(context, values, {})
 
 
-@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
-             permission=Permission.MANAGE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+          permission=Permission.MANAGE_PROJECT, request_method="POST")
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
@@ -95,8 +95,8 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
     return redirect(request, context, "settings")
 
 
-@view_config(context=ProjectResource, name="archive",
-             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="archive",
+          permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_archive(context: ProjectResource, request: Request) -> Response:
     if not confirmed(request):
         return confirmation(
@@ -112,8 +112,8 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
     return redirect(request, context)
 
 
-@view_config(context=ProjectResource, name="unarchive",
-             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="unarchive",
+          permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_unarchive(context: ProjectResource, request: Request) -> HTTPSeeOther:
     archive_project(request.dbsession, context.entity(), request.identity.user, False)
     flash(request, _("Project unarchived: it can be changed again."))

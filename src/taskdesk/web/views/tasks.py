@@ -9,7 +9,6 @@ from babel.lists import format_list
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 from pyramid_retry import mark_error_retryable
 from translationstring import TranslationString
 
@@ -46,6 +45,7 @@ from taskdesk.security.actions import (
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import Status, Workflow
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
     confirmed,
@@ -116,8 +116,8 @@ def _list_state(request: Request) -> str:
     return request.GET.get("state") or ("all" if request.GET.get("status") else "open")
 
 
-@view_config(context=ProjectResource, renderer="projects/tasks.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, renderer="projects/tasks.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     state = _list_state(request)
@@ -177,8 +177,8 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     }
 
 
-@view_config(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
-             request_method="GET")
+@web_view(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
+          request_method="GET")
 def task_export(context: TaskContainer, request: Request) -> Response:
     """The list's filtered tasks as CSV; bad filters go back to the list, which explains
     them."""
@@ -193,8 +193,8 @@ def task_export(context: TaskContainer, request: Request) -> Response:
 
 
 # -- the board --------------------------------------------------------------------------------
-@view_config(context=ProjectResource, name="board", renderer="projects/board.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, name="board", renderer="projects/board.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
     """One column per status: one bounded query per column, so the count stays constant.
 
@@ -257,8 +257,8 @@ def _column_size(request: Request, status: Status) -> int:
 
 
 # -- charts -----------------------------------------------------------------------------------
-@view_config(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     h = Helpers(request)
@@ -294,13 +294,13 @@ def _form_page(request: Request, project: Any, values: dict[str, Any], errors: d
             "values": values, "errors": errors, **extra}
 
 
-@view_config(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
+@web_view(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
 def task_container(context: TaskContainer, request: Request) -> HTTPSeeOther:
     return redirect(request, context.project)
 
 
-@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
-             permission=Permission.CREATE_TASK, request_method="GET")
+@web_view(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+          permission=Permission.CREATE_TASK, request_method="GET")
 def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     values = {"status": workflow.initial_status, "priority": workflow.default_priority}
@@ -328,8 +328,8 @@ def _permitted(request: Request, context: Any, values: dict[str, str],
     return {name: value for name, value in values.items() if name not in refused}
 
 
-@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
-             permission=Permission.CREATE_TASK, request_method="POST")
+@web_view(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+          permission=Permission.CREATE_TASK, request_method="POST")
 def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
     data = _permitted(request, context, values, CREATE_FIELD_PERMISSIONS)
@@ -345,8 +345,8 @@ def task_create(context: TaskContainer, request: Request) -> Any:
 
 
 # -- show -------------------------------------------------------------------------------------
-@view_config(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
-             request_method="GET")
+@web_view(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
+          request_method="GET")
 def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
     task = context.row
     workflow = request.registry.taskdesk_settings.workflow
@@ -404,16 +404,16 @@ def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
     )
 
 
-@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
-             permission=Permission.EDIT_TASK, request_method="GET")
+@web_view(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+          permission=Permission.EDIT_TASK, request_method="GET")
 def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
     current = _current_values(context.row)
     return _edit_page(request, context, {**current, "version": str(context.row.version)},
                       current, {})
 
 
-@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
-             permission=Permission.EDIT_TASK, request_method="POST")
+@web_view(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+          permission=Permission.EDIT_TASK, request_method="POST")
 def task_update(context: TaskResource, request: Request) -> Any:
     task = context.row
     values = form_values(request, (*TASK_FIELDS, "version"))
@@ -534,8 +534,8 @@ def _quick_update(request: Request, context: TaskResource, data: dict[str, Any])
     return bool(changes)
 
 
-@view_config(context=TaskResource, name="status", permission=Permission.SET_STATUS,
-             request_method="POST")
+@web_view(context=TaskResource, name="status", permission=Permission.SET_STATUS,
+          request_method="POST")
 def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
     status = request.POST.get("status", "")
     if _quick_update(request, context, {"status": status}):
@@ -544,8 +544,8 @@ def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
     return _back(request, context)
 
 
-@view_config(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
-             request_method="POST")
+@web_view(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
+          request_method="POST")
 def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
     if _quick_update(request, context, {"assignee": request.identity.username}):
         flash(request, _("Task #${number} is assigned to you.", mapping={
@@ -553,8 +553,8 @@ def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
     return _back(request, context)
 
 
-@view_config(context=TaskResource, name="assign", permission=Permission.ASSIGN,
-             request_method="POST")
+@web_view(context=TaskResource, name="assign", permission=Permission.ASSIGN,
+          request_method="POST")
 def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
     """The task page's "Assign to": a username or a display name; empty for nobody."""
     typed = request.POST.get("assignee", "")
@@ -588,14 +588,14 @@ def _delete_confirmation(context: TaskResource, request: Request) -> Response:
     )
 
 
-@view_config(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
-             request_method="GET")
+@web_view(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
+          request_method="GET")
 def task_delete_confirm(context: TaskResource, request: Request) -> Response:
     return _delete_confirmation(context, request)
 
 
-@view_config(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
-             request_method="POST")
+@web_view(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
+          request_method="POST")
 def task_delete(context: TaskResource, request: Request) -> Response:
     if not confirmed(request):
         return _delete_confirmation(context, request)
