@@ -31,6 +31,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy.engine import Engine
 
 from taskdesk.metrics.collector import RequestMetrics, exposition
+from taskdesk.models import database_binds
 from taskdesk.ops import unrendered_status
 from taskdesk.settings import TaskdeskSettings
 
@@ -107,7 +108,7 @@ def metrics_view(request: Request) -> Response:
         return Response(body=b"Forbidden\n", status=403, content_type="text/plain",
                         charset="utf-8")
     text = exposition(request.registry[METRICS_KEY],
-                      pool_usage(request.registry["dbbinds"].engine))
+                      pool_usage(database_binds(request.registry).engine))
     response = Response(body=text.encode(), content_type="text/plain", charset="utf-8")
     response.headers["Content-Type"] = CONTENT_TYPE
     response.cache_control = "no-store"

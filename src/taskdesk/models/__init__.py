@@ -57,12 +57,14 @@ __all__ = [
     "TaskLabel",
     "TaskSearch",
     "User",
+    "database_binds",
     "database_outage",
     "get_engine",
     "get_session_factory",
     "get_tm_session",
     "is_busy",
     "read_rows",
+    "session_factory",
 ]
 
 configure_mappers()
@@ -281,6 +283,23 @@ class DatabaseBinds:
         return factory(bind=self.read if read_only else self.write, **self.session_options)
 
 
+#: Registry keys of this package; other packages read them through the accessors below.
+_BINDS_KEY = "dbbinds"
+_SESSION_FACTORY_KEY = "dbsession_factory"
+
+
+def database_binds(registry: Any) -> DatabaseBinds:
+    """The application's database binds (its engine among them)."""
+    binds: DatabaseBinds = registry[_BINDS_KEY]
+    return binds
+
+
+def session_factory(registry: Any) -> sessionmaker[Session]:
+    """The application's session factory, for sessions outside ``request.dbsession``."""
+    factory: sessionmaker[Session] = registry[_SESSION_FACTORY_KEY]
+    return factory
+
+
 def includeme(config: Any) -> None:
     """Make ``request.dbsession`` available, joined to the request's transaction."""
     settings = config.get_settings()
@@ -290,8 +309,8 @@ def includeme(config: Any) -> None:
     )
     binds = DatabaseBinds(engine)
     transactions = ThreadTransactions(engine)
-    config.registry["dbsession_factory"] = get_session_factory(engine)
-    config.registry["dbbinds"] = binds
+    config.registry[_SESSION_FACTORY_KEY] = get_session_factory(engine)
+    config.registry[_BINDS_KEY] = binds
 
     def transaction_manager(request: Any) -> transaction.TransactionManager:
         return transactions.manager

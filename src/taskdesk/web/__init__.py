@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pyramid.events import BeforeRender
 from pyramid.request import Request
 
+from taskdesk.downloads import serve_task_pages
 from taskdesk.i18n import negotiate_locale
 from taskdesk.timezones import local_today, user_zone
 from taskdesk.web.helpers import add_template_helpers
@@ -40,4 +41,6 @@ def includeme(config: Any) -> None:
     config.add_subscriber(add_template_helpers, BeforeRender)
     config.add_request_method(zone, "zone", reify=True)
     config.add_request_method(today, "today", reify=True)
+    # CSV downloads (the web's and the API's) link each row to its task's page here.
+    serve_task_pages(config)
     config.scan("taskdesk.web.views")

@@ -22,6 +22,7 @@ from pyramid.request import Request
 
 from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import is_overdue
+from taskdesk.links import Page, page_url
 from taskdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -57,9 +58,6 @@ FIELD_LABELS = {
     "comment": _("Comment"),
     "task": _("Task"),
 }
-#: The API feature package and the route of its reference page.
-API_FEATURE = "taskdesk.api"
-API_DOCS_ROUTE = "api_docs"
 VISIBILITY_LABELS = {"private": _("Private"), "internal": _("Internal")}
 
 
@@ -216,11 +214,8 @@ class Helpers:
 
     @cached_property
     def api_docs_url(self) -> str | None:
-        """The API reference page, when the API is switched on (None otherwise). Feature
-        packages do not import each other: this knows the API by its INI name and route."""
-        if API_FEATURE not in self.request.registry.taskdesk_settings.includes:
-            return None
-        return str(self.request.route_url(API_DOCS_ROUTE))
+        """The API reference page, when the API is switched on (None otherwise)."""
+        return page_url(self.request, Page.API_REFERENCE)
 
 
 def add_template_helpers(event: Any) -> None:
