@@ -12,6 +12,7 @@ from taskdesk.domain.errors import DomainError
 from taskdesk.domain.feeds import project_summaries
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import ProjectsPage
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.permissions import Permission
 from taskdesk.web.declare import web_view
@@ -45,13 +46,13 @@ def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     }
 
 
-@web_view(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+@web_view(context=ProjectContainer, name=ProjectsPage.NEW, renderer="projects/new.jinja2",
           permission=Permission.CREATE_PROJECT, request_method="GET")
 def project_new(context: ProjectContainer, request: Request) -> dict[str, Any]:
     return {"nav": "projects", "values": {"visibility": "private"}, "errors": {}}
 
 
-@web_view(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
+@web_view(context=ProjectContainer, name=ProjectsPage.NEW, renderer="projects/new.jinja2",
           permission=Permission.CREATE_PROJECT, request_method="POST")
 def project_create(context: ProjectContainer, request: Request) -> Any:
     values = form_values(request, PROJECT_FIELDS)
