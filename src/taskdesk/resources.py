@@ -38,25 +38,17 @@ from taskdesk.models import (
 )
 from taskdesk.models.meta import json_array_agg
 from taskdesk.security.permissions import ARCHIVED_DENIED, ARCHIVED_PERMISSIONS, Permission
+from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.settings import TaskdeskSettings
 
 ACE = tuple[str, str, Any]
 ChildFactory = Callable[[Any, str], Any]
 
-SITE_ADMIN = "site-admin"
 _SLUG = re.compile(SLUG_PATTERN)
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _USERNAME = re.compile(USERNAME_PATTERN)
 _GROUP = re.compile(GROUP_PATTERN)
 _MAX_ID = 2**31 - 1
-
-
-def user_principal(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def group_principal(group_id: int) -> str:
-    return f"group:{group_id}"
 
 
 def parse_number(key: str) -> int:

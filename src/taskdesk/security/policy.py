@@ -31,9 +31,9 @@ from taskdesk.models import (
     read_rows,
 )
 from taskdesk.models.meta import utcnow
-from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.login import address_throttled, record_address_failure
 from taskdesk.security.permissions import PREREQUISITES
+from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
