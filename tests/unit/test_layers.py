@@ -1,4 +1,5 @@
-"""The import graph of ``src/taskdesk`` reads bottom-up (ARCHITECTURE.md, "Packages").
+"""The import graph of ``src/taskdesk`` reads bottom-up: models, domain, resources and
+security, then the feature packages.
 
 Every module belongs to a unit (the longest prefix listed in ``LAYERS``), every unit to a
 layer. A module may import its own unit, a leaf, or a unit of a lower layer; never one of

@@ -212,7 +212,7 @@ def read_only_engine(engine: Engine) -> Engine:
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
     # Instances are not expired at commit: nothing keeps them past the request, and
-    # expiring every loaded row costs ~300 µs per list request (see PERFORMANCE.md).
+    # expiring every loaded row costs ~300 µs per list request.
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

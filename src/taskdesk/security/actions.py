@@ -5,9 +5,9 @@ same ACLs the views are secured with which of them the caller holds. The answer 
 depend on the request's method, so a ``GET`` tells a client what a later ``PATCH`` may do;
 a read-only token holds only the read-only permissions.
 
-Lists must not ask per row (see ARCHITECTURE.md): the tasks of one project share that
-project's ACL, so :class:`ListActions` computes the answer once per project, loading the
-projects and their memberships of a whole page in two queries.
+Lists must not ask per row (a permission check per row does not scale): the tasks of one
+project share that project's ACL, so :class:`ListActions` computes the answer once per
+project, loading the projects and their memberships of a whole page in two queries.
 """
 
 from __future__ import annotations
