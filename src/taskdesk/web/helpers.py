@@ -23,6 +23,7 @@ from pyramid.request import Request
 from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.links import Page, page_url
+from taskdesk.security.permissions import Permission
 from taskdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -204,7 +205,11 @@ class Helpers:
     def markdown(self, source: str) -> Markup:
         return render_markdown(source)
 
-    def can(self, permission: str, context: Any = None) -> bool:
+    def can(self, permission: Permission, context: Any = None) -> bool:
+        """Whether the caller holds ``permission`` (templates name it ``P.<NAME>``; a plain
+        string, which a typo would turn into a silent deny, is refused)."""
+        if not isinstance(permission, Permission):
+            raise TypeError(f"h.can needs a Permission (P.<NAME>), not {permission!r}")
         return bool(self.request.has_permission(permission, context))
 
     def overdue(self, task: Any) -> bool:
@@ -222,3 +227,4 @@ def add_template_helpers(event: Any) -> None:
     request = event.get("request")
     if request is not None and "h" not in event:
         event["h"] = Helpers(request)
+        event["P"] = Permission
