@@ -47,6 +47,7 @@ from random import getrandbits
 from typing import Any
 from urllib.parse import quote
 
+from pyramid.config import Configurator
 from pyramid.events import ApplicationCreated
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.request import Request
@@ -230,7 +231,7 @@ def freeze_start_up_objects(event: ApplicationCreated) -> None:
     gc.freeze()
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
     config.add_view_predicate("database_outage", DatabaseOutagePredicate)
     config.add_tween("taskdesk.ops.request_tween_factory", under=INGRESS)

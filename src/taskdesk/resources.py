@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
+from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -468,7 +469,9 @@ class TokenResource(Resource):
         self.row = row
 
 
-def add_resource_child(config: Any, parent: type, name: str, factory: ChildFactory) -> None:
+def add_resource_child(
+    config: Configurator, parent: type, name: str, factory: ChildFactory
+) -> None:
     """Config directive: make ``factory(parent_resource, name)`` the child ``name`` of
     every resource of type ``parent`` (which must not be a keyed container)."""
 
@@ -478,6 +481,6 @@ def add_resource_child(config: Any, parent: type, name: str, factory: ChildFacto
     config.action(("taskdesk.resource_child", parent, name), register)
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.set_root_factory(root_factory)
     config.add_directive("add_resource_child", add_resource_child)

@@ -8,7 +8,7 @@ and a ``next`` link (:mod:`taskdesk.api.paging`), ETags with ``If-None-Match``/`
 
 from __future__ import annotations
 
-from typing import Any
+from pyramid.config import Configurator
 
 from taskdesk.links import Page, announce_page
 from taskdesk.resources import root_factory
@@ -17,7 +17,7 @@ API_ROUTE = "api_v1"
 DOCS_ROUTE = "api_docs"
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     from taskdesk.api.traversal import AllTasks
     from taskdesk.resources import Root
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
@@ -115,7 +116,7 @@ def metrics_view(request: Request) -> Response:
     return response
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.registry[METRICS_KEY] = RequestMetrics()
     # Above the guard, so its refusals are counted; under the request-id tween.
     config.add_tween("taskdesk.metrics.metrics_tween_factory",

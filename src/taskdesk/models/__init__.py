@@ -11,6 +11,7 @@ from typing import Any
 import pyramid_tm
 import transaction.interfaces
 import zope.sqlalchemy
+from pyramid.config import Configurator
 from sqlalchemy import create_engine, engine_from_config, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import registry
@@ -300,7 +301,7 @@ def session_factory(registry: Any) -> sessionmaker[Session]:
     return factory
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     """Make ``request.dbsession`` available, joined to the request's transaction."""
     settings = config.get_settings()
     taskdesk_settings = config.registry.taskdesk_settings

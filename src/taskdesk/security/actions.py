@@ -34,6 +34,7 @@ from taskdesk.resources import (
     project_resource,
 )
 from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
+from taskdesk.security.policy import identity_of
 
 P = Permission
 
@@ -82,7 +83,7 @@ def _policy(request: Request) -> Any:
 
 
 def _read_only(request: Request) -> bool:
-    identity = request.identity
+    identity = identity_of(request)
     return identity is not None and bool(identity.read_only)
 
 

@@ -22,6 +22,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
 
@@ -98,7 +99,7 @@ def _user_page(context: UserResource, request: Request,
         "user": user,
         "groups": accounts.user_groups(request.dbsession, user),
         "sessions": accounts.count_sessions(request.dbsession, user),
-        "is_self": user.id == request.identity.user_id,
+        "is_self": user.id == signed_in(request).user_id,
         "errors": errors or {},
     }
 
@@ -125,7 +126,7 @@ def user_deactivate(context: UserResource, request: Request) -> Response:
                       "working at once. You can reactivate them later."),
             button=_("Deactivate"), cancel_url=request.resource_url(context))
     try:
-        accounts.set_active(request.dbsession, user, False, actor=request.identity.user)
+        accounts.set_active(request.dbsession, user, False, actor=signed_in(request).user)
     except ValidationError as error:
         flash(request, error.fields["is_active"], "error")
     else:
@@ -148,7 +149,7 @@ def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
 def user_reset_password(context: UserResource, request: Request) -> Any:
     user = context.row
     # An admin resetting their own password stays signed in in this browser.
-    keep = request.identity.session_id if user.id == request.identity.user_id else None
+    keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     try:
         accounts.set_password(request.dbsession, user, request.POST.get("password", ""),
                               keep_session_id=keep)
@@ -166,7 +167,7 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     make_admin = request.POST.get("is_site_admin") == "true"
     try:
-        accounts.set_site_admin(user, make_admin, actor=request.identity.user)
+        accounts.set_site_admin(user, make_admin, actor=signed_in(request).user)
     except ValidationError as error:
         flash(request, error.fields["is_site_admin"], "error")
     else:
@@ -182,7 +183,7 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
           permission=Permission.ADMINISTER)
 def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
-    keep = request.identity.session_id if user.id == request.identity.user_id else None
+    keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     accounts.end_sessions(request.dbsession, user, keep_session_id=keep)
     flash(request, _("All sessions of ${name} have ended.", mapping={"name": user.display_name}))
     return _back_to_user(context, request)

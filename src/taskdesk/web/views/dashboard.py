@@ -12,6 +12,7 @@ from taskdesk.domain.queries import list_tasks, parse_task_query
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.web.declare import web_view
 
 #: How many tasks each dashboard list shows; the project lists have the rest.
@@ -24,7 +25,7 @@ ACTIVITY_LIMIT = 15
           request_method="GET")
 def dashboard(context: Root, request: Request) -> dict[str, Any]:
     dbsession = request.dbsession
-    viewer = request.identity.viewer
+    viewer = signed_in(request).viewer
     workflow = request.registry.taskdesk_settings.workflow
     mine = list_tasks(
         dbsession, viewer,

@@ -9,6 +9,7 @@ from taskdesk.domain.accounts import update_profile
 from taskdesk.i18n import LOCALE_COOKIE, LOCALES
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import identity_of
 from taskdesk.web.declare import web_view
 from taskdesk.web.views.auth import safe_next
 
@@ -22,7 +23,7 @@ def language_switch(request: Request) -> HTTPSeeOther:
     response = HTTPSeeOther(safe_next(request, request.POST.get("next")))
     if locale not in LOCALES:
         return response
-    identity = request.identity
+    identity = identity_of(request)
     if identity is not None:
         update_profile(request.dbsession, identity.user, {"locale": locale})
     settings = request.registry.taskdesk_settings

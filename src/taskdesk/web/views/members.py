@@ -16,6 +16,7 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
@@ -61,7 +62,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
     try:
         _membership, created = set_member(
             request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
-            principal, request.identity.user, {"role": values["role"]},
+            principal, signed_in(request).user, {"role": values["role"]},
         )
     except DomainError as error:
         refuse(request)
@@ -83,7 +84,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
         set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
-                   context.principal, request.identity.user, {"role": request.POST.get("role")})
+                   context.principal, signed_in(request).user, {"role": request.POST.get("role")})
     except DomainError as error:
         for message in form_errors(error).values():
             flash(request, message, "error")
@@ -107,7 +108,7 @@ def member_remove(context: MemberResource, request: Request) -> Response:
             button=_("Remove member"), cancel_url=request.resource_url(context.__parent__))
     try:
         removed = remove_member(request.dbsession, context.project.entity(), context.principal,
-                                request.identity.user)
+                                signed_in(request).user)
     except DomainError as error:
         flash(request, error.message, "error")
     else:

@@ -15,6 +15,7 @@ from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import ProjectsPage
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
@@ -36,7 +37,7 @@ PROJECT_LIST_LIMIT = 500
           permission=Permission.SIGNED_IN, request_method="GET")
 def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     settings = request.registry.taskdesk_settings
-    projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow,
+    projects = project_summaries(request.dbsession, signed_in(request).viewer, settings.workflow,
                                  limit=PROJECT_LIST_LIMIT)
     return {
         "nav": "projects",
@@ -57,7 +58,7 @@ def project_new(context: ProjectContainer, request: Request) -> dict[str, Any]:
 def project_create(context: ProjectContainer, request: Request) -> Any:
     values = form_values(request, PROJECT_FIELDS)
     try:
-        project = create_project(request.dbsession, request.identity.user, values)
+        project = create_project(request.dbsession, signed_in(request).user, values)
     except DomainError as error:
         refuse(request)
         return {"nav": "projects", "values": values, "errors": form_errors(error)}
@@ -84,8 +85,8 @@ def project_settings(context: ProjectResource, request: Request) -> dict[str, An
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
-        changes = update_project(request.dbsession, context.entity(), request.identity.user, values,
-                                 partial=True)
+        changes = update_project(request.dbsession, context.entity(), signed_in(request).user,
+                                 values, partial=True)
     except DomainError as error:
         refuse(request)
         return _settings_page(context, values, form_errors(error))
@@ -107,7 +108,7 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
                       "site administrators included. Its managers and site administrators "
                       "can unarchive it."),
             button=_("Archive project"), cancel_url=request.resource_url(context, "settings"))
-    archive_project(request.dbsession, context.entity(), request.identity.user, True)
+    archive_project(request.dbsession, context.entity(), signed_in(request).user, True)
     flash(request, _("Project archived: it is read-only now. To undo this, press "
                      "“Unarchive”."))
     return redirect(request, context)
@@ -116,6 +117,6 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
 @web_view(context=ProjectResource, name="unarchive",
           permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_unarchive(context: ProjectResource, request: Request) -> HTTPSeeOther:
-    archive_project(request.dbsession, context.entity(), request.identity.user, False)
+    archive_project(request.dbsession, context.entity(), signed_in(request).user, False)
     flash(request, _("Project unarchived: it can be changed again."))
     return redirect(request, context)
