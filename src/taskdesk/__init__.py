@@ -25,7 +25,8 @@ CORE_INCLUDES = (
     "taskdesk.resources",
     # Sessions, CSRF and the security policy deciding on the resources' ACLs.
     "taskdesk.security",
-    # Request ids, the access log and error logging: an outermost tween, so refusals count too.
+    # Request ids, the access log and error logging: outside every tween but the security
+    # headers', so the guard's refusals are logged too.
     "taskdesk.ops",
     # Refuse malformed input (400) and oversized bodies (413) before any view runs: its tween
     # is placed over every other tween once all includes are in, add-ons' included.

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
+from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 from pyramid.interfaces import ITweens
 from pyramid.registry import Registry
@@ -134,6 +135,6 @@ def place_guard(registry: Registry) -> None:
     )
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.add_tween(GUARD_TWEEN, under="taskdesk.ops.request_tween_factory")
     config.action(None, place_guard, args=(config.registry,), order=_AFTER_ALL_TWEENS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pyramid.config import Configurator
 from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
@@ -55,7 +56,7 @@ def security_headers_tween_factory(
     return tween
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     # Outermost, so that the request-id tween's own 500 and the guard's refusals carry the
     # headers too.
     config.add_tween("taskdesk.headers.security_headers_tween_factory",

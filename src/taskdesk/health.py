@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy import text
@@ -35,5 +34,5 @@ def readyz(request: Request) -> dict[str, str]:
     return {"status": "ok", "database": request.dbsession.get_bind().dialect.name}
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.scan(__name__)

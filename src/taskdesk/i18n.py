@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 # catalogs in a build environment that has Babel but none of the app's dependencies.
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
+    from pyramid.config import Configurator
 
 LOCALES = ("en", "zh_CN")
 DOMAIN = "taskdesk"
@@ -45,7 +46,7 @@ _PLACEHOLDER = re.compile(r"\$\{[^}]*\}|%\([^)]*\)[a-z]")
 _ACCEPT = {"en": "en", "zh": "zh_CN", "zh-cn": "zh_CN", "zh-hans": "zh_CN", "zh-sg": "zh_CN"}
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     """The catalogs serve every feature package (the domain's messages are in them)."""
     config.add_translation_dirs("taskdesk:locale")
 

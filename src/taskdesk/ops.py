@@ -1,8 +1,10 @@
 """Request ids, one access-log line per request, and error logging.
 
-The tween sits right under INGRESS, outside every other tween but the security headers', so
-it sees the final answer of each attempt, including the guard's 400/413 and errors rendered
-by exception views:
+The tween is second from the outside: only the security headers' tween wraps it (so the
+bare 500 it answers carries the headers too); the metrics tween, when switched on, and the
+input guard sit right under it, then every other tween. So it sees the final answer of each
+attempt, including the guard's 400/413 and errors rendered by exception views
+(tests/functional/test_tween_order.py checks the order):
 
 * ``X-Request-ID`` from the client is kept when it is 1-200 visible ASCII characters (no
   spaces, so it stays one token in logs); otherwise a fresh one is generated. The id is kept in
@@ -28,7 +30,7 @@ by exception views:
 Once the application is built (Pyramid's ``ApplicationCreated``) the objects made at
 start-up are moved out of the garbage collector's view with ``gc.freeze()``: the collector
 then stops re-scanning the whole configuration on every generation-2 collection, the long
-pauses behind p99 latency (see ../shared/PERFORMANCE.md). This covers every way the app is
+pauses behind p99 latency. This covers every way the app is
 started (``pserve``, ``taskdesk.wsgi`` for Hypercorn, ``waitress-serve``).
 """
 
@@ -45,6 +47,7 @@ from random import getrandbits
 from typing import Any
 from urllib.parse import quote
 
+from pyramid.config import Configurator
 from pyramid.events import ApplicationCreated
 from pyramid.interfaces import ISecurityPolicy
 from pyramid.request import Request
@@ -228,7 +231,7 @@ def freeze_start_up_objects(event: ApplicationCreated) -> None:
     gc.freeze()
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.add_request_method(request_id, "request_id", reify=True)
     config.add_view_predicate("database_outage", DatabaseOutagePredicate)
     config.add_tween("taskdesk.ops.request_tween_factory", under=INGRESS)

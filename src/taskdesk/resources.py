@@ -15,12 +15,13 @@ config directive instead of editing these classes, e.g.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, Everyone
+from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -38,25 +39,17 @@ from taskdesk.models import (
 )
 from taskdesk.models.meta import json_array_agg
 from taskdesk.security.permissions import ARCHIVED_DENIED, ARCHIVED_PERMISSIONS, Permission
+from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.settings import TaskdeskSettings
 
 ACE = tuple[str, str, Any]
 ChildFactory = Callable[[Any, str], Any]
 
-SITE_ADMIN = "site-admin"
 _SLUG = re.compile(SLUG_PATTERN)
 _NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _USERNAME = re.compile(USERNAME_PATTERN)
 _GROUP = re.compile(GROUP_PATTERN)
 _MAX_ID = 2**31 - 1
-
-
-def user_principal(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def group_principal(group_id: int) -> str:
-    return f"group:{group_id}"
 
 
 def parse_number(key: str) -> int:
@@ -143,9 +136,11 @@ _MEMBERSHIPS = select(ProjectMember.user_id, ProjectMember.group_id, ProjectMemb
 Membership = tuple[int | None, int | None, str]
 
 
+class ProjectSnapshot(NamedTuple):
+    """A project's columns and memberships, read once: what views show and what its ACL is
+    computed from. Immutable; changes go through :meth:`ProjectResource.entity`, and a
+    view that shows the project after changing it asks :meth:`ProjectResource.changed`."""
 
-
-class ProjectColumns(NamedTuple):
     id: int
     slug: str
     name: str
@@ -154,11 +149,27 @@ class ProjectColumns(NamedTuple):
     is_archived: bool
     created_at: datetime
     updated_at: datetime
+    memberships: tuple[Membership, ...]
+
+    @classmethod
+    def of(cls, row: Project, memberships: Iterable[Membership]) -> ProjectSnapshot:
+        """The snapshot of a loaded ORM row (its current values)."""
+        return cls(row.id, row.slug, row.name, row.description, row.visibility,
+                   row.is_archived, row.created_at, row.updated_at, tuple(memberships))
 
 
-#: A project's values as views read them: the columns traversal reads, or the ORM row
-#: (both have these attributes).
-ProjectFields = ProjectColumns | Project
+#: The columns traversal reads (every field of the snapshot but its memberships).
+_COLUMNS = ProjectSnapshot._fields[:-1]
+
+#: A project's values as views read them: its snapshot, or an ORM row (a task's project,
+#: a page of rows); both have these attributes.
+ProjectFields = ProjectSnapshot | Project
+
+
+def project_memberships(dbsession: Any, project_id: int) -> list[Membership]:
+    """Every membership of one project (one statement)."""
+    rows = read_rows(dbsession, _MEMBERSHIPS, {"project_id": project_id})
+    return [(r.user_id, r.group_id, r.role) for r in rows]
 
 
 @lru_cache
@@ -172,7 +183,7 @@ def _project_by_slug(dialect: str) -> Select[Any]:
         dialect, ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role
     )
     return select(
-        *(getattr(Project, name) for name in ProjectColumns._fields),
+        *(getattr(Project, name) for name in _COLUMNS),
         select(memberships).where(ProjectMember.project_id == Project.id).scalar_subquery(),
     ).where(Project.slug == bindparam("slug"))
 
@@ -194,32 +205,40 @@ class ProjectContainer(Resource):
         found = read_rows(dbsession, statement, {"slug": slug}).first()
         if found is None:
             raise KeyError(slug)
-        return ProjectResource(self.request, slug, self, ProjectColumns._make(found[:-1]),
-                               [(user, group, role) for user, group, role in found[-1]])
+        memberships = tuple((user, group, role) for user, group, role in found[-1])
+        snapshot = ProjectSnapshot._make((*found[:-1], memberships))
+        return project_resource(self.request, snapshot, self)
+
+
+def project_resource(request: Request, snapshot: ProjectSnapshot,
+                     parent: Resource | None = None) -> ProjectResource:
+    """The one way to build a project's resource: by traversal (``parent`` is the
+    container), for a page of rows, and after a change. Without ``parent`` it hangs under
+    the root's ``projects``, where traversal finds it."""
+    if parent is None:
+        parent = ProjectContainer(request, "projects", request.root)
+    return ProjectResource(request, snapshot.slug, parent, snapshot)
 
 
 class ProjectResource(Resource):
+    """A project in the tree: its immutable :class:`ProjectSnapshot` as ``row``, its ACL
+    computed once from it, and its ORM row on demand (``entity()``) for writes."""
+
     def __init__(self, request: Request, name: str, parent: Resource,
-                 row: ProjectColumns | Project,
-                 memberships: list[Membership] | None = None) -> None:
+                 snapshot: ProjectSnapshot) -> None:
         super().__init__(request, name, parent)
-        self._columns = row
-        if isinstance(row, Project):
-            self.__dict__["entity"] = row
-        if memberships is not None:
-            self.__dict__["memberships"] = memberships
+        self.row = snapshot
 
-    @property
-    def row(self) -> ProjectFields:
-        """The project's current values: its ORM row once loaded (so a change made in this
-        request shows at once), else the columns traversal read."""
-        return self.__dict__.get("entity", self._columns)  # type: ignore[no-any-return]
-
-    @cached_property
     def entity(self) -> Project:
-        """The project's ORM row, for changing it or its tasks; loaded on first use."""
-        project: Project = self.dbsession.get_one(Project, self._columns.id)
+        """The project's ORM row, for changing it or its tasks: from the session when a
+        statement of this request loaded it already (a task's page), else one SELECT."""
+        project: Project = self.dbsession.get_one(Project, self.row.id)
         return project
+
+    def changed(self) -> ProjectResource:
+        """This project as it is after a change made through ``entity()`` (values, ACL)."""
+        return project_resource(self.request, ProjectSnapshot.of(
+            self.entity(), self.row.memberships), self.__parent__)
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {
@@ -230,26 +249,19 @@ class ProjectResource(Resource):
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
 
-    @cached_property
-    def memberships(self) -> list[Membership]:
-        """Every membership, loaded once per request (unless given when built)."""
-        rows = read_rows(self.dbsession, _MEMBERSHIPS, {"project_id": self.row.id})
-        return [(r.user_id, r.group_id, r.role) for r in rows]
-
     def __acl__(self) -> list[ACE]:
-        # Computed once per request and state: the permission check and every "allowed"
-        # list ask for it; archiving or changing visibility in the request recomputes it.
-        state = (self.row.is_archived, self.row.visibility)
-        cached = self.__dict__.get("_acl")
-        if cached is None or cached[0] != state:
-            cached = self.__dict__["_acl"] = (state, self._compute_acl())
-        return cached[1]
+        # The one ACL cache: the snapshot cannot change, so its ACL is computed once per
+        # resource, however many permission checks and "allowed" lists ask for it.
+        acl: list[ACE] | None = self.__dict__.get("_acl")
+        if acl is None:
+            acl = self.__dict__["_acl"] = self._compute_acl()
+        return acl
 
     def _compute_acl(self) -> list[ACE]:
         roles = self.settings.roles
         archived = self.row.is_archived
         acl: list[ACE] = []
-        for user_id, group_id, role in self.memberships:
+        for user_id, group_id, role in self.row.memberships:
             permissions = _granted(roles.get(role, frozenset()), archived)
             if not permissions:
                 continue
@@ -289,8 +301,8 @@ class TaskContainer(Resource):
         )
         if row is None:
             raise KeyError(key)
-        # The task's statement loaded the project's ORM row too: changes to the task need it.
-        project.__dict__["entity"] = row.project
+        # The statement loads the project's ORM row too (``project.entity()`` finds it in
+        # the session): changes to the task need it.
         return TaskResource(self.request, key, self, row)
 
 
@@ -457,7 +469,9 @@ class TokenResource(Resource):
         self.row = row
 
 
-def add_resource_child(config: Any, parent: type, name: str, factory: ChildFactory) -> None:
+def add_resource_child(
+    config: Configurator, parent: type, name: str, factory: ChildFactory
+) -> None:
     """Config directive: make ``factory(parent_resource, name)`` the child ``name`` of
     every resource of type ``parent`` (which must not be a keyed container)."""
 
@@ -467,6 +481,6 @@ def add_resource_child(config: Any, parent: type, name: str, factory: ChildFacto
     config.action(("taskdesk.resource_child", parent, name), register)
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.set_root_factory(root_factory)
     config.add_directive("add_resource_child", add_resource_child)

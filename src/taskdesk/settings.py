@@ -118,10 +118,6 @@ class TaskdeskSettings:
     metrics_token: str = ""
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
-    @property
-    def is_development(self) -> bool:
-        return self.environment == "development"
-
 
 DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
 DEFAULT_PRIORITIES = "low normal high urgent"

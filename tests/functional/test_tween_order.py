@@ -122,3 +122,12 @@ def test_an_explicit_tween_list_with_the_guard_outside_is_kept(tmp_path: Path) -
     app = main({}, **settings)
     assert tween_names(app) == explicit.split("\n")
     assert_malformed_paths_refused(app)
+
+
+def test_the_request_id_tween_is_second_only_to_the_security_headers(tmp_path: Path) -> None:
+    """The order ``taskdesk.ops`` describes: headers, request id, metrics, guard, the rest."""
+    settings = app_settings(f"sqlite:///{tmp_path / 'taskdesk.sqlite'}",
+                            **{"taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.metrics"})
+    names = tween_names(main({}, **settings))
+    assert names[:4] == ["taskdesk.headers.security_headers_tween_factory", OPS_TWEEN,
+                         "taskdesk.metrics.metrics_tween_factory", GUARD_TWEEN]

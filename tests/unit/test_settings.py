@@ -117,7 +117,7 @@ def test_production_refuses_missing_short_or_example_session_secret(
 
 def test_development_accepts_no_secret() -> None:
     settings = parse_settings({"taskdesk.environment": "development"})
-    assert settings.is_development
+    assert settings.environment == "development"
     assert settings.session_secret
 
 

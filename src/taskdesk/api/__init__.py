@@ -8,15 +8,16 @@ and a ``next`` link (:mod:`taskdesk.api.paging`), ETags with ``If-None-Match``/`
 
 from __future__ import annotations
 
-from typing import Any
+from pyramid.config import Configurator
 
+from taskdesk.links import Page, announce_page
 from taskdesk.resources import root_factory
 
 API_ROUTE = "api_v1"
 DOCS_ROUTE = "api_docs"
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     from taskdesk.api.traversal import AllTasks
     from taskdesk.resources import Root
 
@@ -27,6 +28,7 @@ def includeme(config: Any) -> None:
     config.add_resource_child(Root, "tasks", AllTasks.factory)
     # The browsable reference, with its renderer's assets served from this package.
     config.add_route(DOCS_ROUTE, "/api/docs")
+    announce_page(config, Page.API_REFERENCE, DOCS_ROUTE)
     config.add_static_view("api/static", "taskdesk.api:static", cache_max_age=3600)
     config.scan("taskdesk.api.errors")
     config.scan("taskdesk.api.views")

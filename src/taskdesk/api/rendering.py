@@ -32,7 +32,7 @@ def json_view(view: View) -> View:
 
     This replaces a Pyramid renderer on purpose: the renderer machinery and its BeforeRender
     subscribers (the web UI's template helpers) cost about a millisecond per request, a
-    large share of a JSON list request (see PERFORMANCE.md).
+    large share of a JSON list request.
     """
 
     @functools.wraps(view)

@@ -2,8 +2,9 @@
 
 ``SCHEMAS`` is the single description of every response body; the functions below build
 those bodies. The functional tests validate every response against the document, so the two
-cannot drift apart. Builders take plain values (rows of columns for lists, see
-PERFORMANCE.md) and the ``allowed`` list computed by :mod:`taskdesk.security.actions`.
+cannot drift apart. Builders take plain values (rows of columns for lists: loading ORM
+entities would dominate a list request) and the ``allowed`` list computed by
+:mod:`taskdesk.security.actions`.
 """
 
 from __future__ import annotations

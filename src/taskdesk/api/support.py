@@ -9,16 +9,17 @@ from pyramid.response import Response
 
 from taskdesk.domain.access import Viewer
 from taskdesk.models import User
+from taskdesk.security.policy import identity_of, signed_in
 from taskdesk.settings import TaskdeskSettings
 
 
 def actor(request: Request) -> User:
     """The signed-in user (views that call this require a permission anonymous lacks)."""
-    return request.identity.user  # type: ignore[no-any-return]
+    return signed_in(request).user
 
 
 def viewer(request: Request) -> Viewer:
-    identity = request.identity
+    identity = identity_of(request)
     return identity.viewer if identity is not None else Viewer(None)
 
 

@@ -81,6 +81,9 @@ class Text(Field):
     multiline: bool = False
     pattern: str | None = None
     pattern_message: str = ""
+    #: Values refused although they match (e.g. slugs that name a page).
+    reserved: frozenset[str] = frozenset()
+    reserved_message: str = ""
 
     def empty_value(self) -> Any:
         return ""
@@ -101,6 +104,8 @@ class Text(Field):
             )
         if self.pattern and text and not re.fullmatch(self.pattern, text):
             raise FieldError(self.pattern_message or _("Invalid format."))
+        if text in self.reserved:
+            raise FieldError(self.reserved_message or _("Invalid format."))
         return text
 
     def json_type(self) -> dict[str, Any]:
@@ -109,6 +114,8 @@ class Text(Field):
             schema["minLength"] = max(1, self.min_length)
         if self.pattern:
             schema["pattern"] = f"^{self.pattern}$"
+        if self.reserved:
+            schema["not"] = {"enum": sorted(self.reserved)}
         return schema
 
 

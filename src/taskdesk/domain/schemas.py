@@ -3,6 +3,7 @@ bodies (:class:`Schema`) and the task list's query parameters (:class:`QuerySche
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 
 from taskdesk.domain.schema import (
@@ -31,11 +32,24 @@ SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
 USERNAME_PATTERN = r"[a-z0-9][a-z0-9._-]{1,62}"
 GROUP_PATTERN = r"[a-z0-9][a-z0-9._-]{0,62}"
 
+
+
+class ProjectsPage(StrEnum):
+    """The pages at ``/projects/<name>``: the views on the projects container take their
+    names from here, and no project may have one as its slug (it would hide the page)."""
+
+    NEW = "new"
+
+
+RESERVED_SLUGS: frozenset[str] = frozenset(ProjectsPage)
+
 PROJECT_CREATE = Schema(
     "ProjectCreate",
     (
         Text("slug", required=True, max_length=64, pattern=SLUG_PATTERN,
              pattern_message=_("Use lower-case letters, digits and hyphens."),
+             reserved=RESERVED_SLUGS,
+             reserved_message=_("This URL name is reserved for a page of the site."),
              description="URL name of the project"),
         Text("name", required=True, max_length=120),
         Text("description", max_length=20_000, multiline=True, nullable=False),

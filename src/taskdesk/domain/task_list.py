@@ -4,7 +4,7 @@ Filters and sort come from request parameters (``parse_task_query``, by the decl
 :data:`taskdesk.domain.schemas.TASK_QUERY`); ``list_tasks`` pages
 with a keyset cursor, so page 20,000 costs what page 1 costs, and issues exactly one
 statement whatever the page holds: plain columns, no ORM entities (loading entities dominates
-a list request, see PERFORMANCE.md), each task's labels aggregated in a correlated subquery.
+a list request), each task's labels aggregated in a correlated subquery.
 Cross-project lists keep only the projects the viewer may see, in SQL.
 """
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
@@ -31,6 +32,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy.engine import Engine
 
 from taskdesk.metrics.collector import RequestMetrics, exposition
+from taskdesk.models import database_binds
 from taskdesk.ops import unrendered_status
 from taskdesk.settings import TaskdeskSettings
 
@@ -107,14 +109,14 @@ def metrics_view(request: Request) -> Response:
         return Response(body=b"Forbidden\n", status=403, content_type="text/plain",
                         charset="utf-8")
     text = exposition(request.registry[METRICS_KEY],
-                      pool_usage(request.registry["dbbinds"].engine))
+                      pool_usage(database_binds(request.registry).engine))
     response = Response(body=text.encode(), content_type="text/plain", charset="utf-8")
     response.headers["Content-Type"] = CONTENT_TYPE
     response.cache_control = "no-store"
     return response
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.registry[METRICS_KEY] = RequestMetrics()
     # Above the guard, so its refusals are counted; under the request-id tween.
     config.add_tween("taskdesk.metrics.metrics_tween_factory",

@@ -11,6 +11,7 @@ from typing import Any
 import pyramid_tm
 import transaction.interfaces
 import zope.sqlalchemy
+from pyramid.config import Configurator
 from sqlalchemy import create_engine, engine_from_config, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import registry
@@ -57,12 +58,14 @@ __all__ = [
     "TaskLabel",
     "TaskSearch",
     "User",
+    "database_binds",
     "database_outage",
     "get_engine",
     "get_session_factory",
     "get_tm_session",
     "is_busy",
     "read_rows",
+    "session_factory",
 ]
 
 configure_mappers()
@@ -210,7 +213,7 @@ def read_only_engine(engine: Engine) -> Engine:
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
     # Instances are not expired at commit: nothing keeps them past the request, and
-    # expiring every loaded row costs ~300 µs per list request (see PERFORMANCE.md).
+    # expiring every loaded row costs ~300 µs per list request.
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
@@ -281,7 +284,24 @@ class DatabaseBinds:
         return factory(bind=self.read if read_only else self.write, **self.session_options)
 
 
-def includeme(config: Any) -> None:
+#: Registry keys of this package; other packages read them through the accessors below.
+_BINDS_KEY = "dbbinds"
+_SESSION_FACTORY_KEY = "dbsession_factory"
+
+
+def database_binds(registry: Any) -> DatabaseBinds:
+    """The application's database binds (its engine among them)."""
+    binds: DatabaseBinds = registry[_BINDS_KEY]
+    return binds
+
+
+def session_factory(registry: Any) -> sessionmaker[Session]:
+    """The application's session factory, for sessions outside ``request.dbsession``."""
+    factory: sessionmaker[Session] = registry[_SESSION_FACTORY_KEY]
+    return factory
+
+
+def includeme(config: Configurator) -> None:
     """Make ``request.dbsession`` available, joined to the request's transaction."""
     settings = config.get_settings()
     taskdesk_settings = config.registry.taskdesk_settings
@@ -290,8 +310,8 @@ def includeme(config: Any) -> None:
     )
     binds = DatabaseBinds(engine)
     transactions = ThreadTransactions(engine)
-    config.registry["dbsession_factory"] = get_session_factory(engine)
-    config.registry["dbbinds"] = binds
+    config.registry[_SESSION_FACTORY_KEY] = get_session_factory(engine)
+    config.registry[_BINDS_KEY] = binds
 
     def transaction_manager(request: Any) -> transaction.TransactionManager:
         return transactions.manager

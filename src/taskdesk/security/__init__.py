@@ -6,10 +6,13 @@ permission names; ``includeme`` brings in the policy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyramid.config import Configurator
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     from taskdesk.security.policy import configure_security
 
     configure_security(config)

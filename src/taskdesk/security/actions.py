@@ -5,9 +5,9 @@ same ACLs the views are secured with which of them the caller holds. The answer 
 depend on the request's method, so a ``GET`` tells a client what a later ``PATCH`` may do;
 a read-only token holds only the read-only permissions.
 
-Lists must not ask per row (see ARCHITECTURE.md): the tasks of one project share that
-project's ACL, so :class:`ListActions` computes the answer once per project, loading the
-projects and their memberships of a whole page in two queries.
+Lists must not ask per row (a permission check per row does not scale): the tasks of one
+project share that project's ACL, so :class:`ListActions` computes the answer once per
+project, loading the projects and their memberships of a whole page in two queries.
 """
 
 from __future__ import annotations
@@ -26,13 +26,16 @@ from taskdesk.resources import (
     CommentResource,
     Me,
     MemberResource,
-    ProjectContainer,
+    Membership,
     ProjectResource,
+    ProjectSnapshot,
     TaskContainer,
     TaskResource,
     TokenResource,
+    project_resource,
 )
 from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
+from taskdesk.security.policy import identity_of
 
 P = Permission
 
@@ -52,25 +55,8 @@ def _policy(request: Request) -> Any:
 
 
 def _read_only(request: Request) -> bool:
-    identity = request.identity
+    identity = identity_of(request)
     return identity is not None and bool(identity.read_only)
-
-
-class _SettledAcl:
-    """A resource's lineage with every ``__acl__`` computed once.
-
-    Asking the ACLs several questions in a row would otherwise compute each ACL (a project's
-    is built from its memberships) once per question.
-    """
-
-    __slots__ = ("__acl__", "__name__", "__parent__")
-
-    def __init__(self, resource: Any) -> None:
-        acl = getattr(resource, "__acl__", [])
-        self.__acl__ = acl() if callable(acl) else acl
-        self.__name__ = getattr(resource, "__name__", "")
-        parent = getattr(resource, "__parent__", None)
-        self.__parent__ = _SettledAcl(parent) if parent is not None else None
 
 
 def _allowed(request: Request, context: Any, permissions: Iterable[Permission]) -> list[str]:
@@ -78,7 +64,7 @@ def _allowed(request: Request, context: Any, permissions: Iterable[Permission]) 
     wanted = [p for p in permissions if not read_only or p in READ_ONLY_PERMISSIONS]
     if not wanted:
         return []
-    return [str(p) for p in _policy(request).acl_granted(request, _SettledAcl(context), wanted)]
+    return [str(p) for p in _policy(request).acl_granted(request, context, wanted)]
 
 
 def allowed_actions(request: Request, context: Any) -> list[str]:
@@ -141,11 +127,8 @@ class ListActions:
     def add_rows(self, rows: Iterable[Project]) -> None:
         """Use loaded project rows; their memberships are loaded in one query."""
         request = self.request
-        container = ProjectContainer(request, "projects", request.root)
         projects = {row.id: row for row in rows}
-        memberships: dict[int, list[tuple[int | None, int | None, str]]] = {
-            project_id: [] for project_id in projects
-        }
+        memberships: dict[int, list[Membership]] = {project_id: [] for project_id in projects}
         if projects:
             for row in request.dbsession.execute(
                 select(ProjectMember.project_id, ProjectMember.user_id, ProjectMember.group_id,
@@ -153,8 +136,8 @@ class ListActions:
             ):
                 memberships[row.project_id].append((row.user_id, row.group_id, row.role))
         for project_id, project in projects.items():
-            self._projects[project_id] = ProjectResource(
-                request, project.slug, container, project, memberships[project_id])
+            self._projects[project_id] = project_resource(
+                request, ProjectSnapshot.of(project, memberships[project_id]))
 
     def project(self, project_id: int) -> list[str]:
         if project_id not in self._project_actions:

@@ -9,7 +9,9 @@ from functools import cached_property
 from typing import Any, NamedTuple, cast
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.config import Configurator
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request, RequestLocalCache
 from pyramid.security import Allowed, Denied
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
@@ -31,9 +33,9 @@ from taskdesk.models import (
     read_rows,
 )
 from taskdesk.models.meta import utcnow
-from taskdesk.resources import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.login import address_throttled, record_address_failure
 from taskdesk.security.permissions import PREREQUISITES
+from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings
 
@@ -93,6 +95,21 @@ class Identity:
     def read_only(self) -> bool:
         """A read-only token: only safe methods, whatever the ACLs grant."""
         return self.token_scope == "read"
+
+
+def identity_of(request: Request) -> Identity | None:
+    """``request.identity``, typed (Pyramid's request is not): who is asking, or None."""
+    identity: Identity | None = request.identity
+    return identity
+
+
+def signed_in(request: Request) -> Identity:
+    """The identity of the caller of a view that requires a permission anonymous visitors
+    lack (``signed_in`` or more); 403 should such a view be reached without one."""
+    identity = identity_of(request)
+    if identity is None:
+        raise HTTPForbidden()
+    return identity
 
 
 def bearer_secret(request: Request) -> str | None:
@@ -362,7 +379,7 @@ def requires_csrf(request: Request) -> bool:
     return bearer_secret(request) is None
 
 
-def configure_security(config: Any) -> None:
+def configure_security(config: Configurator) -> None:
     settings: TaskdeskSettings = config.registry.taskdesk_settings
     config.set_session_factory(
         SignedCookieSessionFactory(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from pyramid.config import Configurator
 from pyramid.events import BeforeRender
 from pyramid.request import Request
 
+from taskdesk.downloads import serve_task_pages
 from taskdesk.i18n import negotiate_locale
+from taskdesk.security.policy import identity_of
 from taskdesk.timezones import local_today, user_zone
 from taskdesk.web.helpers import add_template_helpers
 
@@ -17,7 +19,7 @@ from taskdesk.web.helpers import add_template_helpers
 def zone(request: Request) -> ZoneInfo:
     """The time zone this request's reader sees times in (``request.zone``): their own, or
     the site's for people who chose none and for visitors not signed in."""
-    identity = request.identity
+    identity = identity_of(request)
     return user_zone(identity.time_zone if identity is not None else None,
                      request.registry.taskdesk_settings.time_zone)
 
@@ -28,7 +30,7 @@ def today(request: Request) -> date:
     return local_today(request.zone)
 
 
-def includeme(config: Any) -> None:
+def includeme(config: Configurator) -> None:
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     settings = config.get_settings()
@@ -40,4 +42,6 @@ def includeme(config: Any) -> None:
     config.add_subscriber(add_template_helpers, BeforeRender)
     config.add_request_method(zone, "zone", reify=True)
     config.add_request_method(today, "today", reify=True)
+    # CSV downloads (the web's and the API's) link each row to its task's page here.
+    serve_task_pages(config)
     config.scan("taskdesk.web.views")

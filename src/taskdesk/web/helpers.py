@@ -22,6 +22,8 @@ from pyramid.request import Request
 
 from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import is_overdue
+from taskdesk.links import Page, page_url
+from taskdesk.security.permissions import Permission
 from taskdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -57,9 +59,6 @@ FIELD_LABELS = {
     "comment": _("Comment"),
     "task": _("Task"),
 }
-#: The API feature package and the route of its reference page.
-API_FEATURE = "taskdesk.api"
-API_DOCS_ROUTE = "api_docs"
 VISIBILITY_LABELS = {"private": _("Private"), "internal": _("Internal")}
 
 
@@ -206,7 +205,11 @@ class Helpers:
     def markdown(self, source: str) -> Markup:
         return render_markdown(source)
 
-    def can(self, permission: str, context: Any = None) -> bool:
+    def can(self, permission: Permission, context: Any = None) -> bool:
+        """Whether the caller holds ``permission`` (templates name it ``P.<NAME>``; a plain
+        string, which a typo would turn into a silent deny, is refused)."""
+        if not isinstance(permission, Permission):
+            raise TypeError(f"h.can needs a Permission (P.<NAME>), not {permission!r}")
         return bool(self.request.has_permission(permission, context))
 
     def overdue(self, task: Any) -> bool:
@@ -216,14 +219,12 @@ class Helpers:
 
     @cached_property
     def api_docs_url(self) -> str | None:
-        """The API reference page, when the API is switched on (None otherwise). Feature
-        packages do not import each other: this knows the API by its INI name and route."""
-        if API_FEATURE not in self.request.registry.taskdesk_settings.includes:
-            return None
-        return str(self.request.route_url(API_DOCS_ROUTE))
+        """The API reference page, when the API is switched on (None otherwise)."""
+        return page_url(self.request, Page.API_REFERENCE)
 
 
 def add_template_helpers(event: Any) -> None:
     request = event.get("request")
     if request is not None and "h" not in event:
         event["h"] = Helpers(request)
+        event["P"] = Permission

@@ -233,3 +233,10 @@ def test_a_database_busy_past_every_retry_is_503(client_for, people, monkeypatch
     assert response.headers["Retry-After"] == "1"
     assert "busy" in error["message"]
     assert len(calls) == 3  # pyramid_retry tried every attempt first
+
+
+def test_a_slug_naming_a_page_is_refused_with_422(client_for, people):
+    response = client_for(people["member"]).post(
+        "/api/v1/projects", {"slug": "new", "name": "New"})
+    error = _error(response, 422, "validation_failed")
+    assert error["fields"] == {"slug": "This URL name is reserved for a page of the site."}

@@ -244,3 +244,16 @@ def test_members_page_read_only_for_members(testapp, login_as, world):
                   "csrf_token": _token(testapp)}, status=403)
     testapp.post("/projects/apollo/members/user:vic/remove",
                  {"csrf_token": _token(testapp)}, status=403)
+
+
+def test_a_slug_naming_a_page_is_refused_and_the_page_stays_reachable(testapp, login_as, world,
+                                                                     dbsession):
+    login_as("mia")
+    form = find_form(testapp.get("/projects/new"), "/projects/new")
+    form["name"] = "New things"
+    form["slug"] = "new"
+    page = form.submit(status=400)
+    assert "This URL name is reserved for a page of the site." in page.text
+    assert page.html.find(id="f-slug")["aria-invalid"] == "true"
+    assert dbsession.scalar(select(Project).where(Project.slug == "new")) is None
+    assert find_form(testapp.get("/projects/new"), "/projects/new")["slug"].value == ""

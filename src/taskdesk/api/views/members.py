@@ -84,7 +84,7 @@ def member_put(context: MemberResource, request: Request) -> dict[str, Any]:
     current = _membership(request, context)
     if current is not None:
         conditional.check_if_match(request, _state(current))
-    membership, is_new = set_member(request.dbsession, settings(request), context.project.entity,
+    membership, is_new = set_member(request.dbsession, settings(request), context.project.entity(),
                                     context.principal, actor(request), data, strict=True)
     body = conditional.tagged(request, _body(request, context, membership.role),
                               _state(membership))
@@ -99,7 +99,7 @@ def member_delete(context: MemberResource, request: Request) -> Response:
     if current is None:
         raise HTTPNotFound()
     conditional.check_if_match(request, _state(current))
-    remove_member(request.dbsession, context.project.entity, context.principal, actor(request))
+    remove_member(request.dbsession, context.project.entity(), context.principal, actor(request))
     return no_content()
 
 

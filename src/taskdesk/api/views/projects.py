@@ -16,7 +16,13 @@ from taskdesk.api.support import actor, created, viewer
 from taskdesk.domain.feeds import projects_by_id
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE
-from taskdesk.resources import ProjectContainer, ProjectResource
+from taskdesk.resources import (
+    ProjectContainer,
+    ProjectResource,
+    ProjectSnapshot,
+    project_memberships,
+    project_resource,
+)
 from taskdesk.security.actions import ListActions, actor_may, allowed_actions
 from taskdesk.security.permissions import Permission
 
@@ -55,7 +61,8 @@ def project_list(context: ProjectContainer, request: Request) -> Response:
           status=201, body=PROJECT_CREATE)
 def project_create(context: ProjectContainer, request: Request) -> dict[str, Any]:
     row = create_project(request.dbsession, actor(request), json_body(request), strict=True)
-    project = ProjectResource(request, row.slug, context, row)
+    project = project_resource(request, ProjectSnapshot.of(
+        row, project_memberships(request.dbsession, row.id)), context)
     body = conditional.tagged(request, _body(request, project), _state(project))
     return created(request, body, body["url"])
 
@@ -75,9 +82,10 @@ def project_show(context: ProjectResource, request: Request) -> dict[str, Any] |
 def project_update(context: ProjectResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
     conditional.check_if_match(request, _state(context))
-    update_project(request.dbsession, context.entity, actor(request), data,
+    update_project(request.dbsession, context.entity(), actor(request), data,
                    may=actor_may(request, context), partial=True, strict=True)
-    return conditional.tagged(request, _body(request, context), _state(context))
+    changed = context.changed()
+    return conditional.tagged(request, _body(request, changed), _state(changed))
 
 
 @api_view(context=ProjectResource, method="DELETE", permission=Permission.ARCHIVE_PROJECT,
@@ -85,5 +93,6 @@ def project_update(context: ProjectResource, request: Request) -> dict[str, Any]
           response="Project", conditional=True)
 def project_archive(context: ProjectResource, request: Request) -> dict[str, Any]:
     conditional.check_if_match(request, _state(context))
-    archive_project(request.dbsession, context.entity, actor(request), True)
-    return conditional.tagged(request, _body(request, context), _state(context))
+    archive_project(request.dbsession, context.entity(), actor(request), True)
+    changed = context.changed()
+    return conditional.tagged(request, _body(request, changed), _state(changed))

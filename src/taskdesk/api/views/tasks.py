@@ -30,7 +30,7 @@ from taskdesk.domain.feeds import activity
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
-from taskdesk.downloads import task_csv_response, task_page_urls
+from taskdesk.downloads import csv_task_urls, task_csv_response
 from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
 from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
@@ -65,10 +65,8 @@ def _wants_csv(request: Request) -> bool:
 def _csv_task_urls(request: Request) -> TaskUrl:
     """A CSV row's ``url``: the task's web page for people opening it from a spreadsheet, or
     its API URL on a deployment without the web UI."""
-    if "taskdesk.web" in settings(request).includes:
-        return task_page_urls(request)
     urls = Urls(request)
-    return lambda row: urls.task(row.project_slug, row.number)
+    return csv_task_urls(request, lambda row: urls.task(row.project_slug, row.number))
 
 
 def _csv(request: Request, project: ProjectResource | None, query: TaskQuery) -> Response:
@@ -165,7 +163,7 @@ def _body(request: Request, task: TaskResource) -> dict[str, Any]:
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     project = context.project
-    row = create_task(request.dbsession, settings(request), project.entity, actor(request),
+    row = create_task(request.dbsession, settings(request), project.entity(), actor(request),
                       json_body(request), may=actor_may(request, context), strict=True)
     task = TaskResource(request, str(row.number), context, row)
     body = conditional.tagged(request, _body(request, task), _state(task))

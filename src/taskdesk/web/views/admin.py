@@ -13,7 +13,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import DuplicateError, ValidationError
@@ -21,6 +20,8 @@ from taskdesk.domain.people import resolve_person
 from taskdesk.domain.schema import _
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
 
 PAGE_SIZE = 25
@@ -37,15 +38,15 @@ def _page_number(value: str | None) -> int:
 
 
 # -- overview -------------------------------------------------------------------------------
-@view_config(context=AdminArea, renderer="admin/index.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=AdminArea, renderer="admin/index.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def admin_index(context: AdminArea, request: Request) -> dict[str, Any]:
     return {"nav": "admin", **accounts.site_counts(request.dbsession)}
 
 
 # -- users ----------------------------------------------------------------------------------
-@view_config(context=UserContainer, renderer="admin/users.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, renderer="admin/users.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def user_list(context: UserContainer, request: Request) -> dict[str, Any]:
     query = request.GET.get("q", "").strip()[:100]
     page = _page_number(request.GET.get("page"))
@@ -57,14 +58,14 @@ def user_list(context: UserContainer, request: Request) -> dict[str, Any]:
             "page": page, "pages": pages}
 
 
-@view_config(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
-             request_method="GET", permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
+          request_method="GET", permission=Permission.ADMINISTER)
 def user_new(context: UserContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "values": {}, "errors": {}}
 
 
-@view_config(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=UserContainer, name="new", renderer="admin/user_new.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def user_create(context: UserContainer, request: Request) -> Any:
     values = form_values(request, USER_FIELDS)
     try:
@@ -85,13 +86,13 @@ def _user_page(context: UserResource, request: Request,
         "user": user,
         "groups": accounts.user_groups(request.dbsession, user),
         "sessions": accounts.count_sessions(request.dbsession, user),
-        "is_self": user.id == request.identity.user_id,
+        "is_self": user.id == signed_in(request).user_id,
         "errors": errors or {},
     }
 
 
-@view_config(context=UserResource, renderer="admin/user.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, renderer="admin/user.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def user_show(context: UserResource, request: Request) -> dict[str, Any]:
     return _user_page(context, request)
 
@@ -100,8 +101,8 @@ def _back_to_user(context: UserResource, request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(request.resource_url(context))
 
 
-@view_config(context=UserResource, name="deactivate", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="deactivate", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_deactivate(context: UserResource, request: Request) -> Response:
     user = context.row
     if not confirmed(request):
@@ -112,7 +113,7 @@ def user_deactivate(context: UserResource, request: Request) -> Response:
                       "working at once. You can reactivate them later."),
             button=_("Deactivate"), cancel_url=request.resource_url(context))
     try:
-        accounts.set_active(request.dbsession, user, False, actor=request.identity.user)
+        accounts.set_active(request.dbsession, user, False, actor=signed_in(request).user)
     except ValidationError as error:
         flash(request, error.fields["is_active"], "error")
     else:
@@ -121,8 +122,8 @@ def user_deactivate(context: UserResource, request: Request) -> Response:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="reactivate", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="reactivate", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
     accounts.set_active(request.dbsession, context.row, True)
     flash(request, _("${name} was reactivated and may sign in again.",
@@ -130,12 +131,12 @@ def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="password", renderer="admin/user.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="password", renderer="admin/user.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def user_reset_password(context: UserResource, request: Request) -> Any:
     user = context.row
     # An admin resetting their own password stays signed in in this browser.
-    keep = request.identity.session_id if user.id == request.identity.user_id else None
+    keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     try:
         accounts.set_password(request.dbsession, user, request.POST.get("password", ""),
                               keep_session_id=keep)
@@ -147,13 +148,13 @@ def user_reset_password(context: UserResource, request: Request) -> Any:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="admin", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="admin", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     make_admin = request.POST.get("is_site_admin") == "true"
     try:
-        accounts.set_site_admin(user, make_admin, actor=request.identity.user)
+        accounts.set_site_admin(user, make_admin, actor=signed_in(request).user)
     except ValidationError as error:
         flash(request, error.fields["is_site_admin"], "error")
     else:
@@ -165,31 +166,31 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     return _back_to_user(context, request)
 
 
-@view_config(context=UserResource, name="end-sessions", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=UserResource, name="end-sessions", request_method="POST",
+          permission=Permission.ADMINISTER)
 def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
-    keep = request.identity.session_id if user.id == request.identity.user_id else None
+    keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     accounts.end_sessions(request.dbsession, user, keep_session_id=keep)
     flash(request, _("All sessions of ${name} have ended.", mapping={"name": user.display_name}))
     return _back_to_user(context, request)
 
 
 # -- groups ---------------------------------------------------------------------------------
-@view_config(context=GroupContainer, renderer="admin/groups.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, renderer="admin/groups.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def group_list(context: GroupContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "groups": accounts.list_groups(request.dbsession)}
 
 
-@view_config(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
-             request_method="GET", permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
+          request_method="GET", permission=Permission.ADMINISTER)
 def group_new(context: GroupContainer, request: Request) -> dict[str, Any]:
     return {"nav": "admin", "values": {}, "errors": {}}
 
 
-@view_config(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=GroupContainer, name="new", renderer="admin/group_new.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def group_create(context: GroupContainer, request: Request) -> Any:
     values = form_values(request, GROUP_FIELDS)
     try:
@@ -214,14 +215,14 @@ def _group_page(context: GroupResource, request: Request, username: str = "",
     }
 
 
-@view_config(context=GroupResource, renderer="admin/group.jinja2", request_method="GET",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, renderer="admin/group.jinja2", request_method="GET",
+          permission=Permission.ADMINISTER)
 def group_show(context: GroupResource, request: Request) -> dict[str, Any]:
     return _group_page(context, request)
 
 
-@view_config(context=GroupResource, name="add-member", renderer="admin/group.jinja2",
-             request_method="POST", permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, name="add-member", renderer="admin/group.jinja2",
+          request_method="POST", permission=Permission.ADMINISTER)
 def group_add_member(context: GroupResource, request: Request) -> Any:
     username = request.POST.get("username", "").strip()[:120]
     try:
@@ -237,8 +238,8 @@ def group_add_member(context: GroupResource, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context))
 
 
-@view_config(context=GroupResource, name="remove-member", request_method="POST",
-             permission=Permission.ADMINISTER)
+@web_view(context=GroupResource, name="remove-member", request_method="POST",
+          permission=Permission.ADMINISTER)
 def group_remove_member(context: GroupResource, request: Request) -> Response:
     user = accounts.find_user(request.dbsession, request.POST.get("username", "")[:64])
     if user is not None and not confirmed(request):

@@ -9,13 +9,13 @@ from urllib.parse import quote, urlsplit
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import forget, remember
-from pyramid.view import view_config
 
 from taskdesk.domain.schema import _
 from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
 from taskdesk.security.transport import plain_http_problem
+from taskdesk.web.declare import web_view
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Characters kept as they are when ``next`` is put into the Location header.
@@ -43,14 +43,14 @@ def _form(request: Request, target: str, username: str, error: Any) -> dict[str,
             "https_problem": plain_http_problem(request)}
 
 
-@view_config(context=Root, name="login", renderer="login.jinja2",
-             permission=Permission.PUBLIC, request_method="GET")
+@web_view(context=Root, name="login", renderer="login.jinja2",
+          permission=Permission.PUBLIC, request_method="GET")
 def login_form(request: Request) -> dict[str, Any]:
     return _form(request, request.params.get("next", ""), "", None)
 
 
-@view_config(context=Root, name="login", renderer="login.jinja2",
-             permission=Permission.PUBLIC, request_method="POST")
+@web_view(context=Root, name="login", renderer="login.jinja2",
+          permission=Permission.PUBLIC, request_method="POST")
 def login_submit(request: Request) -> Any:
     username = request.POST.get("username", "")
     password = request.POST.get("password", "")
@@ -72,7 +72,7 @@ def login_submit(request: Request) -> Any:
     return HTTPSeeOther(safe_next(request, target), headers=headers)
 
 
-@view_config(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
+@web_view(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
 def logout(request: Request) -> HTTPSeeOther:
     headers = forget(request)
     return HTTPSeeOther(request.resource_url(request.root, "login"), headers=headers)

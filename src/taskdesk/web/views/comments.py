@@ -6,7 +6,6 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config
 from pyramid_retry import mark_error_retryable
 
 from taskdesk.domain.activity import FieldChange
@@ -20,17 +19,19 @@ from taskdesk.domain.errors import ConflictError, DomainError
 from taskdesk.domain.schema import _
 from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
 from taskdesk.web.views.tasks import retry_if_raced, task_show
 
 
-@view_config(context=CommentContainer, renderer="tasks/detail.jinja2",
-             permission=Permission.COMMENT, request_method="POST")
+@web_view(context=CommentContainer, renderer="tasks/detail.jinja2",
+          permission=Permission.COMMENT, request_method="POST")
 def comment_add(context: CommentContainer, request: Request) -> Any:
     body = request.POST.get("body", "")
     try:
-        comment = add_comment(request.dbsession, context.task.row, request.identity.user,
+        comment = add_comment(request.dbsession, context.task.row, signed_in(request).user,
                               {"body": body})
     except DomainError as error:
         refuse(request)
@@ -40,7 +41,7 @@ def comment_add(context: CommentContainer, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{comment.id}"))
 
 
-@view_config(context=CommentContainer, permission=Permission.VIEW, request_method="GET")
+@web_view(context=CommentContainer, permission=Permission.VIEW, request_method="GET")
 def comment_container(context: CommentContainer, request: Request) -> HTTPSeeOther:
     return redirect(request, context.task)
 
@@ -56,14 +57,14 @@ def _edit_page(request: Request, context: CommentResource, body: str, base: str,
             "conflicts": conflicts or []}
 
 
-@view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
-             permission=Permission.EDIT_COMMENT, request_method="GET")
+@web_view(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
+          permission=Permission.EDIT_COMMENT, request_method="GET")
 def comment_edit(context: CommentResource, request: Request) -> dict[str, Any]:
     return _edit_page(request, context, context.row.body, context.row.body, {})
 
 
-@view_config(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
-             permission=Permission.EDIT_COMMENT, request_method="POST")
+@web_view(context=CommentResource, name="edit", renderer="tasks/comment_edit.jinja2",
+          permission=Permission.EDIT_COMMENT, request_method="POST")
 def comment_update(context: CommentResource, request: Request) -> Any:
     comment = context.row
     body = request.POST.get("body", "")
@@ -71,7 +72,7 @@ def comment_update(context: CommentResource, request: Request) -> Any:
     version = request.POST.get("version", "")
     try:
         changed = edit_comment(request.dbsession, comment, context.task.row,
-                               request.identity.user, {"body": body},
+                               signed_in(request).user, {"body": body},
                                expected_version=int(version) if version.isdigit() else None)
     except ConflictError as error:
         retry_if_raced(error)
@@ -90,7 +91,7 @@ def comment_update(context: CommentResource, request: Request) -> Any:
         if changed:
             try:
                 edit_comment(request.dbsession, comment, context.task.row,
-                             request.identity.user, {"body": body},
+                             signed_in(request).user, {"body": body},
                              expected_version=comment.version)
             except ConflictError as error:  # a lost race: the version was read just now
                 mark_error_retryable(error)
@@ -102,9 +103,9 @@ def comment_update(context: CommentResource, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context.task, anchor=f"comment-{comment.id}"))
 
 
-@view_config(context=CommentResource, name="delete", permission=Permission.DELETE_COMMENT,
-             request_method="POST")
+@web_view(context=CommentResource, name="delete", permission=Permission.DELETE_COMMENT,
+          request_method="POST")
 def comment_delete(context: CommentResource, request: Request) -> HTTPSeeOther:
-    delete_comment(request.dbsession, context.row, context.task.row, request.identity.user)
+    delete_comment(request.dbsession, context.row, context.task.row, signed_in(request).user)
     flash(request, _("Comment deleted."))
     return redirect(request, context.task)

@@ -6,13 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from pyramid.request import Request
-from pyramid.view import view_config
 
 from taskdesk.domain.feeds import activity, sees_any_project
 from taskdesk.domain.task_list import list_tasks, parse_task_query
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
+from taskdesk.web.declare import web_view
 
 #: How many tasks each dashboard list shows; the project lists have the rest.
 MY_TASKS_LIMIT = 100
@@ -20,11 +21,11 @@ REPORTED_LIMIT = 10
 ACTIVITY_LIMIT = 15
 
 
-@view_config(context=Root, renderer="dashboard.jinja2", permission=Permission.SIGNED_IN,
-             request_method="GET")
+@web_view(context=Root, renderer="dashboard.jinja2", permission=Permission.SIGNED_IN,
+          request_method="GET")
 def dashboard(context: Root, request: Request) -> dict[str, Any]:
     dbsession = request.dbsession
-    viewer = request.identity.viewer
+    viewer = signed_in(request).viewer
     workflow = request.registry.taskdesk_settings.workflow
     mine = list_tasks(
         dbsession, viewer,

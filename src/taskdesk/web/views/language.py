@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config
 
 from taskdesk.domain.accounts import update_profile
 from taskdesk.i18n import LOCALE_COOKIE, LOCALES
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import identity_of
+from taskdesk.web.declare import web_view
 from taskdesk.web.views.auth import safe_next
 
 #: A visitor's choice is remembered for a year.
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-@view_config(context=Root, name="language", permission=Permission.PUBLIC, request_method="POST")
+@web_view(context=Root, name="language", permission=Permission.PUBLIC, request_method="POST")
 def language_switch(request: Request) -> HTTPSeeOther:
     locale = request.POST.get("locale", "")
     response = HTTPSeeOther(safe_next(request, request.POST.get("next")))
     if locale not in LOCALES:
         return response
-    identity = request.identity
+    identity = identity_of(request)
     if identity is not None:
         update_profile(request.dbsession, identity.user, {"locale": locale})
     settings = request.registry.taskdesk_settings

@@ -7,7 +7,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.feeds import project_members
@@ -17,6 +16,8 @@ from taskdesk.domain.schema import _
 from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
 
@@ -35,14 +36,14 @@ def _page(request: Request, container: MemberContainer, values: dict[str, str],
     }
 
 
-@view_config(context=MemberContainer, renderer="projects/members.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=MemberContainer, renderer="projects/members.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def member_list(context: MemberContainer, request: Request) -> dict[str, Any]:
     return _page(request, context, {"kind": "user", "name": "", "role": "member"}, {})
 
 
-@view_config(context=MemberContainer, renderer="projects/members.jinja2",
-             permission=Permission.MANAGE_MEMBERS, request_method="POST")
+@web_view(context=MemberContainer, renderer="projects/members.jinja2",
+          permission=Permission.MANAGE_MEMBERS, request_method="POST")
 def member_add(context: MemberContainer, request: Request) -> Any:
     values = {key: request.POST.get(key, "").strip() for key in ("kind", "name", "role")}
     kind = values["kind"] if values["kind"] in ("user", "group") else "user"
@@ -60,8 +61,8 @@ def member_add(context: MemberContainer, request: Request) -> Any:
         return _page(request, context, values, {"name": _("No group with this name.")})
     try:
         _membership, created = set_member(
-            request.dbsession, request.registry.taskdesk_settings, context.project.entity,
-            principal, request.identity.user, {"role": values["role"]},
+            request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
+            principal, signed_in(request).user, {"role": values["role"]},
         )
     except DomainError as error:
         refuse(request)
@@ -78,12 +79,12 @@ def member_add(context: MemberContainer, request: Request) -> Any:
     return redirect(request, context)
 
 
-@view_config(context=MemberResource, permission=Permission.MANAGE_MEMBERS,
-             request_method="POST")
+@web_view(context=MemberResource, permission=Permission.MANAGE_MEMBERS,
+          request_method="POST")
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
-        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity,
-                   context.principal, request.identity.user, {"role": request.POST.get("role")})
+        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
+                   context.principal, signed_in(request).user, {"role": request.POST.get("role")})
     except DomainError as error:
         for message in form_errors(error).values():
             flash(request, message, "error")
@@ -92,8 +93,8 @@ def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     return redirect(request, context.__parent__)
 
 
-@view_config(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
-             request_method="POST")
+@web_view(context=MemberResource, name="remove", permission=Permission.MANAGE_MEMBERS,
+          request_method="POST")
 def member_remove(context: MemberResource, request: Request) -> Response:
     if not confirmed(request):
         principal = context.principal
@@ -106,8 +107,8 @@ def member_remove(context: MemberResource, request: Request) -> Response:
                       "hidden from them. You can add them again later."),
             button=_("Remove member"), cancel_url=request.resource_url(context.__parent__))
     try:
-        removed = remove_member(request.dbsession, context.project.entity, context.principal,
-                                request.identity.user)
+        removed = remove_member(request.dbsession, context.project.entity(), context.principal,
+                                signed_in(request).user)
     except DomainError as error:
         flash(request, error.message, "error")
     else:

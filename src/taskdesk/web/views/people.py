@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.request import Request
-from pyramid.view import view_config
 from sqlalchemy import ColumnElement
 
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.people import assigned_in, find_people
 from taskdesk.resources import GroupResource, MemberContainer, ProjectResource
 from taskdesk.security.permissions import Permission
+from taskdesk.web.declare import web_view
 
 
 def _suggestions(request: Request, among: ColumnElement[bool] | None = None) -> dict[str, Any]:
@@ -41,25 +41,25 @@ def _suggestions(request: Request, among: ColumnElement[bool] | None = None) -> 
     ]}
 
 
-@view_config(context=ProjectResource, name="assignable", renderer="json",
-             permission=Permission.ASSIGN, request_method="GET")
+@web_view(context=ProjectResource, name="assignable", renderer="json",
+          permission=Permission.ASSIGN, request_method="GET")
 def people_assignable(context: ProjectResource, request: Request) -> dict[str, Any]:
     return _suggestions(request, may_be_assigned(context.row.id))
 
 
-@view_config(context=ProjectResource, name="assignees", renderer="json",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, name="assignees", renderer="json",
+          permission=Permission.VIEW, request_method="GET")
 def people_assignees(context: ProjectResource, request: Request) -> dict[str, Any]:
     return _suggestions(request, assigned_in(context.row.id))
 
 
-@view_config(context=MemberContainer, name="candidates", renderer="json",
-             permission=Permission.MANAGE_MEMBERS, request_method="GET")
+@web_view(context=MemberContainer, name="candidates", renderer="json",
+          permission=Permission.MANAGE_MEMBERS, request_method="GET")
 def people_member_candidates(context: MemberContainer, request: Request) -> dict[str, Any]:
     return _suggestions(request)
 
 
-@view_config(context=GroupResource, name="candidates", renderer="json",
-             permission=Permission.ADMINISTER, request_method="GET")
+@web_view(context=GroupResource, name="candidates", renderer="json",
+          permission=Permission.ADMINISTER, request_method="GET")
 def people_group_candidates(context: GroupResource, request: Request) -> dict[str, Any]:
     return _suggestions(request)

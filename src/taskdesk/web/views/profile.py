@@ -13,7 +13,6 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.request import Request
-from pyramid.view import view_config
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import ValidationError
@@ -22,7 +21,9 @@ from taskdesk.i18n import LOCALES, choose_locale
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.timezones import COMMON_ZONES, REGIONS, zone_names
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, form_values
 from taskdesk.web.helpers import babel_locale, offset_label
 
@@ -86,7 +87,7 @@ def _zone_choices(request: Request) -> list[tuple[str, Options]]:
 def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
                   errors: Mapping[str, Any] | None = None,
                   password_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    user = request.identity.user
+    user = signed_in(request).user
     if values is None:
         values = {"display_name": user.display_name, "email": user.email,
                   "locale": user.locale or "", "time_zone": user.time_zone or ""}
@@ -106,31 +107,31 @@ def _back_to_profile(request: Request) -> HTTPSeeOther:
     return HTTPSeeOther(request.resource_url(request.root, "me"))
 
 
-@view_config(context=Me, renderer="me/profile.jinja2", request_method="GET",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, renderer="me/profile.jinja2", request_method="GET",
+          permission=Permission.SIGNED_IN)
 def profile_show(context: Me, request: Request) -> dict[str, Any]:
     return _profile_page(request)
 
 
-@view_config(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def profile_update(context: Me, request: Request) -> Any:
     values = form_values(request, PROFILE_FIELDS)
     try:
-        accounts.update_profile(request.dbsession, request.identity.user, values)
+        accounts.update_profile(request.dbsession, signed_in(request).user, values)
     except ValidationError as error:
         request.response.status = 400
         return _profile_page(request, values=values, errors=form_errors(error))
     # The confirmation speaks the language just chosen, as the next page will.
     directories = request.registry.queryUtility(ITranslationDirectories, default=[])
-    localizer = make_localizer(choose_locale(request, request.identity.user.locale),
+    localizer = make_localizer(choose_locale(request, signed_in(request).user.locale),
                                directories)
     flash(request, _("Your profile was saved."), localizer=localizer)
     return _back_to_profile(request)
 
 
-@view_config(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def password_change(context: Me, request: Request) -> Any:
     current = request.POST.get("current_password", "")
     new = request.POST.get("new_password", "")
@@ -139,8 +140,8 @@ def password_change(context: Me, request: Request) -> Any:
         errors["new_password_confirm"] = _("The two new passwords are not the same.")
     else:
         try:
-            accounts.change_password(request.dbsession, request.identity.user, current, new,
-                                     keep_session_id=request.identity.session_id)
+            accounts.change_password(request.dbsession, signed_in(request).user, current, new,
+                                     keep_session_id=signed_in(request).session_id)
         except ValidationError as error:
             # The domain calls the new password "password"; the form "new_password".
             errors = {("new_password" if field == "password" else field): message
@@ -152,11 +153,11 @@ def password_change(context: Me, request: Request) -> Any:
     return _back_to_profile(request)
 
 
-@view_config(context=Me, name="sessions", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=Me, name="sessions", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def sessions_end_others(context: Me, request: Request) -> HTTPSeeOther:
-    accounts.end_sessions(request.dbsession, request.identity.user,
-                          keep_session_id=request.identity.session_id)
+    accounts.end_sessions(request.dbsession, signed_in(request).user,
+                          keep_session_id=signed_in(request).session_id)
     flash(request, _("You were signed out of all other sessions."))
     return _back_to_profile(request)
 
@@ -165,7 +166,7 @@ def sessions_end_others(context: Me, request: Request) -> HTTPSeeOther:
 def _tokens_page(request: Request, *, values: Mapping[str, Any] | None = None,
                  errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
-        "tokens": accounts.list_tokens(request.dbsession, request.identity.user),
+        "tokens": accounts.list_tokens(request.dbsession, signed_in(request).user),
         "now": utcnow(),
         "values": values if values is not None else {"scope": "read",
                                                        "expires_in_days": DEFAULT_TOKEN_DAYS},
@@ -173,14 +174,14 @@ def _tokens_page(request: Request, *, values: Mapping[str, Any] | None = None,
     }
 
 
-@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="GET",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenContainer, renderer="me/tokens.jinja2", request_method="GET",
+          permission=Permission.SIGNED_IN)
 def token_list(context: TokenContainer, request: Request) -> dict[str, Any]:
     return _tokens_page(request)
 
 
-@view_config(context=TokenContainer, renderer="me/tokens.jinja2", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenContainer, renderer="me/tokens.jinja2", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def token_create(context: TokenContainer, request: Request) -> Any:
     """Create a token and show its secret on this one response, which no cache may keep.
 
@@ -189,7 +190,7 @@ def token_create(context: TokenContainer, request: Request) -> Any:
     """
     values = form_values(request, TOKEN_FIELDS)
     try:
-        token, secret = accounts.create_token(request.dbsession, request.identity.user, values)
+        token, secret = accounts.create_token(request.dbsession, signed_in(request).user, values)
     except ValidationError as error:
         request.response.status = 400
         return _tokens_page(request, values=values, errors=form_errors(error))
@@ -198,8 +199,8 @@ def token_create(context: TokenContainer, request: Request) -> Any:
     return {"token": token, "secret": secret}
 
 
-@view_config(context=TokenResource, name="revoke", request_method="POST",
-             permission=Permission.SIGNED_IN)
+@web_view(context=TokenResource, name="revoke", request_method="POST",
+          permission=Permission.SIGNED_IN)
 def token_revoke(context: TokenResource, request: Request) -> HTTPSeeOther:
     accounts.revoke_token(context.row)
     flash(request, _("The token ${name} was revoked; it no longer works.",

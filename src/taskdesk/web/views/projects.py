@@ -7,15 +7,17 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 
 from taskdesk.domain.errors import DomainError
 from taskdesk.domain.feeds import project_summaries
 from taskdesk.domain.projects import archive_project, create_project, update_project
 from taskdesk.domain.schema import _
+from taskdesk.domain.schemas import ProjectsPage
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
     confirmed,
@@ -32,11 +34,11 @@ SETTINGS_FIELDS = ("name", "description", "visibility")
 PROJECT_LIST_LIMIT = 500
 
 
-@view_config(context=ProjectContainer, renderer="projects/list.jinja2",
-             permission=Permission.SIGNED_IN, request_method="GET")
+@web_view(context=ProjectContainer, renderer="projects/list.jinja2",
+          permission=Permission.SIGNED_IN, request_method="GET")
 def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     settings = request.registry.taskdesk_settings
-    projects = project_summaries(request.dbsession, request.identity.viewer, settings.workflow,
+    projects = project_summaries(request.dbsession, signed_in(request).viewer, settings.workflow,
                                  limit=PROJECT_LIST_LIMIT)
     return {
         "nav": "projects",
@@ -46,18 +48,18 @@ def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
     }
 
 
-@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
-             permission=Permission.CREATE_PROJECT, request_method="GET")
+@web_view(context=ProjectContainer, name=ProjectsPage.NEW, renderer="projects/new.jinja2",
+          permission=Permission.CREATE_PROJECT, request_method="GET")
 def project_new(context: ProjectContainer, request: Request) -> dict[str, Any]:
     return {"nav": "projects", "values": {"visibility": "private"}, "errors": {}}
 
 
-@view_config(context=ProjectContainer, name="new", renderer="projects/new.jinja2",
-             permission=Permission.CREATE_PROJECT, request_method="POST")
+@web_view(context=ProjectContainer, name=ProjectsPage.NEW, renderer="projects/new.jinja2",
+          permission=Permission.CREATE_PROJECT, request_method="POST")
 def project_create(context: ProjectContainer, request: Request) -> Any:
     values = form_values(request, PROJECT_FIELDS)
     try:
-        project = create_project(request.dbsession, request.identity.user, values)
+        project = create_project(request.dbsession, signed_in(request).user, values)
     except DomainError as error:
         refuse(request)
         return {"nav": "projects", "values": values, "errors": form_errors(error)}
@@ -71,21 +73,21 @@ def _settings_page(context: ProjectResource, values: dict[str, Any],
             "tab": "settings"}
 
 
-@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
-             permission=Permission.MANAGE_PROJECT, request_method="GET")
+@web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+          permission=Permission.MANAGE_PROJECT, request_method="GET")
 def project_settings(context: ProjectResource, request: Request) -> dict[str, Any]:
     row = context.row
     values = {"name": row.name, "description": row.description, "visibility": row.visibility}
     return _settings_page(context, values, {})
 
 
-@view_config(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
-             permission=Permission.MANAGE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
+          permission=Permission.MANAGE_PROJECT, request_method="POST")
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
     values = form_values(request, SETTINGS_FIELDS)
     try:
-        changes = update_project(request.dbsession, context.entity, request.identity.user, values,
-                                 may=actor_may(request, context), partial=True)
+        changes = update_project(request.dbsession, context.entity(), signed_in(request).user,
+                                 values, may=actor_may(request, context), partial=True)
     except DomainError as error:
         refuse(request)
         return _settings_page(context, values, form_errors(error))
@@ -96,8 +98,8 @@ def project_settings_save(context: ProjectResource, request: Request) -> Any:
     return redirect(request, context, "settings")
 
 
-@view_config(context=ProjectResource, name="archive",
-             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="archive",
+          permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_archive(context: ProjectResource, request: Request) -> Response:
     if not confirmed(request):
         return confirmation(
@@ -107,15 +109,15 @@ def project_archive(context: ProjectResource, request: Request) -> Response:
                       "site administrators included. Its managers and site administrators "
                       "can unarchive it."),
             button=_("Archive project"), cancel_url=request.resource_url(context, "settings"))
-    archive_project(request.dbsession, context.entity, request.identity.user, True)
+    archive_project(request.dbsession, context.entity(), signed_in(request).user, True)
     flash(request, _("Project archived: it is read-only now. To undo this, press "
                      "“Unarchive”."))
     return redirect(request, context)
 
 
-@view_config(context=ProjectResource, name="unarchive",
-             permission=Permission.ARCHIVE_PROJECT, request_method="POST")
+@web_view(context=ProjectResource, name="unarchive",
+          permission=Permission.ARCHIVE_PROJECT, request_method="POST")
 def project_unarchive(context: ProjectResource, request: Request) -> HTTPSeeOther:
-    archive_project(request.dbsession, context.entity, request.identity.user, False)
+    archive_project(request.dbsession, context.entity(), signed_in(request).user, False)
     flash(request, _("Project unarchived: it can be changed again."))
     return redirect(request, context)

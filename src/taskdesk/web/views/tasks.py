@@ -9,7 +9,6 @@ from babel.lists import format_list
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.view import view_config
 from pyramid_retry import mark_error_retryable
 from translationstring import TranslationString
 
@@ -36,8 +35,10 @@ from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 from taskdesk.settings import Status, Workflow
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
+from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
     confirmed,
@@ -106,8 +107,8 @@ def _list_state(request: Request) -> str:
     return request.GET.get("state") or ("all" if request.GET.get("status") else "open")
 
 
-@view_config(context=ProjectResource, renderer="projects/tasks.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, renderer="projects/tasks.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     state = _list_state(request)
@@ -119,13 +120,13 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     total = 0
     if not errors:
         try:
-            page = list_tasks(request.dbsession, request.identity.viewer, query,
+            page = list_tasks(request.dbsession, signed_in(request).viewer, query,
                               project_id=context.row.id, limit=PAGE_SIZE, cursor=cursor)
         except ValidationError as error:
             refuse(request)
             errors = dict(error.fields)
         else:
-            total = count_tasks(request.dbsession, request.identity.viewer, query,
+            total = count_tasks(request.dbsession, signed_in(request).viewer, query,
                                 project_id=context.row.id, cap=LIST_COUNT_CAP)
     params = query.as_params()
     # Page links keep the state as chosen (not the statuses it stands for), so the filters
@@ -167,8 +168,8 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
     }
 
 
-@view_config(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
-             request_method="GET")
+@web_view(context=TaskContainer, name=EXPORT_NAME, permission=Permission.VIEW,
+          request_method="GET")
 def task_export(context: TaskContainer, request: Request) -> Response:
     """The list's filtered tasks as CSV; bad filters go back to the list, which explains
     them."""
@@ -177,14 +178,14 @@ def task_export(context: TaskContainer, request: Request) -> Response:
     query, errors = _query(request, workflow)
     if errors:
         return HTTPSeeOther(request.resource_url(project, query=request.GET))
-    return task_csv_response(request, request.identity.viewer, query,
+    return task_csv_response(request, signed_in(request).viewer, query,
                              project_id=project.row.id, filename=f"{project.row.slug}.csv",
                              task_url=task_page_urls(request))
 
 
 # -- the board --------------------------------------------------------------------------------
-@view_config(context=ProjectResource, name="board", renderer="projects/board.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, name="board", renderer="projects/board.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
     """One column per status: one bounded query per column, so the count stays constant.
 
@@ -203,7 +204,7 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         if not errors and totals.get(status.name):
             column_query = parse_task_query(
                 {**params, "status": status.name, "sort": "-updated"}, workflow)
-            page = list_tasks(request.dbsession, request.identity.viewer, column_query,
+            page = list_tasks(request.dbsession, signed_in(request).viewer, column_query,
                               project_id=context.row.id, limit=size)
             items = page.items
         total = totals.get(status.name, 0)
@@ -247,8 +248,8 @@ def _column_size(request: Request, status: Status) -> int:
 
 
 # -- charts -----------------------------------------------------------------------------------
-@view_config(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
-             permission=Permission.VIEW, request_method="GET")
+@web_view(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
+          permission=Permission.VIEW, request_method="GET")
 def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     h = Helpers(request)
@@ -284,13 +285,13 @@ def _form_page(request: Request, project: Any, values: dict[str, Any], errors: d
             "values": values, "errors": errors, **extra}
 
 
-@view_config(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
+@web_view(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
 def task_container(context: TaskContainer, request: Request) -> HTTPSeeOther:
     return redirect(request, context.project)
 
 
-@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
-             permission=Permission.CREATE_TASK, request_method="GET")
+@web_view(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+          permission=Permission.CREATE_TASK, request_method="GET")
 def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     workflow = request.registry.taskdesk_settings.workflow
     values = {"status": workflow.initial_status, "priority": workflow.default_priority}
@@ -310,8 +311,8 @@ def _resolve_assignee(request: Request, project: ProjectResource,
     return {**values, "assignee": person.username}
 
 
-@view_config(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
-             permission=Permission.CREATE_TASK, request_method="POST")
+@web_view(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
+          permission=Permission.CREATE_TASK, request_method="POST")
 def task_create(context: TaskContainer, request: Request) -> Any:
     values = form_values(request, TASK_FIELDS)
     try:
@@ -319,7 +320,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
         # The form shows the fields the user may not set read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
         task = create_task(request.dbsession, request.registry.taskdesk_settings,
-                           context.project.entity, request.identity.user, data,
+                           context.project.entity(), signed_in(request).user, data,
                            may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
         refuse(request)
@@ -329,12 +330,12 @@ def task_create(context: TaskContainer, request: Request) -> Any:
 
 
 # -- show -------------------------------------------------------------------------------------
-@view_config(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
-             request_method="GET")
+@web_view(context=TaskResource, renderer="tasks/detail.jinja2", permission=Permission.VIEW,
+          request_method="GET")
 def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
     task = context.row
     workflow = request.registry.taskdesk_settings.workflow
-    identity = request.identity
+    identity = signed_in(request)
     return {
         "nav": "projects",
         "project": context.project.row,
@@ -388,16 +389,16 @@ def _edit_page(request: Request, context: TaskResource, values: dict[str, Any],
     )
 
 
-@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
-             permission=Permission.EDIT_TASK, request_method="GET")
+@web_view(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+          permission=Permission.EDIT_TASK, request_method="GET")
 def task_edit(context: TaskResource, request: Request) -> dict[str, Any]:
     current = _current_values(context.row)
     return _edit_page(request, context, {**current, "version": str(context.row.version)},
                       current, {})
 
 
-@view_config(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
-             permission=Permission.EDIT_TASK, request_method="POST")
+@web_view(context=TaskResource, name="edit", renderer="tasks/form.jinja2",
+          permission=Permission.EDIT_TASK, request_method="POST")
 def task_update(context: TaskResource, request: Request) -> Any:
     task = context.row
     values = form_values(request, (*TASK_FIELDS, "version"))
@@ -409,7 +410,7 @@ def task_update(context: TaskResource, request: Request) -> Any:
         # The form shows the fields the user may not change read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
-                              request.identity.user, data, may=may, drop_forbidden=True,
+                              signed_in(request).user, data, may=may, drop_forbidden=True,
                               partial=True)
     except ConflictError as error:
         retry_if_raced(error)
@@ -454,7 +455,7 @@ def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, s
         return _edit_page(request, context, merged, current, {}, conflicts, merge)
     if merge.mine:
         try:
-            update_task(request.dbsession, settings, task, request.identity.user,
+            update_task(request.dbsession, settings, task, signed_in(request).user,
                         {**{name: mine[name] for name in merge.mine},
                          "version": task.version}, may=may, partial=True)
         except ConflictError as error:  # a lost race: the version was read just now
@@ -507,7 +508,7 @@ def _quick_update(request: Request, context: TaskResource, data: dict[str, Any])
     task = context.row
     try:
         changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
-                              request.identity.user, {**data, "version": request.POST.get(
+                              signed_in(request).user, {**data, "version": request.POST.get(
                                   "version") or None}, may=actor_may(request, context),
                               partial=True)
     except ConflictError:
@@ -522,8 +523,8 @@ def _quick_update(request: Request, context: TaskResource, data: dict[str, Any])
     return bool(changes)
 
 
-@view_config(context=TaskResource, name="status", permission=Permission.SET_STATUS,
-             request_method="POST")
+@web_view(context=TaskResource, name="status", permission=Permission.SET_STATUS,
+          request_method="POST")
 def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
     status = request.POST.get("status", "")
     if _quick_update(request, context, {"status": status}):
@@ -532,17 +533,17 @@ def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
     return _back(request, context)
 
 
-@view_config(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
-             request_method="POST")
+@web_view(context=TaskResource, name="assign-me", permission=Permission.ASSIGN,
+          request_method="POST")
 def task_assign_me(context: TaskResource, request: Request) -> HTTPSeeOther:
-    if _quick_update(request, context, {"assignee": request.identity.username}):
+    if _quick_update(request, context, {"assignee": signed_in(request).username}):
         flash(request, _("Task #${number} is assigned to you.", mapping={
             "number": context.row.number}))
     return _back(request, context)
 
 
-@view_config(context=TaskResource, name="assign", permission=Permission.ASSIGN,
-             request_method="POST")
+@web_view(context=TaskResource, name="assign", permission=Permission.ASSIGN,
+          request_method="POST")
 def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
     """The task page's "Assign to": a username or a display name; empty for nobody."""
     typed = request.POST.get("assignee", "")
@@ -576,21 +577,21 @@ def _delete_confirmation(context: TaskResource, request: Request) -> Response:
     )
 
 
-@view_config(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
-             request_method="GET")
+@web_view(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
+          request_method="GET")
 def task_delete_confirm(context: TaskResource, request: Request) -> Response:
     return _delete_confirmation(context, request)
 
 
-@view_config(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
-             request_method="POST")
+@web_view(context=TaskResource, name="delete", permission=Permission.DELETE_TASK,
+          request_method="POST")
 def task_delete(context: TaskResource, request: Request) -> Response:
     if not confirmed(request):
         return _delete_confirmation(context, request)
     task = context.row
     version = request.POST.get("version", "")
     try:
-        delete_task(request.dbsession, task, request.identity.user,
+        delete_task(request.dbsession, task, signed_in(request).user,
                     expected_version=int(version) if version.isdigit() else None)
     except ConflictError:
         flash(request, _("Task #${number} was changed by someone else meanwhile; it was not "
