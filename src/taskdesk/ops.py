@@ -56,7 +56,7 @@ from pyramid.tweens import INGRESS
 from pyramid_retry import is_error_retryable
 from translationstring import TranslationString
 
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.models import Outage, database_outage
 
 Handler = Callable[[Request], Response]

@@ -22,6 +22,7 @@ PACKAGE = SRC / "taskdesk"
 #: vocabulary (permission names, principals), and helpers such as password hashing.
 LEAVES = (
     "taskdesk.i18n",
+    "taskdesk.messages",
     "taskdesk.security.passwords",
     "taskdesk.security.permissions",
     "taskdesk.security.principals",

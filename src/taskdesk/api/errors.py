@@ -29,8 +29,8 @@ from taskdesk.domain.errors import (
     ForbiddenFieldsError,
     ValidationError,
 )
-from taskdesk.domain.schema import _
 from taskdesk.i18n import header_locale, localizer_for
+from taskdesk.messages import _
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project

@@ -24,7 +24,8 @@ from pyramid.response import Response
 from taskdesk.api import API_ROUTE
 from taskdesk.api.errors import error_response
 from taskdesk.api.rendering import json_view
-from taskdesk.domain.schema import Schema, _
+from taskdesk.domain.schema import Schema
+from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings
 

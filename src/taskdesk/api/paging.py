@@ -20,7 +20,7 @@ from taskdesk.api.errors import ApiError
 from taskdesk.domain.cursor import decode_id_cursor as decode_domain_id_cursor
 from taskdesk.domain.cursor import encode_id_cursor as encode_id_cursor
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 
 PAGING_KEYS = ("limit", "cursor", "offset")
 

@@ -15,7 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api.errors import ApiError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 

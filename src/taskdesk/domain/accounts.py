@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.keyset import window
-from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import GROUP, PASSWORD, PROFILE, TOKEN_CREATE, USER_CREATE
+from taskdesk.messages import _
 from taskdesk.models import ApiToken, AuthSession, Group, GroupMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import hash_password, verify_password

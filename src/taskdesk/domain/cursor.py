@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 
 #: The largest id an id cursor may hold (ids are positive 32-bit integers in the schema).
 _MAX_ID = 10**12

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.accounts import like_pattern
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.models import Task, User
 
 #: How many suggestions one search returns at most.

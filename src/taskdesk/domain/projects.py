@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
 from taskdesk.domain.rights import PROJECT_FIELD_PERMISSIONS, UNRESTRICTED, May, permitted
-from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE, member_schema
+from taskdesk.messages import _
 from taskdesk.models import Group, Project, ProjectMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from taskdesk.domain.errors import ForbiddenFieldsError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
 
 P = Permission

@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from translationstring import TranslationStringFactory
-
 from taskdesk.domain.errors import ValidationError
+from taskdesk.messages import _
 from taskdesk.timezones import MAX_ZONE_LENGTH, is_zone
-
-_ = TranslationStringFactory("taskdesk")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

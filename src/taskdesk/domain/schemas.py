@@ -23,9 +23,9 @@ from taskdesk.domain.schema import (
     Text,
     TimeZone,
     Words,
-    _,
 )
 from taskdesk.i18n import LOCALES
+from taskdesk.messages import _
 from taskdesk.settings import TaskdeskSettings, Workflow
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"

@@ -15,9 +15,10 @@ from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.rights import CREATE_FIELD_PERMISSIONS, TASK_FIELD_PERMISSIONS, May, permitted
-from taskdesk.domain.schema import Schema, _
+from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.versions import expect_version, versioned_flush
+from taskdesk.messages import _
 from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission

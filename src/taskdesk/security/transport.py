@@ -21,7 +21,7 @@ import time
 from pyramid.request import Request
 from translationstring import TranslationString
 
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 
 log = logging.getLogger(__name__)
 

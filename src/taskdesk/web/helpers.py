@@ -20,9 +20,9 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 from pyramid.request import Request
 
-from taskdesk.domain.schema import _
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.links import Page, page_url
+from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
 from taskdesk.web.markdown import render_markdown
 

@@ -17,7 +17,7 @@ from pyramid.response import Response
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.people import resolve_person
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in

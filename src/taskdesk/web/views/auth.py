@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import forget, remember
 
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission

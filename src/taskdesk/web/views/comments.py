@@ -16,7 +16,7 @@ from taskdesk.domain.comments import (
     merge_comment_edit,
 )
 from taskdesk.domain.errors import ConflictError, DomainError
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in

@@ -19,7 +19,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project

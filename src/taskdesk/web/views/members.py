@@ -12,7 +12,7 @@ from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.feeds import project_members
 from taskdesk.domain.people import resolve_person
 from taskdesk.domain.projects import remove_member, set_member
-from taskdesk.domain.schema import _
+from taskdesk.messages import _
 from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission

@@ -16,8 +16,8 @@ from pyramid.request import Request
 
 from taskdesk.domain import accounts
 from taskdesk.domain.errors import ValidationError
-from taskdesk.domain.schema import _
 from taskdesk.i18n import LOCALES, choose_locale
+from taskdesk.messages import _
 from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission

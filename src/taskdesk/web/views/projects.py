@@ -11,8 +11,8 @@ from pyramid.response import Response
 from taskdesk.domain.errors import DomainError
 from taskdesk.domain.feeds import project_summaries
 from taskdesk.domain.projects import archive_project, create_project, update_project
-from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import ProjectsPage
+from taskdesk.messages import _
 from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission

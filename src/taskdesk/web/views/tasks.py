@@ -19,7 +19,6 @@ from taskdesk.domain.feeds import activity, task_comments
 from taskdesk.domain.merge import Merge
 from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.rights import May
-from taskdesk.domain.schema import _
 from taskdesk.domain.schemas import TASK_FIELDS, TASK_QUERY
 from taskdesk.domain.statistics import count_by_status, count_tasks, weekly_created_completed
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
@@ -31,6 +30,7 @@ from taskdesk.domain.tasks import (
     update_task,
 )
 from taskdesk.downloads import task_csv_response, task_page_urls
+from taskdesk.messages import _
 from taskdesk.models import Task
 from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import actor_may
