@@ -26,7 +26,7 @@ from taskdesk.domain import accounts
 from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.schema import plain_text
 from taskdesk.models import get_tm_session
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 #: Needed by the commands that write published passwords (demo and benchmark data).
 PRODUCTION_FLAG = "--i-know-this-is-production"
@@ -62,7 +62,7 @@ def unit_of_work(env: dict[str, Any]) -> Iterator[Session]:
 
 
 def _settings(env: dict[str, Any]) -> TaskdeskSettings:
-    return env["registry"].taskdesk_settings  # type: ignore[no-any-return]
+    return settings_of(env["registry"])
 
 
 def _read_password(args: argparse.Namespace) -> str:

@@ -29,7 +29,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 Handler = Callable[[Request], Response]
 
@@ -91,7 +91,7 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
 
 
 def guard_tween_factory(handler: Handler, registry: Any) -> Handler:
-    settings: TaskdeskSettings = registry.taskdesk_settings
+    settings: TaskdeskSettings = settings_of(registry)
     limit = settings.max_body_bytes
 
     def guard_tween(request: Request) -> Response:

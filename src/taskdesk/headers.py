@@ -10,7 +10,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 #: No inline scripts or styles anywhere: JavaScript and CSS come from /static only.
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -32,7 +32,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 def security_headers_tween_factory(
     handler: Callable[[Request], Response], registry: Registry
 ) -> Callable[[Request], Response]:
-    settings: TaskdeskSettings = registry.taskdesk_settings
+    settings: TaskdeskSettings = settings_of(registry)
     headers: dict[str, str] = {
         "Content-Security-Policy": CONTENT_SECURITY_POLICY,
         "X-Content-Type-Options": "nosniff",

@@ -7,6 +7,7 @@ from typing import Any
 import transaction
 
 from taskdesk import models
+from taskdesk.settings import settings_of
 
 
 def setup(env: dict[str, Any]) -> None:
@@ -17,4 +18,4 @@ def setup(env: dict[str, Any]) -> None:
     env["tm"] = request.tm
     env["dbsession"] = request.dbsession
     env["models"] = models
-    env["settings"] = env["registry"].taskdesk_settings
+    env["settings"] = settings_of(env["registry"])

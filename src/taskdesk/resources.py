@@ -40,7 +40,7 @@ from taskdesk.models import (
 from taskdesk.models.meta import json_array_agg
 from taskdesk.security.permissions import ARCHIVED_DENIED, ARCHIVED_PERMISSIONS, Permission
 from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 ACE = tuple[str, str, Any]
 ChildFactory = Callable[[Any, str], Any]
@@ -72,7 +72,7 @@ class Resource:
 
     @property
     def settings(self) -> TaskdeskSettings:
-        return self.request.registry.taskdesk_settings  # type: ignore[no-any-return]
+        return settings_of(self.request.registry)
 
     @property
     def dbsession(self) -> Any:

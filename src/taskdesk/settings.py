@@ -396,6 +396,13 @@ def _check_session_secret(secret: str, variable: str, from_environment: bool) ->
                             f"use {advice}, not an example value")
 
 
+def settings_of(registry: Any) -> TaskdeskSettings:
+    """The settings ``make_configurator`` validated and put on the Pyramid registry: the one
+    typed way to read them (``settings_of(request.registry)``)."""
+    settings: TaskdeskSettings = registry.taskdesk_settings
+    return settings
+
+
 def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
     """Validate every ``taskdesk.*`` key; raise :class:`SettingsError` on the first bad one."""
     known = {o.key for o in OPTIONS} | {k for k, _ in ENVIRONMENT_OPTIONS}

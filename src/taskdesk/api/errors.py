@@ -34,6 +34,7 @@ from taskdesk.messages import _
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
+from taskdesk.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def unauthorized(request: Request) -> Response:
     """401 with the ``WWW-Authenticate`` challenge of RFC 6750 (429 past the failure limit)."""
     reason = request.environ.get("taskdesk.auth_error")
     if reason == "throttled":
-        window = request.registry.taskdesk_settings.login_window
+        window = settings_of(request.registry).login_window
         return error_response(
             request, 429, "too_many_requests",
             _("Too many failed authentications from this address; try again later."),

@@ -33,7 +33,7 @@ from taskdesk.resources import (
     TokenResource,
 )
 from taskdesk.security.permissions import Permission
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 _PARAMETERS: dict[str, dict[str, Any]] = {
@@ -256,7 +256,7 @@ def api_views(registry: Any) -> list[tuple[Any, str, str, Any]]:
 
 
 def build_document(registry: Any) -> dict[str, Any]:
-    settings: TaskdeskSettings = registry.taskdesk_settings
+    settings: TaskdeskSettings = settings_of(registry)
     schemas: dict[str, Any] = dict(SCHEMAS)
     paths: dict[str, Any] = {}
     for context, name, method, view in sorted(

@@ -21,6 +21,7 @@ from taskdesk.domain.cursor import decode_id_cursor as decode_domain_id_cursor
 from taskdesk.domain.cursor import encode_id_cursor as encode_id_cursor
 from taskdesk.domain.errors import ValidationError
 from taskdesk.messages import _
+from taskdesk.settings import settings_of
 
 PAGING_KEYS = ("limit", "cursor", "offset")
 
@@ -67,7 +68,7 @@ def _whole_number(params: Mapping[str, str], key: str, default: int, maximum: in
 def paging(request: Request, params: Mapping[str, str], errors: dict[str, Any]) -> Paging:
     """``limit``, ``cursor`` and ``offset``; a bad one's message is added to ``errors``, for
     the caller to report with the other parameters' problems in one 400."""
-    settings = request.registry.taskdesk_settings
+    settings = settings_of(request.registry)
     limit = _whole_number(params, "limit", settings.api_default_limit, settings.api_max_limit,
                           1, errors)
     offset = _whole_number(params, "offset", 0, settings.api_max_offset, 0, errors)

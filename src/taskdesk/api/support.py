@@ -10,7 +10,7 @@ from pyramid.response import Response
 from taskdesk.domain.access import Viewer
 from taskdesk.models import User
 from taskdesk.security.policy import identity_of, signed_in
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 
 def actor(request: Request) -> User:
@@ -24,7 +24,7 @@ def viewer(request: Request) -> Viewer:
 
 
 def settings(request: Request) -> TaskdeskSettings:
-    return request.registry.taskdesk_settings  # type: ignore[no-any-return]
+    return settings_of(request.registry)
 
 
 def created(request: Request, body: dict[str, Any], location: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from taskdesk.metrics.collector import RequestMetrics, exposition
 from taskdesk.models import database_binds
 from taskdesk.ops import unrendered_status
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 Handler = Callable[[Request], Response]
 METRICS_KEY = "taskdesk.metrics"
@@ -104,7 +104,7 @@ def may_read_metrics(request: Request, settings: TaskdeskSettings) -> bool:
 
 
 def metrics_view(request: Request) -> Response:
-    settings: TaskdeskSettings = request.registry.taskdesk_settings
+    settings: TaskdeskSettings = settings_of(request.registry)
     if not may_read_metrics(request, settings):
         return Response(body=b"Forbidden\n", status=403, content_type="text/plain",
                         charset="utf-8")

@@ -37,6 +37,7 @@ from taskdesk.models.tables import (
     TaskSearch,
     User,
 )
+from taskdesk.settings import settings_of
 
 __all__ = [
     "KEEP_CHANGES",
@@ -304,7 +305,7 @@ def session_factory(registry: Any) -> sessionmaker[Session]:
 def includeme(config: Configurator) -> None:
     """Make ``request.dbsession`` available, joined to the request's transaction."""
     settings = config.get_settings()
-    taskdesk_settings = config.registry.taskdesk_settings
+    taskdesk_settings = settings_of(config.registry)
     engine = get_engine(
         settings["sqlalchemy.url"], sqlite_busy_timeout=taskdesk_settings.sqlite_busy_timeout
     )

@@ -37,7 +37,7 @@ from taskdesk.security.login import address_throttled, record_address_failure
 from taskdesk.security.permissions import PREREQUISITES
 from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.secrets import digest, new_secret
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, settings_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Failures of the database itself, as the error views see them: every outage
@@ -380,7 +380,7 @@ def requires_csrf(request: Request) -> bool:
 
 
 def configure_security(config: Configurator) -> None:
-    settings: TaskdeskSettings = config.registry.taskdesk_settings
+    settings: TaskdeskSettings = settings_of(config.registry)
     config.set_session_factory(
         SignedCookieSessionFactory(
             settings.session_secret,

@@ -22,6 +22,7 @@ from pyramid.request import Request
 from translationstring import TranslationString
 
 from taskdesk.messages import _
+from taskdesk.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def _secure_cookies_come_back(request: Request) -> bool:
 def plain_http_problem(request: Request) -> TranslationString | None:
     """What to tell the user when the site wants HTTPS and this request came over HTTP
     (logging the fix for the admin, at most once per :data:`WARNING_INTERVAL`), else None."""
-    if not request.registry.taskdesk_settings.https or _secure_cookies_come_back(request):
+    if not settings_of(request.registry).https or _secure_cookies_come_back(request):
         return None
     registry = request.registry
     now = time.monotonic()

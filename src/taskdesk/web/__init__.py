@@ -12,6 +12,7 @@ from pyramid.request import Request
 from taskdesk.downloads import serve_task_pages
 from taskdesk.i18n import negotiate_locale
 from taskdesk.security.policy import identity_of
+from taskdesk.settings import settings_of
 from taskdesk.timezones import local_today, user_zone
 from taskdesk.web.helpers import add_template_helpers
 
@@ -21,7 +22,7 @@ def zone(request: Request) -> ZoneInfo:
     the site's for people who chose none and for visitors not signed in."""
     identity = identity_of(request)
     return user_zone(identity.time_zone if identity is not None else None,
-                     request.registry.taskdesk_settings.time_zone)
+                     settings_of(request.registry).time_zone)
 
 
 def today(request: Request) -> date:

@@ -24,6 +24,7 @@ from taskdesk.domain.tasks import is_overdue
 from taskdesk.links import Page, page_url
 from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
+from taskdesk.settings import settings_of
 from taskdesk.web.markdown import render_markdown
 
 STATUS_LABELS = {
@@ -214,7 +215,7 @@ class Helpers:
 
     def overdue(self, task: Any) -> bool:
         """Whether ``task`` (a row or a ``Task``) is overdue on the user's current date."""
-        workflow = self.request.registry.taskdesk_settings.workflow
+        workflow = settings_of(self.request.registry).workflow
         return is_overdue(workflow, task.status, task.due_date, self.request.today)
 
     @cached_property

@@ -15,6 +15,7 @@ from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
 from taskdesk.security.transport import plain_http_problem
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -56,7 +57,7 @@ def login_submit(request: Request) -> Any:
     password = request.POST.get("password", "")
     target = request.POST.get("next", "")
     result = authenticate(
-        request.dbsession, request.registry.taskdesk_settings, username, password,
+        request.dbsession, settings_of(request.registry), username, password,
         # The socket's address: X-Forwarded-For is the client's to choose. Behind a proxy,
         # the server (waitress trusted_proxy) puts the real client address here.
         request.remote_addr or "unknown",

@@ -13,6 +13,7 @@ from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 
 #: How many tasks each dashboard list shows; the project lists have the rest.
@@ -26,7 +27,7 @@ ACTIVITY_LIMIT = 15
 def dashboard(context: Root, request: Request) -> dict[str, Any]:
     dbsession = request.dbsession
     viewer = signed_in(request).viewer
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     mine = list_tasks(
         dbsession, viewer,
         parse_task_query({"assignee": "me", "state": "open", "sort": "due"}, workflow),

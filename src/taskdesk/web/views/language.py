@@ -10,6 +10,7 @@ from taskdesk.i18n import LOCALE_COOKIE, LOCALES
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import identity_of
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 from taskdesk.web.views.auth import safe_next
 
@@ -26,7 +27,7 @@ def language_switch(request: Request) -> HTTPSeeOther:
     identity = identity_of(request)
     if identity is not None:
         update_profile(request.dbsession, identity.user, {"locale": locale})
-    settings = request.registry.taskdesk_settings
+    settings = settings_of(request.registry)
     response.set_cookie(LOCALE_COOKIE, locale, max_age=COOKIE_MAX_AGE, httponly=True,
                         samesite="Lax", secure=settings.https)
     return response

@@ -17,6 +17,7 @@ from taskdesk.models import Group, User
 from taskdesk.resources import MemberContainer, MemberResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
@@ -29,7 +30,7 @@ def _page(request: Request, container: MemberContainer, values: dict[str, str],
         "tab": "members",
         "project": container.project.row,
         "members": project_members(request.dbsession, container.project.row.id, by_name=True),
-        "roles": tuple(request.registry.taskdesk_settings.roles),
+        "roles": tuple(settings_of(request.registry).roles),
         "can_manage": request.has_permission(Permission.MANAGE_MEMBERS, container),
         "values": values,
         "errors": errors,
@@ -61,7 +62,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
         return _page(request, context, values, {"name": _("No group with this name.")})
     try:
         _membership, created = set_member(
-            request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
+            request.dbsession, settings_of(request.registry), context.project.entity(),
             principal, signed_in(request).user, {"role": values["role"]},
         )
     except DomainError as error:
@@ -83,7 +84,7 @@ def member_add(context: MemberContainer, request: Request) -> Any:
           request_method="POST")
 def member_change(context: MemberResource, request: Request) -> HTTPSeeOther:
     try:
-        set_member(request.dbsession, request.registry.taskdesk_settings, context.project.entity(),
+        set_member(request.dbsession, settings_of(request.registry), context.project.entity(),
                    context.principal, signed_in(request).user, {"role": request.POST.get("role")})
     except DomainError as error:
         for message in form_errors(error).values():

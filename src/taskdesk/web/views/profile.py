@@ -22,6 +22,7 @@ from taskdesk.models.meta import utcnow
 from taskdesk.resources import Me, TokenContainer, TokenResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
 from taskdesk.timezones import COMMON_ZONES, REGIONS, zone_names
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, form_values
@@ -98,7 +99,7 @@ def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
         "password_errors": password_errors or {},
         "locales": LOCALES,
         "zones": _zone_choices(request),
-        "site_zone": request.registry.taskdesk_settings.time_zone.key,
+        "site_zone": settings_of(request.registry).time_zone.key,
         "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
     }
 

@@ -17,6 +17,7 @@ from taskdesk.resources import ProjectContainer, ProjectResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
     confirmation,
@@ -37,7 +38,7 @@ PROJECT_LIST_LIMIT = 500
 @web_view(context=ProjectContainer, renderer="projects/list.jinja2",
           permission=Permission.SIGNED_IN, request_method="GET")
 def project_list(context: ProjectContainer, request: Request) -> dict[str, Any]:
-    settings = request.registry.taskdesk_settings
+    settings = settings_of(request.registry)
     projects = project_summaries(request.dbsession, signed_in(request).viewer, settings.workflow,
                                  limit=PROJECT_LIST_LIMIT)
     return {

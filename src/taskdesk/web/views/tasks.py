@@ -36,7 +36,7 @@ from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
-from taskdesk.settings import Status, Workflow
+from taskdesk.settings import Status, Workflow, settings_of
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
@@ -110,7 +110,7 @@ def _list_state(request: Request) -> str:
 @web_view(context=ProjectResource, renderer="projects/tasks.jinja2",
           permission=Permission.VIEW, request_method="GET")
 def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     state = _list_state(request)
     query, errors = _query(request, workflow, ignore=("cursor", "trail"),
                            overrides={"state": "" if state == "all" else state})
@@ -174,7 +174,7 @@ def task_export(context: TaskContainer, request: Request) -> Response:
     """The list's filtered tasks as CSV; bad filters go back to the list, which explains
     them."""
     project = context.project
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     query, errors = _query(request, workflow)
     if errors:
         return HTTPSeeOther(request.resource_url(project, query=request.GET))
@@ -191,7 +191,7 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
 
     The column totals count every task of a status; the cards follow the board's filters.
     """
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     query, errors = _query(request, workflow, ignore=("status", "state", "sort"))
     totals = count_by_status(request.dbsession, context.row.id, workflow.status_names,
                              cap=BOARD_COUNT_CAP)
@@ -251,7 +251,7 @@ def _column_size(request: Request, status: Status) -> int:
 @web_view(context=ProjectResource, name="charts", renderer="projects/charts.jinja2",
           permission=Permission.VIEW, request_method="GET")
 def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     h = Helpers(request)
     totals = count_by_status(request.dbsession, context.row.id, workflow.status_names)
     weeks = weekly_created_completed(request.dbsession, context.row.id,
@@ -280,7 +280,7 @@ def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
 # -- create -----------------------------------------------------------------------------------
 def _form_page(request: Request, project: Any, values: dict[str, Any], errors: dict[str, Any],
                **extra: Any) -> dict[str, Any]:
-    settings = request.registry.taskdesk_settings
+    settings = settings_of(request.registry)
     return {"nav": "projects", "project": project, "workflow": settings.workflow,
             "values": values, "errors": errors, **extra}
 
@@ -293,7 +293,7 @@ def task_container(context: TaskContainer, request: Request) -> HTTPSeeOther:
 @web_view(context=TaskContainer, name="new", renderer="tasks/form.jinja2",
           permission=Permission.CREATE_TASK, request_method="GET")
 def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     values = {"status": workflow.initial_status, "priority": workflow.default_priority}
     return _form_page(request, context.project.row, values, {}, task=None)
 
@@ -319,7 +319,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
         data = _resolve_assignee(request, context.project, values)
         # The form shows the fields the user may not set read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
-        task = create_task(request.dbsession, request.registry.taskdesk_settings,
+        task = create_task(request.dbsession, settings_of(request.registry),
                            context.project.entity(), signed_in(request).user, data,
                            may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
@@ -334,7 +334,7 @@ def task_create(context: TaskContainer, request: Request) -> Any:
           request_method="GET")
 def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
     task = context.row
-    workflow = request.registry.taskdesk_settings.workflow
+    workflow = settings_of(request.registry).workflow
     identity = signed_in(request)
     return {
         "nav": "projects",
@@ -409,7 +409,7 @@ def task_update(context: TaskResource, request: Request) -> Any:
         data = _resolve_assignee(request, context.project, values)
         # The form shows the fields the user may not change read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
-        changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
+        changes = update_task(request.dbsession, settings_of(request.registry), task,
                               signed_in(request).user, data, may=may, drop_forbidden=True,
                               partial=True)
     except ConflictError as error:
@@ -439,7 +439,7 @@ def _merge_stale_edit(request: Request, context: TaskResource, base: dict[str, s
     """Save a form based on an older ``version``: merge it with the newer changes when no
     field was changed by both, else show those fields side by side to choose from."""
     task = context.row
-    settings = request.registry.taskdesk_settings
+    settings = settings_of(request.registry)
     merge = merge_task_edit(settings.workflow, task, base, mine, may=may)
     changed_by = task_changes_after(request.dbsession, task, version)
     current = _current_values(task)
@@ -507,7 +507,7 @@ def _quick_update(request: Request, context: TaskResource, data: dict[str, Any])
     """Apply a one-field change based on the version the form was rendered with."""
     task = context.row
     try:
-        changes = update_task(request.dbsession, request.registry.taskdesk_settings, task,
+        changes = update_task(request.dbsession, settings_of(request.registry), task,
                               signed_in(request).user, {**data, "version": request.POST.get(
                                   "version") or None}, may=actor_may(request, context),
                               partial=True)
