@@ -14,7 +14,7 @@ from taskdesk.domain import accounts
 from taskdesk.models import ApiToken, User
 from taskdesk.models.meta import utcnow
 from tests.factories import Factory
-from tests.functional.web_admin.forms import field_errors, flashes, form, post
+from tests.functional.web.admin.forms import field_errors, flashes, form, post
 
 
 @pytest.fixture

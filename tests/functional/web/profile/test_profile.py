@@ -13,7 +13,7 @@ from taskdesk.models import AuthSession, User
 from taskdesk.security.passwords import verify_password
 from tests.conftest import login
 from tests.factories import Factory
-from tests.functional.web_admin.forms import field_errors, flashes, form, is_signed_in, post
+from tests.functional.web.admin.forms import field_errors, flashes, form, is_signed_in, post
 
 SignedIn = Callable[[str], webtest.TestApp]
 NEW_PASSWORD = "my new long password"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.models import User
 from tests.factories import Factory
-from tests.functional.web_admin.forms import field_errors, flashes, form, post
+from tests.functional.web.admin.forms import field_errors, flashes, form, post
 
 
 @pytest.fixture

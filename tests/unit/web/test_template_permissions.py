@@ -11,7 +11,7 @@ from pyramid.testing import DummyRequest
 from taskdesk.security.permissions import Permission
 from taskdesk.web.helpers import Helpers
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "taskdesk" / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "src" / "taskdesk" / "web" / "templates"
 
 
 def test_every_permission_a_template_asks_for_is_a_member_of_the_enum():

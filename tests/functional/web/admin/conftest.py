@@ -9,7 +9,7 @@ import webtest
 
 from taskdesk.models import User
 from tests.factories import Factory
-from tests.functional.web_admin.forms import signed_in as signed_in
+from tests.functional.web.admin.forms import signed_in as signed_in
 
 
 @pytest.fixture

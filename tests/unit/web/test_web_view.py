@@ -13,7 +13,7 @@ from taskdesk.resources import ProjectContainer
 from taskdesk.security.permissions import Permission
 from taskdesk.web.declare import web_view
 
-WEB = Path(__file__).resolve().parents[2] / "src" / "taskdesk" / "web"
+WEB = Path(__file__).resolve().parents[3] / "src" / "taskdesk" / "web"
 
 
 def test_a_view_without_permission_is_refused_with_its_name():
