@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from taskdesk import main
 from taskdesk.migrations import upgrade
 from taskdesk.models import get_engine
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 ROOT = Path(__file__).resolve().parent.parent
 INI = str(ROOT / "development.ini")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts
 from taskdesk.domain.comments import add_comment
 from tests.conftest import ROOT, login
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 WEB = "taskdesk.web"
 API = "taskdesk.api"

@@ -26,7 +26,7 @@ from taskdesk.models import ApiToken, Group, LoginFailure
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
 from tests.conftest import app_settings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 class ProbeError(Exception):

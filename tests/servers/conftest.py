@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.harness import (
+from tests.support.servers import (
     ServerProcess,
     free_port,
     hypercorn,

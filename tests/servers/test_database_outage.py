@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import connections_refused, create_database
 from tests.servers.conftest import SERVERS
-from tests.servers.harness import Client, free_port, prepare_database, write_ini
+from tests.support.servers import Client, free_port, prepare_database, write_ini
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import postgres_admin_url
-from tests.servers.harness import (
+from tests.support.servers import (
     Client,
     ServerProcess,
     free_port,

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.servers.conftest import Site, make_site
-from tests.servers.harness import PASSWORD, Client, Response
+from tests.support.servers import PASSWORD, Client, Response
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.servers.conftest import Site
-from tests.servers.harness import PASSWORD, Client
+from tests.support.servers import PASSWORD, Client
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from taskdesk.api.openapi import build_document
 from taskdesk.domain import accounts
 from taskdesk.models import User
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 DOCUMENT_URI = "urn:taskdesk:openapi"
 

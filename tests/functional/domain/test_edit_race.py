@@ -24,8 +24,8 @@ from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Activity, Comment, Task, User, get_session_factory, get_tm_session
 from taskdesk.settings import parse_settings
 from tests.conftest import app_settings, create_database, login, migrated_engine
-from tests.factories import Factory
 from tests.functional.web.conftest import find_form
+from tests.support.factories import Factory
 
 pytestmark = pytest.mark.slow
 

@@ -40,7 +40,7 @@ from tests.conftest import (
     migrated_engine,
     postgres_admin_url,
 )
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 HOST = "taskdesk.test"
 UNREACHABLE = "The database cannot be reached right now; please try again in a moment."

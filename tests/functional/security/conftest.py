@@ -21,7 +21,7 @@ from webob.cookies import JSONSerializer, SignedSerializer
 from taskdesk import main
 from taskdesk.security import login, passwords
 from tests.conftest import SESSION_SECRET, app_settings, joined
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 HOST = "taskdesk.test"
 COOKIE_NAME = "taskdesk"

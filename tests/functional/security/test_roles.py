@@ -13,7 +13,7 @@ from taskdesk.domain import accounts, projects
 from taskdesk.models import User
 from taskdesk.settings import SettingsError, parse_settings
 from tests.conftest import app_settings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 def with_token(

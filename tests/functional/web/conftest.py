@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 @dataclass

@@ -12,8 +12,8 @@ from taskdesk import main
 from taskdesk.domain import projects
 from taskdesk.models import Activity, Task, User
 from tests.conftest import app_settings, joined, login
-from tests.factories import Factory
 from tests.functional.web.conftest import find_form
+from tests.support.factories import Factory
 
 
 @pytest.fixture

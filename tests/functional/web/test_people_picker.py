@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from taskdesk.models import GroupMember, ProjectMember
-from tests.functional.web.admin.forms import field_errors, flashes
 from tests.functional.web.conftest import find_form
 from tests.functional.web.test_tasks import _task, _titles
+from tests.support.web import field_errors, flashes
 
 
 def _add_lina(factory, world, role="member"):

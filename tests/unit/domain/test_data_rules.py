@@ -13,7 +13,7 @@ from taskdesk.domain.errors import ConflictError, DomainError, DuplicateError, V
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Activity, Project, ProjectMember, Task, TaskLabel, User
 from taskdesk.settings import TaskdeskSettings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 def activity(dbsession: Session, task: Task) -> list[Activity]:

@@ -10,7 +10,7 @@ from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import merge_task_edit, update_task
 from taskdesk.settings import TaskdeskSettings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 BASE = {"title": "T", "status": "open", "priority": "normal", "labels": ["a"]}
 

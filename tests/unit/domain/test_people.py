@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.people import assigned_in, find_people, resolve_person
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 def usernames(people: list) -> list[str]:

@@ -11,7 +11,7 @@ from taskdesk.domain.rights import UNRESTRICTED, May
 from taskdesk.models import Project, User
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 def holding(*granted: Permission) -> tuple[May, list[Permission]]:

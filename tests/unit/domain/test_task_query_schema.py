@@ -15,7 +15,7 @@ from taskdesk.domain.schemas import SORT_VALUES, TASK_FIELDS, TASK_QUERY, task_s
 from taskdesk.domain.task_list import TaskQuery, list_shape, parse_task_query
 from taskdesk.domain.tasks import task_values
 from taskdesk.settings import TaskdeskSettings
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 WORKFLOW = TaskdeskSettings().workflow
 

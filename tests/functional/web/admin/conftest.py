@@ -8,8 +8,8 @@ import pytest
 import webtest
 
 from taskdesk.models import User
-from tests.factories import Factory
-from tests.functional.web.admin.forms import signed_in as signed_in
+from tests.support.factories import Factory
+from tests.support.web import signed_in as signed_in
 
 
 @pytest.fixture

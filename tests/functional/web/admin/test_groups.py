@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.models import Group, GroupMember, User
 from tests.conftest import confirm
-from tests.factories import Factory
-from tests.functional.web.admin.forms import field_errors, flashes, form, post
+from tests.support.factories import Factory
+from tests.support.web import field_errors, flashes, form, post
 
 
 def member_names(dbsession: Session, group: Group) -> list[str]:

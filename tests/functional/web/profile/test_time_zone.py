@@ -9,8 +9,8 @@ import webtest
 from sqlalchemy.orm import Session
 
 from taskdesk.models import User
-from tests.factories import Factory
-from tests.functional.web.admin.forms import field_errors, flashes, form, post
+from tests.support.factories import Factory
+from tests.support.web import field_errors, flashes, form, post
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts
 from taskdesk.models import ApiToken, User
 from taskdesk.models.meta import utcnow
-from tests.factories import Factory
-from tests.functional.web.admin.forms import field_errors, flashes, form, post
+from tests.support.factories import Factory
+from tests.support.web import field_errors, flashes, form, post
 
 
 @pytest.fixture

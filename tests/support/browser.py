@@ -16,7 +16,7 @@ import waitress
 CHROMIUM = Path("/usr/bin/chromium")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 PACKAGES = ("chromium", "fonts-wqy-microhei")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 #: Flags that keep Chromium from reaching for outside hosts (refused on this machine).
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -10,7 +10,7 @@ import pytest
 import webtest
 
 from tests.conftest import CSRF_INPUT, login
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 FLASH = re.compile(r'<p class="flash flash--(success|error)"[^>]*>([^<]*)</p>')
 FIELD_ERROR = re.compile(r'<p class="field-error" id="([\w-]+)-error">([^<]*)</p>')
