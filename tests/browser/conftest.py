@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk import main
 from taskdesk.domain import accounts
-from tests.conftest import app_settings, create_database, migrated_engine
+from tests.support.apps import app_settings
 from tests.support.browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -29,6 +29,7 @@ from tests.support.browser import (
     Site,
     install_browser,
 )
+from tests.support.databases import create_database, migrated_engine
 
 
 @pytest.fixture(scope="session")

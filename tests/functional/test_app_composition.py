@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts
 from taskdesk.domain.comments import add_comment
-from tests.conftest import ROOT, login
+from tests.support.databases import ROOT
 from tests.support.factories import Factory
+from tests.support.web import login
 
 WEB = "taskdesk.web"
 API = "taskdesk.api"

@@ -25,7 +25,7 @@ from taskdesk.domain import accounts
 from taskdesk.models import ApiToken, Group, LoginFailure
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
-from tests.conftest import app_settings
+from tests.support.apps import app_settings
 from tests.support.factories import Factory
 
 

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,3 +268,28 @@ def read_status(sock: socket.socket) -> int:
     match = re.match(rb"HTTP/1\.[01] (\d{3}) ", data)
     assert match, f"no HTTP status line in {data[:200]!r}"
     return int(match.group(1))
+
+
+SERVERS: dict[str, Callable[..., ServerProcess]] = {"waitress": waitress, "hypercorn": hypercorn}
+
+
+@dataclass
+class Site:
+    """A production-like INI on a fresh, migrated database with the user ``alice``."""
+
+    directory: Path
+    ini: Path
+    port: int
+    database: Path
+
+    def server(self, kind: str, *options: str) -> ServerProcess:
+        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", *options)
+
+
+def make_site(directory: Path, app_overrides: dict[str, str] | None = None,
+              server_overrides: dict[str, str] | None = None) -> Site:
+    port = free_port()
+    database = directory / "taskdesk.sqlite"
+    ini = write_ini(directory, f"sqlite:///{database}", port, app_overrides, server_overrides)
+    prepare_database(ini, "alice")
+    return Site(directory, ini, port, database)

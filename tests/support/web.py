@@ -3,17 +3,52 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 import webtest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.conftest import CSRF_INPUT, login
+from taskdesk.models import Project, Task
 from tests.support.factories import Factory
 
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 FLASH = re.compile(r'<p class="flash flash--(success|error)"[^>]*>([^<]*)</p>')
 FIELD_ERROR = re.compile(r'<p class="field-error" id="([\w-]+)-error">([^<]*)</p>')
+
+
+def login(app: webtest.TestApp, username: str, password: str = Factory.PASSWORD) -> Any:
+    page = app.get("/login")
+    form = next(f for f in page.forms.values() if "username" in f.fields)
+    form["username"] = username
+    form["password"] = password
+    return form.submit()
+
+
+def csrf_token(app: webtest.TestApp) -> str:
+    """The CSRF token of ``app``'s session, read from a form the way a browser sees it."""
+    page = app.get("/login")
+    match = CSRF_INPUT.search(page.text)
+    assert match, "no CSRF token on the sign-in page"
+    return match.group(1)
+
+
+def confirm(page: webtest.TestResponse, **kw: Any) -> webtest.TestResponse:
+    """Press the confirming button of the page a destructive form answers with when it
+    comes without ``confirmed=yes`` (a browser without JavaScript), as a user would."""
+    assert page.status_int == 200, page.status
+    found = [f for f in page.forms.values() if "confirmed" in f.fields]
+    assert len(found) == 1, f"no confirmation asked on {page.request.url}"
+    assert found[0]["confirmed"].value == "yes"
+    return found[0].submit(**kw)
+
+
+def find_form(page: Any, action_suffix: str, method: str = "post") -> Any:
+    """The one form of ``page`` whose action ends with ``action_suffix``."""
+    found = [f for f in page.forms.values()
+             if (f.action or "").endswith(action_suffix) and f.method.lower() == method]
+    assert len(found) == 1, (action_suffix, [f.action for f in page.forms.values()])
+    return found[0]
 
 
 def form(page: webtest.TestResponse, action: str) -> webtest.forms.Form:
@@ -48,13 +83,13 @@ def is_signed_in(app: webtest.TestApp) -> bool:
     return status == 200
 
 
-@pytest.fixture
-def signed_in(make_testapp: Callable[[], webtest.TestApp]) -> Callable[[str], webtest.TestApp]:
-    """``signed_in(username)``: another browser, signed in as ``username``."""
+def list_titles(page: webtest.TestResponse) -> list[str]:
+    """The task titles of a task-list page, in the order shown."""
+    return [a.get_text() for a in page.html.select("tbody tr td:nth-of-type(2) > a")]
 
-    def sign_in(username: str, password: str = Factory.PASSWORD) -> webtest.TestApp:
-        app = make_testapp()
-        assert login(app, username, password).status_int == 303
-        return app
 
-    return sign_in
+def reload_task(dbsession: Session, project: Project, number: int) -> Task | None:
+    """Task ``number`` of ``project`` as the database holds it now."""
+    dbsession.expire_all()
+    return dbsession.scalar(select(Task).where(Task.project_id == project.id,
+                                               Task.number == number))

@@ -20,7 +20,8 @@ from taskdesk.domain import projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Project, Task, User, get_session_factory, get_tm_session
 from taskdesk.settings import TaskdeskSettings, parse_settings
-from tests.conftest import app_settings, create_database, migrated_engine
+from tests.support.apps import app_settings
+from tests.support.databases import create_database, migrated_engine
 from tests.support.factories import Factory
 
 pytestmark = pytest.mark.slow

@@ -32,7 +32,8 @@ from taskdesk.models import (
 )
 from taskdesk.security.passwords import verify_password
 from taskdesk.settings import TaskdeskSettings, parse_settings
-from tests.conftest import app_settings, create_database, migrated_engine
+from tests.support.apps import app_settings
+from tests.support.databases import create_database, migrated_engine
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -23,9 +23,10 @@ from taskdesk.domain import accounts, comments, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Activity, Comment, Task, User, get_session_factory, get_tm_session
 from taskdesk.settings import parse_settings
-from tests.conftest import app_settings, create_database, login, migrated_engine
-from tests.functional.web.conftest import find_form
+from tests.support.apps import app_settings
+from tests.support.databases import create_database, migrated_engine
 from tests.support.factories import Factory
+from tests.support.web import find_form, login
 
 pytestmark = pytest.mark.slow
 

@@ -32,15 +32,15 @@ from taskdesk.domain import accounts
 from taskdesk.models import User, get_engine, get_tm_session
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
-from tests.conftest import (
-    app_settings,
+from tests.support.apps import app_settings
+from tests.support.databases import (
     connections_refused,
     create_database,
-    login,
     migrated_engine,
     postgres_admin_url,
 )
 from tests.support.factories import Factory
+from tests.support.web import login
 
 HOST = "taskdesk.test"
 UNREACHABLE = "The database cannot be reached right now; please try again in a moment."

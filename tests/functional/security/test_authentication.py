@@ -18,8 +18,9 @@ from taskdesk.models.meta import utcnow
 from taskdesk.security import login as login_module
 from taskdesk.security import passwords
 from taskdesk.security.secrets import digest
-from tests.functional.security.conftest import (
-    HOST,
+from tests.support.apps import HOST
+from tests.support.factories import Factory
+from tests.support.sessions import (
     csrf_of,
     session_cookie,
     session_data,
@@ -27,7 +28,6 @@ from tests.functional.security.conftest import (
     submit_login,
     whoami,
 )
-from tests.support.factories import Factory
 
 #: Sign-ins here check who gets in, not the hash (see test_passwords): cheap Argon2 params.
 pytestmark = pytest.mark.usefixtures("cheap_passwords")

@@ -15,11 +15,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from taskdesk.models import Base
-from tests.functional.security.conftest import HOST, csrf_of, new_browser
 from tests.functional.security.matrix import SAFE_METHODS, Rule, send
 from tests.functional.security.test_permission_matrix import RULES
 from tests.functional.security.world import ACTORS, World, build_world
+from tests.support.apps import HOST
 from tests.support.factories import Factory
+from tests.support.sessions import csrf_of, new_browser
 
 ADMIN = next(actor for actor in ACTORS if actor.name == "site_admin")
 WRITE_TOKEN = next(actor for actor in ACTORS if actor.name == "write_token")

@@ -143,7 +143,7 @@ def test_hsts_when_served_over_https(database_url, engine):
     import webtest
 
     from taskdesk import main
-    from tests.conftest import app_settings
+    from tests.support.apps import app_settings
 
     app = webtest.TestApp(main({}, **app_settings(database_url, **{"taskdesk.https": "true"})),
                           extra_environ={"HTTP_HOST": "taskdesk.test",

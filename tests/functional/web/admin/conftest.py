@@ -9,7 +9,6 @@ import webtest
 
 from taskdesk.models import User
 from tests.support.factories import Factory
-from tests.support.web import signed_in as signed_in
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from taskdesk.models import Group, GroupMember, User
-from tests.conftest import confirm
 from tests.support.factories import Factory
-from tests.support.web import field_errors, flashes, form, post
+from tests.support.web import confirm, field_errors, flashes, form, post
 
 
 def member_names(dbsession: Session, group: Group) -> list[str]:

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.models import AuthSession, User
 from taskdesk.security.passwords import verify_password
-from tests.conftest import login
 from tests.support.factories import Factory
-from tests.support.web import field_errors, flashes, form, is_signed_in, post
+from tests.support.web import field_errors, flashes, form, is_signed_in, login, post
 
 SignedIn = Callable[[str], webtest.TestApp]
 NEW_PASSWORD = "my new long password"
