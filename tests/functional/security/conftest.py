@@ -23,8 +23,6 @@ from tests.support.sessions import new_browser
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-
-
 @pytest.fixture
 def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
     """Hash with ``CHEAP_HASHER`` in the app (also for unknown users) and for factory users.
