@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk import main
 from taskdesk.domain import accounts
-from tests.browser.support import (
+from tests.support.apps import app_settings
+from tests.support.browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -28,7 +29,7 @@ from tests.browser.support import (
     Site,
     install_browser,
 )
-from tests.conftest import app_settings, create_database, migrated_engine
+from tests.support.databases import create_database, migrated_engine
 
 
 @pytest.fixture(scope="session")

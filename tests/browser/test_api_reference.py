@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from taskdesk.api.openapi import TAGS
-from tests.browser.support import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,8 @@ from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import get_engine
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import parse_settings
-from tests.browser.support import Site, Steps
-from tests.conftest import app_settings
+from tests.support.apps import app_settings
+from tests.support.browser import Site, Steps
 
 pytestmark = pytest.mark.browser
 

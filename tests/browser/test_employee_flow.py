@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import Site, Steps
+from tests.support.browser import Site, Steps
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, sign_in
 
 pytestmark = pytest.mark.browser
 

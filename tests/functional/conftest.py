@@ -16,9 +16,8 @@ import webtest
 from sqlalchemy.engine import Engine
 
 from taskdesk import main
-from tests.conftest import app_settings, create_database, migrated_engine
-
-HOST = "taskdesk.test"
+from tests.support.apps import HOST, app_settings
+from tests.support.databases import create_database, migrated_engine
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ import pytest
 
 from taskdesk.security.passwords import verify_password
 from taskdesk.settings import parse_settings
-from tests.conftest import ROOT, SESSION_SECRET, create_database, migrated_engine
+from tests.support.apps import SESSION_SECRET
+from tests.support.databases import ROOT, create_database, migrated_engine
 
 pytestmark = pytest.mark.slow  # every test starts real processes
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from taskdesk.migrations import alembic_config, downgrade, upgrade
 from taskdesk.models import UNMANAGED_SCHEMA_NAMES, Base, get_engine
-from tests.conftest import INI, create_database
+from tests.support.databases import INI, create_database
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from pyramid.tweens import INGRESS
 
 from taskdesk import main
 from taskdesk.guard import GUARD_TWEEN, OUTSIDE_THE_GUARD
-from tests.conftest import ROOT, app_settings
+from tests.support.apps import app_settings
+from tests.support.databases import ROOT
 
 OPS_TWEEN = "taskdesk.ops.request_tween_factory"
 EAGER_TWEEN = f"{__name__}.eager_tween_factory"

@@ -33,7 +33,7 @@ from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import User, get_engine
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
-from tests.servers.harness import free_port, taskdesk, waitress, write_ini
+from tests.support.servers import free_port, taskdesk, waitress, write_ini
 
 pytestmark = pytest.mark.slow
 

@@ -2,44 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.servers.harness import (
-    ServerProcess,
-    free_port,
-    hypercorn,
-    prepare_database,
-    waitress,
-    write_ini,
-)
-
-SERVERS: dict[str, Callable[..., ServerProcess]] = {"waitress": waitress, "hypercorn": hypercorn}
-
-
-@dataclass
-class Site:
-    """A production-like INI on a fresh, migrated database with the user ``alice``."""
-
-    directory: Path
-    ini: Path
-    port: int
-    database: Path
-
-    def server(self, kind: str, *options: str) -> ServerProcess:
-        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", *options)
-
-
-def make_site(directory: Path, app_overrides: dict[str, str] | None = None,
-              server_overrides: dict[str, str] | None = None) -> Site:
-    port = free_port()
-    database = directory / "taskdesk.sqlite"
-    ini = write_ini(directory, f"sqlite:///{database}", port, app_overrides, server_overrides)
-    prepare_database(ini, "alice")
-    return Site(directory, ini, port, database)
+from tests.support.servers import SERVERS, Site, make_site
 
 
 @pytest.fixture

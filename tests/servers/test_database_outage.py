@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import connections_refused, create_database
-from tests.servers.conftest import SERVERS
-from tests.servers.harness import Client, free_port, prepare_database, write_ini
+from tests.support.databases import connections_refused, create_database
+from tests.support.servers import SERVERS, Client, free_port, prepare_database, write_ini
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.harness import ROOT, Client, free_port, taskdesk, waitress
+from tests.support.servers import ROOT, Client, free_port, taskdesk, waitress
 
 pytestmark = pytest.mark.slow
 

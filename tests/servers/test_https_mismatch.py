@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers.conftest import Site
-from tests.servers.harness import Client
+from tests.support.servers import Client, Site
 
 pytestmark = pytest.mark.slow
 

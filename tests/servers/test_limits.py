@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.conftest import Site, make_site
-from tests.servers.harness import ROOT, Client, raw_connection, read_status
+from tests.support.servers import ROOT, Client, Site, make_site, raw_connection, read_status
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.servers.conftest import Site
-from tests.servers.harness import PASSWORD, Client
+from tests.support.servers import PASSWORD, Client, Site
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.harness import free_port, server_env, write_ini
+from tests.support.servers import free_port, server_env, write_ini
 
 pytestmark = pytest.mark.slow
 

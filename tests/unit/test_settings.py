@@ -20,7 +20,8 @@ from taskdesk.settings import (
     parse_settings,
     resolve_database_url,
 )
-from tests.conftest import ROOT, SESSION_SECRET, app_settings
+from tests.support.apps import SESSION_SECRET, app_settings
+from tests.support.databases import ROOT
 
 GOOD_SECRET = "a-perfectly-random-secret-" + "q" * 20
 

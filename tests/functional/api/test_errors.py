@@ -7,7 +7,7 @@ import pytest
 
 from taskdesk.api.views import me as me_views
 from taskdesk.domain import accounts
-from tests.conftest import csrf_token, login
+from tests.support.web import csrf_token, login
 
 
 def _error(response, status, code):
@@ -28,7 +28,7 @@ def test_no_credentials_is_401_with_a_bearer_challenge(client_for):
 
 
 def test_unknown_token_is_401_invalid_token(client_for, checker):
-    from tests.functional.api.conftest import ApiClient
+    from tests.support.api import ApiClient
 
     client = client_for(None)
     response = ApiClient(client.app, checker, "td_" + "x" * 43).get("/api/v1/me")
@@ -197,7 +197,7 @@ def session_app(make_testapp, people):
 
 
 def test_cookie_session_writes_need_the_csrf_header(session_app, checker):
-    from tests.functional.api.conftest import ApiClient
+    from tests.support.api import ApiClient
 
     client = ApiClient(session_app, checker)
     assert client.get("/api/v1/me").json["username"] == "member"

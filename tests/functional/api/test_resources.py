@@ -175,7 +175,7 @@ def test_tokens(client_for, people, dbsession):
     assert {t["name"] for t in listed} == {"tests", "CI 机器人"}
     assert all("secret" not in t for t in listed)
 
-    from tests.functional.api.conftest import ApiClient
+    from tests.support.api import ApiClient
 
     new_client = ApiClient(member.app, member.checker, token["secret"])
     assert new_client.get("/api/v1/me").json["username"] == "member"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from taskdesk.models import LoginFailure
-from tests.functional.api.conftest import ApiClient
+from tests.support.api import ApiClient
 
 
 def test_bad_tokens_count_against_the_address_until_429(

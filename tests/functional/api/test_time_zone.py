@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 MOMENT = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)
 TASK = "/api/v1/projects/alpha/tasks/1"

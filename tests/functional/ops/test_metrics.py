@@ -10,7 +10,7 @@ import pytest
 import webtest
 
 from taskdesk.metrics.collector import BUCKETS, MAX_SERIES, RequestMetrics, exposition
-from tests.functional.ops.conftest import METRICS_TOKEN
+from tests.support.apps import METRICS_TOKEN
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
 SAMPLE = re.compile(r"^([a-z_]+)(?:\{(.*)\})? (\S+)$")

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
-from tests.conftest import joined, login
-from tests.factories import Factory
-from tests.functional.ops.conftest import build_app
+from tests.support.apps import build_app, joined
+from tests.support.factories import Factory
+from tests.support.web import login
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 

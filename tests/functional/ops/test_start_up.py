@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from tests.functional.ops.conftest import build_app
+from tests.support.apps import build_app
 
 
 def test_building_the_app_freezes_start_up_objects(database_url: str, engine: Any) -> None:

@@ -18,9 +18,9 @@ from taskdesk.models.meta import utcnow
 from taskdesk.security import login as login_module
 from taskdesk.security import passwords
 from taskdesk.security.secrets import digest
-from tests.factories import Factory
-from tests.functional.security.conftest import (
-    HOST,
+from tests.support.apps import HOST
+from tests.support.factories import Factory
+from tests.support.sessions import (
     csrf_of,
     session_cookie,
     session_data,
@@ -201,7 +201,7 @@ def test_anonymous_page_request_redirects_to_login_and_back(
     app = browser()
     path = f"/projects/{project.slug}/"
     response = app.get(path, expect_errors=True)
-    assert response.status_int in (302, 303), response.status
+    assert response.status_int == 303, response.status
     target = urlsplit(response.location)
     assert target.path == "/login"
     assert parse_qs(target.query)["next"] == [path]
@@ -283,10 +283,10 @@ def test_logout_is_post_only_and_ends_the_session_on_the_server(
     app = browser()
     cookie = sign_in(app, "alice")
 
-    assert app.get("/logout", expect_errors=True).status_int in (404, 405)
+    assert app.get("/logout", expect_errors=True).status_int == 404
     assert whoami(app) == "alice"
     refused = app.post("/logout", expect_errors=True)
-    assert refused.status_int in (400, 403)
+    assert refused.status_int == 400
     assert whoami(app) == "alice"
 
     response = app.post("/logout", {"csrf_token": csrf_of(app)})

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts
 from taskdesk.models import User
-from tests.factories import Factory
-from tests.functional.security.conftest import sign_in
+from tests.support.factories import Factory
+from tests.support.sessions import sign_in
 
 
 def test_passwords_are_hashed_with_argon2id(dbsession: Session) -> None:

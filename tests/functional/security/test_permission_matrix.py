@@ -85,8 +85,6 @@ from taskdesk.resources import (
     UserResource,
 )
 from taskdesk.security.permissions import Permission as P
-from tests.factories import Factory
-from tests.functional.security.conftest import new_browser
 from tests.functional.security.matrix import (
     PROJECT_TARGETS,
     Rule,
@@ -97,6 +95,8 @@ from tests.functional.security.matrix import (
     run,
 )
 from tests.functional.security.world import ACTORS, Actor, World, build_world
+from tests.support.factories import Factory
+from tests.support.sessions import new_browser
 
 NEW_PASSWORD = "a brand new password"
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts, projects
 from taskdesk.models import User
 from taskdesk.settings import SettingsError, parse_settings
-from tests.conftest import app_settings
-from tests.factories import Factory
+from tests.support.apps import app_settings
+from tests.support.factories import Factory
 
 
 def with_token(

@@ -16,8 +16,8 @@ from taskdesk.domain import accounts
 from taskdesk.models import AuthSession, User
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import TaskdeskSettings
-from tests.factories import Factory
-from tests.functional.security.conftest import csrf_of, sign_in, submit_login, whoami
+from tests.support.factories import Factory
+from tests.support.sessions import csrf_of, sign_in, submit_login, whoami
 
 #: Sign-ins here check sessions, not the hash (see test_passwords): cheap Argon2 params.
 pytestmark = pytest.mark.usefixtures("cheap_passwords")

@@ -16,8 +16,8 @@ from taskdesk.domain import accounts
 from taskdesk.models import ApiToken, Project, Task
 from taskdesk.models.meta import utcnow
 from taskdesk.security.secrets import TOKEN_PREFIX
-from tests.factories import Factory
-from tests.functional.security.conftest import csrf_of, sign_in
+from tests.support.factories import Factory
+from tests.support.sessions import csrf_of, sign_in
 
 
 def bearer(secret: str) -> dict[str, str]:

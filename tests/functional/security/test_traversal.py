@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 MALFORMED = [
     "/projects/Alpha/",

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer, visible_projects
 from taskdesk.models import Project
-from tests.factories import Factory
-from tests.functional.security.conftest import sign_in
+from tests.support.factories import Factory
+from tests.support.sessions import sign_in
 
 
 def visible(dbsession: Session, viewer: Viewer) -> set[str]:

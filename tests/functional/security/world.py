@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts, comments
 from taskdesk.models import ApiToken, AuthSession, Comment, Group, Project, Task, User
 from taskdesk.security.secrets import digest, new_secret
-from tests.factories import Factory
-from tests.functional.security.conftest import SESSION_SERIALIZER
+from tests.support.factories import Factory
+from tests.support.sessions import SESSION_SERIALIZER
 
 #: Project states every project-scoped rule is checked in.
 STATES = ("private", "internal", "archived")

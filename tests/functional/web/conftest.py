@@ -1,4 +1,5 @@
-"""Fixtures for the web UI tests: a small project world and a SQL statement counter."""
+"""Fixtures for the web UI tests (the admin and profile pages too): a small project world, a
+SQL statement counter, and more browsers signed in."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import webtest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.factories import Factory
+from tests.support.factories import Factory
+from tests.support.web import login
 
 
 @dataclass
@@ -58,14 +61,6 @@ def count_statements(engine: Engine) -> Callable[[], Any]:
     return lambda: _counting(engine)
 
 
-def find_form(page: Any, action_suffix: str, method: str = "post") -> Any:
-    """The one form of ``page`` whose action ends with ``action_suffix``."""
-    found = [f for f in page.forms.values()
-             if (f.action or "").endswith(action_suffix) and f.method.lower() == method]
-    assert len(found) == 1, (action_suffix, [f.action for f in page.forms.values()])
-    return found[0]
-
-
 @pytest.fixture
 def make_task(factory: Factory) -> Callable[..., Any]:
     """``factory.task`` that also flushes the activity entry the creation wrote."""
@@ -76,3 +71,15 @@ def make_task(factory: Factory) -> Callable[..., Any]:
         return task
 
     return make
+
+
+@pytest.fixture
+def signed_in(make_testapp: Callable[[], webtest.TestApp]) -> Callable[[str], webtest.TestApp]:
+    """``signed_in(username)``: another browser, signed in as ``username``."""
+
+    def sign_in(username: str, password: str = Factory.PASSWORD) -> webtest.TestApp:
+        app = make_testapp()
+        assert login(app, username, password).status_int == 303
+        return app
+
+    return sign_in

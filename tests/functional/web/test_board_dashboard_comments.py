@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from taskdesk.models import Comment, Task
 from taskdesk.models.meta import utcnow
-from tests.conftest import csrf_token
-from tests.functional.web.conftest import find_form
+from tests.support.web import csrf_token, find_form
 
 
 def _status(dbsession, task):
@@ -217,7 +216,7 @@ def test_board_filters(testapp, login_as, world, make_task):
 def test_comment_edit_conflict_shows_both_texts_and_saves_the_choice(
         testapp, make_testapp, login_as, world, make_task, dbsession):
     from taskdesk.domain.comments import add_comment
-    from tests.conftest import login
+    from tests.support.web import login
 
     task = make_task(world.project, world.manager, title="Edited twice")
     comment = add_comment(dbsession, task, world.member, {"body": "first"})

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 from taskdesk import main
 from taskdesk.domain import projects
 from taskdesk.models import Activity, Task, User
-from tests.conftest import app_settings, joined, login
-from tests.factories import Factory
-from tests.functional.web.conftest import find_form
+from tests.support.apps import app_settings, joined
+from tests.support.factories import Factory
+from tests.support.web import find_form, login
 
 
 @pytest.fixture

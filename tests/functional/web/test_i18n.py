@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from taskdesk.i18n import LOCALE_DIR
 from taskdesk.models import User
-from tests.functional.web.conftest import find_form
+from tests.support.web import find_form
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_signed_in_language_switch_is_stored_in_the_profile(testapp, login_as, w
 
 
 def test_language_switch_refuses_foreign_redirects_and_unknown_locales(testapp):
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     token = csrf_token(testapp)
     response = testapp.post("/language", {"locale": "fr", "next": "//evil.example/",

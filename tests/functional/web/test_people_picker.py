@@ -6,9 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from taskdesk.models import GroupMember, ProjectMember
-from tests.functional.web.conftest import find_form
-from tests.functional.web.test_tasks import _task, _titles
-from tests.functional.web_admin.forms import field_errors, flashes
+from tests.support.web import field_errors, find_form, flashes, list_titles, reload_task
 
 
 def _add_lina(factory, world, role="member"):
@@ -31,7 +29,7 @@ def test_assign_by_exact_display_name_in_the_task_form(testapp, login_as, world,
     form["title"] = "修复登录"
     form["assignee"] = " 李娜 "
     form.submit(status=303)
-    task = _task(dbsession, world.project, 1)
+    task = reload_task(dbsession, world.project, 1)
     assert task.assignee_id == dbsession.scalar(select(ProjectMember.user_id).where(
         ProjectMember.project_id == world.project.id, ProjectMember.role == "member",
         ProjectMember.user_id != world.member.id))
@@ -42,7 +40,7 @@ def test_assign_by_exact_display_name_in_the_task_form(testapp, login_as, world,
     assert page.html.select_one("#assignee-chosen").get_text() == "Chosen: 李娜"
     form["assignee"] = "mia member"
     form.submit(status=303)
-    assert _task(dbsession, world.project, 1).assignee_id == world.member.id
+    assert reload_task(dbsession, world.project, 1).assignee_id == world.member.id
 
 
 def test_unknown_and_ambiguous_names_are_form_errors(testapp, login_as, world, factory,
@@ -69,7 +67,7 @@ def test_unknown_and_ambiguous_names_are_form_errors(testapp, login_as, world, f
     page = form.submit(status=400)
     assert field_errors(page) == {
         "assignee": "Several people are called 李娜: use the username."}
-    assert _task(dbsession, world.project, 2) is None
+    assert reload_task(dbsession, world.project, 2) is None
     # A person who exists but may not be assigned keeps the domain's own message.
     form = find_form(page, "/tasks/new")
     form["assignee"] = "Olga Outsider"
@@ -87,7 +85,7 @@ def test_quick_assign_on_the_task_page(testapp, login_as, world, factory, make_t
     form["assignee"] = "李娜"
     page = form.submit(status=303).follow()
     assert flashes(page) == [("success", "Task #1 is assigned to 李娜.")]
-    assert _task(dbsession, world.project, 1).assignee_id == lina.id
+    assert reload_task(dbsession, world.project, 1).assignee_id == lina.id
     form = find_form(page, "/assign")
     form["assignee"] = "nobody at all"
     page = form.submit(status=303).follow()
@@ -97,7 +95,7 @@ def test_quick_assign_on_the_task_page(testapp, login_as, world, factory, make_t
     form["assignee"] = ""
     page = form.submit(status=303).follow()
     assert flashes(page) == [("success", "Task #1 is assigned to nobody.")]
-    assert _task(dbsession, world.project, 1).assignee_id is None
+    assert reload_task(dbsession, world.project, 1).assignee_id is None
 
 
 def test_add_a_member_by_display_name(testapp, login_as, world, factory, dbsession):
@@ -135,10 +133,10 @@ def test_filter_the_task_list_by_display_name(testapp, login_as, world, factory,
     make_task(world.project, world.manager, title="Mia's", assignee="mia")
     login_as("vic")
     page = testapp.get("/projects/apollo/", {"assignee": "李娜"})
-    assert _titles(page) == ["Hers"]
+    assert list_titles(page) == ["Hers"]
     # The field keeps what was typed; links to other pages carry the username.
     assert find_form(page, "/projects/apollo/", method="get")["assignee"].value == "李娜"
-    assert _titles(testapp.get("/projects/apollo/board", {"assignee": "李娜"})) == []
+    assert list_titles(testapp.get("/projects/apollo/board", {"assignee": "李娜"})) == []
     page = testapp.get("/projects/apollo/", {"assignee": "Nobody Here"}, status=400)
     assert "No one has the username or display name Nobody Here." in page.text
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from taskdesk.models import Project, ProjectMember
-from tests.conftest import confirm
-from tests.functional.web.conftest import find_form
+from tests.support.web import confirm, find_form
 
 
 def test_project_list_shows_my_role_and_open_task_counts(testapp, login_as, world, factory,
@@ -159,7 +158,7 @@ def test_settings_forbidden_for_members(testapp, login_as, world):
 
 
 def _token(app):
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     return csrf_token(app)
 

@@ -14,18 +14,7 @@ from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.schemas import TASK_QUERY
 from taskdesk.models import Task
 from taskdesk.models.meta import utcnow
-from tests.conftest import confirm
-from tests.functional.web.conftest import find_form
-
-
-def _titles(page):
-    return [a.get_text() for a in page.html.select("tbody tr td:nth-of-type(2) > a")]
-
-
-def _task(dbsession, project, number):
-    dbsession.expire_all()
-    return dbsession.scalar(select(Task).where(Task.project_id == project.id,
-                                               Task.number == number))
+from tests.support.web import confirm, find_form, list_titles, reload_task
 
 
 def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
@@ -39,22 +28,22 @@ def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
     login_as("mia")
     page = testapp.get("/projects/apollo/")
     # Open tasks unless the filters say otherwise; the filter form shows that.
-    assert _titles(page) == ["修复登录页面", "Nobody's", "Mine urgent"]
+    assert list_titles(page) == ["修复登录页面", "Nobody's", "Mine urgent"]
     assert find_form(page, "/projects/apollo/", method="get")["state"].value == "open"
     page = testapp.get("/projects/apollo/?state=all")
-    assert _titles(page) == ["修复登录页面", "Finished", "Nobody's", "Mine urgent"]
+    assert list_titles(page) == ["修复登录页面", "Finished", "Nobody's", "Mine urgent"]
     assert find_form(page, "/projects/apollo/", method="get")["state"].value == "all"
-    assert _titles(testapp.get("/projects/apollo/?assignee=me")) == ["Mine urgent"]
-    assert _titles(testapp.get("/projects/apollo/?assignee=none")) == [
+    assert list_titles(testapp.get("/projects/apollo/?assignee=me")) == ["Mine urgent"]
+    assert list_titles(testapp.get("/projects/apollo/?assignee=none")) == [
         "修复登录页面", "Nobody's"]
-    assert _titles(testapp.get("/projects/apollo/?state=closed")) == ["Finished"]
-    assert _titles(testapp.get("/projects/apollo/?status=done")) == ["Finished"]
-    assert _titles(testapp.get("/projects/apollo/?priority=urgent")) == ["Mine urgent"]
-    assert _titles(testapp.get("/projects/apollo/?label=backend")) == ["Mine urgent"]
-    assert _titles(testapp.get("/projects/apollo/", {"label": "前端"})) == ["修复登录页面"]
-    assert _titles(testapp.get("/projects/apollo/", {"q": "登录"})) == ["修复登录页面"]
-    assert _titles(testapp.get(f"/projects/apollo/?due_before={today}")) == ["Mine urgent"]
-    assert _titles(testapp.get("/projects/apollo/?sort=number"))[0] == "Mine urgent"
+    assert list_titles(testapp.get("/projects/apollo/?state=closed")) == ["Finished"]
+    assert list_titles(testapp.get("/projects/apollo/?status=done")) == ["Finished"]
+    assert list_titles(testapp.get("/projects/apollo/?priority=urgent")) == ["Mine urgent"]
+    assert list_titles(testapp.get("/projects/apollo/?label=backend")) == ["Mine urgent"]
+    assert list_titles(testapp.get("/projects/apollo/", {"label": "前端"})) == ["修复登录页面"]
+    assert list_titles(testapp.get("/projects/apollo/", {"q": "登录"})) == ["修复登录页面"]
+    assert list_titles(testapp.get(f"/projects/apollo/?due_before={today}")) == ["Mine urgent"]
+    assert list_titles(testapp.get("/projects/apollo/?sort=number"))[0] == "Mine urgent"
     # The filter form shows the state of the URL, so a bookmark restores it.
     page = testapp.get("/projects/apollo/?assignee=me&priority=urgent")
     form = find_form(page, "/projects/apollo/", method="get")
@@ -63,7 +52,7 @@ def test_task_list_filters_and_sort(testapp, login_as, world, make_task):
     # The form's fields are the filters the list query declares for it.
     assert set(form.fields) - {None} == set(TASK_QUERY.form_keys)  # None: the button
     form["priority"] = ""
-    assert _titles(form.submit()) == ["Mine urgent"]
+    assert list_titles(form.submit()) == ["Mine urgent"]
 
 
 def test_task_list_invalid_filter_shows_the_error(testapp, login_as, world, make_task):
@@ -71,7 +60,7 @@ def test_task_list_invalid_filter_shows_the_error(testapp, login_as, world, make
     login_as("mia")
     page = testapp.get("/projects/apollo/?due_before=tomorrow", status=400)
     assert "Must be a date like 2026-12-31." in page.text
-    assert _titles(page) == []
+    assert list_titles(page) == []
 
 
 def test_task_list_keyset_paging(testapp, login_as, world, make_task, monkeypatch):
@@ -80,18 +69,18 @@ def test_task_list_keyset_paging(testapp, login_as, world, make_task, monkeypatc
         make_task(world.project, world.manager, title=f"T{index + 1}")
     login_as("mia")
     page = testapp.get("/projects/apollo/?assignee=none")
-    assert _titles(page) == ["T5", "T4"]
+    assert list_titles(page) == ["T5", "T4"]
     assert not page.html.find("a", rel="prev")
     page = testapp.get(page.html.find("a", rel="next")["href"])
-    assert _titles(page) == ["T3", "T2"]
+    assert list_titles(page) == ["T3", "T2"]
     page3 = testapp.get(page.html.find("a", rel="next")["href"])
-    assert _titles(page3) == ["T1"]
+    assert list_titles(page3) == ["T1"]
     assert not page3.html.find("a", rel="next")
     assert "assignee=none" in page3.request.url
     back = testapp.get(page3.html.find("a", rel="prev")["href"])
-    assert _titles(back) == ["T3", "T2"]
+    assert list_titles(back) == ["T3", "T2"]
     first = testapp.get(back.html.find("a", rel="prev")["href"])
-    assert _titles(first) == ["T5", "T4"]
+    assert list_titles(first) == ["T5", "T4"]
 
 
 def test_task_list_links_to_the_csv_export(testapp, login_as, world):
@@ -117,7 +106,7 @@ def test_create_task(testapp, login_as, world, dbsession):
     assert "准备发布说明" in page.text
     assert "<strong>重要</strong>" in page.text
     assert "Task #1 created." in page.text
-    task = _task(dbsession, world.project, 1)
+    task = reload_task(dbsession, world.project, 1)
     assert (task.title, task.priority, task.assignee_id, task.due_date) == (
         "准备发布说明", "high", world.viewer.id, date(2030, 1, 31))
     assert task.reporter_id == world.member.id
@@ -171,7 +160,7 @@ def test_edit_task(testapp, login_as, world, make_task, dbsession):
     assert "Mia Member changed the task" in history
     assert "Title: Old → New 新" in history
     assert "Status: Open → In progress" in history
-    assert _task(dbsession, world.project, task.number).title == "New 新"
+    assert reload_task(dbsession, world.project, task.number).title == "New 新"
 
 
 def test_markdown_is_sanitised(testapp, login_as, world, make_task):
@@ -201,11 +190,11 @@ def test_quick_actions_assign_to_me_and_status(testapp, login_as, world, make_ta
     page = testapp.get(f"/projects/apollo/tasks/{task.number}")
     page = find_form(page, "/assign-me").submit().follow()
     assert "assigned to you" in page.text
-    assert _task(dbsession, world.project, task.number).assignee_id == world.member.id
+    assert reload_task(dbsession, world.project, task.number).assignee_id == world.member.id
     form = find_form(page, "/status")
     form["status"] = "done"
     page = form.submit().follow()
-    done = _task(dbsession, world.project, task.number)
+    done = reload_task(dbsession, world.project, task.number)
     assert done.status == "done"
     assert done.completed_at is not None
 
@@ -222,7 +211,7 @@ def test_stale_quick_action_changes_nothing(testapp, login_as, world, make_task,
     form["status"] = "blocked"
     page = form.submit().follow()
     assert "changed by someone else" in page.text
-    assert _task(dbsession, world.project, task.number).status == "open"
+    assert reload_task(dbsession, world.project, task.number).status == "open"
 
 
 def test_delete_task_with_confirmation(testapp, login_as, world, make_task, dbsession):
@@ -235,13 +224,13 @@ def test_delete_task_with_confirmation(testapp, login_as, world, make_task, dbse
     asked = find_form(page, "/delete").submit(status=200)
     assert asked.html.select_one("h1").text == "Delete task #1?"
     assert "cannot be undone" in asked.text
-    assert _task(dbsession, world.project, task.number) is not None
+    assert reload_task(dbsession, world.project, task.number) is not None
     # A link to the action asks the same.
     linked = testapp.get(f"/projects/apollo/tasks/{task.number}/delete")
     assert linked.html.select_one("h1").text == "Delete task #1?"
     page = confirm(asked).follow()
     assert "Task #1 deleted." in page.text
-    assert _task(dbsession, world.project, task.number) is None
+    assert reload_task(dbsession, world.project, task.number) is None
 
 
 def test_destructive_forms_ask_in_a_dialog_with_javascript(testapp, login_as, world,
@@ -347,9 +336,9 @@ def test_task_list_pages_keep_the_chosen_state(testapp, login_as, world, make_ta
     login_as("mia")
     page = testapp.get("/projects/apollo/?state=all")
     page = testapp.get(page.html.find("a", rel="next")["href"])
-    assert _titles(page) == ["Open 0"]
+    assert list_titles(page) == ["Open 0"]
     assert find_form(page, "/projects/apollo/", method="get")["state"].value == "all"
-    assert _titles(testapp.get("/projects/apollo/")) == ["Open 1", "Open 0"]
+    assert list_titles(testapp.get("/projects/apollo/")) == ["Open 1", "Open 0"]
     assert not testapp.get("/projects/apollo/").html.find("a", rel="next")
 
 

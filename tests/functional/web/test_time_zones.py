@@ -17,8 +17,8 @@ from taskdesk.domain.comments import add_comment
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.statistics import weekly_created_completed
 from taskdesk.models import User
-from tests.conftest import login
-from tests.factories import Factory
+from tests.support.factories import Factory
+from tests.support.web import login
 
 #: Sunday evening in UTC, already Monday morning in Shanghai.
 MOMENT = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)

@@ -1,3 +1,0 @@
-"""Fixtures for the profile pages (shared with the admin pages' tests)."""
-
-from tests.functional.web_admin.forms import signed_in as signed_in

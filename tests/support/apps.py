@@ -1,0 +1,59 @@
+"""The app under test: its settings, binding it to a test's rolled-back transaction, and an
+app with the operations packages switched on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from taskdesk import make_configurator
+
+HOST = "taskdesk.test"
+SESSION_SECRET = "test-secret-" + "x" * 40
+METRICS_TOKEN = "metrics-token-" + "m" * 30
+
+
+def app_settings(url: str, **overrides: str) -> dict[str, str]:
+    settings = {
+        "sqlalchemy.url": url,
+        "pyramid.default_locale_name": "en",
+        "taskdesk.environment": "production",
+        "taskdesk.session.secret": SESSION_SECRET,
+        "taskdesk.includes": "taskdesk.web taskdesk.api",
+        "taskdesk.roles.reporter": "view comment set_status",
+        "retry.attempts": "3",
+    }
+    settings.update(overrides)
+    return settings
+
+
+@contextmanager
+def joined(app: Any, connection: Connection) -> Iterator[None]:
+    """Make ``app``'s request sessions join the test's outer transaction on ``connection``
+    (with savepoints, so a request's commit or abort stays inside it)."""
+    binds = app.registry["dbbinds"]
+    saved = binds.write, binds.read, binds.session_options
+    binds.write = binds.read = connection
+    binds.session_options = {"join_transaction_mode": "create_savepoint"}
+    try:
+        yield
+    finally:
+        binds.write, binds.read, binds.session_options = saved
+
+
+def build_app(database_url: str, extend: Callable[[Any], None] | None = None,
+              **overrides: str) -> Any:
+    """The app from test settings plus the operations packages (metrics with
+    ``METRICS_TOKEN``) and ``overrides``; ``extend`` may add test-only views."""
+    settings = app_settings(
+        database_url,
+        **{"taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.metrics",
+           "taskdesk.metrics.token": METRICS_TOKEN, **overrides},
+    )
+    config = make_configurator(settings)
+    if extend is not None:
+        extend(config)
+    return config.make_wsgi_app()

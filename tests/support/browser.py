@@ -1,0 +1,122 @@
+"""What the browser tests share: installing Debian's Chromium, serving the app with
+Waitress, numbered screenshots, signing in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import waitress
+
+CHROMIUM = Path("/usr/bin/chromium")
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+PACKAGES = ("chromium", "fonts-wqy-microhei")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
+#: Flags that keep Chromium from reaching for outside hosts (refused on this machine).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "browser test password"
+
+
+def _apt_get(*args: str) -> None:
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # Wait for a dpkg lock held by another install rather than fail at once.
+    command = ["apt-get", "-o", "DPkg::Lock::Timeout=600", *args]
+    subprocess.run(command, check=True, env=environment, timeout=1200,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def install_browser() -> str | None:
+    """Install Chromium and a CJK font if missing; the reason it is impossible, or None."""
+    if CHROMIUM.exists() and CJK_FONT.exists():
+        return None
+    if shutil.which("apt-get") is None:
+        return "Chromium is missing and this system has no apt-get to install it"
+    if os.geteuid() != 0:
+        return "Chromium is missing and installing it with apt-get needs root"
+    try:
+        _apt_get("update")
+        _apt_get("install", "-y", "--no-install-recommends", *PACKAGES)
+    except subprocess.CalledProcessError as error:
+        stderr = error.stderr.decode(errors="replace").strip().splitlines()
+        return f"{' '.join(error.cmd)} failed: {stderr[-1] if stderr else error}"
+    except subprocess.TimeoutExpired:
+        return "apt-get took too long to install Chromium"
+    if not CHROMIUM.exists():
+        return f"apt-get installed {' '.join(PACKAGES)} but {CHROMIUM} is still missing"
+    return None
+
+
+class LiveServer:
+    """The WSGI app served by Waitress from a background thread on 127.0.0.1."""
+
+    def __init__(self, app: Any) -> None:
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Close every connection and the listening socket from the server's own loop
+        thread (asyncore is not thread-safe), then wait for the loop to end."""
+
+        def close_all() -> None:
+            for channel in list(self.server._map.values()):
+                if channel is not self.server.trigger:
+                    channel.close()
+            self.server.close()
+
+        self.server.trigger.pull_trigger(close_all)
+        self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
+        assert not self.thread.is_alive(), "the Waitress thread did not stop"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the app runs, and who may sign in (both with ``PASSWORD``)."""
+
+    url: str
+    #: An employee.
+    username: str
+    #: A site admin.
+    admin: str
+    password: str = PASSWORD
+    #: The database the app serves, for tests that seed their own data.
+    database_url: str = ""
+
+
+class Steps:
+    """Numbered full-page screenshots of one page: ``<flow>-NN-<step>.png``."""
+
+    def __init__(self, page: Any, folder: Path, flow: str) -> None:
+        self.page = page
+        self.folder = folder
+        self.flow = flow
+        self.count = 0
+
+    def shot(self, name: str) -> None:
+        self.count += 1
+        path = self.folder / f"{self.flow}-{self.count:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+
+
+
+def sign_in(page: Any, site: Site, username: str) -> None:
+    page.goto(f"{site.url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(site.password)
+    page.get_by_role("button", name="Sign in").click()
