@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk import main
 from tests.support.apps import HOST, app_settings, joined
+from tests.support.browser import ARTIFACTS
 from tests.support.databases import create_database, migrated_engine, postgres_admin_url
 from tests.support.factories import Factory
 from tests.support.web import login
@@ -111,3 +112,12 @@ def pytest_report_header(config: pytest.Config) -> str:
     if url is None:
         return f"databases: sqlite only; PostgreSQL tests skip: {reason}"
     return f"databases: sqlite and postgresql (test databases created on {url})"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Empty the browser tests' screenshot folder once per run: in the only process, or in
+    xdist's controller before any worker starts (a worker emptying it would delete the
+    screenshots another worker has taken)."""
+    if not hasattr(session.config, "workerinput"):
+        for old in ARTIFACTS.glob("*.png"):
+            old.unlink()

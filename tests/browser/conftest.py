@@ -75,10 +75,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """The screenshot folder, emptied at the start of a run."""
-    if ARTIFACTS.exists():
-        for old in ARTIFACTS.glob("*.png"):
-            old.unlink()
+    """The screenshot folder (emptied at the start of a run: tests/conftest.py)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
 
