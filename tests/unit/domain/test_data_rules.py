@@ -30,16 +30,6 @@ def stored(dbsession: Session, task: Task) -> Any:
     ).one()
 
 
-@pytest.fixture
-def owner(factory: Factory) -> User:
-    return factory.user()
-
-
-@pytest.fixture
-def project(factory: Factory, owner: User) -> Project:
-    return factory.project(owner)
-
-
 # -- versions ------------------------------------------------------------------------------
 
 

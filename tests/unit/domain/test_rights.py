@@ -25,16 +25,6 @@ def holding(*granted: Permission) -> tuple[May, list[Permission]]:
     return may, asked
 
 
-@pytest.fixture
-def owner(factory: Factory) -> User:
-    return factory.user()
-
-
-@pytest.fixture
-def project(factory: Factory, owner: User) -> Project:
-    return factory.project(owner)
-
-
 def test_update_refuses_every_field_the_actor_may_not_change_and_writes_nothing(
     dbsession: Session, settings: TaskdeskSettings, factory: Factory, project: Project,
     owner: User,
