@@ -131,21 +131,25 @@ def cmd_set_password(env: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"password of {args.username} changed; their sessions were ended")
 
 
-def cmd_deactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
+def _set_active(env: dict[str, Any], username: str, active: bool, already: str,
+                done: str) -> None:
+    """Switch a user's account on or off; refuse (one line) when it is so already."""
     with unit_of_work(env) as dbsession:
-        user = _user(dbsession, args.username)
-        if not accounts.set_active(dbsession, user, False):
-            raise CommandError(f"{user.username} is deactivated already; nothing changed")
-    print(f"{user.username} deactivated; their sessions and tokens stop working now")
+        user = _user(dbsession, username)
+        if not accounts.set_active(dbsession, user, active):
+            raise CommandError(f"{user.username} is {already} already; nothing changed")
+    print(f"{user.username} {done}")
+
+
+def cmd_deactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
+    _set_active(env, args.username, False, "deactivated",
+                "deactivated; their sessions and tokens stop working now")
 
 
 def cmd_reactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
-    with unit_of_work(env) as dbsession:
-        user = _user(dbsession, args.username)
-        if not accounts.set_active(dbsession, user, True):
-            raise CommandError(f"{user.username} is active already; nothing changed")
-    print(f"{user.username} reactivated; they may sign in again, and their API tokens work "
-          "again unless revoked or expired")
+    _set_active(env, args.username, True, "active",
+                "reactivated; they may sign in again, and their API tokens work again unless "
+                "revoked or expired")
 
 
 def _width(text: str) -> int:

@@ -6,16 +6,13 @@ user's requests land on.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.support.databases import postgres_admin_url
+from tests.support.databases import create_database
 from tests.support.servers import (
     Client,
     ServerProcess,
@@ -30,20 +27,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    admin_url, reason = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip(reason)
-    name = f"taskdesk_servers_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from create_database("postgresql", tmp_path_factory)
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ def user(factory: Factory) -> User:
     return factory.user("mei", display_name="Mei")
 
 
-@pytest.fixture
-def app(user: User, login_as: Callable[..., webtest.TestApp]) -> webtest.TestApp:
-    return login_as(user.username)
-
-
 def stored_zone(dbsession: Session, user: User) -> str | None:
     dbsession.expire_all()
     row = dbsession.get(User, user.id)

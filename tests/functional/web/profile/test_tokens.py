@@ -22,11 +22,6 @@ def user(factory: Factory) -> User:
     return factory.user("tom", display_name="Tom")
 
 
-@pytest.fixture
-def app(user: User, login_as: Callable[..., webtest.TestApp]) -> webtest.TestApp:
-    return login_as(user.username)
-
-
 def token_count(dbsession: Session) -> int:
     return dbsession.scalar(select(func.count()).select_from(ApiToken)) or 0
 
