@@ -47,6 +47,10 @@ requires = [
     "markdown-it-py>=3.0,<5",
     "nh3>=0.2.17,<0.4",
     "orjson>=3.10,<4",
+    # The task queue behind notifications, e-mail and webhooks: SQLite by default, Redis
+    # when taskdesk.queue.url names one.
+    "huey>=2.5.2,<4",
+    "redis>=5.0,<9",
     # IANA time zone data for zoneinfo where the system has none (Windows, slim images).
     # No upper bound: each release only updates the rules, and stale rules show wrong times.
     "tzdata>=2024.1",
@@ -65,6 +69,8 @@ tests_require = [
     "mypy>=1.13,<3",
     "pyramid_debugtoolbar>=4.12,<5",
     "playwright>=1.48,<2",
+    # A real SMTP server on a loopback port, for the e-mail tests.
+    "aiosmtpd>=1.4.6,<2",
 ]
 
 setup(

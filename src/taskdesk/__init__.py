@@ -19,6 +19,10 @@ CORE_INCLUDES = (
     # Database first: everything else reads and writes through request.dbsession,
     # joined to pyramid_tm's transaction (and retried by pyramid_retry).
     "taskdesk.models",
+    # The task queue and its config directives (add_job, add_event_consumer): a session
+    # commit enqueues the jobs its transaction asked for, so it comes right after the
+    # sessions, before any package registers jobs.
+    "taskdesk.queue",
     # The gettext catalogs: the domain's messages reach people and programs alike.
     "taskdesk.i18n",
     # The traversal root and the add_resource_child directive features extend it with.

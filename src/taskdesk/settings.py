@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
 from taskdesk.timezones import is_zone
@@ -117,6 +118,7 @@ class TaskdeskSettings:
     )
     metrics_token: str = ""
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    queue_url: str = "memory:"
 
 
 DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
@@ -232,6 +234,31 @@ def _parse_role(key: str, value: str) -> frozenset[Permission]:
     return frozenset(Permission(w) for w in words)
 
 
+def _parse_queue_url(key: str, value: str) -> str:
+    url = value.strip()
+    if url and url != "memory:" and not re.match(r"^(sqlite:///.+|rediss?://.+)$", url):
+        raise SettingsError(
+            key, value, "expected sqlite:///path/to/queue.sqlite, redis://host:port/db, "
+            "rediss://... or memory: (tests only)"
+        )
+    return url
+
+
+def default_queue_url(database_url: str) -> str | None:
+    """The queue beside a SQLite database file (``var/taskdesk.sqlite`` ->
+    ``var/taskdesk-queue.sqlite``); None when the database is not a SQLite file."""
+    try:
+        parsed = make_url(database_url)
+    except ArgumentError:  # resolve_database_url reports the bad URL
+        return "memory:"
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:":
+        return "memory:"
+    stem, dot, _suffix = parsed.database.rpartition(".")
+    return f"sqlite:///{stem if dot else parsed.database}-queue.sqlite"
+
+
 def _parse_time_zone(key: str, value: str) -> ZoneInfo:
     name = value.strip()
     if not is_zone(name):
@@ -310,6 +337,11 @@ OPTIONS: tuple[Option, ...] = (
            "The site's time zone (an IANA name such as `Asia/Shanghai`): pages show times "
            "and count \"today\" and \"overdue\" in it for people who chose none in their "
            "profile. The API and CSV exports stay in UTC."),
+    Option("taskdesk.queue.url", "queue_url", "", _parse_queue_url,
+           "Where the task queue keeps its jobs: `sqlite:///path` (one machine), "
+           "`redis://host:6379/0` (web processes and workers on several machines) or "
+           "`memory:` (one process; tests). Empty: a SQLite file beside a SQLite database "
+           "(`taskdesk-queue.sqlite`); required with PostgreSQL."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
@@ -447,6 +479,15 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
                 raise SettingsError(key, value, "role names are lower-case words")
             roles[name] = _parse_role(key, str(value))
     values["roles"] = roles
+
+    if not values["queue_url"]:
+        derived = default_queue_url(str(raw.get("sqlalchemy.url", "") or "sqlite://"))
+        if derived is None:
+            raise SettingsError(
+                "taskdesk.queue.url", "", "required when the database is not a SQLite file: "
+                "redis://host:6379/0 for several machines, sqlite:///path for one"
+            )
+        values["queue_url"] = derived
 
     if values["api_default_limit"] > values["api_max_limit"]:
         raise SettingsError(

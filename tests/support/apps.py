@@ -25,6 +25,8 @@ def app_settings(url: str, **overrides: str) -> dict[str, str]:
         "taskdesk.includes": "taskdesk.web taskdesk.api",
         "taskdesk.roles.reporter": "view comment set_status",
         "retry.attempts": "3",
+        # Jobs stay in the app's process: a test that needs them run starts a consumer.
+        "taskdesk.queue.url": "memory:",
     }
     settings.update(overrides)
     return settings

@@ -39,7 +39,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("security", ("taskdesk.security",)),
     # Request plumbing and services the features share.
     ("core", ("taskdesk.ops", "taskdesk.headers", "taskdesk.guard", "taskdesk.health",
-              "taskdesk.downloads", "taskdesk.links")),
+              "taskdesk.downloads", "taskdesk.links", "taskdesk.queue")),
     ("instrumentation", ("taskdesk.metrics",)),
     ("features", ("taskdesk.web", "taskdesk.api")),
     ("tools", ("taskdesk.demo", "taskdesk.generate")),

@@ -231,9 +231,34 @@ def test_every_option_default_parses_to_the_dataclass_default() -> None:
     for option in OPTIONS:
         if option.attribute in ("statuses", "priorities", "default_priority"):
             continue  # folded into settings.workflow, checked in test_defaults
-        if option.attribute == "session_secret":
-            continue
+        if option.attribute in ("session_secret", "queue_url"):
+            continue  # the queue's default is derived from the database URL: tested below
         assert getattr(parsed, option.attribute) == option.parse(option.key, option.default)
+
+
+@pytest.mark.parametrize(("database", "queue"), [
+    ("sqlite:////srv/taskdesk/var/taskdesk.sqlite", "sqlite:////srv/taskdesk/var/taskdesk-queue.sqlite"),
+    ("sqlite:///var/db", "sqlite:///var/db-queue.sqlite"),
+    ("sqlite://", "memory:"),
+])
+def test_the_queue_defaults_to_a_file_beside_a_sqlite_database(database: str, queue: str) -> None:
+    parsed = parse_settings({"sqlalchemy.url": database, "taskdesk.session.secret": SESSION_SECRET})
+    assert parsed.queue_url == queue
+
+
+def test_the_queue_must_be_named_beside_postgresql() -> None:
+    raw = {"sqlalchemy.url": "postgresql+psycopg://taskdesk@127.0.0.1/taskdesk",
+           "taskdesk.session.secret": SESSION_SECRET}
+    with pytest.raises(SettingsError, match=r"taskdesk\.queue\.url.*required when the database"):
+        parse_settings(raw)
+    assert parse_settings({**raw, "taskdesk.queue.url": "redis://127.0.0.1:6379/0"}).queue_url \
+        == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize("url", ["postgresql://x", "redis:", "sqlite://relative", "memory"])
+def test_a_queue_url_of_an_unknown_kind_is_refused(url: str) -> None:
+    with pytest.raises(SettingsError, match=r"expected sqlite:///path/to/queue\.sqlite"):
+        parse_settings({"taskdesk.queue.url": url, "taskdesk.session.secret": SESSION_SECRET})
 
 
 def test_custom_workflow_and_roles() -> None:

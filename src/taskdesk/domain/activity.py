@@ -1,4 +1,8 @@
-"""The audit trail every change writes, and what a stale edit needs to know from it."""
+"""The audit trail every change writes, and what a stale edit needs to know from it.
+
+Every entry is also an event in the outbox (taskdesk.domain.events), written in the same
+transaction: whatever is recorded can be told (inbox, e-mail, webhooks).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taskdesk.domain.events import emit
 from taskdesk.models import Activity, Task, User
 
 #: How many of a task's newest changes a stale edit looks at to say who changed what.
@@ -32,7 +37,10 @@ def record(
     action: str,
     task_id: int | None = None,
     changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Activity:
+    """Log the change and emit it as an event; ``data`` adds the ids consumers need beyond
+    the entry's columns and ``changes`` (e.g. ``comment_id``, ``mentioned``)."""
     entry = Activity(
         project_id=project_id,
         task_id=task_id,
@@ -41,6 +49,8 @@ def record(
         changes=changes or {},
     )
     dbsession.add(entry)
+    emit(dbsession, action, project_id=project_id, task_id=task_id, actor_id=actor_id,
+         data={"changes": changes or {}, **(data or {})})
     return entry
 
 

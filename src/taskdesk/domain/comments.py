@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import search
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.mentions import newly_mentioned
 from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.schemas import COMMENT
 from taskdesk.domain.versions import expect_version, versioned_flush
+from taskdesk.domain.watching import watch_task
 from taskdesk.models import Comment, Task, User
 from taskdesk.models.meta import utcnow
 
@@ -28,8 +30,11 @@ def add_comment(
     dbsession.add(comment)
     dbsession.flush()
     search.reindex_task(dbsession, task.id)
+    watch_task(dbsession, task.id, [actor.id])
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
-           action="comment.added", changes={"comment": [None, comment.id]})
+           action="comment.added", changes={"comment": [None, comment.id]},
+           data={"comment_id": comment.id,
+                 "mentioned": newly_mentioned(dbsession, comment.body)})
     return comment
 
 
@@ -52,12 +57,14 @@ def edit_comment(
     expect_version(comment.version, expected_version)
     if values["body"] == comment.body:
         return False
+    mentioned = newly_mentioned(dbsession, values["body"], before=comment.body)
     with versioned_flush(dbsession, comment):
         comment.body = values["body"]
         comment.updated_at = utcnow()
     search.reindex_task(dbsession, task.id)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
-           action="comment.edited", changes={"comment": [comment.id, comment.id]})
+           action="comment.edited", changes={"comment": [comment.id, comment.id]},
+           data={"comment_id": comment.id, "mentioned": mentioned})
     return True
 
 
@@ -77,7 +84,8 @@ def delete_comment(dbsession: Session, comment: Comment, task: Task, actor: User
                    expected_version: int | None = None) -> None:
     expect_version(comment.version, expected_version)
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
-           action="comment.deleted", changes={"comment": [comment.id, None]})
+           action="comment.deleted", changes={"comment": [comment.id, None]},
+           data={"comment_id": comment.id})
     dbsession.delete(comment)
     dbsession.flush()
     search.reindex_task(dbsession, task.id)

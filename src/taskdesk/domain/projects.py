@@ -135,7 +135,8 @@ def set_member(
         dbsession.add(membership)
         dbsession.flush()
         record(dbsession, project_id=project.id, actor_id=actor.id, action="member.added",
-               changes={_principal_label(principal): [None, role]})
+               changes={_principal_label(principal): [None, role]},
+               data={"user_id": membership.user_id, "group_id": membership.group_id})
         return membership, True
     if membership.role != role:
         if membership.role == MANAGER_ROLE and not _managers_left_without(

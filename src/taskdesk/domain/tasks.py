@@ -13,11 +13,13 @@ from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.mentions import newly_mentioned
 from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.rights import CREATE_FIELD_PERMISSIONS, TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.versions import expect_version, versioned_flush
+from taskdesk.domain.watching import watch_task
 from taskdesk.messages import _
 from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
@@ -133,8 +135,12 @@ def create_task(
     dbsession.add(task)
     dbsession.flush()
     search.reindex_task(dbsession, task.id)
+    watch_task(dbsession, task.id, [actor.id, assignee.id if assignee else None])
     record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
-           action="task.created")
+           action="task.created", data={
+               "assignee_id": assignee.id if assignee else None,
+               "mentioned": newly_mentioned(dbsession, task.description),
+           })
     return task
 
 
@@ -198,6 +204,12 @@ def update_task(
     if not changes:
         return changes
 
+    told: dict[str, Any] = {}
+    if "assignee" in assignments:
+        told["assignee_id"] = assignments["assignee"].id if assignments["assignee"] else None
+    if "description" in assignments:
+        told["mentioned"] = newly_mentioned(dbsession, assignments["description"],
+                                            before=task.description)
     now = utcnow()
     if "status" in changes:
         was_done = workflow.status(task.status).is_done
@@ -212,8 +224,10 @@ def update_task(
             setattr(task, attribute, value)
     if "title" in changes or "description" in changes:
         search.reindex_task(dbsession, task.id)
+    if told.get("assignee_id"):
+        watch_task(dbsession, task.id, [told["assignee_id"]])
     record(dbsession, project_id=task.project_id, task_id=task.id, actor_id=actor.id,
-           action="task.updated", changes=changes)
+           action="task.updated", changes=changes, data=told)
     return changes
 
 
@@ -260,7 +274,8 @@ def delete_task(
 ) -> None:
     expect_version(task.version, expected_version)
     record(dbsession, project_id=task.project_id, actor_id=actor.id, action="task.deleted",
-           changes={"task": [f"#{task.number} {task.title}", None]})
+           changes={"task": [f"#{task.number} {task.title}", None]},
+           data={"task_id": task.id, "number": task.number})
     dbsession.delete(task)
     dbsession.flush()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,8 @@ from pyramid.config import Configurator
 from sqlalchemy import create_engine, engine_from_config, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
@@ -27,14 +29,19 @@ from taskdesk.models.tables import (
     ApiToken,
     AuthSession,
     Comment,
+    Event,
     Group,
     GroupMember,
     LoginFailure,
+    Notification,
+    NotificationPreference,
     Project,
     ProjectMember,
+    ProjectWatcher,
     Task,
     TaskLabel,
     TaskSearch,
+    TaskWatcher,
     User,
 )
 from taskdesk.settings import settings_of
@@ -49,21 +56,27 @@ __all__ = [
     "Comment",
     "DatabaseBinds",
     "DatabaseBusyError",
+    "Event",
     "Group",
     "GroupMember",
     "LoginFailure",
+    "Notification",
+    "NotificationPreference",
     "Outage",
     "Project",
     "ProjectMember",
+    "ProjectWatcher",
     "Task",
     "TaskLabel",
     "TaskSearch",
+    "TaskWatcher",
     "User",
     "database_binds",
     "database_outage",
     "get_engine",
     "get_session_factory",
     "get_tm_session",
+    "insert_missing",
     "is_busy",
     "read_rows",
     "session_factory",
@@ -242,6 +255,24 @@ def read_rows(
     return dbsession.connection().execute(statement, params)
 
 
+def insert_missing(dbsession: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` into ``model``'s table, skipping each one whose primary key or unique
+    constraint is already taken (a concurrent or repeated insert); return how many were new.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` on both databases, so callers need neither a
+    SELECT first nor a savepoint around an IntegrityError. It is Core DML, so the session is
+    marked changed for zope.sqlalchemy (otherwise the transaction would not commit it).
+    """
+    if not rows:
+        return 0
+    dialect = dbsession.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing()
+    result = dbsession.execute(statement, execution_options={"synchronize_session": False})
+    zope.sqlalchemy.mark_changed(dbsession)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class ThreadTransactions(threading.local):
     """Per server thread: one explicit transaction manager for the thread's requests, one
     after another, and a session factory whose sessions join it.
@@ -279,10 +310,14 @@ class DatabaseBinds:
         self.write: Engine | Connection = engine
         self.read: Engine | Connection = read_only_engine(engine)
         self.session_options: dict[str, Any] = {}
+        #: Copied into each session's ``info`` (the queue puts itself there, to enqueue the
+        #: jobs a transaction asks for once it commits).
+        self.session_info: dict[str, Any] = {}
 
     def session(self, factory: sessionmaker[Session], read_only: bool) -> Session:
         """A new session from ``factory`` on the read or the write bind."""
-        return factory(bind=self.read if read_only else self.write, **self.session_options)
+        return factory(bind=self.read if read_only else self.write, info=self.session_info,
+                       **self.session_options)
 
 
 #: Registry keys of this package; other packages read them through the accessors below.

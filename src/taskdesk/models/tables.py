@@ -270,3 +270,122 @@ UNMANAGED_SCHEMA_NAMES = frozenset({
     "task_search_fts", "task_search_fts_data", "task_search_fts_idx", "task_search_fts_docsize",
     "task_search_fts_config", "task_search_fts_content", "ix_task_search_document",
 })
+
+
+class Event(Base):
+    """The outbox: one row per change that may cause a side effect, written in the same
+    transaction as the change. The worker's dispatcher hands each to the registered consumers
+    (inbox, e-mail, webhooks) after commit and marks it dispatched; a rolled-back change
+    leaves no row, and a row not yet dispatched when a process dies is picked up again.
+
+    Events carry ids, not rendered text: consumers re-read what they need with the reader's
+    permissions. The ids are plain integers, not foreign keys, so an event about a task
+    outlives the task's deletion (a webhook still reports ``task.deleted``).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_pending", "dispatched_at", "parked_at", "id"),
+        Index("ix_events_task_id", "task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The activity action (``task.created``, ``comment.added``...) or a scheduled kind
+    #: (``task.due_soon``); see taskdesk.domain.events.
+    kind: Mapped[str] = mapped_column(String(40))
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    #: The activity entry's ``changes`` (``{"changes": {...}}``) and the ids a consumer needs
+    #: beyond the columns (``comment_id``, ``mentioned`` user ids, ``assignee_id``...).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Set for events a periodic job raises, so raising one twice is a no-op
+    #: (``due_soon:<task>:<date>``).
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: Set when dispatching failed too often: left for an admin to look at and retry.
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TaskWatcher(Base):
+    """Someone told about every change of a task (reporter, assignee and commenters are
+    added automatically; anyone who may view the task can add or remove themselves)."""
+
+    __tablename__ = "task_watchers"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProjectWatcher(Base):
+    """Someone told about every change of every task in a project."""
+
+    __tablename__ = "project_watchers"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """One entry of a person's inbox: an event, told to one recipient, once.
+
+    ``(event_id, user_id)`` is unique, so dispatching an event twice notifies once.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        Index("ix_notifications_user_read_id", "user_id", "read_at", "id"),
+        Index("ix_notifications_user_task", "user_id", "task_id"),
+        Index("ix_notifications_mail", "mailed_at", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(Integer)
+    #: Copied from the event: the inbox is read without joining the outbox, which is purged.
+    kind: Mapped[str] = mapped_column(String(40))
+    #: Why this person hears of it: ``assigned``, ``mentioned``, ``watching``, ``due``...
+    reason: Mapped[str] = mapped_column(String(20))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL")
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the e-mail (immediate or digest) that carried it was sent; None until then, and
+    #: for people who read their notifications only in the inbox.
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(Base):
+    """How one person wants to hear of one kind of notification; no row means the default
+    (see taskdesk.domain.preferences)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        CheckConstraint("channel IN ('inbox', 'email', 'digest', 'off')", name="channel"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: A notification reason (``assigned``, ``mentioned``, ``watching``, ``due``).
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
