@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import transaction
+import zope.sqlalchemy
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from pyramid.config import Configurator
@@ -35,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.events import DISPATCH_JOB, take_jobs_after_commit
-from taskdesk.models import Event, database_binds, get_tm_session, session_factory
+from taskdesk.models import Event, database_binds, session_factory
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import TaskdeskSettings, settings_of
 
@@ -62,10 +63,11 @@ class JobContext:
         asked for are enqueued), aborted if it raises."""
         manager = transaction.TransactionManager(explicit=True)
         with manager:
-            binds = database_binds(self.registry)
-            dbsession = get_tm_session(session_factory(self.registry), manager,
-                                       bind=binds.write)
-            dbsession.info.update(binds.session_info)
+            # Through the binds, as request sessions are: tests bind them to their
+            # connection, so a job run in a test sees (and rolls back with) the test's rows.
+            dbsession = database_binds(self.registry).session(
+                session_factory(self.registry), read_only=False)
+            zope.sqlalchemy.register(dbsession, transaction_manager=manager)
             yield dbsession
 
 

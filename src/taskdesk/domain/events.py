@@ -15,6 +15,7 @@ queue reads them after its commit.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,9 +27,21 @@ JOBS_AFTER_COMMIT = "taskdesk.jobs_after_commit"
 #: The job that hands pending events to the consumers (registered by taskdesk.queue).
 DISPATCH_JOB = "events.dispatch"
 
-#: Kinds raised by periodic jobs rather than by an activity entry.
+#: Kinds raised by periodic jobs rather than by an activity entry (``data``:
+#: ``{"due_date": "YYYY-MM-DD"}``; ``dedupe_key``: ``due_soon:<task id>:<date>``).
 DUE_SOON = "task.due_soon"
 DUE_TODAY = "task.due_today"
+
+
+class Reason(StrEnum):
+    """Why someone is told of an event: a notification's ``reason``, and what people choose
+    a channel for (inbox, e-mail, digest or nothing) in their preferences."""
+
+    ASSIGNED = "assigned"    # the task was assigned to them
+    MENTIONED = "mentioned"  # @username in a description or comment
+    WATCHING = "watching"    # a change of a task or project they watch
+    DUE = "due"              # a task assigned to them is due tomorrow or today
+    MEMBER = "member"        # they were added to a project
 
 
 def run_after_commit(dbsession: Session, job: str, *args: Any) -> None:
