@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import transaction
@@ -126,7 +127,11 @@ def build_huey(url: str) -> Huey:
         return MemoryHuey(name, utc=True)
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(name, url=url, utc=True)
-    return SqliteHuey(name, filename=url.removeprefix("sqlite:///"), utc=True)
+    filename = Path(url.removeprefix("sqlite:///"))
+    # Like the database's var/ folder, the queue's is made when missing (a fresh checkout,
+    # a container's empty volume); SQLite would only say "unable to open database file".
+    filename.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(filename), utc=True)
 
 
 def queue_of(registry: Any) -> Queue:
