@@ -219,7 +219,7 @@ class Helpers:
         slug = project.slug
         root = self.request.root
         return render_markdown(source, Mentions(self._people, lambda name: (
-            self.request.resource_url(root, "projects", slug,
+            self.request.resource_url(root, "projects", slug, "",
                                       query={"assignee": name, "state": "all"}))))
 
     def look_up_mentions(self, sources: Iterable[str | None]) -> str:
