@@ -45,6 +45,7 @@ def _seed(site: Site) -> tuple[str, int, int]:
         settings = parse_settings(app_settings(site.database_url))
         project = projects.create_project(dbsession, rosa, {
             "slug": "inbox-demo", "name": "Inbox demo", "visibility": "internal"})
+        projects.set_member(dbsession, settings, project, ada, rosa, {"role": "member"})
         task = create_task(dbsession, settings, project, rosa,
                            {"title": "Prepare the launch", "description": "Owner: @ada"},
                            may=UNRESTRICTED)
@@ -62,6 +63,24 @@ def _seed(site: Site) -> tuple[str, int, int]:
         result = (project.slug, task.number, comment.id)
     engine.dispose()
     return result
+
+
+def _notify(site: Site, kind: str, reason: str) -> None:
+    """One more unread notification of Ada's about the task (as the consumer writes it)."""
+    engine = create_engine(site.database_url)
+    with Session(engine) as dbsession:
+        ada = dbsession.scalar(select(User).where(User.username == site.username))
+        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
+        notification = dbsession.scalar(select(Notification).where(
+            Notification.user_id == ada.id).order_by(Notification.id.desc()).limit(1))
+        assert notification is not None
+        dbsession.add(Notification(
+            user_id=ada.id, event_id=notification.event_id + 1, kind=kind, reason=reason,
+            project_id=notification.project_id, task_id=notification.task_id,
+            actor_id=rosa.id if rosa else None,
+            data={"changes": {"priority": ["normal", "high"]}}))
+        dbsession.commit()
+    engine.dispose()
 
 
 def test_bell_inbox_task_and_mention(page: Any, problems: list[str], live_server: Site,
@@ -110,8 +129,10 @@ def test_bell_inbox_task_and_mention(page: Any, problems: list[str], live_server
     expect(listbox).to_be_hidden()
     steps.shot("task-watchers")
 
-    # Chinese, then a phone-sized screen.
+    # Chinese, then a phone-sized screen, with something new in the inbox.
+    _notify(live_server, "task.updated", "watching")
     page.locator(".lang-switch button[value='zh_CN']").click()
+    expect(page.locator("a.bell .bell__count")).to_have_text("1")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("#watch")).to_contain_text("关注者")
     steps.shot("task-zh")
@@ -122,11 +143,20 @@ def test_bell_inbox_task_and_mention(page: Any, problems: list[str], live_server
     steps.shot("mention-zh")
     page.goto(f"{live_server.url}/me/notifications")
     expect(page.locator("h1")).to_have_text("通知")
-    expect(page.locator("li.inbox__entry")).to_contain_text("提到了你")
+    expect(page.locator("li.inbox__entry")).to_contain_text("修改了优先级\uff1b提到了你")
     steps.shot("inbox-zh")
     page.set_viewport_size({"width": 390, "height": 844})
     steps.shot("inbox-390")
     page.goto(f"{live_server.url}/projects/{slug}/tasks/{number}")
+    box = page.get_by_label("添加评论")
+    box.click()
+    box.type("@李")
+    expect(page.locator("#f-body-listbox")).to_be_visible()
     steps.shot("task-390")
     page.locator(".lang-switch button[value='en']").click()
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.goto(f"{live_server.url}/projects/{slug}/")
+    page.get_by_role("button", name="Watch project").click()
+    expect(page.get_by_role("button", name="Unwatch project")).to_be_visible()
+    steps.shot("project-watch")
     assert not problems, problems

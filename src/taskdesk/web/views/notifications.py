@@ -70,7 +70,7 @@ def _what(h: Helpers, item: InboxItem) -> str:
 
 def entry_summary(h: Helpers, entry: InboxEntry) -> dict[str, str]:
     """Who did what in an entry, newest first: ``who`` ("Lina and 2 others") and ``what``
-    ("commented, changed the status to Done")."""
+    ("commented; changed the status to Done")."""
     newest = entry.newest
     name = newest.actor_name or h.translate(_("Someone"))
     others = entry.actors - 1
@@ -84,7 +84,8 @@ def entry_summary(h: Helpers, entry: InboxEntry) -> dict[str, str]:
     if newest.kind in (DUE_SOON, DUE_TODAY):
         who = ""
     phrases = list(dict.fromkeys(_what(h, item) for item in entry.items))
-    return {"who": who, "what": format_list(phrases, locale=h.locale)}
+    # TRANSLATORS: joins what happened to a task, newest first ("commented; changed ...").
+    return {"who": who, "what": h.translate(_("; ")).join(phrases)}
 
 
 @web_view(context=Inbox, renderer="me/notifications.jinja2", permission=Permission.SIGNED_IN,

@@ -76,7 +76,8 @@
     wrapper.appendChild(this.status);
 
     if (this.mentions) {
-      // A text area stays a text area; the list is announced as its suggestions.
+      // A text area stays a text area; the list is named as the people one may mention.
+      this.list.removeAttribute("aria-labelledby");
       this.list.setAttribute("aria-label", input.getAttribute("data-mentions-label") || "");
       input.setAttribute("aria-autocomplete", "list");
       input.setAttribute("aria-controls", this.list.id);
