@@ -286,3 +286,18 @@ def test_mention_suggestions_offer_people_who_may_see_the_project(testapp, login
     page = testapp.get("/projects/apollo/tasks/new")
     assert page.html.select_one("textarea[data-mentions]")["data-mentions"].endswith(
         "/projects/apollo/mentionable")
+
+
+def test_a_notification_about_no_task_is_an_entry_leading_to_the_project(
+        testapp, login_as, world, factory, dbsession):
+    factory.notification(world.member, project=world.project, kind="member.added",
+                         reason="member", actor=world.manager)
+    login_as("mia")
+    page = testapp.get("/me/notifications")
+    [entry] = _entries(page)
+    assert entry.startswith("Unread: Apollo Manny Manager added you to the project"), entry
+    link = page.html.select_one("a.inbox__link")["href"]
+    assert "entry=-" in link
+    answer = testapp.get(link, status=303)
+    assert answer.location.endswith("/projects/apollo")
+    assert _unread(dbsession, world.member) == 0
