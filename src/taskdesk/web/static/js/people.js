@@ -270,6 +270,8 @@
   };
 
   PeoplePicker.prototype.onKeydown = function (event) {
+    // Keys that confirm a Chinese (or other) input method's composition are not ours.
+    if (event.isComposing || event.keyCode === 229) { return; }
     var count = this.items.length;
     switch (event.key) {
       case "ArrowDown":
