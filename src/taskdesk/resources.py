@@ -24,7 +24,7 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, E
 from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.models import (
@@ -33,7 +33,9 @@ from taskdesk.models import (
     Group,
     Project,
     ProjectMember,
+    ProjectWatcher,
     Task,
+    TaskWatcher,
     User,
     read_rows,
 )
@@ -150,16 +152,22 @@ class ProjectSnapshot(NamedTuple):
     created_at: datetime
     updated_at: datetime
     memberships: tuple[Membership, ...]
+    #: The ids of the people watching the whole project (read with the rest, so the project
+    #: page's "Watch project" costs no statement).
+    watcher_ids: tuple[int, ...] = ()
 
     @classmethod
-    def of(cls, row: Project, memberships: Iterable[Membership]) -> ProjectSnapshot:
+    def of(cls, row: Project, memberships: Iterable[Membership],
+           watcher_ids: Iterable[int] = ()) -> ProjectSnapshot:
         """The snapshot of a loaded ORM row (its current values)."""
         return cls(row.id, row.slug, row.name, row.description, row.visibility,
-                   row.is_archived, row.created_at, row.updated_at, tuple(memberships))
+                   row.is_archived, row.created_at, row.updated_at, tuple(memberships),
+                   tuple(watcher_ids))
 
 
-#: The columns traversal reads (every field of the snapshot but its memberships).
-_COLUMNS = ProjectSnapshot._fields[:-1]
+#: The columns traversal reads (every field of the snapshot but its memberships and
+#: watchers).
+_COLUMNS = ProjectSnapshot._fields[:-2]
 
 #: A project's values as views read them: its snapshot, or an ORM row (a task's project,
 #: a page of rows); both have these attributes.
@@ -182,18 +190,32 @@ def _project_by_slug(dialect: str) -> Select[Any]:
     memberships = json_array_agg(
         dialect, ProjectMember.user_id, ProjectMember.group_id, ProjectMember.role
     )
+    watchers = json_array_agg(dialect, ProjectWatcher.user_id)
     return select(
         *(getattr(Project, name) for name in _COLUMNS),
         select(memberships).where(ProjectMember.project_id == Project.id).scalar_subquery(),
+        select(watchers).where(ProjectWatcher.project_id == Project.id).scalar_subquery(),
     ).where(Project.slug == bindparam("slug"))
 
 
-_TASK_BY_NUMBER = (
-    select(Task)
-    .options(joinedload(Task.project), joinedload(Task.assignee), joinedload(Task.reporter),
-             selectinload(Task.label_rows))
-    .where(Task.project_id == bindparam("project_id"), Task.number == bindparam("number"))
-)
+@lru_cache
+def _task_by_number(dialect: str) -> Select[Any]:
+    """A task with its project, people and labels, and (in the same statement) who watches
+    it: the task page and the API's task show that."""
+    watchers = (
+        select(json_array_agg(dialect, User.id, User.username, User.display_name))
+        .select_from(TaskWatcher).join(User, User.id == TaskWatcher.user_id)
+        .where(TaskWatcher.task_id == Task.id, User.is_active.is_(True))
+        .scalar_subquery()
+    )
+    return (
+        select(Task)
+        .options(joinedload(Task.project), joinedload(Task.assignee),
+                 joinedload(Task.reporter), selectinload(Task.label_rows),
+                 with_expression(Task.watcher_rows, watchers))
+        .where(Task.project_id == bindparam("project_id"),
+               Task.number == bindparam("number"))
+    )
 
 
 class ProjectContainer(Resource):
@@ -202,11 +224,11 @@ class ProjectContainer(Resource):
             raise KeyError(slug)
         dbsession = self.dbsession
         statement = _project_by_slug(dbsession.get_bind().dialect.name)
-        found = read_rows(dbsession, statement, {"slug": slug}).first()
+        found: Any = read_rows(dbsession, statement, {"slug": slug}).first()
         if found is None:
             raise KeyError(slug)
-        memberships = tuple((user, group, role) for user, group, role in found[-1])
-        snapshot = ProjectSnapshot._make((*found[:-1], memberships))
+        memberships = tuple((user, group, role) for user, group, role in found[-2])
+        snapshot = ProjectSnapshot._make((*found[:-2], memberships, tuple(found[-1])))
         return project_resource(self.request, snapshot, self)
 
 
@@ -238,12 +260,13 @@ class ProjectResource(Resource):
     def changed(self) -> ProjectResource:
         """This project as it is after a change made through ``entity()`` (values, ACL)."""
         return project_resource(self.request, ProjectSnapshot.of(
-            self.entity(), self.row.memberships), self.__parent__)
+            self.entity(), self.row.memberships, self.row.watcher_ids), self.__parent__)
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {
             "tasks": lambda parent, name: TaskContainer(self.request, name, parent),
             "members": lambda parent, name: MemberContainer(self.request, name, parent),
+            "watchers": lambda parent, name: Watchers(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -296,9 +319,9 @@ class TaskContainer(Resource):
     def __getitem__(self, key: str) -> TaskResource:
         number = parse_number(key)
         project = self.project
-        row = self.dbsession.scalar(
-            _TASK_BY_NUMBER, {"project_id": project.row.id, "number": number}
-        )
+        dbsession = self.dbsession
+        row = dbsession.scalar(_task_by_number(dbsession.get_bind().dialect.name),
+                               {"project_id": project.row.id, "number": number})
         if row is None:
             raise KeyError(key)
         # The statement loads the project's ORM row too (``project.entity()`` finds it in
@@ -318,7 +341,10 @@ class TaskResource(Resource):
         return self.__parent__.project
 
     def static_children(self) -> dict[str, ChildFactory]:
-        return {"comments": lambda parent, name: CommentContainer(self.request, name, parent)}
+        return {
+            "comments": lambda parent, name: CommentContainer(self.request, name, parent),
+            "watchers": lambda parent, name: Watchers(self.request, name, parent),
+        }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
@@ -363,6 +389,45 @@ class CommentResource(Resource):
             (Allow, user_principal(self.row.author_id),
              (Permission.EDIT_COMMENT, Permission.DELETE_COMMENT)),
         ]
+
+
+class Watchers(Resource):
+    """Who watches a task or a project; its one child is ``me``, the caller's own watch
+    (``PUT``/``DELETE`` over the API). Watching needs only ``view`` on the watched thing."""
+
+    __parent__: TaskResource | ProjectResource
+
+    def __getitem__(self, key: str) -> TaskWatch | ProjectWatch:
+        if key != "me":
+            raise KeyError(key)
+        parent = self.__parent__
+        if isinstance(parent, TaskResource):
+            return TaskWatch(self.request, key, self)
+        return ProjectWatch(self.request, key, self)
+
+
+class TaskWatch(Resource):
+    """The caller's watch of a task (``.../tasks/<number>/watchers/me``)."""
+
+    __parent__: Watchers
+
+    @property
+    def task(self) -> TaskResource:
+        task = self.__parent__.__parent__
+        assert isinstance(task, TaskResource)
+        return task
+
+
+class ProjectWatch(Resource):
+    """The caller's watch of a project (``.../projects/<slug>/watchers/me``)."""
+
+    __parent__: Watchers
+
+    @property
+    def project(self) -> ProjectResource:
+        project = self.__parent__.__parent__
+        assert isinstance(project, ProjectResource)
+        return project
 
 
 class MemberContainer(Resource):
@@ -442,13 +507,29 @@ class GroupResource(Resource):
 
 
 class Me(Resource):
-    """The signed-in user's own area: profile, password, sessions and API tokens."""
+    """The signed-in user's own area: profile, password, sessions, API tokens and the
+    inbox."""
 
     def static_children(self) -> dict[str, ChildFactory]:
-        return {"tokens": lambda parent, name: TokenContainer(self.request, name, parent)}
+        return {
+            "tokens": lambda parent, name: TokenContainer(self.request, name, parent),
+            "notifications": lambda parent, name: Inbox(self.request, name, parent),
+        }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
+
+
+class Inbox(Resource):
+    """The signed-in user's notifications (``/me/notifications``): only ever their own, so
+    its ACL names them alone (the root's grant to every signed-in user does the same; this
+    keeps it true should that grant change)."""
+
+    def __acl__(self) -> list[ACE]:
+        user_id = self.request.authenticated_userid
+        if user_id is None:
+            return []
+        return [(Allow, user_principal(user_id), Permission.SIGNED_IN)]
 
 
 class TokenContainer(Resource):

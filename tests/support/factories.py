@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.models import Group, Project, Task, User
+from taskdesk.models import Group, Notification, Project, Task, User
+from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
 
@@ -69,3 +70,20 @@ class Factory:
                                  may=UNRESTRICTED)
         self.dbsession.flush()  # the activity entry too, so the app sees every row
         return task
+
+    def notification(self, user: User, task: Task | None = None, *, kind: str = "comment.added",
+                     reason: str = "watching", actor: User | None = None,
+                     project: Project | None = None, comment_id: int | None = None,
+                     data: dict[str, Any] | None = None, read: bool = False) -> Notification:
+        """A row of ``user``'s inbox, as the notification consumer writes it (its own event
+        id, so any number can be made)."""
+        project_id = task.project_id if task is not None else (project.id if project else None)
+        row = Notification(
+            user_id=user.id, event_id=next(_counter) + 1_000_000, kind=kind, reason=reason,
+            project_id=project_id, task_id=task.id if task is not None else None,
+            comment_id=comment_id, actor_id=actor.id if actor is not None else None,
+            data=data or {}, read_at=utcnow() if read else None,
+        )
+        self.dbsession.add(row)
+        self.dbsession.flush()
+        return row

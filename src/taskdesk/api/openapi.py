@@ -21,14 +21,17 @@ from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USE
 from taskdesk.resources import (
     CommentContainer,
     CommentResource,
+    Inbox,
     Me,
     MemberContainer,
     MemberResource,
     ProjectContainer,
     ProjectResource,
+    ProjectWatch,
     Root,
     TaskContainer,
     TaskResource,
+    TaskWatch,
     TokenContainer,
     TokenResource,
 )
@@ -62,6 +65,9 @@ PATHS: dict[type, str] = {
     CommentContainer: "/projects/{slug}/tasks/{number}/comments",
     CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
     AllTasks: "/tasks",
+    Inbox: "/me/notifications",
+    TaskWatch: "/projects/{slug}/tasks/{number}/watchers/me",
+    ProjectWatch: "/projects/{slug}/watchers/me",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -70,6 +76,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Members", "Who holds which role in a project."),
     ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
     ("Comments", "Comments on a task."),
+    ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
+                      "projects to hear of their changes."),
     ("Account", "The caller and their API tokens."),
     ("Reference", "This document."),
 )
@@ -88,6 +96,9 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     Me: "Account",
     TokenContainer: "Account",
     TokenResource: "Account",
+    Inbox: "Notifications",
+    TaskWatch: "Notifications",
+    ProjectWatch: "Notifications",
 }
 
 
@@ -100,7 +111,7 @@ def operation_tag(context: type, name: str) -> str:
 _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
         ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
-        CommentContainer, CommentResource,
+        CommentContainer, CommentResource, TaskWatch, ProjectWatch,
     )
 )
 
@@ -219,7 +230,11 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
     parameters: list[dict[str, Any]] = []
     if operation.query in ("tasks", "filters"):
         parameters += TASK_QUERY.openapi_parameters(settings.workflow)
-    if operation.query in ("tasks", "page"):
+    if operation.query == "notifications":
+        parameters.append({"name": "unread", "in": "query", "required": False,
+                           "description": "`true`: only unread notifications.",
+                           "schema": {"type": "string", "enum": ["true", "false"]}})
+    if operation.query in ("tasks", "page", "notifications"):
         parameters += _paging_parameters(settings)
     if operation.conditional:
         header = "If-None-Match" if method == "get" else "If-Match"

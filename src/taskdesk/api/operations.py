@@ -46,7 +46,8 @@ class Operation:
     body: BodySchema | None = None
     #: PATCH: every field optional.
     partial: bool = False
-    #: Query parameters: "tasks" (filters and paging), "page" (paging only) or None.
+    #: Query parameters: "tasks" (filters and paging), "page" (paging only),
+    #: "notifications" (paging and `unread`) or None.
     query: str | None = None
     #: Also answers text/csv (with ``Accept: text/csv``).
     csv: bool = False
@@ -67,9 +68,13 @@ def api_view(
     method: str,
     permission: Permission,
     name: str = "",
+    only_method: bool = False,
     **operation: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated function as the JSON view for ``method`` on ``context``."""
+    """Register the decorated function as the JSON view for ``method`` on ``context``.
+
+    ``only_method``: no ``GET`` view exists for this context and name (a POST-only action),
+    so this view registers the 405 catch-all instead."""
     if not isinstance(permission, Permission):
         raise ConfigurationError(f"API view {context.__name__}/{name} {method} needs a permission")
     described = Operation(permission=permission, **operation)
@@ -81,7 +86,7 @@ def api_view(
             config = scanner.config
             config.add_view(json_view(wrapped), route_name=API_ROUTE, context=context,
                             name=name, request_method=method, permission=permission)
-            if method == "GET":
+            if method == "GET" or only_method:
                 # It changes nothing, so it needs no CSRF token either.
                 config.add_view(method_not_allowed, route_name=API_ROUTE, context=context,
                                 name=name, permission=permission, require_csrf=False)

@@ -169,6 +169,34 @@ ME = _object({
     "allowed": ALLOWED,
 })
 
+_PERSON = nullable(_object({"username": STRING, "display_name": STRING}))
+NOTIFICATION = _object({
+    "id": INTEGER,
+    "kind": {"type": "string", "description": "What happened: `task.created`, "
+             "`task.updated`, `comment.added`, `comment.edited`, `task.due_soon`, "
+             "`task.due_today`, `member.added`, ..."},
+    "reason": {"type": "string", "description": "Why the caller hears of it: `assigned`, "
+               "`mentioned`, `watching`, `due` or `member`."},
+    "project": nullable(_object({"slug": STRING, "name": STRING, "url": URL})),
+    "task": nullable(_object({"number": INTEGER, "title": STRING, "url": URL})),
+    "comment_id": nullable(INTEGER),
+    "actor": _PERSON,
+    "changes": {"type": "object", "description": "`{field: [old, new]}` of a change"},
+    "created_at": TIMESTAMP,
+    "read_at": nullable(TIMESTAMP),
+    "links": _object({
+        "task": nullable(URL),
+        "comment": nullable(URL),
+    }, "API URLs of what the notification is about (null where it is about no task, or "
+       "no comment)."),
+})
+MARKED_READ = _object({"marked": {"type": "integer", "description": "How many unread "
+                                  "notifications were marked read."}})
+WATCH = _object({
+    "watching": {"type": "boolean", "description": "Whether the caller watches it."},
+    "watchers": {"type": "integer", "description": "How many people watch it."},
+})
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Document": {"type": "object", "description": "This OpenAPI document."},
@@ -186,6 +214,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Token": TOKEN,
     "NewToken": NEW_TOKEN,
     "TokenList": _list_of("Token"),
+    "Notification": NOTIFICATION,
+    "NotificationList": _list_of("Notification"),
+    "MarkedRead": MARKED_READ,
+    "Watch": WATCH,
 }
 
 
@@ -365,3 +397,32 @@ def me_json(urls: Urls, user: User, allowed: list[str]) -> dict[str, Any]:
 def version_of(moment: datetime) -> int:
     """A version number for rows without a version column: microseconds of a timestamp."""
     return int(moment.timestamp() * 1_000_000)
+
+
+def notification_json(urls: Urls, item: Any) -> dict[str, Any]:
+    """A notification (a :class:`taskdesk.domain.inbox.InboxItem` with its task)."""
+    task_url = comment_url = None
+    project = task = None
+    if item.project_slug is not None:
+        project = {"slug": item.project_slug, "name": item.project_name,
+                   "url": urls.project(item.project_slug)}
+        if item.task_number is not None:
+            task_url = urls.task(item.project_slug, item.task_number)
+            task = {"number": item.task_number, "title": item.task_title, "url": task_url}
+            if item.comment_id is not None:
+                comment_url = urls.comment(item.project_slug, item.task_number, item.comment_id)
+    changes = item.data.get("changes")
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "reason": item.reason,
+        "project": project,
+        "task": task,
+        "comment_id": item.comment_id,
+        "actor": ({"username": item.actor_username, "display_name": item.actor_name}
+                  if item.actor_username is not None else None),
+        "changes": changes if isinstance(changes, dict) else {},
+        "created_at": item.created_at,
+        "read_at": item.read_at,
+        "links": {"task": task_url, "comment": comment_url},
+    }

@@ -10,6 +10,7 @@ a missed mention costs more than an extra one.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,3 +44,14 @@ def newly_mentioned(dbsession: Session, text: str, *, before: str = "") -> list[
         .order_by(User.id)
     )
     return [row.id for row in rows]
+
+
+def active_people(dbsession: Session, names: Iterable[str]) -> dict[str, str]:
+    """Username -> display name of the active users among ``names`` (lower case), in one
+    statement (none for no names): what a page links ``@mentions`` to."""
+    wanted = sorted(set(names))[:MAX_MENTIONS * 4]
+    if not wanted:
+        return {}
+    rows = dbsession.execute(select(User.username, User.display_name).where(
+        User.username.in_(wanted), User.is_active.is_(True)))
+    return {row.username: row.display_name for row in rows}

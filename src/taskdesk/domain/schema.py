@@ -210,6 +210,26 @@ class Integer(Field):
 
 
 @dataclass(frozen=True)
+class Ids(Field):
+    """A JSON list of row ids (positive whole numbers), duplicates dropped."""
+
+    max_items: int = 500
+
+    def convert(self, value: Any, json: bool = False) -> list[int]:
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 2**31 - 1
+                for v in value):
+            raise FieldError(_("Must be a list of ids (whole numbers from 1)."))
+        if len(value) > self.max_items:
+            raise FieldError(_("At most ${n} ids.", mapping={"n": self.max_items}))
+        return list(dict.fromkeys(value))
+
+    def json_type(self) -> dict[str, Any]:
+        return {"type": "array", "maxItems": self.max_items,
+                "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+@dataclass(frozen=True)
 class Labels(Field):
     """A list of short labels; a form sends them comma-separated."""
 

@@ -13,6 +13,7 @@ from taskdesk.domain.schema import (
     Date,
     Day,
     Field,
+    Ids,
     Integer,
     Labels,
     Moment,
@@ -102,6 +103,12 @@ GROUP = Schema(
              pattern_message=_("Use lower-case letters, digits, dots, dashes.")),
         Text("description", max_length=2000, multiline=True, nullable=False),
     ),
+)
+
+NOTIFICATIONS_READ = Schema(
+    "NotificationsRead",
+    (Ids("ids", max_items=500, nullable=False,
+         description="The notifications to mark read; without it, all of the caller's"),),
 )
 
 TOKEN_CREATE = Schema(

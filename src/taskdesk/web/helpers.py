@@ -7,6 +7,7 @@ fall back to a readable form of the name itself).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, timedelta
 from datetime import date as Date
 from datetime import datetime as DateTime
@@ -20,12 +21,15 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 from pyramid.request import Request
 
+from taskdesk.domain import inbox
+from taskdesk.domain.mentions import active_people
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.links import Page, page_url
 from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import identity_of
 from taskdesk.settings import settings_of
-from taskdesk.web.markdown import render_markdown
+from taskdesk.web.markdown import Mentions, mentioned_names, render_markdown
 
 STATUS_LABELS = {
     "open": _("Open"),
@@ -104,6 +108,8 @@ class Helpers:
         # Labels and dates repeat down a page (a board shows 150 cards): each is translated
         # or formatted once per render.
         self._memo: dict[tuple[Any, ...], str] = {}
+        self._people: dict[str, str] = {}
+        self._looked_up: set[str] = set()
 
     @cached_property
     def locale_name(self) -> str:
@@ -203,8 +209,39 @@ class Helpers:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def markdown(self, source: str) -> Markup:
-        return render_markdown(source)
+    def markdown(self, source: str, project: Any = None) -> Markup:
+        """``source`` as safe HTML; with ``project`` (its slug), the active people it
+        ``@mentions`` link to their tasks there. Names not looked up yet by
+        :meth:`look_up_mentions` are looked up now (one statement, none when none)."""
+        if project is None:
+            return render_markdown(source)
+        self.look_up_mentions([source])
+        slug = project.slug
+        root = self.request.root
+        return render_markdown(source, Mentions(self._people, lambda name: (
+            self.request.resource_url(root, "projects", slug, "",
+                                      query={"assignee": name, "state": "all"}))))
+
+    def look_up_mentions(self, sources: Iterable[str | None]) -> str:
+        """Look up at once the people every one of ``sources`` mentions (a page's texts),
+        so rendering them costs one statement in all; returns "" for use in templates."""
+        names = mentioned_names(s for s in sources if s) - self._looked_up
+        if names:
+            self._people.update(active_people(self.request.dbsession, names))
+            self._looked_up |= names
+        return ""
+
+    @cached_property
+    def unread_count(self) -> int:
+        """Unread inbox entries of the signed-in user (the bell; one statement)."""
+        identity = identity_of(self.request)
+        if identity is None:
+            return 0
+        return inbox.unread_count(self.request.dbsession, identity.viewer)
+
+    @property
+    def unread_cap(self) -> int:
+        return inbox.COUNT_CAP
 
     def can(self, permission: Permission, context: Any = None) -> bool:
         """Whether the caller holds ``permission`` (templates name it ``P.<NAME>``; a plain

@@ -7,6 +7,8 @@ people that form would accept, so it shows nobody the caller could not find by u
   task form, the task page's "Assign to").
 * ``<project>/assignees`` (``view``): people assigned to a task of the project, whom every
   reader of its task list sees there already (the list's and the board's filter).
+* ``<project>/mentionable`` (``view``): people who may see the project, whom an
+  ``@mention`` in its tasks can reach (the comment box and the description field).
 * ``<project>/members/candidates`` (``manage_members``): any active person, to add.
 * ``admin/groups/<id>/candidates`` (``administer``): any active person, to add.
 
@@ -51,6 +53,13 @@ def people_assignable(context: ProjectResource, request: Request) -> dict[str, A
           permission=Permission.VIEW, request_method="GET")
 def people_assignees(context: ProjectResource, request: Request) -> dict[str, Any]:
     return _suggestions(request, assigned_in(context.row.id))
+
+
+@web_view(context=ProjectResource, name="mentionable", renderer="json",
+          permission=Permission.VIEW, request_method="GET")
+def people_mentionable(context: ProjectResource, request: Request) -> dict[str, Any]:
+    # The people who may be assigned are exactly the active people who may see the project.
+    return _suggestions(request, may_be_assigned(context.row.id))
 
 
 @web_view(context=MemberContainer, name="candidates", renderer="json",

@@ -8,6 +8,11 @@
  * or a click chooses, Escape closes it. Choosing puts the username in the field, so the form
  * sends what it always sent, and shows the display name next to it. A <datalist> the field
  * had (e.g. "me" and "none" in the task filter) becomes the first, fixed suggestions.
+ *
+ * Mentions: in a <textarea data-mentions="URL"> (the comment box, a task's description) the
+ * same suggestions open while the word before the caret starts with "@" ("@li", "@李"); the
+ * keys are the same, and choosing replaces that word with "@username " (the text keeps the
+ * username, which is what a mention is). Typing on, a space or Escape closes the list.
  */
 (function () {
   "use strict";
@@ -26,13 +31,26 @@
     return element;
   }
 
+  /* The "@word" the caret ends in a textarea: {start, query} or null. The "@" must start
+   * the text or follow a space or punctuation (not "lina@example.com"). */
+  function mentionAt(field) {
+    var end = field.selectionStart;
+    if (end !== field.selectionEnd) { return null; }
+    var before = field.value.slice(0, end);
+    var match = /(^|[\s(\[{"'，。、；：（【「])@([^\s@]{1,64})$/.exec(before);
+    if (!match) { return null; }
+    return { start: end - match[2].length - 1, query: match[2] };
+  }
+
   function PeoplePicker(input) {
     var id = input.id || ("people-" + (++counter));
     input.id = id;
     this.input = input;
-    this.source = input.getAttribute("data-people");
-    this.chosen = document.getElementById(input.name + "-chosen");
-    this.fixed = this.takeDatalist();
+    this.mentions = input.tagName === "TEXTAREA";
+    this.source = input.getAttribute(this.mentions ? "data-mentions" : "data-people");
+    this.chosen = this.mentions ? null : document.getElementById(input.name + "-chosen");
+    this.fixed = this.mentions ? [] : this.takeDatalist();
+    this.mention = null;
     this.cache = {};
     this.timer = null;
     this.sequence = 0;
@@ -57,11 +75,19 @@
     this.status.setAttribute("aria-live", "polite");
     wrapper.appendChild(this.status);
 
-    input.setAttribute("role", "combobox");
-    input.setAttribute("aria-autocomplete", "list");
+    if (this.mentions) {
+      // A text area stays a text area; the list is named as the people one may mention.
+      this.list.removeAttribute("aria-labelledby");
+      this.list.setAttribute("aria-label", input.getAttribute("data-mentions-label") || "");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-controls", this.list.id);
+    } else {
+      input.setAttribute("role", "combobox");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-controls", this.list.id);
+      input.setAttribute("autocomplete", "off");
+    }
     input.setAttribute("aria-expanded", "false");
-    input.setAttribute("aria-controls", this.list.id);
-    input.setAttribute("autocomplete", "off");
 
     input.addEventListener("input", this.onInput.bind(this));
     input.addEventListener("keydown", this.onKeydown.bind(this));
@@ -89,11 +115,18 @@
     return !field || field.value === parts[1];
   };
 
+  /* What is being searched for now: the field's text, or the "@word" at the caret. */
+  PeoplePicker.prototype.query = function () {
+    if (!this.mentions) { return this.input.value.trim(); }
+    this.mention = mentionAt(this.input);
+    return this.mention ? this.mention.query : "";
+  };
+
   PeoplePicker.prototype.onInput = function () {
     var picker = this;
     if (this.chosen) { text(this.chosen, ""); }
     window.clearTimeout(this.timer);
-    var query = this.input.value.trim();
+    var query = this.query();
     if (!query || !this.enabled()) {
       this.close();
       return;
@@ -119,7 +152,7 @@
       .then(function (body) {
         picker.cache[key] = body.people || [];
         // Only the answer to the latest question is shown.
-        if (sequence === picker.sequence && picker.input.value.trim() === query &&
+        if (sequence === picker.sequence && picker.query() === query &&
             document.activeElement === picker.input) {
           picker.show(query, picker.cache[key]);
         }
@@ -207,6 +240,10 @@
   PeoplePicker.prototype.choose = function (index) {
     var person = this.items[index];
     if (!person) { return; }
+    if (this.mentions) {
+      this.insertMention(person);
+      return;
+    }
     this.input.value = person.username;
     if (this.chosen && !person.fixed) {
       var template = this.input.getAttribute("data-people-chosen") || "{name}";
@@ -216,13 +253,32 @@
     text(this.status, this.chosen ? this.chosen.textContent : person.display_name);
   };
 
+  /* Replace the "@word" at the caret by "@username " and put the caret after it. */
+  PeoplePicker.prototype.insertMention = function (person) {
+    var field = this.input;
+    var mention = this.mention || mentionAt(field);
+    this.close();
+    if (!mention) { return; }
+    var end = mention.start + 1 + mention.query.length;
+    var inserted = "@" + person.username + " ";
+    field.value = field.value.slice(0, mention.start) + inserted + field.value.slice(end);
+    var caret = mention.start + inserted.length;
+    field.setSelectionRange(caret, caret);
+    field.focus();
+    this.mention = null;
+    text(this.status, person.display_name);
+  };
+
   PeoplePicker.prototype.onKeydown = function (event) {
+    // Keys that confirm a Chinese (or other) input method's composition are not ours.
+    if (event.isComposing || event.keyCode === 229) { return; }
     var count = this.items.length;
     switch (event.key) {
       case "ArrowDown":
       case "ArrowUp":
         if (!this.isOpen()) {
-          if (!count || !this.enabled()) { return; }
+          // In a text area the arrows move the caret unless the list is open.
+          if (this.mentions || !count || !this.enabled()) { return; }
           this.list.hidden = false;
           this.input.setAttribute("aria-expanded", "true");
         }
@@ -234,6 +290,13 @@
       case "Enter":
         if (this.isOpen() && this.active >= 0) {
           event.preventDefault();  // choose, do not submit the form yet
+          this.choose(this.active);
+        }
+        break;
+      case "Tab":
+        // Tab takes the highlighted person in a text area (and leaves a plain field).
+        if (this.mentions && this.isOpen() && this.active >= 0) {
+          event.preventDefault();
           this.choose(this.active);
         }
         break;
@@ -256,7 +319,7 @@
   };
 
   function enhance() {
-    document.querySelectorAll("input[data-people]").forEach(function (input) {
+    document.querySelectorAll("input[data-people], textarea[data-mentions]").forEach(function (input) {
       if (!input.hasAttribute("data-people-ready")) {
         input.setAttribute("data-people-ready", "");
         new PeoplePicker(input);
