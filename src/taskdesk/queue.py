@@ -203,7 +203,8 @@ def _dispatch_one(context: JobContext, dbsession: Session,
         event.attempts += 1
         # One line each time; the traceback for whoever runs the worker at DEBUG.
         log.warning("dispatching event %s (%s) failed, attempt %s of %s: %s: %s", event.id,
-                    event.kind, event.attempts, DISPATCH_ATTEMPTS, type(error).__name__, error)
+                    event.kind, event.attempts, DISPATCH_ATTEMPTS, type(error).__name__,
+                    (str(error).strip().splitlines() or [""])[0])
         log.debug("dispatching event %s failed", event.id, exc_info=True)
         event.last_error = f"{type(error).__name__}: {error}"[:2000]
         if event.attempts >= DISPATCH_ATTEMPTS:
