@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import transaction
@@ -130,7 +131,10 @@ def build_huey(url: str, name: str = "taskdesk") -> Huey:
         return MemoryHuey(name, utc=True)
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(name, url=url, utc=True)
-    return SqliteHuey(name, filename=url.removeprefix("sqlite:///"), utc=True)
+    filename = url.removeprefix("sqlite:///")
+    # Like the database's var/ folder, the queue's may not exist yet on a fresh checkout.
+    Path(filename).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=filename, utc=True)
 
 
 def queue_of(registry: Any) -> Queue:
