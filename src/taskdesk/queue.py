@@ -131,10 +131,11 @@ def build_huey(url: str, name: str = "taskdesk") -> Huey:
         return MemoryHuey(name, utc=True)
     if url.startswith(("redis://", "rediss://")):
         return RedisHuey(name, url=url, utc=True)
-    filename = url.removeprefix("sqlite:///")
-    # Like the database's var/ folder, the queue's may not exist yet on a fresh checkout.
-    Path(filename).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=filename, utc=True)
+    filename = Path(url.removeprefix("sqlite:///"))
+    # Like the database's var/ folder, the queue's is made when missing (a fresh checkout,
+    # a container's empty volume); SQLite would only say "unable to open database file".
+    filename.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(filename), utc=True)
 
 
 def queue_of(registry: Any) -> Queue:

@@ -36,6 +36,10 @@ def write_ini(directory: Path, url: str | None = None, **settings: str) -> Path:
     text = re.sub(r"(?m)^sqlalchemy\.url = .*$", f"sqlalchemy.url = {url}", text)
     text = re.sub(r"(?m)^script_location = .*$",
                   f"script_location = {ROOT / 'alembic'}", text)
+    # The queue named, not derived from the database's path: required with PostgreSQL, and
+    # a queue beside an unreachable database file would create its folder.
+    text = re.sub(r"(?m)^taskdesk\.queue\.url =.*$",
+                  f"taskdesk.queue.url = sqlite:///{directory / 'queue.sqlite'}", text)
     for key, value in settings.items():
         text = text.replace("[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
     ini = directory / "test.ini"
