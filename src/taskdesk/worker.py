@@ -55,6 +55,12 @@ class _DropHueyTraceback(logging.Filter):
         return not str(record.msg).startswith("Unhandled exception in task")
 
 
+def log_failures_in_one_line(huey: Huey) -> None:
+    """Have each failure of a job on ``huey`` logged as one line instead of a traceback."""
+    logging.getLogger("huey").addFilter(_DropHueyTraceback())
+    huey.signal(signals.SIGNAL_ERROR)(_log_failure)
+
+
 def _log_failure(signal_name: str, task: Task, error: BaseException | None = None) -> None:
     reason = str(error).strip().splitlines()[0] if error is not None and str(error) else ""
     retry = (f"retrying, {task.retries} retries left" if task.retries
@@ -87,8 +93,7 @@ def run_worker(registry: Any, *, workers: int, periodic: bool) -> None:
     queue = queue_of(registry)
     huey = queue.huey
     check_queue(huey, queue.context.settings.queue_url)
-    logging.getLogger("huey").addFilter(_DropHueyTraceback())
-    huey.signal(signals.SIGNAL_ERROR)(_log_failure)
+    log_failures_in_one_line(huey)
     consumer = GracefulConsumer(huey, queue.stopping, workers=workers, periodic=periodic,
                                 worker_type="thread")
     queue.enqueue(DISPATCH_JOB)
