@@ -35,7 +35,11 @@ seed: migrate
 	$(BIN)/taskdesk $(INI) seed-demo
 
 # development.ini takes its port from the http_port variable (see its [server:main]).
+# One worker beside the web server delivers notifications and runs the periodic jobs.
+# Ctrl-C stops both; the trap stops the worker however the server ends (no orphan).
 run: seed
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/taskdesk $(INI) worker --workers 1 & worker=$$!; \
 	$(BIN)/pserve $(INI) http_port=$(PORT)
 
 lint: $(STAMP)

@@ -23,6 +23,9 @@ CORE_INCLUDES = (
     # commit enqueues the jobs its transaction asked for, so it comes right after the
     # sessions, before any package registers jobs.
     "taskdesk.queue",
+    # Periodic housekeeping in the worker (purge, SQLite WAL checkpoint): core, because
+    # sessions and sign-in failures need purging whichever features are on.
+    "taskdesk.maintenance",
     # The gettext catalogs: the domain's messages reach people and programs alike.
     "taskdesk.i18n",
     # The traversal root and the add_resource_child directive features extend it with.

@@ -183,11 +183,31 @@ def cmd_list_users(env: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
-    from taskdesk.security.login import purge_expired
+    from taskdesk.maintenance import purge
 
     with unit_of_work(env) as dbsession:
-        sessions, failures = purge_expired(dbsession, _settings(env))
-    print(f"removed {sessions} expired sessions and {failures} old sign-in failures")
+        purged = purge(dbsession, _settings(env))
+    print(purged)
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number from 1 to 64."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, not {text!r}")
+    return number
+
+
+def cmd_worker(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.worker import QueueUnusable, run_worker
+
+    try:
+        run_worker(env["registry"], workers=args.workers, periodic=not args.no_periodic)
+    except QueueUnusable as error:
+        raise CommandError(str(error)) from None
 
 
 def _refuse_in_production(env: dict[str, Any], args: argparse.Namespace, why: str) -> None:
@@ -270,7 +290,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only deactivated users")
 
     add("purge", cmd_purge,
-        "delete expired sessions and old sign-in failures (run it daily, e.g. from cron)")
+        "delete expired sessions, old sign-in failures, dispatched events and read "
+        "notifications past their keep_days (the worker does it daily)")
+
+    sub = add("worker", cmd_worker,
+              "run the task queue's worker: deliver notifications and run the periodic jobs "
+              "until SIGTERM or SIGINT (it finishes the job in hand, then exits)")
+    sub.add_argument("--workers", type=_positive, default=2, metavar="N",
+                     help="jobs run at once, each in a thread (default 2)")
+    sub.add_argument("--no-periodic", action="store_true",
+                     help="leave the periodic jobs to another worker")
 
     sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
     sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")

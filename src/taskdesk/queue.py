@@ -21,6 +21,7 @@ are enqueued here once it commits, and never when it rolls back.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class Queue:
     context: JobContext
     jobs: dict[str, TaskWrapper] = field(default_factory=dict)
     consumers: dict[str, EventConsumer] = field(default_factory=dict)
+    #: Set by the worker when it is asked to stop: long jobs (the dispatcher) end after the
+    #: transaction they are in, and leave the rest to the next run.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def register(self, name: str, job: Job, **options: Any) -> TaskWrapper:
         if name in self.jobs:
@@ -120,9 +124,9 @@ class Queue:
         self.huey.enqueue(wrapper.s(*args))
 
 
-def build_huey(url: str) -> Huey:
-    """The Huey instance for ``taskdesk.queue.url`` (see the module docstring)."""
-    name = "taskdesk"
+def build_huey(url: str, name: str = "taskdesk") -> Huey:
+    """The Huey instance for ``taskdesk.queue.url`` (see the module docstring), its keys
+    (Redis) or rows (SQLite) under ``name`` (``taskdesk.queue.name``)."""
     if url == "memory:":
         return MemoryHuey(name, utc=True)
     if url.startswith(("redis://", "rediss://")):
@@ -179,15 +183,16 @@ def dispatch_events(context: JobContext) -> None:
     Each event runs in a savepoint: a consumer that fails rolls back that event's work only;
     the event is tried again by the next run and parked after :data:`DISPATCH_ATTEMPTS`.
     Consumers are idempotent (unique keys on what they write), so an event handed over twice
-    (a worker killed after its consumers ran but before the commit) does no harm.
+    (a worker killed after its consumers ran but before the commit) does no harm. A worker
+    that is stopping ends the run after the current batch; the next run takes the rest.
     """
-    consumers = queue_of(context.registry).consumers
+    queue = queue_of(context.registry)
     while True:
         with context.transaction() as dbsession:
             events = _pending_events(dbsession)
             for event in events:
-                _dispatch_one(context, dbsession, consumers, event)
-        if len(events) < DISPATCH_BATCH:
+                _dispatch_one(context, dbsession, queue.consumers, event)
+        if len(events) < DISPATCH_BATCH or queue.stopping.is_set():
             return
 
 
@@ -200,8 +205,12 @@ def _dispatch_one(context: JobContext, dbsession: Session,
         savepoint.commit()
     except Exception as error:
         savepoint.rollback()
-        log.warning("dispatching event %s (%s) failed", event.id, event.kind, exc_info=True)
         event.attempts += 1
+        # One line each time; the traceback for whoever runs the worker at DEBUG.
+        log.warning("dispatching event %s (%s) failed, attempt %s of %s: %s: %s", event.id,
+                    event.kind, event.attempts, DISPATCH_ATTEMPTS, type(error).__name__,
+                    (str(error).strip().splitlines() or [""])[0])
+        log.debug("dispatching event %s failed", event.id, exc_info=True)
         event.last_error = f"{type(error).__name__}: {error}"[:2000]
         if event.attempts >= DISPATCH_ATTEMPTS:
             event.parked_at = utcnow()
@@ -235,7 +244,8 @@ def add_event_consumer(config: Configurator, name: str, consumer: EventConsumer)
 def includeme(config: Configurator) -> None:
     """Build the queue, let sessions enqueue after commit, and register the dispatcher."""
     settings = settings_of(config.registry)
-    queue = Queue(build_huey(settings.queue_url), JobContext(config.registry, settings))
+    queue = Queue(build_huey(settings.queue_url, settings.queue_name),
+                  JobContext(config.registry, settings))
     config.registry["taskdesk.queue"] = queue
     database_binds(config.registry).session_info[SESSION_QUEUE_KEY] = queue
     config.add_directive("add_job", add_job)

@@ -119,6 +119,9 @@ class TaskdeskSettings:
     metrics_token: str = ""
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     queue_url: str = "memory:"
+    queue_name: str = "taskdesk"
+    events_keep_days: int = 30
+    notifications_keep_days: int = 180
 
 
 DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
@@ -244,6 +247,14 @@ def _parse_queue_url(key: str, value: str) -> str:
     return url
 
 
+def _parse_queue_name(key: str, value: str) -> str:
+    name = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        raise SettingsError(key, value, "expected 1 to 64 letters, digits, dots, dashes or "
+                            "underscores")
+    return name
+
+
 def default_queue_url(database_url: str) -> str | None:
     """The queue beside a SQLite database file (``var/taskdesk.sqlite`` ->
     ``var/taskdesk-queue.sqlite``); None when the database is not a SQLite file."""
@@ -342,6 +353,16 @@ OPTIONS: tuple[Option, ...] = (
            "`redis://host:6379/0` (web processes and workers on several machines) or "
            "`memory:` (one process; tests). Empty: a SQLite file beside a SQLite database "
            "(`taskdesk-queue.sqlite`); required with PostgreSQL."),
+    Option("taskdesk.queue.name", "queue_name", "taskdesk", _parse_queue_name,
+           "The queue's name in its store: installations (or test runs) sharing one Redis "
+           "need different names."),
+    Option("taskdesk.events.keep_days", "events_keep_days", "30", _int_parser(1, 3650),
+           "Days a dispatched event stays in the outbox before the daily purge deletes it "
+           "(pending and parked events stay)."),
+    Option("taskdesk.notifications.keep_days", "notifications_keep_days", "180",
+           _int_parser(0, 3650),
+           "Days a read notification stays in its reader's inbox before the daily purge "
+           "deletes it; unread ones stay. 0 keeps them all."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.

@@ -36,6 +36,10 @@ def write_ini(directory: Path, url: str | None = None, **settings: str) -> Path:
     text = re.sub(r"(?m)^sqlalchemy\.url = .*$", f"sqlalchemy.url = {url}", text)
     text = re.sub(r"(?m)^script_location = .*$",
                   f"script_location = {ROOT / 'alembic'}", text)
+    # The queue named, not derived from the database's path: required with PostgreSQL, and
+    # a queue beside an unreachable database file would create its folder.
+    text = re.sub(r"(?m)^taskdesk\.queue\.url =.*$",
+                  f"taskdesk.queue.url = sqlite:///{directory / 'queue.sqlite'}", text)
     for key, value in settings.items():
         text = text.replace("[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
     ini = directory / "test.ini"
@@ -500,6 +504,9 @@ def test_production_ini_without_its_secret_names_the_environment_variable() -> N
     ("generate-data", "--tasks", "many"),
     ("create-user",),
     ("migrate", "--no-such-option"),
+    ("worker", "--workers", "0"),
+    ("worker", "--workers", "many"),
+    ("worker", "--no-such-option"),
 ])
 def test_wrong_arguments(tmp_path: Path, args: tuple[str, ...]) -> None:
     """argparse's usage line(s), then one error line; exit status 2; no traceback."""
@@ -526,9 +533,30 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
             "INSERT INTO login_failures (key, created_at) VALUES "
             "('address:10.0.0.9', '2000-01-01 00:00:00.000000')"
         )
+        connection.execute(
+            "INSERT INTO events (kind, data, created_at, dispatched_at, attempts, last_error) "
+            "VALUES ('task.created', '{}', '2000-01-01 00:00:00.000000', "
+            "'2000-01-01 00:00:01.000000', 0, '')"
+        )
         connection.commit()
     result = taskdesk(ini, "purge")
     assert result.returncode == 0, result.stderr
-    assert "removed 0 expired sessions and 1 old sign-in failures" in result.stdout
+    assert ("removed 0 expired sessions, 1 old sign-in failures, 1 dispatched events and 0 "
+            "read notifications") in result.stdout
     with database(ini) as connection:
         assert connection.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(("url", "reason"), [
+    ("memory:", "keeps jobs inside the process that enqueued them"),
+    ("redis://127.0.0.1:1/0", "does not answer"),
+])
+def test_a_worker_refuses_a_queue_it_cannot_serve(
+    make_ini: Callable[..., Path], url: str, reason: str
+) -> None:
+    ini = make_ini()
+    ini.write_text(re.sub(r"(?m)^taskdesk\.queue\.url =.*$", f"taskdesk.queue.url = {url}",
+                          ini.read_text(encoding="utf-8")), encoding="utf-8")
+    message = one_line_error(taskdesk(ini, "worker"))
+    assert reason in message

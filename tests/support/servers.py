@@ -293,3 +293,75 @@ def make_site(directory: Path, app_overrides: dict[str, str] | None = None,
     ini = write_ini(directory, f"sqlite:///{database}", port, app_overrides, server_overrides)
     prepare_database(ini, "alice")
     return Site(directory, ini, port, database)
+
+
+class WorkerProcess:
+    """``taskdesk INI worker`` as a process, started on enter and always stopped on exit
+    (SIGTERM, then SIGKILL after a timeout); ready once it logs that it started."""
+
+    def __init__(self, ini: Path, log: Path, *options: str) -> None:
+        self.command = [str(BIN / "taskdesk"), str(ini), "worker", *options]
+        self.ini = ini
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> WorkerProcess:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command, cwd=self.ini.parent, env=server_env(self.ini), stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8", "replace")
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        assert self.process is not None
+        starts = self.output().count("worker started") + 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited at start-up:\n{self.output()[-3000:]}")
+            if self.output().count("worker started") >= starts:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"worker not started in {timeout} s:\n{self.output()[-3000:]}")
+
+    def signal(self, number: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(number)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.1) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s: {what}")

@@ -40,9 +40,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Request plumbing and services the features share.
     ("core", ("taskdesk.ops", "taskdesk.headers", "taskdesk.guard", "taskdesk.health",
               "taskdesk.downloads", "taskdesk.links", "taskdesk.queue")),
+    # Jobs on the core's queue that every installation runs (purge, WAL checkpoint).
+    ("housekeeping", ("taskdesk.maintenance",)),
     ("instrumentation", ("taskdesk.metrics",)),
-    ("features", ("taskdesk.web", "taskdesk.api")),
-    ("tools", ("taskdesk.demo", "taskdesk.generate")),
+    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify")),
+    ("tools", ("taskdesk.demo", "taskdesk.generate", "taskdesk.worker")),
     ("application", ("taskdesk", "taskdesk.wsgi", "taskdesk.cli", "taskdesk.pshell")),
 )
 

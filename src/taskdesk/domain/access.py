@@ -58,9 +58,16 @@ def may_be_assigned(project_id: int) -> ColumnElement[bool]:
     """A WHERE clause on ``User`` keeping the people who may be assigned tasks in the
     project: active users who may see it (site admins, and the users ``visible_to_member``
     lets in: everyone for an internal project, its members directly or through a group)."""
+    return and_(User.is_active.is_(True), may_view_project(project_id))
+
+
+def may_view_project(project_id: int) -> ColumnElement[bool]:
+    """A WHERE clause on ``User`` keeping the people who may see the project (and its tasks)
+    now: site admins, and the users :func:`visible_to_member` lets in. Active or not: callers
+    that need active users say so."""
     sees_project = exists().where(Project.id == project_id,
                                   visible_to_member(User.id.expression))
-    return and_(User.is_active.is_(True), or_(User.is_site_admin.is_(True), sees_project))
+    return or_(User.is_site_admin.is_(True), sees_project)
 
 
 def viewer_holds_role(viewer: Viewer) -> ColumnElement[bool]:

@@ -15,12 +15,16 @@ queue reads them after its commit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from taskdesk.models import Event
+from taskdesk.models import Event, Notification, Project, Task
+from taskdesk.models.meta import utcnow
 
 #: ``session.info`` key: the ``(job name, arguments)`` to enqueue once the session commits.
 JOBS_AFTER_COMMIT = "taskdesk.jobs_after_commit"
@@ -79,3 +83,82 @@ def emit(
     dbsession.add(event)
     run_after_commit(dbsession, DISPATCH_JOB)
     return event
+
+
+# -- what an admin sees of the outbox ------------------------------------------------------
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int  # waiting for the dispatcher (it runs after each commit and every minute)
+    parked: int   # failed too often: waiting for an admin
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    id: int
+    kind: str
+    project_slug: str | None  # None once the project is gone
+    task_number: int | None   # None for project events and once the task is gone
+    task_title: str | None
+    attempts: int
+    last_error: str
+    created_at: datetime
+    parked_at: datetime
+
+
+def outbox_counts(dbsession: Session) -> OutboxCounts:
+    """How many events wait for the dispatcher and how many are parked; one statement."""
+    pending = Event.dispatched_at.is_(None) & Event.parked_at.is_(None)
+    row = dbsession.execute(select(
+        func.count(case((pending, 1))), func.count(Event.parked_at))
+        .where(Event.dispatched_at.is_(None))).one()
+    return OutboxCounts(int(row[0]), int(row[1]))
+
+
+def parked_events(dbsession: Session, limit: int = 100) -> list[ParkedEvent]:
+    """The newest parked events with their project and task (when still there); one
+    statement."""
+    rows = dbsession.execute(
+        select(Event.id, Event.kind, Project.slug, Task.number, Task.title, Event.attempts,
+               Event.last_error, Event.created_at, Event.parked_at)
+        .outerjoin(Project, Project.id == Event.project_id)
+        .outerjoin(Task, (Task.id == Event.task_id) & (Task.project_id == Event.project_id))
+        .where(Event.parked_at.is_not(None), Event.dispatched_at.is_(None))
+        .order_by(Event.parked_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    return [ParkedEvent(*row) for row in rows]  # type: ignore[arg-type]  # parked_at is set
+
+
+def retry_event(dbsession: Session, event_id: int) -> bool:
+    """Un-park the event (with a fresh count of attempts) and have the dispatcher run after
+    commit; False when no parked event has that id (retried already, or never parked)."""
+    result = dbsession.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.parked_at.is_not(None),
+               Event.dispatched_at.is_(None))
+        .values(parked_at=None, attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    run_after_commit(dbsession, DISPATCH_JOB)
+    return True
+
+
+# -- what is kept --------------------------------------------------------------------------
+def purge_dispatched_events(dbsession: Session, keep_days: int) -> int:
+    """Delete events dispatched more than ``keep_days`` ago; return how many. Pending and
+    parked events stay whatever their age: they still have to be told."""
+    before = utcnow() - timedelta(days=keep_days)
+    result = dbsession.execute(delete(Event).where(Event.dispatched_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_read_notifications(dbsession: Session, keep_days: int) -> int:
+    """Delete notifications read more than ``keep_days`` ago (0: keep them all); return how
+    many. Unread ones stay, however old: nobody has seen them yet."""
+    if keep_days <= 0:
+        return 0
+    before = utcnow() - timedelta(days=keep_days)
+    result = dbsession.execute(delete(Notification).where(Notification.read_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

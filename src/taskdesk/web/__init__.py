@@ -11,10 +11,12 @@ from pyramid.request import Request
 
 from taskdesk.downloads import serve_task_pages
 from taskdesk.i18n import negotiate_locale
+from taskdesk.resources import AdminArea
 from taskdesk.security.policy import identity_of
 from taskdesk.settings import settings_of
 from taskdesk.timezones import local_today, user_zone
 from taskdesk.web.helpers import add_template_helpers
+from taskdesk.web.traversal import Deliveries
 
 
 def zone(request: Request) -> ZoneInfo:
@@ -45,4 +47,6 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(today, "today", reify=True)
     # CSV downloads (the web's and the API's) link each row to its task's page here.
     serve_task_pages(config)
+    # /admin/deliveries: what the outbox holds, for site admins.
+    config.add_resource_child(AdminArea, "deliveries", Deliveries.factory)
     config.scan("taskdesk.web.views")

@@ -73,6 +73,7 @@ TARGETS: dict[str, Target] = {
     "user": lambda w, s, a: f"/admin/users/{w.users['target'].id}/",
     "groups": lambda w, s, a: "/admin/groups/",
     "group": lambda w, s, a: f"/admin/groups/{w.group.id}/",
+    "deliveries": lambda w, s, a: "/admin/deliveries/",
     "me": lambda w, s, a: "/me/",
     "tokens": lambda w, s, a: "/me/tokens/",
     "token": lambda w, s, a: _own_token(w, a),
@@ -92,6 +93,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "AdminArea": "admin", "UserContainer": "users", "UserResource": "user",
     "GroupContainer": "groups", "GroupResource": "group", "Me": "me",
     "TokenContainer": "tokens", "TokenResource": "token", "AllTasks": "all_tasks",
+    "Deliveries": "deliveries",
 }
 
 

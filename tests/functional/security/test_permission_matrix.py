@@ -171,6 +171,9 @@ RULES: list[Rule] = [
     *rules(GroupResource, "remove-member", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"username": "grouped", "confirmed": "yes"}),
     *rules(GroupResource, "candidates", "GET", P.ADMINISTER, query="q=cand"),
+    *rules("Deliveries", "", "GET", P.ADMINISTER),
+    *rules("Deliveries", "retry", "POST", P.ADMINISTER, success=303,
+           body=lambda w, s: {"event": "1"}),
     # -- projects and their members ------------------------------------------------------------
     *rules(ProjectContainer, "", "GET", P.SIGNED_IN),
     *rules(ProjectContainer, "new", "GET", P.CREATE_PROJECT),

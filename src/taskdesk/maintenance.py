@@ -1,0 +1,84 @@
+"""Housekeeping the worker does on a schedule, and ``taskdesk INI purge`` does on demand.
+
+- :func:`purge`: expired sessions and old sign-in failures (``security.login``), events
+  dispatched more than ``taskdesk.events.keep_days`` ago and notifications read more than
+  ``taskdesk.notifications.keep_days`` ago (``domain.events``). One rule for both callers.
+- :func:`checkpoint_wal`: on SQLite, fold the write-ahead log back into the database file.
+  SQLite checkpoints on its own after commits, but only passively, so under steady traffic
+  the ``-wal`` file can keep growing; ``TRUNCATE`` from the worker (never from a request,
+  it waits for readers) resets it.
+
+A core include, not part of ``taskdesk.notify``: sessions and throttling rows need purging
+whether or not notifications are switched on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pyramid.config import Configurator
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from taskdesk.domain.events import purge_dispatched_events, purge_read_notifications
+from taskdesk.models import database_binds
+from taskdesk.queue import JobContext
+from taskdesk.security.login import purge_expired
+from taskdesk.settings import TaskdeskSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Purged:
+    sessions: int
+    login_failures: int
+    events: int
+    notifications: int
+
+    def __str__(self) -> str:
+        return (f"removed {self.sessions} expired sessions, {self.login_failures} old sign-in "
+                f"failures, {self.events} dispatched events and {self.notifications} read "
+                "notifications")
+
+
+def purge(dbsession: Session, settings: TaskdeskSettings) -> Purged:
+    """Delete what can no longer matter (see the module docstring); return the counts."""
+    sessions, failures = purge_expired(dbsession, settings)
+    events = purge_dispatched_events(dbsession, settings.events_keep_days)
+    notifications = purge_read_notifications(dbsession, settings.notifications_keep_days)
+    return Purged(sessions, failures, events, notifications)
+
+
+def checkpoint_wal(engine: Engine) -> tuple[int, int, int] | None:
+    """``PRAGMA wal_checkpoint(TRUNCATE)`` on a SQLite ``engine`` outside any transaction:
+    (busy, log frames, checkpointed frames) as SQLite reports them; None elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return None
+    connection = engine.raw_connection()
+    try:
+        # The driver begins no transaction of its own (models' dialect), so this runs alone.
+        cursor = connection.cursor()
+        busy, frames, done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return int(busy), int(frames), int(done)
+
+
+def purge_job(context: JobContext) -> None:
+    with context.transaction() as dbsession:
+        purged = purge(dbsession, context.settings)
+    log.info("purge: %s", purged)
+
+
+def checkpoint_job(context: JobContext) -> None:
+    result = checkpoint_wal(database_binds(context.registry).engine)
+    if result is not None and result[0]:
+        log.info("WAL checkpoint incomplete (readers busy); the next run tries again")
+
+
+def includeme(config: Configurator) -> None:
+    config.add_periodic_job("maintenance.purge", purge_job, minute="17", hour="3")
+    config.add_periodic_job("maintenance.wal_checkpoint", checkpoint_job, minute="*/5")

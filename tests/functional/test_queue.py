@@ -1,0 +1,69 @@
+"""The outbox and the queue with real commits (the spare database): an event exists only if
+its transaction committed, and only a commit enqueues the dispatch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy import func, select
+
+from taskdesk.domain.events import DISPATCH_JOB, emit
+from taskdesk.models import Event
+from taskdesk.queue import queue_of
+
+
+def enqueued(app: webtest.TestApp) -> list[str]:
+    return [task.name for task in queue_of(app.app.registry).huey.pending()]
+
+
+def events_of_kind(app: webtest.TestApp, kind: str) -> int:
+    context = queue_of(app.app.registry).context
+    with context.transaction() as dbsession:
+        return int(dbsession.scalar(select(func.count()).where(Event.kind == kind)) or 0)
+
+
+def test_a_rolled_back_change_leaves_no_event_and_enqueues_nothing(
+    spare_app: Callable[..., webtest.TestApp]
+) -> None:
+    app = spare_app()
+    context = queue_of(app.app.registry).context
+
+    def failing_change() -> None:
+        with context.transaction() as dbsession:
+            emit(dbsession, "test.rolled_back", project_id=None)
+            dbsession.flush()
+            raise RuntimeError("the change fails after its event was written")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert events_of_kind(app, "test.rolled_back") == 0
+    assert enqueued(app) == []
+
+
+def test_a_commit_enqueues_one_dispatch_for_all_its_events(
+    spare_app: Callable[..., webtest.TestApp]
+) -> None:
+    app = spare_app()
+    context = queue_of(app.app.registry).context
+    with context.transaction() as dbsession:
+        for _ in range(3):
+            emit(dbsession, "test.committed", project_id=None)
+    assert events_of_kind(app, "test.committed") == 3
+    assert enqueued(app) == [queue_of(app.app.registry).jobs[DISPATCH_JOB].name]
+
+
+def test_the_dispatch_marks_committed_events_dispatched(
+    spare_app: Callable[..., webtest.TestApp]
+) -> None:
+    app = spare_app()
+    queue = queue_of(app.app.registry)
+    with queue.context.transaction() as dbsession:
+        emit(dbsession, "test.dispatched", project_id=None)
+    pending: Any = queue.huey.dequeue()
+    queue.huey.execute(pending)  # what the worker does with it
+    with queue.context.transaction() as dbsession:
+        assert dbsession.scalar(select(Event.dispatched_at).where(
+            Event.kind == "test.dispatched")) is not None
