@@ -75,7 +75,7 @@ MAX_URL_LENGTH = 2000
 WEBHOOK_SCHEMA = Schema(
     "Webhook",
     (
-        Text("url", required=True, max_length=MAX_URL_LENGTH,
+        Text("payload_url", required=True, max_length=MAX_URL_LENGTH,
              description="Where deliveries are POSTed: an http:// or https:// URL"),
         Text("description", max_length=200, nullable=False,
              description="What the hook is for, as the managers call it"),
@@ -113,9 +113,9 @@ class Target:
 
 
 def parse_url(url: str) -> Target:
-    """The target of ``url``, or ValidationError (field ``url``) saying what is wrong."""
+    """The target of ``url``, or ValidationError (field ``payload_url``) saying what is wrong."""
     def refuse(message: Any) -> ValidationError:
-        return ValidationError({"url": message})
+        return ValidationError({"payload_url": message})
 
     try:
         parts = urlsplit(url)
@@ -187,17 +187,17 @@ def resolve(host: str, port: int) -> list[Address]:
 
 def check_target(target: Target, allow: WebhookAllowList) -> list[Address]:
     """The addresses to connect to for ``target``, every one of them allowed; else
-    ValidationError (field ``url``). The sender calls this before every delivery and
+    ValidationError (field ``payload_url``). The sender calls this before every delivery and
     connects to the addresses returned, so a name that resolves elsewhere later (DNS
     rebinding) is checked again."""
     try:
         addresses = resolve(target.host, target.port)
     except (OSError, UnicodeError):
-        raise ValidationError({"url": _("No address was found for ${host}.",
+        raise ValidationError({"payload_url": _("No address was found for ${host}.",
                                         mapping={"host": target.host})}) from None
     refused = [str(a) for a in addresses if not address_allowed(a, target.host, allow)]
     if refused:
-        raise ValidationError({"url": _(
+        raise ValidationError({"payload_url": _(
             "${host} is at ${addresses}, an internal address webhooks may not reach. An "
             "administrator can allow it in taskdesk.webhooks.allow.",
             mapping={"host": target.host, "addresses": ", ".join(refused)})})
@@ -206,11 +206,13 @@ def check_target(target: Target, allow: WebhookAllowList) -> list[Address]:
 
 # -- keeping hooks ---------------------------------------------------------------------------
 
-def webhooks_of(dbsession: Session, project_id: int | None) -> list[Webhook]:
+def webhooks_of(dbsession: Session, project_id: int | None, *, after: int = 0,
+                limit: int | None = None, offset: int = 0) -> list[Webhook]:
     """A project's hooks (None: the all-projects hooks), oldest first."""
     condition = (Webhook.project_id.is_(None) if project_id is None
                  else Webhook.project_id == project_id)
-    return list(dbsession.scalars(select(Webhook).where(condition).order_by(Webhook.id)))
+    return list(dbsession.scalars(window(select(Webhook).where(condition), Webhook.id,
+                                         after=after, limit=limit, offset=offset)))
 
 
 def find_webhook(dbsession: Session, project_id: int | None, webhook_id: int) -> Webhook | None:
@@ -223,9 +225,14 @@ def find_webhook(dbsession: Session, project_id: int | None, webhook_id: int) ->
 
 def _validated(settings: TaskdeskSettings, data: Mapping[str, Any], *, partial: bool,
                strict: bool) -> dict[str, Any]:
-    values = WEBHOOK_SCHEMA.validate(data, partial=partial, strict=strict)
-    if "url" in values:
-        check_target(parse_url(values["url"]), settings.webhooks_allow)
+    values, errors = WEBHOOK_SCHEMA.check(data, partial=partial, strict=strict)
+    if "payload_url" in values:
+        try:
+            check_target(parse_url(values["payload_url"]), settings.webhooks_allow)
+        except ValidationError as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
     return values
 
 
@@ -236,7 +243,7 @@ def create_webhook(dbsession: Session, settings: TaskdeskSettings, actor: User,
     values = _validated(settings, data, partial=False, strict=strict)
     if len(webhooks_of(dbsession, project_id)) >= MAX_HOOKS:
         raise ValidationError({"": _("At most ${n} webhooks each.", mapping={"n": MAX_HOOKS})})
-    hook = Webhook(project_id=project_id, url=values["url"],
+    hook = Webhook(project_id=project_id, url=values["payload_url"],
                    description=values.get("description", ""),
                    events=values.get("events", []), is_active=values.get("active", True),
                    secret=new_secret(), created_by_id=actor.id)
@@ -254,7 +261,7 @@ def update_webhook(dbsession: Session, settings: TaskdeskSettings, hook: Webhook
     values = _validated(settings, data, partial=partial, strict=strict)
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
-        attribute = "is_active" if field == "active" else field
+        attribute = {"active": "is_active", "payload_url": "url"}.get(field, field)
         old = getattr(hook, attribute)
         if old != value:
             changes[field] = [old, value]

@@ -36,7 +36,7 @@ def project(factory: Factory, owner: User) -> Project:
 def add_hook(dbsession: Session, app: Any, owner: User, project_id: int | None, url: str,
              events: tuple[str, ...] = ("task.created",)) -> Webhook:
     return webhooks.create_webhook(dbsession, app.registry.taskdesk_settings, owner, project_id,
-                                   {"url": url, "events": list(events)})
+                                   {"payload_url": url, "events": list(events)})
 
 
 def log_of(dbsession: Session, hook: Webhook) -> list[WebhookDelivery]:
@@ -202,11 +202,11 @@ def test_loopback_is_refused_at_save_with_the_default_allow_list(
                 "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/",
                 "http://[::ffff:127.0.0.1]/"):
         with pytest.raises(ValidationError) as refused:
-            webhooks.create_webhook(dbsession, settings, owner, project.id, {"url": url})
-        assert "url" in refused.value.fields, url
+            webhooks.create_webhook(dbsession, settings, owner, project.id, {"payload_url": url})
+        assert "payload_url" in refused.value.fields, url
     for url in ("ftp://example.com/", "http://user:pw@example.com/", "https:///x"):
         with pytest.raises(ValidationError):
-            webhooks.create_webhook(dbsession, settings, owner, project.id, {"url": url})
+            webhooks.create_webhook(dbsession, settings, owner, project.id, {"payload_url": url})
 
 
 def test_loopback_is_refused_at_delivery_with_the_default_allow_list(

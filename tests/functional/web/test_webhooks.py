@@ -39,7 +39,7 @@ def hooks_of(dbsession: Session, project_id: int | None) -> list[Webhook]:
 
 def add(page: webtest.TestResponse, url: str, *events: str, **kw: Any) -> Any:
     add_form = form(page, page.request.path)
-    add_form["url"] = url
+    add_form["payload_url"] = url
     add_form["description"] = "CI 构建"
     for box in add_form.fields.get("events", []):
         box.checked = box._value in events
@@ -72,10 +72,10 @@ def test_a_loopback_url_is_refused_with_a_form_error_by_default(
     signed_in(testapp, "manny")
     page = testapp.get(HOOKS)
     answer = add(page, "http://127.0.0.1:9/ci", status=400)
-    assert "internal address" in field_errors(answer)["url"]
-    assert form(answer, answer.request.path)["url"].value == "http://127.0.0.1:9/ci"
+    assert "internal address" in field_errors(answer)["payload_url"]
+    assert form(answer, answer.request.path)["payload_url"].value == "http://127.0.0.1:9/ci"
     answer = add(page, "ftp://example.com/", status=400)
-    assert "http://" in field_errors(answer)["url"]
+    assert "http://" in field_errors(answer)["payload_url"]
     assert hooks_of(dbsession, world.project.id) == []
 
 
@@ -86,7 +86,7 @@ def test_editing_switching_off_regenerating_and_deleting(
     [hook] = hooks_of(dbsession, world.project.id)
     old_secret = hook.secret
     edit = form(page, f"/{hook.id}/")
-    edit["url"] = "http://127.0.0.1:9/other"
+    edit["payload_url"] = "http://127.0.0.1:9/other"
     edit["active"] = False
     saved = edit.submit().follow()
     assert ("success", "Webhook saved.") in flashes(saved)

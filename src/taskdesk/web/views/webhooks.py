@@ -49,7 +49,7 @@ STATUS_LABELS = {
 def _values_of(request: Request) -> dict[str, Any]:
     """The form's fields as the domain takes them (checkboxes: every ticked event)."""
     return {
-        "url": request.POST.get("url", ""),
+        "payload_url": request.POST.get("payload_url", ""),
         "description": request.POST.get("description", ""),
         "events": request.POST.getall("events"),
         "active": request.POST.get("active", ""),
@@ -82,7 +82,7 @@ def _list_page(request: Request, container: WebhookContainer, values: dict[str, 
 @web_view(context=WebhookContainer, renderer="webhooks/list.jinja2",
           permission=Permission.MANAGE_WEBHOOKS, request_method="GET")
 def webhook_list(context: WebhookContainer, request: Request) -> dict[str, Any]:
-    return _list_page(request, context, {"url": "", "description": "", "events": [],
+    return _list_page(request, context, {"payload_url": "", "description": "", "events": [],
                                          "active": True}, {})
 
 
@@ -123,7 +123,7 @@ def _hook_page(request: Request, context: WebhookResource, values: dict[str, Any
 
 
 def _hook_values(hook: Any) -> dict[str, Any]:
-    return {"url": hook.url, "description": hook.description, "events": hook.events,
+    return {"payload_url": hook.url, "description": hook.description, "events": hook.events,
             "active": hook.is_active}
 
 
