@@ -71,10 +71,11 @@ def _message(error: ValidationError) -> str:
     return " ".join(parts)
 
 
-def _connection(scheme: str, host: str, port: int, address: str,
+def _connection(scheme: str, host: str, port: int, addresses: list[str],
                 timeout: float) -> http.client.HTTPConnection:
     """A connection to ``host`` (its name in ``Host`` and, for HTTPS, in SNI and the
-    certificate check) that reaches exactly ``address``, never a fresh DNS answer."""
+    certificate check) that reaches one of the checked ``addresses``, in order, never a
+    fresh DNS answer."""
     connection: http.client.HTTPConnection
     if scheme == "https":
         connection = http.client.HTTPSConnection(
@@ -83,7 +84,14 @@ def _connection(scheme: str, host: str, port: int, address: str,
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
 
     def create_connection(_address: Any, timeout: Any = None, source: Any = None) -> socket.socket:
-        return socket.create_connection((address, port), timeout)
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, port), timeout)
+            except OSError as error:
+                failure = error
+        assert failure is not None
+        raise failure
 
     connection._create_connection = create_connection  # type: ignore[attr-defined]
     return connection
@@ -102,8 +110,8 @@ def send(url: str, body: bytes, headers: dict[str, str], allow: WebhookAllowList
         addresses = check_target(target, allow)
     except ValidationError as error:
         return Outcome(None, elapsed(), error=_message(error), refused=True)
-    connection = _connection(target.scheme, target.host, target.port, str(addresses[0]),
-                             timeout)
+    connection = _connection(target.scheme, target.host, target.port,
+                             [str(address) for address in addresses], timeout)
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()

@@ -45,7 +45,10 @@ def test_a_manager_adds_changes_and_deletes_a_hook(
     assert hook["allowed"] == ["manage_webhooks"]
     assert [h["id"] for h in manager.get(HOOKS).json["items"]] == [hook["id"]]
 
-    etag = manager.get(hook["url"]).headers["ETag"]
+    shown = manager.get(hook["url"])
+    assert "no-store" in shown.headers["Cache-Control"]  # it holds the secret
+    assert "no-store" in manager.get(HOOKS).headers["Cache-Control"]
+    etag = shown.headers["ETag"]
     changed = manager.patch(hook["url"], {"active": False, "events": []},
                             headers={"If-Match": etag}, status=200).json
     assert (changed["active"], changed["events"], changed["version"]) == (False, [], 2)

@@ -62,7 +62,9 @@ def webhook_list(context: WebhookContainer, request: Request) -> Response:
     urls = Urls(request)
     allowed = actions_in(request, context, WebhookResource)
     items = [webhook_json(urls, slug, hook, allowed) for hook in rows]
-    return page(request, items, next_url(request, params, paging_, cursor))
+    response = page(request, items, next_url(request, params, paging_, cursor))
+    response.cache_control = "private, no-store"  # it holds the secrets
+    return response
 
 
 @api_view(context=WebhookContainer, method="POST", permission=Permission.MANAGE_WEBHOOKS,
@@ -76,15 +78,17 @@ def webhook_create(context: WebhookContainer, request: Request) -> dict[str, Any
     hook = webhooks.create_webhook(request.dbsession, settings(request), actor(request),
                                    context.project_id, json_body(request), strict=True)
     body = conditional.tagged(request, _body(request, context, hook), _state(hook))
-    request.response.cache_control = "no-store"
+    request.response.cache_control = "private, no-store"
     return created(request, body, body["url"])
 
 
 @api_view(context=WebhookResource, method="GET", permission=Permission.MANAGE_WEBHOOKS,
           summary="One webhook, with its secret", response="Webhook", conditional=True)
 def webhook_show(context: WebhookResource, request: Request) -> dict[str, Any] | Response:
-    return conditional.respond(request, _body(request, context.__parent__, context.row),
-                               _state(context.row))
+    answer = conditional.respond(request, _body(request, context.__parent__, context.row),
+                                 _state(context.row))
+    request.response.cache_control = "private, no-store"  # it holds the secret
+    return answer
 
 
 @api_view(context=WebhookResource, method="PATCH", permission=Permission.MANAGE_WEBHOOKS,
