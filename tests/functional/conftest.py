@@ -16,6 +16,7 @@ import webtest
 from sqlalchemy.engine import Engine
 
 from taskdesk import main
+from taskdesk.queue import queue_of
 from tests.support.apps import HOST, app_settings, joined
 from tests.support.databases import create_database, migrated_engine
 
@@ -64,6 +65,8 @@ def hooks_app(database_url: str, engine: Engine) -> Any:
 
 @pytest.fixture
 def hooks(hooks_app: Any, connection: Any) -> Iterator[Any]:
-    """``hooks_app``, its requests and jobs joined to the test's rolled-back transaction."""
+    """``hooks_app``, its requests and jobs joined to the test's rolled-back transaction, its
+    memory queue emptied of what earlier tests left in it."""
+    queue_of(hooks_app.registry).huey.flush()
     with joined(hooks_app, connection):
         yield hooks_app
