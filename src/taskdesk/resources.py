@@ -37,6 +37,8 @@ from taskdesk.models import (
     Task,
     TaskWatcher,
     User,
+    Webhook,
+    WebhookDelivery,
     read_rows,
 )
 from taskdesk.models.meta import json_array_agg
@@ -267,6 +269,7 @@ class ProjectResource(Resource):
             "tasks": lambda parent, name: TaskContainer(self.request, name, parent),
             "members": lambda parent, name: MemberContainer(self.request, name, parent),
             "watchers": lambda parent, name: Watchers(self.request, name, parent),
+            "webhooks": lambda parent, name: WebhookContainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -472,10 +475,77 @@ class AdminArea(Resource):
         return {
             "users": lambda parent, name: UserContainer(self.request, name, parent),
             "groups": lambda parent, name: GroupContainer(self.request, name, parent),
+            "webhooks": lambda parent, name: WebhookContainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
+
+
+class WebhookContainer(Resource):
+    """A project's webhooks, or under ``/admin`` the hooks for every project. Views need
+    ``manage_webhooks``: a project's managers hold it there (and site admins everywhere);
+    under ``/admin`` only site admins do."""
+
+    @property
+    def project(self) -> ProjectResource | None:
+        parent = self.__parent__
+        return parent if isinstance(parent, ProjectResource) else None
+
+    @property
+    def project_id(self) -> int | None:
+        project = self.project
+        return None if project is None else project.row.id
+
+    def __getitem__(self, key: str) -> WebhookResource:
+        hook = self.dbsession.get(Webhook, parse_number(key))
+        if hook is None or hook.project_id != self.project_id:
+            raise KeyError(key)
+        return WebhookResource(self.request, key, self, hook)
+
+
+class WebhookResource(Resource):
+    __parent__: WebhookContainer
+
+    def __init__(self, request: Request, name: str, parent: WebhookContainer,
+                 row: Webhook) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    def static_children(self) -> dict[str, ChildFactory]:
+        return {"deliveries": lambda parent, name: DeliveryContainer(self.request, name, parent)}
+
+    def __getitem__(self, name: str) -> Any:
+        return self.child(name)
+
+
+class DeliveryContainer(Resource):
+    """A webhook's delivery log."""
+
+    __parent__: WebhookResource
+
+    @property
+    def webhook(self) -> WebhookResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> DeliveryResource:
+        row = self.dbsession.get(WebhookDelivery, parse_number(key))
+        if row is None or row.webhook_id != self.webhook.row.id:
+            raise KeyError(key)
+        return DeliveryResource(self.request, key, self, row)
+
+
+class DeliveryResource(Resource):
+    __parent__: DeliveryContainer
+
+    def __init__(self, request: Request, name: str, parent: DeliveryContainer,
+                 row: WebhookDelivery) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def webhook(self) -> WebhookResource:
+        return self.__parent__.webhook
 
 
 class UserContainer(Resource):

@@ -122,6 +122,24 @@ class TaskdeskSettings:
     queue_name: str = "taskdesk"
     events_keep_days: int = 30
     notifications_keep_days: int = 180
+    public_url: str = ""
+    webhooks_allow: WebhookAllowList = field(default_factory=lambda: WebhookAllowList((), ()))
+    webhooks_timeout: int = 5
+    webhooks_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class WebhookAllowList:
+    """Where webhooks may reach besides the public internet (``taskdesk.webhooks.allow``):
+    IP networks, and host names (a name starting with a dot covers its subdomains)."""
+
+    networks: tuple[IPNetwork, ...]
+    hosts: tuple[str, ...]
+
+    def names(self, host: str) -> bool:
+        """Whether ``host`` (a lower-case name) is listed by name."""
+        return any(host == entry or (entry.startswith(".") and host.endswith(entry))
+                   for entry in self.hosts)
 
 
 DEFAULT_STATUSES = "open:open in_progress:active blocked:active done:done wont_do:cancelled"
@@ -221,6 +239,35 @@ def _parse_networks(key: str, value: str) -> tuple[IPNetwork, ...]:
         raise SettingsError(
             key, value, "expected IP addresses or networks, e.g. 127.0.0.1 ::1 10.0.0.0/8"
         ) from None
+
+
+_HOST_NAME = re.compile(r"^\.?(?!-)[a-z0-9-]{1,63}(?:\.(?!-)[a-z0-9-]{1,63})*$")
+
+
+def _parse_webhook_allow(key: str, value: str) -> WebhookAllowList:
+    networks: list[IPNetwork] = []
+    hosts: list[str] = []
+    for word in _words(value.lower()):
+        try:
+            networks.append(ipaddress.ip_network(word, strict=False))
+            continue
+        except ValueError:
+            pass
+        if not _HOST_NAME.match(word):
+            raise SettingsError(
+                key, value, "expected IP addresses, networks or host names, e.g. "
+                "10.0.0.0/8 ci.example.com .corp.example.com"
+            )
+        hosts.append(word)
+    return WebhookAllowList(tuple(networks), tuple(hosts))
+
+
+def _parse_public_url(key: str, value: str) -> str:
+    url = value.strip().rstrip("/")
+    if url and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", url):
+        raise SettingsError(key, value, "expected the site's address, e.g. "
+                            "https://tasks.example.com")
+    return url
 
 
 def _parse_role(key: str, value: str) -> frozenset[Permission]:
@@ -363,6 +410,24 @@ OPTIONS: tuple[Option, ...] = (
            _int_parser(0, 3650),
            "Days a read notification stays in its reader's inbox before the daily purge "
            "deletes it; unread ones stay. 0 keeps them all."),
+    Option("taskdesk.public_url", "public_url", "", _parse_public_url,
+           "The site's address as people reach it, e.g. `https://tasks.example.com`: links "
+           "sent outside a request (webhook payloads) start with it. Empty: those links are "
+           "left out."),
+    Option("taskdesk.webhooks.allow", "webhooks_allow", "", _parse_webhook_allow,
+           "Where webhooks may deliver besides public addresses: IP addresses, networks and "
+           "host names (`.example.com` covers its subdomains). Empty: loopback, private, "
+           "link-local (the cloud metadata address 169.254.169.254 too) and other "
+           "non-public addresses are refused, when a hook is saved and again at every "
+           "delivery. A listed name may resolve to private addresses, but never to "
+           "link-local ones unless their network is listed."),
+    Option("taskdesk.webhooks.timeout", "webhooks_timeout", "5", _int_parser(1, 60),
+           "Seconds a webhook delivery may take (connecting, sending and reading the "
+           "answer) before it counts as failed and is retried."),
+    Option("taskdesk.webhooks.attempts", "webhooks_attempts", "8", _int_parser(1, 20),
+           "Attempts of a webhook delivery that fails with a network error, a timeout, a 5xx "
+           "or a 429 before it is parked (retried after 1, 2, 4... minutes, at most 6 hours "
+           "apart)."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.

@@ -16,7 +16,8 @@ import webtest
 from sqlalchemy.engine import Engine
 
 from taskdesk import main
-from tests.support.apps import HOST, app_settings
+from taskdesk.queue import queue_of
+from tests.support.apps import HOST, app_settings, joined
 from tests.support.databases import create_database, migrated_engine
 
 
@@ -47,3 +48,25 @@ def spare_app(
     yield build
     for app in built:
         app.registry["dbbinds"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hooks_app(database_url: str, engine: Engine) -> Any:
+    """The app with webhooks allowed to reach 127.0.0.1 (where test receivers listen), a
+    1-second delivery timeout, 3 attempts and a public URL; tests join it to their
+    transaction with the ``hooks`` fixture."""
+    return main({}, **app_settings(database_url, **{
+        "taskdesk.webhooks.allow": "127.0.0.1",
+        "taskdesk.webhooks.timeout": "1",
+        "taskdesk.webhooks.attempts": "3",
+        "taskdesk.public_url": "https://tasks.example.com",
+    }))
+
+
+@pytest.fixture
+def hooks(hooks_app: Any, connection: Any) -> Iterator[Any]:
+    """``hooks_app``, its requests and jobs joined to the test's rolled-back transaction, its
+    memory queue emptied of what earlier tests left in it."""
+    queue_of(hooks_app.registry).huey.flush()
+    with joined(hooks_app, connection):
+        yield hooks_app

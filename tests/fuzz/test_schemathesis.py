@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, comments, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.models import User, get_engine
+from taskdesk.models import User, Webhook, WebhookDelivery, get_engine
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
 from tests.support.servers import free_port, taskdesk, waitress, write_ini
@@ -83,9 +83,19 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
         spare_id = _spare.id
         _token, secret = accounts.create_token(dbsession, admin,
                                                {"name": "fuzzer", "scope": "write"})
+        hook = Webhook(project_id=project.id, url="https://1.1.1.1/hook", secret="f" * 64,
+                       events=[], created_by_id=admin.id)
+        dbsession.add(hook)
+        dbsession.flush()
+        delivery = WebhookDelivery(webhook_id=hook.id, event_id=1, event_kind="task.created",
+                                   status="failed")
+        dbsession.add(delivery)
+        dbsession.flush()
+        hook_id, delivery_id = hook.id, delivery.id
     engine.dispose()
     return secret, {"slug": "fuzz", "number": 3, "comment_id": comment_id,
-                    "principal": "user:alice", "token_id": spare_id}
+                    "principal": "user:alice", "token_id": spare_id,
+                    "webhook_id": hook_id, "delivery_id": delivery_id}
 
 
 @pytest.fixture(scope="module")

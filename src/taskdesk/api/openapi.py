@@ -21,6 +21,8 @@ from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USE
 from taskdesk.resources import (
     CommentContainer,
     CommentResource,
+    DeliveryContainer,
+    DeliveryResource,
     Inbox,
     Me,
     MemberContainer,
@@ -34,6 +36,8 @@ from taskdesk.resources import (
     TaskWatch,
     TokenContainer,
     TokenResource,
+    WebhookContainer,
+    WebhookResource,
 )
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings, settings_of
@@ -44,6 +48,8 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "number": ID,
     "comment_id": ID,
     "token_id": ID,
+    "webhook_id": ID,
+    "delivery_id": ID,
     "principal": {
         "type": "string",
         "pattern": f"^(user:{USERNAME_PATTERN}|group:{GROUP_PATTERN})$",
@@ -68,6 +74,10 @@ PATHS: dict[type, str] = {
     Inbox: "/me/notifications",
     TaskWatch: "/projects/{slug}/tasks/{number}/watchers/me",
     ProjectWatch: "/projects/{slug}/watchers/me",
+    WebhookContainer: "/projects/{slug}/webhooks",
+    WebhookResource: "/projects/{slug}/webhooks/{webhook_id}",
+    DeliveryContainer: "/projects/{slug}/webhooks/{webhook_id}/deliveries",
+    DeliveryResource: "/projects/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -78,6 +88,7 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Comments", "Comments on a task."),
     ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
                       "projects to hear of their changes."),
+    ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
     ("Account", "The caller and their API tokens."),
     ("Reference", "This document."),
 )
@@ -99,6 +110,10 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     Inbox: "Notifications",
     TaskWatch: "Notifications",
     ProjectWatch: "Notifications",
+    WebhookContainer: "Webhooks",
+    WebhookResource: "Webhooks",
+    DeliveryContainer: "Webhooks",
+    DeliveryResource: "Webhooks",
 }
 
 
@@ -112,14 +127,17 @@ _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
         ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
         CommentContainer, CommentResource, TaskWatch, ProjectWatch,
+        CommentContainer, CommentResource, WebhookContainer, WebhookResource,
+        DeliveryContainer, DeliveryResource,
     )
 )
 
 #: Responses that are one resource, with its ETag.
-_ENTITIES = ("Task", "Project", "Comment", "Member", "Token", "Me")
+_ENTITIES = ("Task", "Project", "Comment", "Member", "Token", "Me", "Webhook")
 
 _DESCRIPTIONS = {
-    200: "OK", 201: "Created", 204: "No content",
+    200: "OK", 201: "Created", 202: "Accepted: done soon, after this request",
+    204: "No content",
     304: "Not modified: If-None-Match names the current ETag (no body)",
     400: "Malformed request: bad JSON, unknown or invalid query parameter",
     401: "Not signed in, or the token is invalid, expired or revoked",

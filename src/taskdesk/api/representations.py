@@ -17,7 +17,7 @@ from pyramid.request import Request
 
 from taskdesk.domain.schemas import SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow
-from taskdesk.models import ApiToken, Comment, Project, Task, User
+from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
 from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow
 
@@ -196,6 +196,38 @@ WATCH = _object({
     "watching": {"type": "boolean", "description": "Whether the caller watches it."},
     "watchers": {"type": "integer", "description": "How many people watch it."},
 })
+WEBHOOK = _object({
+    "id": INTEGER,
+    "payload_url": {"type": "string", "description": "Where deliveries are POSTed."},
+    "description": STRING,
+    "events": {"type": "array", "items": STRING,
+               "description": "The event kinds delivered; empty for every kind."},
+    "active": BOOLEAN,
+    "secret": {"type": "string", "description": "Signs every delivery (X-Taskdesk-Signature: "
+               "HMAC-SHA256 of `<t>.<body>`); see the README's Webhooks section."},
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "version": INTEGER,
+    "url": URL,
+    "deliveries_url": URL,
+    "allowed": ALLOWED,
+}, "A webhook: an integration told of the project's events by a signed JSON POST.")
+
+DELIVERY = _object({
+    "id": INTEGER,
+    "event_id": INTEGER,
+    "event": STRING,
+    "status": {"type": "string", "enum": ["pending", "delivered", "failed", "parked"]},
+    "attempts": INTEGER,
+    "next_attempt_at": nullable(TIMESTAMP),
+    "last_attempt_at": nullable(TIMESTAMP),
+    "response_status": nullable(INTEGER),
+    "duration_ms": nullable(INTEGER),
+    "response_excerpt": {"type": "string", "description": "The answer's first kilobyte."},
+    "error": STRING,
+    "created_at": TIMESTAMP,
+    "url": URL,
+}, "One event sent to one webhook, and how the latest attempt went.")
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
@@ -218,6 +250,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "NotificationList": _list_of("Notification"),
     "MarkedRead": MARKED_READ,
     "Watch": WATCH,
+    "Webhook": WEBHOOK,
+    "WebhookList": _list_of("Webhook"),
+    "Delivery": DELIVERY,
+    "DeliveryList": _list_of("Delivery"),
 }
 
 
@@ -245,6 +281,9 @@ class Urls:
 
     def token(self, token_id: int) -> str:
         return f"{self.base}/me/tokens/{token_id}"
+
+    def webhook(self, slug: str, webhook_id: int) -> str:
+        return f"{self.project(slug)}/webhooks/{webhook_id}"
 
 
 def project_json(urls: Urls, row: Project | Any, allowed: list[str]) -> dict[str, Any]:
@@ -376,6 +415,43 @@ def token_json(urls: Urls, token: ApiToken, allowed: list[str]) -> dict[str, Any
         "revoked_at": token.revoked_at,
         "url": urls.token(token.id),
         "allowed": allowed,
+    }
+
+
+def webhook_json(urls: Urls, slug: str, hook: Webhook, allowed: list[str]) -> dict[str, Any]:
+    url = urls.webhook(slug, hook.id)
+    return {
+        "id": hook.id,
+        "payload_url": hook.url,
+        "description": hook.description,
+        "events": list(hook.events),
+        "active": hook.is_active,
+        "secret": hook.secret,
+        "created_at": hook.created_at,
+        "updated_at": hook.updated_at,
+        "version": hook.version,
+        "url": url,
+        "deliveries_url": f"{url}/deliveries",
+        "allowed": allowed,
+    }
+
+
+def delivery_json(hook_url: str, delivery: WebhookDelivery) -> dict[str, Any]:
+    url = f"{hook_url}/deliveries/{delivery.id}"
+    return {
+        "id": delivery.id,
+        "event_id": delivery.event_id,
+        "event": delivery.event_kind,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "next_attempt_at": delivery.next_attempt_at,
+        "last_attempt_at": delivery.last_attempt_at,
+        "response_status": delivery.response_status,
+        "duration_ms": delivery.duration_ms,
+        "response_excerpt": delivery.response_excerpt,
+        "error": delivery.error,
+        "created_at": delivery.created_at,
+        "url": url,
     }
 
 

@@ -269,6 +269,36 @@ class Labels(Field):
 
 
 @dataclass(frozen=True)
+class ChoiceList(Field):
+    """Some of a fixed set of choices, each at most once; a form sends them as repeated
+    fields (checkboxes, given here as a list) or comma-separated."""
+
+    choices: Choices = ()
+
+    def empty_value(self) -> Any:
+        return []
+
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(self.choices() if callable(self.choices) else self.choices)
+
+    def convert(self, value: Any, json: bool = False) -> list[str]:
+        if isinstance(value, str) and not json:
+            value = split_values(value)
+        allowed = self.allowed()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FieldError(_("Must be a list of choices."))
+        unknown = [v for v in value if v not in allowed]
+        if unknown:
+            raise FieldError(_("Unknown: ${names}. Choose from: ${choices}.", mapping={
+                "names": ", ".join(unknown), "choices": ", ".join(allowed)}))
+        return [choice for choice in allowed if choice in value]
+
+    def json_type(self) -> dict[str, Any]:
+        return {"type": "array", "uniqueItems": True,
+                "items": {"type": "string", "enum": list(self.allowed())}}
+
+
+@dataclass(frozen=True)
 class Schema:
     name: str
     fields: tuple[Field, ...]

@@ -43,6 +43,8 @@ from taskdesk.models.tables import (
     TaskSearch,
     TaskWatcher,
     User,
+    Webhook,
+    WebhookDelivery,
 )
 from taskdesk.settings import settings_of
 
@@ -71,6 +73,8 @@ __all__ = [
     "TaskSearch",
     "TaskWatcher",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "database_binds",
     "database_outage",
     "get_engine",

@@ -393,3 +393,71 @@ class NotificationPreference(Base):
     #: A notification reason (``assigned``, ``mentioned``, ``watching``, ``due``).
     reason: Mapped[str] = mapped_column(String(20), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
+
+
+class Webhook(Base):
+    """An integration told of a project's events (or of every project's, ``project_id``
+    None, registered by a site admin) by a signed JSON POST to ``url``.
+
+    ``secret`` signs every delivery (HMAC-SHA256): generated here, shown to the people who
+    manage the hook so they can configure the receiver, and kept in clear because signing
+    needs it (like a shared key, not like a password).
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    #: What the managers call it ("CI", "Chat channel"); may be empty.
+    description: Mapped[str] = mapped_column(String(200), default="")
+    secret: Mapped[str] = mapped_column(String(80))
+    #: The event kinds delivered (``task.created``...); empty: every kind.
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    #: Grows with every change: the API's ETag and If-Match.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, and how delivering it went (the delivery log).
+
+    ``(webhook_id, event_id)`` is unique, so an event dispatched twice is delivered once.
+    The row keeps the latest attempt (status code, duration, a bounded excerpt of the
+    answer, the error) and the count of attempts; earlier attempts of a retried delivery
+    are not kept one by one (their outcome was a retryable failure, which the count says).
+    ``event_kind`` is copied so the log reads without the outbox, which is purged.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        CheckConstraint("status IN ('pending', 'delivered', 'failed', 'parked')",
+                        name="status"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(Integer)
+    event_kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When a pending delivery is due (None: now). While an attempt runs it is pushed past
+    #: the attempt's longest duration, so a worker dying mid-attempt only delays it.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    #: The start of the receiver's answer (at most 1 KB of text).
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,3 +14,5 @@ from pyramid.config import Configurator
 def includeme(config: Configurator) -> None:
     # The inbox first: the other consumers run after it in the same transaction.
     config.include("taskdesk.notify.inbox")
+    # Webhooks: a consumer making deliveries, the delivery job and the retry sweep.
+    config.include("taskdesk.notify.webhooks")

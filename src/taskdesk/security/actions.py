@@ -32,6 +32,7 @@ from taskdesk.resources import (
     TaskContainer,
     TaskResource,
     TokenResource,
+    WebhookResource,
     project_resource,
 )
 from taskdesk.security.permissions import READ_ONLY_PERMISSIONS, Permission
@@ -48,6 +49,7 @@ ACTIONS: dict[type, tuple[Permission, ...]] = {
     CommentResource: (P.EDIT_COMMENT, P.DELETE_COMMENT),
     MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
     TokenResource: (P.SIGNED_IN,),
+    WebhookResource: (P.MANAGE_WEBHOOKS,),
 }
 
 def _policy(request: Request) -> Any:

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     DELETE_COMMENT = "delete_comment"
     MANAGE_MEMBERS = "manage_members"
     MANAGE_PROJECT = "manage_project"
+    #: Add, change and remove the project's webhooks, see their secrets and delivery log.
+    MANAGE_WEBHOOKS = "manage_webhooks"
     #: Archive a project or take it out of the archive: held by whoever may manage it
     #: (derived from ``manage_project``, not named in roles), and the one change an
     #: archived project still allows.
@@ -44,6 +46,7 @@ PROJECT_PERMISSIONS: tuple[Permission, ...] = (
     Permission.DELETE_COMMENT,
     Permission.MANAGE_MEMBERS,
     Permission.MANAGE_PROJECT,
+    Permission.MANAGE_WEBHOOKS,
 )
 
 #: What a read-only API token may do.

@@ -33,7 +33,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
                          P.ASSIGN}),
     "manager": frozenset({P.VIEW, P.COMMENT, P.CREATE_TASK, P.EDIT_TASK, P.SET_STATUS,
                           P.ASSIGN, P.DELETE_TASK, P.DELETE_COMMENT, P.MANAGE_MEMBERS,
-                          P.MANAGE_PROJECT}),
+                          P.MANAGE_PROJECT, P.MANAGE_WEBHOOKS}),
 }
 #: The author of every comment in the world.
 COMMENT_AUTHOR = "member"
@@ -73,15 +73,21 @@ TARGETS: dict[str, Target] = {
     "user": lambda w, s, a: f"/admin/users/{w.users['target'].id}/",
     "groups": lambda w, s, a: "/admin/groups/",
     "group": lambda w, s, a: f"/admin/groups/{w.group.id}/",
-    "deliveries": lambda w, s, a: "/admin/deliveries/",
+    "admin_deliveries": lambda w, s, a: "/admin/deliveries/",
     "me": lambda w, s, a: "/me/",
     "tokens": lambda w, s, a: "/me/tokens/",
     "token": lambda w, s, a: _own_token(w, a),
     "all_tasks": lambda w, s, a: "/tasks/",
     "api_docs": lambda w, s, a: "/api/docs",
+    "webhooks": lambda w, s, a: f"{_project(w, s)}webhooks/",
+    "webhook": lambda w, s, a: f"{_project(w, s)}webhooks/{w.webhooks[s].id}/",
+    "deliveries": lambda w, s, a: (
+        f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/"),
+    "delivery": lambda w, s, a: (
+        f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/{w.deliveries[s].id}/"),
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
-                             "member"})
+                             "member", "webhooks", "webhook", "deliveries", "delivery"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -93,7 +99,9 @@ DEFAULT_TARGETS: dict[str, str] = {
     "AdminArea": "admin", "UserContainer": "users", "UserResource": "user",
     "GroupContainer": "groups", "GroupResource": "group", "Me": "me",
     "TokenContainer": "tokens", "TokenResource": "token", "AllTasks": "all_tasks",
-    "Deliveries": "deliveries",
+    "Deliveries": "admin_deliveries",
+    "WebhookContainer": "webhooks", "WebhookResource": "webhook",
+    "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
 }
 
 

@@ -69,6 +69,8 @@ from taskdesk.resources import (
     AdminArea,
     CommentContainer,
     CommentResource,
+    DeliveryContainer,
+    DeliveryResource,
     GroupContainer,
     GroupResource,
     Me,
@@ -83,6 +85,8 @@ from taskdesk.resources import (
     TokenResource,
     UserContainer,
     UserResource,
+    WebhookContainer,
+    WebhookResource,
 )
 from taskdesk.security.permissions import Permission as P
 from tests.functional.security.matrix import (
@@ -264,6 +268,27 @@ RULES: list[Rule] = [
     *rules(CommentResource, "", "PATCH", P.EDIT_COMMENT, api=True,
            body=lambda w, s: {"body": "Edited through the API"}),
     *rules(CommentResource, "", "DELETE", P.DELETE_COMMENT, api=True, success=204),
+    # -- webhooks (a project's; the all-projects ones under /admin: test_webhooks) ----------
+    *rules(WebhookContainer, "", "GET", P.MANAGE_WEBHOOKS),
+    *rules(WebhookContainer, "", "POST", P.MANAGE_WEBHOOKS, success=303,
+           body=lambda w, s: {"payload_url": "https://1.1.1.1/new"}),
+    *rules(WebhookResource, "", "GET", P.MANAGE_WEBHOOKS),
+    *rules(WebhookResource, "", "POST", P.MANAGE_WEBHOOKS, success=303,
+           body=lambda w, s: {"payload_url": "https://1.1.1.1/changed", "active": "on"}),
+    *rules(WebhookResource, "regenerate", "POST", P.MANAGE_WEBHOOKS, success=303,
+           body=confirmed),
+    *rules(WebhookResource, "delete", "POST", P.MANAGE_WEBHOOKS, success=303, body=confirmed),
+    *rules(DeliveryResource, "redeliver", "POST", P.MANAGE_WEBHOOKS, success=303),
+    *rules(WebhookContainer, "", "GET", P.MANAGE_WEBHOOKS, api=True),
+    *rules(WebhookContainer, "", "POST", P.MANAGE_WEBHOOKS, api=True, success=201,
+           body=lambda w, s: {"payload_url": "https://1.1.1.1/api"}),
+    *rules(WebhookResource, "", "GET", P.MANAGE_WEBHOOKS, api=True),
+    *rules(WebhookResource, "", "PATCH", P.MANAGE_WEBHOOKS, api=True,
+           body=lambda w, s: {"description": "Patched"}),
+    *rules(WebhookResource, "", "DELETE", P.MANAGE_WEBHOOKS, api=True, success=204),
+    *rules(DeliveryContainer, "", "GET", P.MANAGE_WEBHOOKS, api=True),
+    *rules(DeliveryResource, "", "GET", P.MANAGE_WEBHOOKS, api=True),
+    *rules(DeliveryResource, "", "POST", P.MANAGE_WEBHOOKS, api=True, success=202),
 ]
 TABLE = {rule.key: rule for rule in RULES}
 #: Views without a method predicate that answer every method nothing else answers, and

@@ -16,7 +16,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, comments
-from taskdesk.models import ApiToken, AuthSession, Comment, Group, Project, Task, User
+from taskdesk.models import (
+    ApiToken,
+    AuthSession,
+    Comment,
+    Group,
+    Project,
+    Task,
+    User,
+    Webhook,
+    WebhookDelivery,
+)
 from taskdesk.security.secrets import digest, new_secret
 from tests.support.factories import Factory
 from tests.support.sessions import SESSION_SERIALIZER
@@ -68,6 +78,9 @@ class World:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The CSRF token in each cookie actor's session.
     csrf: dict[str, str] = field(default_factory=dict)
+    #: A webhook in each project, and one delivery in its log.
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
 
     def user_of(self, actor: Actor) -> User | None:
         return self.users[actor.user] if actor.user else None
@@ -121,6 +134,15 @@ def build_world(factory: Factory, dbsession: Session) -> World:
         for name in ("outsider", "viewer", "member", "manager", "grouped", "admin")
     }
     world = World(users, group, projects, tasks, task_comments, own_tokens)
+    for state, project in projects.items():
+        hook = Webhook(project_id=project.id, url="https://1.1.1.1/hook", secret="s" * 64,
+                       events=[], created_by_id=users["manager"].id)
+        dbsession.add(hook)
+        dbsession.flush()
+        delivery = WebhookDelivery(webhook_id=hook.id, event_id=1, event_kind="task.created",
+                                   status="failed")
+        dbsession.add(delivery)
+        world.webhooks[state], world.deliveries[state] = hook, delivery
 
     for actor in ACTORS:
         if actor.via == "cookie":
