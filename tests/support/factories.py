@@ -4,13 +4,15 @@ flushing so the app sees them inside the test's transaction."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.models import Group, Project, Task, User
+from taskdesk.models import Comment, Group, Notification, Project, Task, User
+from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
 
@@ -69,3 +71,20 @@ class Factory:
                                  may=UNRESTRICTED)
         self.dbsession.flush()  # the activity entry too, so the app sees every row
         return task
+
+    def notification(self, user: User, kind: str, reason: str, *, task: Task | None = None,
+                     project: Project | None = None, actor: User | None = None,
+                     comment: Comment | None = None, data: dict[str, Any] | None = None,
+                     created_at: datetime | None = None) -> Notification:
+        """An inbox entry as the event consumer writes it (its event id is made up)."""
+        row = Notification(
+            user_id=user.id, event_id=next(_counter), kind=kind, reason=reason,
+            project_id=project.id if project is not None else task.project_id if task else None,
+            task_id=task.id if task is not None else None,
+            comment_id=comment.id if comment is not None else None,
+            actor_id=actor.id if actor is not None else None, data=data or {},
+            created_at=created_at or utcnow(),
+        )
+        self.dbsession.add(row)
+        self.dbsession.flush()
+        return row

@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("taskdesk.ops", "taskdesk.headers", "taskdesk.guard", "taskdesk.health",
               "taskdesk.downloads", "taskdesk.links", "taskdesk.queue")),
     ("instrumentation", ("taskdesk.metrics",)),
-    ("features", ("taskdesk.web", "taskdesk.api")),
+    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify")),
     ("tools", ("taskdesk.demo", "taskdesk.generate")),
     ("application", ("taskdesk", "taskdesk.wsgi", "taskdesk.cli", "taskdesk.pshell")),
 )

@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 from pyramid.request import Request
 
+from taskdesk.domain.events import Reason
+from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow
 from taskdesk.models import ApiToken, Comment, Project, Task, User
@@ -169,6 +171,15 @@ ME = _object({
     "allowed": ALLOWED,
 })
 
+NOTIFICATION_PREFERENCES = _object(
+    {reason.value: {"type": "string", "enum": [channel.value for channel in Channel]}
+     for reason in Reason},
+    "How the caller hears of each kind of notification (`assigned`, `mentioned`, `watching`, "
+    "`due`, `member`): `inbox` (in the inbox only), `email` (also by e-mail soon after; "
+    "changes close together share one mail), `digest` (also in one daily e-mail) or `off` "
+    "(not at all).",
+)
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Document": {"type": "object", "description": "This OpenAPI document."},
@@ -186,6 +197,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Token": TOKEN,
     "NewToken": NEW_TOKEN,
     "TokenList": _list_of("Token"),
+    "NotificationPreferences": NOTIFICATION_PREFERENCES,
 }
 
 

@@ -15,12 +15,14 @@ queue reads them after its commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from taskdesk.models import Event
+from taskdesk.models import Event, insert_missing
+from taskdesk.models.meta import utcnow
 
 #: ``session.info`` key: the ``(job name, arguments)`` to enqueue once the session commits.
 JOBS_AFTER_COMMIT = "taskdesk.jobs_after_commit"
@@ -79,3 +81,17 @@ def emit(
     dbsession.add(event)
     run_after_commit(dbsession, DISPATCH_JOB)
     return event
+
+
+def emit_missing(dbsession: Session, events: Sequence[Mapping[str, Any]]) -> int:
+    """Record the ``events`` (``kind``, ``project_id``, ``task_id``, ``data``, ``dedupe_key``;
+    optionally ``actor_id``) whose ``dedupe_key`` is not taken yet, in one statement, and have
+    them dispatched after commit; return how many were new. For periodic jobs, which may raise
+    the same event twice (two workers, a job run again after a crash)."""
+    now = utcnow()
+    rows = [{"actor_id": None, "data": {}, **event, "created_at": now, "attempts": 0,
+             "last_error": ""} for event in events]
+    added = insert_missing(dbsession, Event, rows)
+    if added:
+        run_after_commit(dbsession, DISPATCH_JOB)
+    return added
