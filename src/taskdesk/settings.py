@@ -123,7 +123,7 @@ class TaskdeskSettings:
     queue_url: str = "memory:"
     #: The SMTP server; empty: no e-mail is sent (notifications stay in the inbox).
     mail_host: str = ""
-    mail_port: int = 0
+    mail_port: int = 587
     mail_security: str = "starttls"
     mail_username: str = ""
     #: From the environment variable ``taskdesk.mail.password_env`` names; never in the INI.

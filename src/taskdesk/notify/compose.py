@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from translationstring import TranslationString
 
@@ -256,7 +257,9 @@ class Composer:
         values = {
             "user": user, "groups": groups, "digest": digest, "count": len(items),
             "subject": subject, "html_lang": locale_name.replace("_", "-"),
-            "because": [translate(BECAUSE[reason]) for reason in reasons],
+            # "A, B and C" / "A、B和C": the locale's way of listing.
+            "because": format_list([translate(BECAUSE[reason]) for reason in reasons],
+                                   locale=locale),
             "reasons": [(translate(REASON_LABELS[reason]), self.unsubscribe_url(user, [reason]))
                         for reason in reasons],
             "unsubscribe_url": unsubscribe,
