@@ -267,9 +267,11 @@ class Composer:
             "zone": zone.key,
         }
         message = EmailMessage()
-        message["Subject"] = subject
+        # Header values are one line (titles and names are, but a line break must never
+        # reach a header).
+        message["Subject"] = " ".join(subject.split())
         message["From"] = self.settings.mail_from
-        message["To"] = formataddr((user.display_name, user.email))
+        message["To"] = formataddr((" ".join(user.display_name.split()), user.email))
         message["Date"] = rfc2822_date(now)
         message["Message-ID"] = self.message_id(user, items)
         message["List-Unsubscribe"] = f"<{unsubscribe}>"

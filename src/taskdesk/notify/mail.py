@@ -185,7 +185,20 @@ def deliver(dbsession: Session, mailer: Mailer, smtp: SmtpConnection, user_id: i
     if not told or not user.is_active or not user.email:
         mark_mailed(dbsession, [item.id for item in items], now)
         return False
-    message = mailer.composer.compose(user, told, digest=channel == Channel.DIGEST, now=now)
+    if not user.email.isascii():
+        # Such an address needs SMTPUTF8 end to end, which this mailer does not use.
+        log.warning("cannot mail user %s: their address has non-ASCII characters; its %d "
+                    "notifications stay in the inbox only", user.id, len(items))
+        mark_mailed(dbsession, [item.id for item in items], now)
+        return False
+    try:
+        message = mailer.composer.compose(user, told, digest=channel == Channel.DIGEST,
+                                          now=now)
+    except Exception:
+        # A fault of ours, not the server's: the others still get their mails, and this
+        # one is tried again by the next run (the log shows why it failed).
+        log.exception("could not compose the mail to user %s; trying again next run", user.id)
+        return False
     try:
         smtp.send(message, user.email)
     except PermanentFailure as failure:

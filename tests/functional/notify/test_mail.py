@@ -282,3 +282,20 @@ def test_mails_to_two_people_are_separate(
     assert send_mail(jobs, NOW) == 2
     assert sorted(r.recipients[0] for r in sink.received) == ["mei@example.com",
                                                               "ola@example.com"]
+
+
+def test_an_address_we_cannot_send_to_does_not_hold_up_the_others(
+    world: dict[str, Any], factory: Factory, dbsession: Session, jobs: JobContext,
+    sink: MailSink, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Mei's address has a non-ASCII local part, which would need SMTPUTF8 end to end.
+    world["mei"].email = "méi@example.com"
+    other = factory.user("ola", display_name="Ola")
+    projects.set_member(dbsession, factory.settings, world["project"], other, world["lin"],
+                        {"role": "viewer"})
+    updated(factory, world["mei"], world["task"], world["lin"])
+    updated(factory, other, world["task"], world["lin"])
+    assert send_mail(jobs, NOW) == 1
+    assert [r.recipients for r in sink.received] == [["ola@example.com"]]
+    assert unmailed(dbsession, world["mei"]) == []
+    assert "non-ASCII characters" in caplog.text
