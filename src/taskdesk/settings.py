@@ -14,7 +14,9 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
@@ -126,6 +128,20 @@ class TaskdeskSettings:
     webhooks_allow: WebhookAllowList = field(default_factory=lambda: WebhookAllowList((), ()))
     webhooks_timeout: int = 5
     webhooks_attempts: int = 8
+    #: The SMTP server; empty: no e-mail is sent (notifications stay in the inbox).
+    mail_host: str = ""
+    mail_port: int = 587
+    mail_security: str = "starttls"
+    mail_username: str = ""
+    #: From the environment variable ``taskdesk.mail.password_env`` names; never in the INI.
+    mail_password: str = field(default="", repr=False)
+    mail_from: str = ""
+    mail_batch_seconds: int = 120
+    mail_digest_hour: int = 8
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.mail_host)
 
 
 @dataclass(frozen=True)
@@ -262,14 +278,6 @@ def _parse_webhook_allow(key: str, value: str) -> WebhookAllowList:
     return WebhookAllowList(tuple(networks), tuple(hosts))
 
 
-def _parse_public_url(key: str, value: str) -> str:
-    url = value.strip().rstrip("/")
-    if url and not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", url):
-        raise SettingsError(key, value, "expected the site's address, e.g. "
-                            "https://tasks.example.com")
-    return url
-
-
 def _parse_role(key: str, value: str) -> frozenset[Permission]:
     known = {p.value for p in PROJECT_PERMISSIONS}
     words = _words(value)
@@ -300,6 +308,47 @@ def _parse_queue_name(key: str, value: str) -> str:
         raise SettingsError(key, value, "expected 1 to 64 letters, digits, dots, dashes or "
                             "underscores")
     return name
+#: The port each ``taskdesk.mail.security`` uses when ``taskdesk.mail.port`` is empty.
+MAIL_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+def _parse_port(key: str, value: str) -> int:
+    """A TCP port, or 0 (empty) for the usual port of the chosen security."""
+    return 0 if not value.strip() else _int_parser(1, 65535)(key, value)
+
+
+def _parse_host(key: str, value: str) -> str:
+    host = value.strip()
+    if host and not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]", host):
+        raise SettingsError(key, value, "expected a host name or IP address, e.g. "
+                            "smtp.example.com (empty: send no e-mail)")
+    return host
+
+
+def _parse_address(key: str, value: str) -> str:
+    """An e-mail address, optionally with a display name: ``Taskdesk <tasks@example.com>``."""
+    text = value.strip()
+    if not text:
+        return ""
+    _name, address = parseaddr(text)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in address):
+        raise SettingsError(key, value, "expected an e-mail address such as "
+                            "tasks@example.com or Taskdesk <tasks@example.com>")
+    return text
+
+
+def _parse_public_url(key: str, value: str) -> str:
+    """The site's absolute address, without a trailing slash."""
+    text = value.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment or parts.username or parts.password):
+        raise SettingsError(key, value, "expected the address people open the site at, "
+                            "such as https://tasks.example.com (no query or fragment)")
+    return text.rstrip("/")
 
 
 def default_queue_url(database_url: str) -> str | None:
@@ -412,8 +461,8 @@ OPTIONS: tuple[Option, ...] = (
            "deletes it; unread ones stay. 0 keeps them all."),
     Option("taskdesk.public_url", "public_url", "", _parse_public_url,
            "The site's address as people reach it, e.g. `https://tasks.example.com`: links "
-           "sent outside a request (webhook payloads) start with it. Empty: those links are "
-           "left out."),
+           "sent outside a request (e-mails, webhook payloads) start with it. Required when "
+           "e-mail is on; without it webhook payloads carry no links."),
     Option("taskdesk.webhooks.allow", "webhooks_allow", "", _parse_webhook_allow,
            "Where webhooks may deliver besides public addresses: IP addresses, networks and "
            "host names (`.example.com` covers its subdomains). Empty: loopback, private, "
@@ -428,6 +477,28 @@ OPTIONS: tuple[Option, ...] = (
            "Attempts of a webhook delivery that fails with a network error, a timeout, a 5xx "
            "or a 429 before it is parked (retried after 1, 2, 4... minutes, at most 6 hours "
            "apart)."),
+    Option("taskdesk.mail.host", "mail_host", "", _parse_host,
+           "The SMTP server e-mail is sent through. Empty: no e-mail is sent (the log says so "
+           "at start) and notifications stay in the inbox."),
+    Option("taskdesk.mail.port", "mail_port", "", _parse_port,
+           "Its port; empty for the usual one of `taskdesk.mail.security` (25, 587 or 465)."),
+    Option("taskdesk.mail.security", "mail_security", "starttls",
+           _choice_parser(*MAIL_PORTS),
+           "`starttls` (upgrade a plain connection, usually port 587), `tls` (TLS from the "
+           "start, usually 465) or `none` (a relay on the same machine or network only). The "
+           "server's certificate is verified against the system's certificate authorities."),
+    Option("taskdesk.mail.username", "mail_username", "", lambda k, v: v.strip(),
+           "The SMTP user name; empty to send without signing in. Its password comes from "
+           "the variable `taskdesk.mail.password_env` names."),
+    Option("taskdesk.mail.from", "mail_from", "", _parse_address,
+           "The sender of every mail, e.g. `Taskdesk <tasks@example.com>`. Required when "
+           "e-mail is on."),
+    Option("taskdesk.mail.batch_seconds", "mail_batch_seconds", "120",
+           _int_parser(0, 3600),
+           "Seconds a notification waits for others before its e-mail is sent, so a burst "
+           "of changes arrives as one mail (the mail job runs every minute)."),
+    Option("taskdesk.mail.digest_hour", "mail_digest_hour", "8", _int_parser(0, 23),
+           "The hour (0-23) of the daily digest, in each recipient's time zone."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
@@ -438,6 +509,9 @@ ENVIRONMENT_OPTIONS: tuple[tuple[str, str], ...] = (
     ("taskdesk.database.password_env",
      "Name of an environment variable holding the database password, inserted into "
      "`sqlalchemy.url`."),
+    ("taskdesk.mail.password_env",
+     "Name of an environment variable holding the SMTP password (with "
+     "`taskdesk.mail.username`); start fails when it names an unset variable."),
     ("taskdesk.roles.<name>",
      "A project role and the permissions it grants (`*` for all). Defaults: viewer, member, "
      "manager; add keys to define more."),
@@ -575,12 +649,36 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
             )
         values["queue_url"] = derived
 
+    _check_mail(raw, values)
+
     if values["api_default_limit"] > values["api_max_limit"]:
         raise SettingsError(
             "taskdesk.api.default_limit", values["api_default_limit"],
             "must not exceed taskdesk.api.max_limit",
         )
     return TaskdeskSettings(**values)
+
+
+def _check_mail(raw: Mapping[str, Any], values: dict[str, Any]) -> None:
+    """The password from the environment, the port from the security, and what e-mail needs
+    once a host is set (a sender and the site's address for links)."""
+    variable = str(raw.get("taskdesk.mail.password_env", "") or "").strip()
+    if variable:
+        password = _environment_value(raw, "taskdesk.mail.password_env")
+        if password is None:
+            raise SettingsError("taskdesk.mail.password_env", variable,
+                                f"the environment variable {variable} is not set or empty")
+        values["mail_password"] = password
+    if not values["mail_port"]:
+        values["mail_port"] = MAIL_PORTS[values["mail_security"]]
+    if values["mail_host"]:
+        if not values["mail_from"]:
+            raise SettingsError("taskdesk.mail.from", "", "required when taskdesk.mail.host "
+                                "is set, e.g. Taskdesk <tasks@example.com>")
+        if not values["public_url"]:
+            raise SettingsError("taskdesk.public_url", "", "required when taskdesk.mail.host "
+                                "is set: links in e-mails need the site's address, e.g. "
+                                "https://tasks.example.com")
 
 
 def configuration_table() -> str:

@@ -4,13 +4,14 @@ flushing so the app sees them inside the test's transaction."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.models import Group, Notification, Project, Task, User
+from taskdesk.models import Comment, Group, Notification, Project, Task, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
@@ -73,16 +74,19 @@ class Factory:
 
     def notification(self, user: User, task: Task | None = None, *, kind: str = "comment.added",
                      reason: str = "watching", actor: User | None = None,
-                     project: Project | None = None, comment_id: int | None = None,
-                     data: dict[str, Any] | None = None, read: bool = False) -> Notification:
+                     project: Project | None = None, comment: Comment | None = None,
+                     comment_id: int | None = None, data: dict[str, Any] | None = None,
+                     read: bool = False, created_at: datetime | None = None) -> Notification:
         """A row of ``user``'s inbox, as the notification consumer writes it (its own event
         id, so any number can be made)."""
         project_id = task.project_id if task is not None else (project.id if project else None)
         row = Notification(
             user_id=user.id, event_id=next(_counter) + 1_000_000, kind=kind, reason=reason,
             project_id=project_id, task_id=task.id if task is not None else None,
-            comment_id=comment_id, actor_id=actor.id if actor is not None else None,
+            comment_id=comment.id if comment is not None else comment_id,
+            actor_id=actor.id if actor is not None else None,
             data=data or {}, read_at=utcnow() if read else None,
+            created_at=created_at or utcnow(),
         )
         self.dbsession.add(row)
         self.dbsession.flush()

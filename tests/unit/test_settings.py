@@ -231,8 +231,10 @@ def test_every_option_default_parses_to_the_dataclass_default() -> None:
     for option in OPTIONS:
         if option.attribute in ("statuses", "priorities", "default_priority"):
             continue  # folded into settings.workflow, checked in test_defaults
-        if option.attribute in ("session_secret", "queue_url"):
-            continue  # the queue's default is derived from the database URL: tested below
+        if option.attribute in ("session_secret", "queue_url", "mail_port"):
+            # The queue's default is derived from the database URL, the mail port's from
+            # taskdesk.mail.security: tested below.
+            continue
         assert getattr(parsed, option.attribute) == option.parse(option.key, option.default)
 
 
@@ -301,3 +303,84 @@ def test_readme_configuration_table_lists_every_key() -> None:
         if option.default and len(option.default) < 40:
             row_text = " ".join(rows_by_key[option.key][1:])
             assert option.default in row_text, f"README lacks the default of {option.key}"
+
+
+# -- e-mail ------------------------------------------------------------------------------------
+
+MAIL = {"taskdesk.session.secret": SESSION_SECRET, "taskdesk.mail.host": "smtp.example.com",
+        "taskdesk.mail.from": "Taskdesk <tasks@example.com>",
+        "taskdesk.public_url": "https://tasks.example.com/"}
+
+
+def test_mail_is_off_without_a_host() -> None:
+    settings = parse_settings({"taskdesk.session.secret": SESSION_SECRET})
+    assert settings.mail_enabled is False
+    assert (settings.mail_security, settings.mail_port) == ("starttls", 587)
+    assert (settings.mail_batch_seconds, settings.mail_digest_hour) == (120, 8)
+
+
+@pytest.mark.parametrize(("security", "port"), [("starttls", 587), ("tls", 465), ("none", 25)])
+def test_the_mail_port_follows_the_security_unless_given(security: str, port: int) -> None:
+    settings = parse_settings({**MAIL, "taskdesk.mail.security": security})
+    assert settings.mail_enabled is True
+    assert (settings.mail_security, settings.mail_port) == (security, port)
+    assert settings.base_url == "https://tasks.example.com"
+    given = parse_settings({**MAIL, "taskdesk.mail.security": security,
+                            "taskdesk.mail.port": "2525"})
+    assert given.mail_port == 2525
+
+
+def test_the_mail_password_comes_from_the_environment_variable_named_in_the_ini(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = {**MAIL, "taskdesk.mail.username": "tasks",
+           "taskdesk.mail.password_env": "TD_TEST_SMTP_PASSWORD"}
+    monkeypatch.setenv("TD_TEST_SMTP_PASSWORD", "s3cret smtp")
+    settings = parse_settings(raw)
+    assert (settings.mail_username, settings.mail_password) == ("tasks", "s3cret smtp")
+    assert "s3cret" not in repr(settings)
+    monkeypatch.delenv("TD_TEST_SMTP_PASSWORD")
+    with pytest.raises(SettingsError, match=r"taskdesk\.mail\.password_env = "
+                       r"'TD_TEST_SMTP_PASSWORD'.*TD_TEST_SMTP_PASSWORD is not set"):
+        parse_settings(raw)
+
+
+def test_the_mail_password_is_not_an_ini_key() -> None:
+    with pytest.raises(SettingsError, match=r"taskdesk\.mail\.password = .*unknown setting"):
+        parse_settings({**MAIL, "taskdesk.mail.password": "in the file"})
+
+
+@pytest.mark.parametrize(("key", "value", "allowed"), [
+    ("taskdesk.mail.security", "ssl", "expected one of none, starttls, tls"),
+    ("taskdesk.mail.port", "99999", "expected a whole number from 1 to 65535"),
+    ("taskdesk.mail.host", "smtp example", "expected a host name or IP address"),
+    ("taskdesk.mail.from", "tasks", "expected an e-mail address"),
+    ("taskdesk.mail.from", "Taskdesk <tasks@localhost>", "expected an e-mail address"),
+    ("taskdesk.public_url", "tasks.example.com", "expected the address people open the site at"),
+    ("taskdesk.public_url", "https://tasks.example.com/?x=1", "expected the address"),
+    ("taskdesk.public_url", "ftp://tasks.example.com", "expected the address"),
+    ("taskdesk.mail.batch_seconds", "-1", "expected a whole number from 0 to 3600"),
+    ("taskdesk.mail.digest_hour", "24", "expected a whole number from 0 to 23"),
+])
+def test_bad_mail_settings_are_refused(key: str, value: str, allowed: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(f"invalid setting {key} = {value!r}: "
+                                                      f"{allowed}")):
+        parse_settings({**MAIL, key: value})
+
+
+@pytest.mark.parametrize("missing", ["taskdesk.mail.from", "taskdesk.public_url"])
+def test_a_mail_host_needs_a_sender_and_the_sites_address(missing: str) -> None:
+    raw = {key: value for key, value in MAIL.items() if key != missing}
+    with pytest.raises(SettingsError, match=re.escape(missing) + r".*required when "
+                       r"taskdesk\.mail\.host is set"):
+        parse_settings(raw)
+
+
+def test_the_log_says_once_at_start_that_mail_is_off(caplog: pytest.LogCaptureFixture) -> None:
+    url = "sqlite://"
+    with caplog.at_level("INFO", logger="taskdesk.notify.mail"):
+        taskdesk.main({}, **app_settings(url, **{
+            "taskdesk.includes": "taskdesk.web taskdesk.notify"}))
+    said = [r.getMessage() for r in caplog.records if r.name == "taskdesk.notify.mail"]
+    assert said == ["e-mail is off: taskdesk.mail.host is not set, so notifications stay in "
+                    "the inbox"]

@@ -15,6 +15,8 @@ from urllib.parse import quote
 
 from pyramid.request import Request
 
+from taskdesk.domain.events import Reason
+from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow
 from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
@@ -228,6 +230,14 @@ DELIVERY = _object({
     "created_at": TIMESTAMP,
     "url": URL,
 }, "One event sent to one webhook, and how the latest attempt went.")
+NOTIFICATION_PREFERENCES = _object(
+    {reason.value: {"type": "string", "enum": [channel.value for channel in Channel]}
+     for reason in Reason},
+    "How the caller hears of each kind of notification (`assigned`, `mentioned`, `watching`, "
+    "`due`, `member`): `inbox` (in the inbox only), `email` (also by e-mail soon after; "
+    "changes close together share one mail), `digest` (also in one daily e-mail) or `off` "
+    "(not at all).",
+)
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
@@ -254,6 +264,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "WebhookList": _list_of("Webhook"),
     "Delivery": DELIVERY,
     "DeliveryList": _list_of("Delivery"),
+    "NotificationPreferences": NOTIFICATION_PREFERENCES,
 }
 
 

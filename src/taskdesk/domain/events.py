@@ -15,6 +15,7 @@ queue reads them after its commit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from taskdesk.models import Event, Notification, Project, Task
+from taskdesk.models import Event, Notification, Project, Task, insert_missing
 from taskdesk.models.meta import utcnow
 
 #: ``session.info`` key: the ``(job name, arguments)`` to enqueue once the session commits.
@@ -162,3 +163,15 @@ def purge_read_notifications(dbsession: Session, keep_days: int) -> int:
     before = utcnow() - timedelta(days=keep_days)
     result = dbsession.execute(delete(Notification).where(Notification.read_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+def emit_missing(dbsession: Session, events: Sequence[Mapping[str, Any]]) -> int:
+    """Record the ``events`` (``kind``, ``project_id``, ``task_id``, ``data``, ``dedupe_key``;
+    optionally ``actor_id``) whose ``dedupe_key`` is not taken yet, in one statement, and have
+    them dispatched after commit; return how many were new. For periodic jobs, which may raise
+    the same event twice (two workers, a job run again after a crash)."""
+    now = utcnow()
+    rows = [{"actor_id": None, "data": {}, **event, "created_at": now, "attempts": 0,
+             "last_error": ""} for event in events]
+    added = insert_missing(dbsession, Event, rows)
+    if added:
+        run_after_commit(dbsession, DISPATCH_JOB)
+    return added

@@ -6,6 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
+from taskdesk.domain.events import Reason
+from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schema import (
     AnyOf,
     Boolean,
@@ -92,6 +94,14 @@ PROFILE = Schema(
         Choice("locale", choices=LOCALES),
         TimeZone("time_zone", description="Null (or empty) for the site's time zone"),
     ),
+)
+
+#: How someone hears of each kind of notification: every reason optional (those left out
+#: keep their channel).
+NOTIFICATION_PREFERENCES = Schema(
+    "NotificationPreferences",
+    tuple(Choice(reason.value, choices=tuple(channel.value for channel in Channel),
+                 nullable=False) for reason in Reason),
 )
 
 PASSWORD = Schema("Password", (Text("password", required=True, min_length=10, max_length=1024),))

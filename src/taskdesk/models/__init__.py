@@ -272,7 +272,9 @@ def insert_missing(dbsession: Session, model: type[Base], rows: Sequence[Mapping
     dialect = dbsession.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(model).values(list(rows)).on_conflict_do_nothing()
-    result = dbsession.execute(statement, execution_options={"synchronize_session": False})
+    # SQLAlchemy reports an INSERT's row count only when asked to (else -1 on PostgreSQL).
+    result = dbsession.execute(statement, execution_options={
+        "synchronize_session": False, "preserve_rowcount": True})
     zope.sqlalchemy.mark_changed(dbsession)
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -16,3 +16,7 @@ def includeme(config: Configurator) -> None:
     config.include("taskdesk.notify.inbox")
     # Webhooks: a consumer making deliveries, the delivery job and the retry sweep.
     config.include("taskdesk.notify.webhooks")
+    # E-mail: the every-minute batches and the daily digests of inbox notifications.
+    config.include("taskdesk.notify.mail")
+    # Due-date reminders: raise task.due_soon / task.due_today events for the inbox.
+    config.include("taskdesk.notify.reminders")

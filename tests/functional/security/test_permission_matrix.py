@@ -136,6 +136,10 @@ RULES: list[Rule] = [
     *rules(Root, "language", "POST", P.PUBLIC, success=303,
            body=lambda w, s: {"locale": "zh_CN", "next": "/"}),
     *rules(Root, "", "GET", P.SIGNED_IN),
+    # The one-click link of notification mails: public, its token is the authority. The
+    # matrix has no genuine token, so every caller gets the "not a valid link" page (400);
+    # tests/functional/notify/test_unsubscribe.py follows real links.
+    *rules(Root, "unsubscribe", "GET POST", P.PUBLIC, success=400),
     # -- the signed-in user's own area ------------------------------------------------------
     *rules(Me, "", "GET", P.SIGNED_IN),
     *rules(Me, "profile", "POST", P.SIGNED_IN, success=303,
@@ -146,6 +150,8 @@ RULES: list[Rule] = [
                               "new_password": NEW_PASSWORD,
                               "new_password_confirm": NEW_PASSWORD}),
     *rules(Me, "sessions", "POST", P.SIGNED_IN, success=303),
+    *rules(Me, "notification-preferences", "POST", P.SIGNED_IN, success=303,
+           body=lambda w, s: {"assigned": "digest", "watching": "off"}),
     *rules(TokenContainer, "", "GET", P.SIGNED_IN),
     *rules(TokenContainer, "", "POST", P.SIGNED_IN,
            body=lambda w, s: {"name": "ci", "scope": "read", "expires_in_days": "30"}),
@@ -231,6 +237,9 @@ RULES: list[Rule] = [
     *rules(Root, "openapi.json", "GET", P.PUBLIC, api=True),
     *rules("*", "", "GET", P.PUBLIC, route="api_docs", target="api_docs"),
     *rules(Me, "", "GET", P.SIGNED_IN, api=True),
+    *rules(Me, "notification-preferences", "GET", P.SIGNED_IN, api=True),
+    *rules(Me, "notification-preferences", "PUT", P.SIGNED_IN, api=True,
+           body=lambda w, s: {"mentioned": "digest"}),
     *rules(TokenContainer, "", "GET", P.SIGNED_IN, api=True),
     *rules(TokenContainer, "", "POST", P.SIGNED_IN, api=True, success=201,
            body=lambda w, s: {"name": "ci", "scope": "read"}),

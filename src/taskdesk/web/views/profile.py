@@ -14,8 +14,10 @@ from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.request import Request
 
-from taskdesk.domain import accounts
+from taskdesk.domain import accounts, preferences
 from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.events import Reason
+from taskdesk.domain.schemas import NOTIFICATION_PREFERENCES
 from taskdesk.i18n import LOCALES, choose_locale
 from taskdesk.messages import _
 from taskdesk.models.meta import utcnow
@@ -85,9 +87,33 @@ def _zone_choices(request: Request) -> list[tuple[str, Options]]:
             for group, options in _zone_options(request.locale_name, request.today)]
 
 
+def _notification_choices(request: Request, chosen: Mapping[str, Any] | None,
+                          errors: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The notification section of the profile: each reason with its channel."""
+    if chosen is None:
+        current = preferences.channels(request.dbsession, [signed_in(request).user.id])
+        chosen = {reason.value: channel.value
+                  for reason, channel in current[signed_in(request).user.id].items()}
+    translate = request.localizer.translate
+    return {
+        "notification_values": chosen,
+        "notification_errors": errors or {},
+        "reasons": [(reason.value, translate(preferences.REASON_LABELS[reason]),
+                     translate(preferences.REASON_HINTS[reason])) for reason in Reason],
+        "channels": [(channel.value, translate(preferences.CHANNEL_LABELS[channel]),
+                      translate(preferences.CHANNEL_HINTS[channel]))
+                     for channel in preferences.Channel],
+        "channel_options": [(channel.value, translate(preferences.CHANNEL_LABELS[channel]))
+                            for channel in preferences.Channel],
+        "mail_enabled": settings_of(request.registry).mail_enabled,
+    }
+
+
 def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
                   errors: Mapping[str, Any] | None = None,
-                  password_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  password_errors: Mapping[str, Any] | None = None,
+                  notification_values: Mapping[str, Any] | None = None,
+                  notification_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     user = signed_in(request).user
     if values is None:
         values = {"display_name": user.display_name, "email": user.email,
@@ -101,6 +127,7 @@ def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
         "zones": _zone_choices(request),
         "site_zone": settings_of(request.registry).time_zone.key,
         "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
+        **_notification_choices(request, notification_values, notification_errors),
     }
 
 
@@ -129,6 +156,21 @@ def profile_update(context: Me, request: Request) -> Any:
                                directories)
     flash(request, _("Your profile was saved."), localizer=localizer)
     return _back_to_profile(request)
+
+
+@web_view(context=Me, name="notification-preferences", renderer="me/profile.jinja2",
+          request_method="POST", permission=Permission.SIGNED_IN)
+def notification_preferences_update(context: Me, request: Request) -> Any:
+    values = form_values(request, [reason.value for reason in Reason])
+    try:
+        choices = NOTIFICATION_PREFERENCES.validate(values)
+        preferences.set_channels(request.dbsession, signed_in(request).user.id, choices)
+    except ValidationError as error:
+        request.response.status = 400
+        return _profile_page(request, notification_values=values,
+                             notification_errors=form_errors(error))
+    flash(request, _("Your notification choices were saved."))
+    return HTTPSeeOther(request.resource_url(request.root) + "me/#notifications")
 
 
 @web_view(context=Me, name="password", renderer="me/profile.jinja2", request_method="POST",
