@@ -186,8 +186,9 @@ def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
     from taskdesk.security.login import purge_expired
 
     with unit_of_work(env) as dbsession:
-        sessions, failures = purge_expired(dbsession, _settings(env))
-    print(f"removed {sessions} expired sessions and {failures} old sign-in failures")
+        purged = purge_expired(dbsession, _settings(env))
+    print(f"removed {purged.sessions} expired sessions, {purged.failures} old sign-in "
+          f"failures and {purged.idempotency_keys} expired idempotency keys")
 
 
 def _refuse_in_production(env: dict[str, Any], args: argparse.Namespace, why: str) -> None:
@@ -270,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only deactivated users")
 
     add("purge", cmd_purge,
-        "delete expired sessions and old sign-in failures (run it daily, e.g. from cron)")
+        "delete expired sessions, old sign-in failures and expired idempotency keys (run it "
+        "daily, e.g. from cron)")
 
     sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
     sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")

@@ -112,6 +112,7 @@ class TaskdeskSettings:
     api_default_limit: int = 50
     api_max_limit: int = 200
     api_max_offset: int = 10_000
+    api_idempotency_window: int = 86400
     max_body_bytes: int = 1024 * 1024
     metrics_allow: tuple[IPNetwork, ...] = field(
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
@@ -324,6 +325,11 @@ OPTIONS: tuple[Option, ...] = (
            "Largest `limit` a client may ask for."),
     Option("taskdesk.api.max_offset", "api_max_offset", "10000", _int_parser(0, 10_000_000),
            "Largest `offset` accepted (deeper pages use the cursor)."),
+    Option("taskdesk.api.idempotency_window", "api_idempotency_window", "86400",
+           _int_parser(60, 30 * 86400),
+           "Seconds an `Idempotency-Key` of a creating API request is remembered: a retry "
+           "with the same key within this time gets the first answer instead of creating "
+           "again (`purge` removes older keys)."),
     Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
            _int_parser(1024, 100 * 1024 * 1024),
            "Largest request body in bytes; larger ones get 413."),

@@ -529,6 +529,7 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
         connection.commit()
     result = taskdesk(ini, "purge")
     assert result.returncode == 0, result.stderr
-    assert "removed 0 expired sessions and 1 old sign-in failures" in result.stdout
+    assert ("removed 0 expired sessions, 1 old sign-in failures and 0 expired idempotency "
+            "keys") in result.stdout
     with database(ini) as connection:
         assert connection.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)

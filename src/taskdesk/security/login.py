@@ -1,4 +1,5 @@
-"""Password sign-in with throttling per account and per client address.
+"""Password sign-in with throttling per account and per client address; when sessions
+end; and ``purge``, which deletes what has expired.
 
 Failures are rows in the database, so the limits hold across processes and servers.
 Every refusal says the same thing: a wrong username and a wrong password are
@@ -10,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import idempotency
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
@@ -113,10 +116,17 @@ def session_end(settings: TaskdeskSettings, created_at: datetime, last_seen_at: 
     return None
 
 
-def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> tuple[int, int]:
-    """Delete sessions past their idle or absolute limit and failures older than the
-    throttling window; return how many of each. Neither can matter any more: an expired
-    session is refused anyway, and an old failure no longer counts."""
+class Purged(NamedTuple):
+    sessions: int
+    failures: int
+    idempotency_keys: int
+
+
+def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> Purged:
+    """Delete sessions past their idle or absolute limit, failures older than the
+    throttling window and idempotency keys older than their window; return how many of
+    each. None can matter any more: an expired session is refused anyway, an old failure
+    no longer counts, and an old key is claimed afresh."""
     now = utcnow()
     idle_before = now - idle_limit(settings)
     started_before = now - timedelta(seconds=settings.session_max_age)
@@ -130,4 +140,5 @@ def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> tuple[int, 
             LoginFailure.created_at < now - timedelta(seconds=settings.login_window)
         )
     )
-    return sessions.rowcount, failures.rowcount  # type: ignore[attr-defined]
+    keys = idempotency.purge(dbsession, timedelta(seconds=settings.api_idempotency_window))
+    return Purged(sessions.rowcount, failures.rowcount, keys)  # type: ignore[attr-defined]
