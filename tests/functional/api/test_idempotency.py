@@ -16,10 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from taskdesk import main
 from taskdesk.models import ApiToken, Comment, IdempotencyKey, Project, Task
 from taskdesk.models.meta import utcnow
 from taskdesk.security.login import purge_expired
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, OpenApiChecker
+from tests.support.apps import HOST, app_settings, joined
 from tests.support.databases import recorded_statements
 from tests.support.factories import Factory
 from tests.support.sessions import csrf_of, sign_in
@@ -85,6 +87,28 @@ def test_a_new_tokens_secret_is_replayed_but_not_stored_readably(
                         status=201)
     plain = dbsession.scalars(select(IdempotencyKey).where(IdempotencyKey.id != row.id)).one()
     assert (plain.sealed, plain.body) == (False, task.body)
+
+
+def test_a_sealed_answer_the_server_can_no_longer_open_is_not_guessed(
+    manager: ApiClient, dbsession: Session, connection: Connection, database_url: str,
+    checker: OpenApiChecker,
+) -> None:
+    """After the session secret changed, a retry of a token create cannot get its secret
+    back: 409, and still one token."""
+    url, body, _model = CREATES["token"]
+    before = count(dbsession, ApiToken)
+    manager.post(url, body, headers=keyed(), status=201)
+    rotated = main({}, **app_settings(database_url, **{
+        "taskdesk.session.secret": "a-rotated-secret-" + "r" * 40}))
+    try:
+        with joined(rotated, connection):
+            client = ApiClient(webtest.TestApp(rotated, extra_environ={"HTTP_HOST": HOST}),
+                               checker, manager.token)
+            refused = client.post(url, body, headers=keyed(), status=409)
+    finally:
+        rotated.registry["dbbinds"].engine.dispose()
+    assert refused.json["error"]["code"] == "idempotency_key_unreadable"
+    assert count(dbsession, ApiToken) == before + 1
 
 
 def test_the_same_key_for_another_request_is_refused(
@@ -181,6 +205,9 @@ def test_the_header_costs_two_statements_and_nothing_without_it(
         manager.post(url, {"title": "keyed"}, headers=keyed(), status=201)
     with recorded_statements(connection) as replay:
         manager.post(url, {"title": "keyed"}, headers=keyed(), status=201)
+    # A task create without the header: what it cost before Idempotency-Key existed (the
+    # identity, the project, the number, the task, labels, search, activity, event...).
+    assert len(plain) == 13, plain
     assert len(keyed_first) == len(plain) + 2, keyed_first
     assert [s.split()[0].upper() for s in keyed_first if "idempotency_keys" in s] == [
         "INSERT", "UPDATE"]
