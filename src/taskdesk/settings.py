@@ -295,7 +295,9 @@ OPTIONS: tuple[Option, ...] = (
            "Over plain HTTP nobody can sign in then; the sign-in page and the log say so."),
     Option("taskdesk.session.idle_timeout", "session_idle_timeout", "28800",
            _int_parser(60, 365 * 86400),
-           "Seconds of inactivity after which a signed-in session ends."),
+           "Seconds of inactivity after which a signed-in session ends (at most a twelfth of "
+           "it, and at most a minute, later: a session's last use is recorded that often). "
+           "The sign-in page and the API say why a session ended."),
     Option("taskdesk.session.max_age", "session_max_age", "1209600",
            _int_parser(60, 365 * 86400),
            "Seconds after sign-in after which a session ends however active it is."),
