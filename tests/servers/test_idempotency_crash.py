@@ -11,19 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import Client, Site, make_site, raw_connection
+from tests.support.servers import Client, Site, raw_connection
 
 pytestmark = pytest.mark.slow
 
 KEY = "0b8f3c1e-crash-retry"
 BODY = {"title": "Exactly once"}
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Site:
-    # production.ini keeps the task queue in var/ beside itself.
-    (tmp_path / "var").mkdir()
-    return make_site(tmp_path)
 
 
 def signed_up(site: Site) -> Client:
