@@ -290,8 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only deactivated users")
 
     add("purge", cmd_purge,
-        "delete expired sessions, old sign-in failures, dispatched events and read "
-        "notifications past their keep_days (the worker does it daily)")
+        "delete expired sessions, old sign-in failures, expired idempotency keys, dispatched "
+        "events and read notifications past their keep_days (the worker does it daily)")
 
     sub = add("worker", cmd_worker,
               "run the task queue's worker: deliver notifications and run the periodic jobs "

@@ -34,21 +34,23 @@ log = logging.getLogger(__name__)
 class Purged:
     sessions: int
     login_failures: int
+    idempotency_keys: int
     events: int
     notifications: int
 
     def __str__(self) -> str:
         return (f"removed {self.sessions} expired sessions, {self.login_failures} old sign-in "
-                f"failures, {self.events} dispatched events and {self.notifications} read "
-                "notifications")
+                f"failures, {self.idempotency_keys} expired idempotency keys, {self.events} "
+                f"dispatched events and {self.notifications} read notifications")
 
 
 def purge(dbsession: Session, settings: TaskdeskSettings) -> Purged:
     """Delete what can no longer matter (see the module docstring); return the counts."""
-    sessions, failures = purge_expired(dbsession, settings)
+    expired = purge_expired(dbsession, settings)
     events = purge_dispatched_events(dbsession, settings.events_keep_days)
     notifications = purge_read_notifications(dbsession, settings.notifications_keep_days)
-    return Purged(sessions, failures, events, notifications)
+    return Purged(expired.sessions, expired.failures, expired.idempotency_keys, events,
+                  notifications)
 
 
 def checkpoint_wal(engine: Engine) -> tuple[int, int, int] | None:

@@ -114,6 +114,7 @@ class TaskdeskSettings:
     api_default_limit: int = 50
     api_max_limit: int = 200
     api_max_offset: int = 10_000
+    api_idempotency_window: int = 86400
     max_body_bytes: int = 1024 * 1024
     metrics_allow: tuple[IPNetwork, ...] = field(
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
@@ -401,7 +402,9 @@ OPTIONS: tuple[Option, ...] = (
            "Over plain HTTP nobody can sign in then; the sign-in page and the log say so."),
     Option("taskdesk.session.idle_timeout", "session_idle_timeout", "28800",
            _int_parser(60, 365 * 86400),
-           "Seconds of inactivity after which a signed-in session ends."),
+           "Seconds of inactivity after which a signed-in session ends (at most a twelfth of "
+           "it, and at most a minute, later: a session's last use is recorded that often). "
+           "The sign-in page and the API say why a session ended."),
     Option("taskdesk.session.max_age", "session_max_age", "1209600",
            _int_parser(60, 365 * 86400),
            "Seconds after sign-in after which a session ends however active it is."),
@@ -431,6 +434,11 @@ OPTIONS: tuple[Option, ...] = (
            "Largest `limit` a client may ask for."),
     Option("taskdesk.api.max_offset", "api_max_offset", "10000", _int_parser(0, 10_000_000),
            "Largest `offset` accepted (deeper pages use the cursor)."),
+    Option("taskdesk.api.idempotency_window", "api_idempotency_window", "86400",
+           _int_parser(60, 30 * 86400),
+           "Seconds an `Idempotency-Key` of a creating API request is remembered: a retry "
+           "with the same key within this time gets the first answer instead of creating "
+           "again (`purge` removes older keys)."),
     Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
            _int_parser(1024, 100 * 1024 * 1024),
            "Largest request body in bytes; larger ones get 413."),

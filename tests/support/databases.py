@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 
 from taskdesk.migrations import upgrade
@@ -87,3 +88,20 @@ def migrated_engine(url: str) -> Engine:
     engine = get_engine(url)
     upgrade(engine, INI)
     return engine
+
+
+@contextmanager
+def recorded_statements(bind: Any) -> Iterator[list[str]]:
+    """The SQL statements run on ``bind`` (an engine or a connection) meanwhile, without the
+    savepoint bookkeeping around them (SAVEPOINT, RELEASE, ROLLBACK TO)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(bind, "before_cursor_execute", record)

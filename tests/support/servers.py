@@ -60,6 +60,8 @@ def write_ini(directory: Path, database_url: str, port: int,
     parser["server:main"]["listen"] = f"127.0.0.1:{port}"
     for key, value in (server_overrides or {}).items():
         parser["server:main"][key] = value
+    # production.ini keeps the task queue in var/ beside itself.
+    (directory / "var").mkdir(exist_ok=True)
     path = directory / f"production-{port}.ini"
     with path.open("w", encoding="utf-8") as handle:
         parser.write(handle)

@@ -34,6 +34,8 @@ from taskdesk.messages import _
 from taskdesk.ops import outage_answer
 from taskdesk.resources import ProjectContainer
 from taskdesk.security.actions import hidden_project
+from taskdesk.security.login import SessionEnd
+from taskdesk.security.policy import session_ended
 from taskdesk.settings import settings_of
 
 log = logging.getLogger(__name__)
@@ -167,6 +169,10 @@ def unauthorized(request: Request) -> Response:
             headers={"Retry-After": str(window)},
         )
     challenge = 'Bearer realm="taskdesk"'
+    ended = session_ended(request) if reason is None else None
+    if ended is not None:
+        return error_response(request, 401, "session_ended", _session_end_message(request, ended),
+                              headers={"WWW-Authenticate": challenge})
     if reason in AUTH_ERRORS:
         message = AUTH_ERRORS[reason]
         challenge += f', error="invalid_token", error_description="{message}"'
@@ -174,6 +180,13 @@ def unauthorized(request: Request) -> Response:
         message = _("Authentication is required: send Authorization: Bearer <token>.")
     return error_response(request, 401, "unauthorized", message,
                           headers={"WWW-Authenticate": challenge})
+
+
+def _session_end_message(request: Request, ended: SessionEnd) -> Any:
+    if ended == SessionEnd.MAX_AGE:
+        return _("The session reached its maximum length; sign in again.")
+    return _("The session ended after ${seconds} seconds without activity; sign in again.",
+             mapping={"seconds": settings_of(request.registry).session_idle_timeout})
 
 
 @exception_view_config(HTTPForbidden, route_name=API_ROUTE)
@@ -203,8 +216,8 @@ def _in_projects(request: Request) -> bool:
 
 @exception_view_config(HTTPNotFound, route_name=API_ROUTE)
 def not_found(exc: HTTPException, request: Request) -> Response:
-    if request.environ.get("taskdesk.auth_error"):
-        # A broken token must not read as "nothing here".
+    if request.environ.get("taskdesk.auth_error") or session_ended(request):
+        # A broken token or an ended session must not read as "nothing here".
         return unauthorized(request)
     if request.identity is None and _in_projects(request):
         # An anonymous caller gets 401 for an existing private project: the same for a

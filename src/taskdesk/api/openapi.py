@@ -155,6 +155,24 @@ _DESCRIPTIONS = {
 }
 
 
+#: What the errors mean on operations that honour Idempotency-Key (taskdesk.api.idempotency).
+_IDEMPOTENT_DESCRIPTIONS = {
+    400: _DESCRIPTIONS[400] + ", or a malformed Idempotency-Key (`invalid_idempotency_key`)",
+    409: _DESCRIPTIONS[409] + "; or a request with the same Idempotency-Key is still in "
+         "progress (`idempotency_key_in_use`, with Retry-After)",
+    422: _DESCRIPTIONS[422] + "; or the Idempotency-Key was used for a different request "
+         "(`idempotency_key_reused`)",
+}
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A key of the client's choosing (e.g. a UUID) that makes retrying safe: "
+    "a retry with the same key from the same token or session within the server's window "
+    "(a day by default) gets the first answer again, marked `Idempotent-Replayed: true`, "
+    "instead of creating twice.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+
+
 def _paging_parameters(settings: TaskdeskSettings) -> list[dict[str, Any]]:
     return [
         {"name": "limit", "in": "query", "description": "Items per page.",
@@ -173,9 +191,10 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _error(status: int) -> dict[str, Any]:
+def _error(status: int, idempotent: bool = False) -> dict[str, Any]:
+    descriptions = _IDEMPOTENT_DESCRIPTIONS if idempotent else {}
     response: dict[str, Any] = {
-        "description": _DESCRIPTIONS[status],
+        "description": descriptions.get(status) or _DESCRIPTIONS[status],
         "content": {"application/json": {"schema": _ref("Error")}},
     }
     if status == 401:
@@ -235,7 +254,7 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
     if operation.conditional and method != "get":
         errors.add(412)
     for status in sorted(errors):
-        responses[str(status)] = _error(status)
+        responses[str(status)] = _error(status, operation.idempotent)
 
     result: dict[str, Any] = {
         "operationId": view.__name__,
@@ -254,6 +273,8 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
                            "schema": {"type": "string", "enum": ["true", "false"]}})
     if operation.query in ("tasks", "page", "notifications"):
         parameters += _paging_parameters(settings)
+    if operation.idempotent:
+        parameters.append(IDEMPOTENCY_KEY_PARAMETER)
     if operation.conditional:
         header = "If-None-Match" if method == "get" else "If-Match"
         parameters.append({"name": header, "in": "header", "required": False,
@@ -323,7 +344,9 @@ def build_document(registry: Any) -> dict[str, Any]:
                 "stale) and `allowed`: the permissions the caller holds on it; every list "
                 "page has a weak ETag too, for cheap polling with If-None-Match. JSON bodies "
                 "take JSON types only, and a 422 lists every invalid field at once. Error "
-                "messages follow Accept-Language (`en`, `zh-CN`; English otherwise)."
+                "messages follow Accept-Language (`en`, `zh-CN`; English otherwise). Every "
+                "create (POST answering 201) takes an `Idempotency-Key` header: a retry with "
+                "the same key gets the first answer instead of creating twice."
             ),
         },
         "servers": [{"url": "/api/v1"}],

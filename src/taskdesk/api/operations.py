@@ -21,7 +21,7 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api import API_ROUTE
+from taskdesk.api import API_ROUTE, idempotency
 from taskdesk.api.errors import error_response
 from taskdesk.api.rendering import json_view
 from taskdesk.domain.schema import Schema
@@ -56,6 +56,8 @@ class Operation:
     description: str = ""
     #: The permission the view requires (set by ``api_view``).
     permission: str = ""
+    #: Honours ``Idempotency-Key`` (set by ``api_view``: every POST answering 201).
+    idempotent: bool = False
 
 
 def operation_of(view: Any) -> Operation | None:
@@ -77,14 +79,20 @@ def api_view(
     so this view registers the 405 catch-all instead."""
     if not isinstance(permission, Permission):
         raise ConfigurationError(f"API view {context.__name__}/{name} {method} needs a permission")
-    described = Operation(permission=permission, **operation)
+    # Every create honours Idempotency-Key (taskdesk.api.idempotency): derived here, so a
+    # new creating view needs nothing of its own.
+    idempotent = method == "POST" and operation.get("status") == 201
+    described = Operation(permission=permission, idempotent=idempotent, **operation)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view.__api_operation__ = described  # type: ignore[attr-defined]
 
         def register(scanner: Any, _name: str, wrapped: Callable[..., Any]) -> None:
             config = scanner.config
-            config.add_view(json_view(wrapped), route_name=API_ROUTE, context=context,
+            rendered = json_view(wrapped)
+            if idempotent:
+                rendered = idempotency.idempotent(rendered)
+            config.add_view(rendered, route_name=API_ROUTE, context=context,
                             name=name, request_method=method, permission=permission)
             if method == "GET" or only_method:
                 # It changes nothing, so it needs no CSRF token either.

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -254,6 +255,32 @@ class LoginFailure(Base):
     #: ``account:<username>`` or ``address:<ip>``.
     key: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A creating API request sent with an ``Idempotency-Key`` header, and its answer.
+
+    A retry with the same key from the same credential within
+    ``taskdesk.api.idempotency_window`` gets this answer again instead of creating twice
+    (``taskdesk.domain.idempotency``). The row is written in the transaction of the request
+    it answers, so it exists exactly when that request's changes were committed.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 (hex) of the credential and the client's key; the key itself is not kept.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 (hex) of the first request's method, path and body.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: The first answer: status, the headers worth repeating, body. None until it is known.
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The body is sealed: encrypted with a key derived from the server's secret and the
+    #: client's key (neither in the database), because the answer held a secret.
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class TaskSearch(Base):

@@ -1,4 +1,5 @@
-"""Password sign-in with throttling per account and per client address.
+"""Password sign-in with throttling per account and per client address; when sessions
+end; and ``purge``, which deletes what has expired.
 
 Failures are rows in the database, so the limits hold across processes and servers.
 Every refusal says the same thing: a wrong username and a wrong password are
@@ -8,11 +9,14 @@ indistinguishable, in words and in time (a dummy hash is verified for unknown us
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import idempotency
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
@@ -74,12 +78,57 @@ def authenticate(
     return LoginResult(user)
 
 
-def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> tuple[int, int]:
-    """Delete sessions past their idle or absolute limit and failures older than the
-    throttling window; return how many of each. Neither can matter any more: an expired
-    session is refused anyway, and an old failure no longer counts."""
+class SessionEnd(StrEnum):
+    """Why a signed-in session is over (the sign-in page and the API say which)."""
+
+    #: Unused for longer than ``taskdesk.session.idle_timeout``.
+    IDLE = "idle"
+    #: Older than ``taskdesk.session.max_age``, however active.
+    MAX_AGE = "max_age"
+
+
+def touch_interval(settings: TaskdeskSettings) -> timedelta:
+    """How old a session's recorded last use may get before a request writes it again.
+
+    Requests within this interval of the recorded time write nothing (reads stay reads);
+    the price is that the recorded time lags the real last use by up to this much, which
+    :func:`idle_limit` allows for. A twelfth of the idle timeout, at most a minute: with the
+    default 8 hours an active session costs one UPDATE a minute, as before; with a 60 s
+    timeout, one every 5 s.
+    """
+    return timedelta(seconds=min(60.0, settings.session_idle_timeout / 12))
+
+
+def idle_limit(settings: TaskdeskSettings) -> timedelta:
+    """How long after its recorded last use a session ends: the idle timeout plus the
+    recording lag, so a session never ends before ``idle_timeout`` of real inactivity (and
+    at most one touch interval after it)."""
+    return timedelta(seconds=settings.session_idle_timeout) + touch_interval(settings)
+
+
+def session_end(settings: TaskdeskSettings, created_at: datetime, last_seen_at: datetime,
+                now: datetime) -> SessionEnd | None:
+    """Whether a session with these times is over at ``now``, and why."""
+    if now - created_at > timedelta(seconds=settings.session_max_age):
+        return SessionEnd.MAX_AGE
+    if now - last_seen_at > idle_limit(settings):
+        return SessionEnd.IDLE
+    return None
+
+
+class Expired(NamedTuple):
+    sessions: int
+    failures: int
+    idempotency_keys: int
+
+
+def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> Expired:
+    """Delete sessions past their idle or absolute limit, failures older than the
+    throttling window and idempotency keys older than their window; return how many of
+    each. None can matter any more: an expired session is refused anyway, an old failure
+    no longer counts, and an old key is claimed afresh."""
     now = utcnow()
-    idle_before = now - timedelta(seconds=settings.session_idle_timeout)
+    idle_before = now - idle_limit(settings)
     started_before = now - timedelta(seconds=settings.session_max_age)
     sessions = dbsession.execute(
         delete(AuthSession).where(
@@ -91,4 +140,5 @@ def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> tuple[int, 
             LoginFailure.created_at < now - timedelta(seconds=settings.login_window)
         )
     )
-    return sessions.rowcount, failures.rowcount  # type: ignore[attr-defined]
+    keys = idempotency.purge(dbsession, timedelta(seconds=settings.api_idempotency_window))
+    return Expired(sessions.rowcount, failures.rowcount, keys)  # type: ignore[attr-defined]

@@ -33,7 +33,13 @@ from taskdesk.models import (
     read_rows,
 )
 from taskdesk.models.meta import utcnow
-from taskdesk.security.login import address_throttled, record_address_failure
+from taskdesk.security.login import (
+    SessionEnd,
+    address_throttled,
+    record_address_failure,
+    session_end,
+    touch_interval,
+)
 from taskdesk.security.permissions import PREREQUISITES
 from taskdesk.security.principals import SITE_ADMIN, group_principal, user_principal
 from taskdesk.security.secrets import digest, new_secret
@@ -48,8 +54,14 @@ DATABASE_ERRORS = (DatabaseBusyError, SQLAlchemyError)
 ANONYMOUS = frozenset({Everyone})
 #: Session key holding the secret of the signed-in AuthSession row.
 SESSION_KEY = "auth"
-#: Last-use timestamps are written at most this often, so reads stay reads.
+#: API tokens' last-use timestamps are written at most this often, so reads stay reads
+#: (sessions: ``login.touch_interval``, which depends on the idle timeout).
 TOUCH_INTERVAL = timedelta(seconds=60)
+#: Request environ key: why the session the request's cookie names has ended (SessionEnd).
+SESSION_ENDED = "taskdesk.session_ended"
+#: The session cookie outlives the longest session by this much, so a browser still sends it
+#: when its session has reached its maximum length and the sign-in page can say so.
+COOKIE_GRACE = 86400
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class Identity:
     via: str
     dbsession: Session = field(repr=False, compare=False)
     session_id: int | None = None
+    token_id: int | None = None
     token_scope: str | None = None
 
     @cached_property
@@ -110,6 +123,15 @@ def signed_in(request: Request) -> Identity:
     if identity is None:
         raise HTTPForbidden()
     return identity
+
+
+def session_ended(request: Request) -> SessionEnd | None:
+    """Why the session this request's cookie names has ended (idle or too old); None when it
+    is alive, or there is none, or the row is gone (signed out, purged)."""
+    if request.identity is None:
+        ended: SessionEnd | None = request.environ.get(SESSION_ENDED)
+        return ended
+    return None
 
 
 def bearer_secret(request: Request) -> str | None:
@@ -215,6 +237,7 @@ class TaskdeskSecurityPolicy:
 
     def __init__(self, settings: TaskdeskSettings) -> None:
         self.settings = settings
+        self.session_touch_interval = touch_interval(settings)
         self.acl = ACLHelper()
         self.identity_cache = RequestLocalCache(self.load_identity)
 
@@ -258,7 +281,8 @@ class TaskdeskSecurityPolicy:
         if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
             _touch(dbsession,
                    update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        return user.identity(_ids(group_ids), "token", dbsession, token_scope=scope)
+        return user.identity(_ids(group_ids), "token", dbsession, token_id=token_id,
+                             token_scope=scope)
 
     def _refuse_token(self, request: Request, reason: str) -> None:
         """Note why a bearer token failed, and count the failure against the client address.
@@ -285,12 +309,16 @@ class TaskdeskSecurityPolicy:
         if found is None:
             return None
         user, (session_id, created_at, last_seen_at, group_ids) = _split(found)
-        now = utcnow()
-        idle = timedelta(seconds=self.settings.session_idle_timeout)
-        lifetime = timedelta(seconds=self.settings.session_max_age)
-        if not user.is_active or now - last_seen_at > idle or now - created_at > lifetime:
+        if not user.is_active:
             return None
-        if now - last_seen_at > TOUCH_INTERVAL:
+        now = utcnow()
+        ended = session_end(self.settings, created_at, last_seen_at, now)
+        if ended is not None:
+            # The row stays until `purge`: while the browser still sends its cookie, the
+            # sign-in page and the API can say why the session ended.
+            request.environ[SESSION_ENDED] = ended
+            return None
+        if now - last_seen_at > self.session_touch_interval:
             _touch(dbsession,
                    update(AuthSession).where(AuthSession.id == session_id)
                    .values(last_seen_at=now))
@@ -390,7 +418,7 @@ def configure_security(config: Configurator) -> None:
             samesite="Lax",
             timeout=None,
             reissue_time=None,
-            max_age=settings.session_max_age,
+            max_age=settings.session_max_age + COOKIE_GRACE,
             serializer=JSONSerializer(),
         )
     )

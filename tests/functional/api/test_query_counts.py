@@ -6,20 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+
+from tests.support.databases import recorded_statements
 
 
 @pytest.fixture
 def statements(connection: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", record)
-    yield seen
-    event.remove(connection, "before_cursor_execute", record)
+    with recorded_statements(connection) as seen:
+        yield seen
 
 
 def _count(client: Any, url: str, statements: list[str]) -> int:

@@ -79,6 +79,9 @@ TARGETS: dict[str, Target] = {
     "token": lambda w, s, a: _own_token(w, a),
     "all_tasks": lambda w, s, a: "/tasks/",
     "api_docs": lambda w, s, a: "/api/docs",
+    "inbox": lambda w, s, a: "/me/notifications/",
+    "task_watch": lambda w, s, a: f"{_task(w, s)}watchers/me",
+    "project_watch": lambda w, s, a: f"{_project(w, s)}watchers/me",
     "webhooks": lambda w, s, a: f"{_project(w, s)}webhooks/",
     "webhook": lambda w, s, a: f"{_project(w, s)}webhooks/{w.webhooks[s].id}/",
     "deliveries": lambda w, s, a: (
@@ -87,7 +90,8 @@ TARGETS: dict[str, Target] = {
         f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/{w.deliveries[s].id}/"),
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
-                             "member", "webhooks", "webhook", "deliveries", "delivery"})
+                             "member", "webhooks", "webhook", "deliveries", "delivery",
+                             "task_watch", "project_watch"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -102,6 +106,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "Deliveries": "admin_deliveries",
     "WebhookContainer": "webhooks", "WebhookResource": "webhook",
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
+    "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
 }
 
 
@@ -228,6 +233,17 @@ def registered_views(wsgi_app: Any) -> list[RegisteredView]:
 PROBE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 
 
+def _model_rule(table: dict[RuleKey, Rule], context: str, name: str, route: str) -> Rule | None:
+    """The rule a catch-all (405) view of ``context:name`` answers like: its GET view's, or
+    the one method's of an action that has no GET (``api_view(only_method=True)``)."""
+    get_rule = table.get((context, name, "GET", route))
+    if get_rule is not None:
+        return get_rule
+    siblings = [rule for key, rule in table.items() if key[:2] == (context, name)
+                and key[3] == route]
+    return siblings[0] if len(siblings) == 1 else None
+
+
 def catch_all_rules(views: list[RegisteredView], table: dict[RuleKey, Rule],
                     catch_all: dict[str, int]) -> list[Rule]:
     """Rules probing each catch-all view (no method predicate, callable in ``catch_all``)
@@ -237,7 +253,7 @@ def catch_all_rules(views: list[RegisteredView], table: dict[RuleKey, Rule],
     for view in views:
         if view.methods is not None or view.callable not in catch_all:
             continue
-        get_rule = table.get((view.context, view.name, "GET", view.route))
+        get_rule = _model_rule(table, view.context, view.name, view.route)
         method = next((m for m in PROBE_METHODS
                        if (view.context, view.name, m, view.route) not in answered), None)
         if get_rule is None or method is None:
@@ -260,13 +276,14 @@ def check_registration(views: list[RegisteredView], table: dict[RuleKey, Rule],
             problems.append(f"{view.callable}: predicates {view.predicates} are not modelled "
                             "by the matrix; add them to Rule or use a view name")
         if view.methods is None:
-            get_rule = table.get((view.context, view.name, "GET", view.route))
+            get_rule = _model_rule(table, view.context, view.name, view.route)
             if view.callable not in catch_all:
                 problems.append(f"{view.callable}: accepts every request method; "
                                 "give it request_method=")
             elif get_rule is None or view.permissions != (str(get_rule.permission),):
                 problems.append(f"{view.callable} on {view.context}:{view.name!r}: a "
-                                "catch-all needs the permission of a GET view with a rule")
+                                "catch-all needs the permission of a GET view (or the one "
+                                "method) with a rule")
             continue
         for key in view.rule_keys():
             if key in seen:

@@ -14,6 +14,7 @@ from taskdesk.messages import _
 from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import session_ended
 from taskdesk.security.transport import plain_http_problem
 from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
@@ -38,16 +39,21 @@ def safe_next(request: Request, target: str | None) -> str:
     return f"{request.application_url}{quote(target, safe=_URL_SAFE)}"
 
 
-def _form(request: Request, target: str, username: str, error: Any) -> dict[str, Any]:
-    """The sign-in page's values; ``https_problem`` says why signing in cannot work here."""
+def _form(request: Request, target: str, username: str, error: Any,
+          ended: str | None = None) -> dict[str, Any]:
+    """The sign-in page's values; ``https_problem`` says why signing in cannot work here,
+    ``ended`` why this browser's session ended (``idle`` or ``max_age``), with
+    ``idle_minutes`` for the first."""
+    idle = settings_of(request.registry).session_idle_timeout
     return {"next": target, "username": username, "error": error,
-            "https_problem": plain_http_problem(request)}
+            "https_problem": plain_http_problem(request), "ended": ended,
+            "idle_minutes": max(1, round(idle / 60))}
 
 
 @web_view(context=Root, name="login", renderer="login.jinja2",
           permission=Permission.PUBLIC, request_method="GET")
 def login_form(request: Request) -> dict[str, Any]:
-    return _form(request, request.params.get("next", ""), "", None)
+    return _form(request, request.params.get("next", ""), "", None, session_ended(request))
 
 
 @web_view(context=Root, name="login", renderer="login.jinja2",
