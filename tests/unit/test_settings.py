@@ -324,7 +324,7 @@ def test_the_mail_port_follows_the_security_unless_given(security: str, port: in
     settings = parse_settings({**MAIL, "taskdesk.mail.security": security})
     assert settings.mail_enabled is True
     assert (settings.mail_security, settings.mail_port) == (security, port)
-    assert settings.base_url == "https://tasks.example.com"
+    assert settings.public_url == "https://tasks.example.com"
     given = parse_settings({**MAIL, "taskdesk.mail.security": security,
                             "taskdesk.mail.port": "2525"})
     assert given.mail_port == 2525

@@ -167,6 +167,7 @@ def test_people_are_not_mailed_what_they_may_not_see_or_did_themselves(
     factory.notification(mei, kind="task.updated", reason="watching",
                          task=world["task"], actor=mei,
                          created_at=EARLIER)
+    preferences.set_channels(dbsession, mei.id, {"watching": "email"})
     own = factory.notification(mei, kind="task.updated", reason="watching",
                                task=world["task"], actor=mei,
                                created_at=EARLIER)
