@@ -166,6 +166,9 @@ def server_command(server: str, app: str, port: int, threads: int, ini: Path) ->
     if server == "waitress":
         return [str(BIN / "waitress-serve"), "--listen", f"127.0.0.1:{port}",
                 f"--threads={threads}", app]
+    if app == "taskdesk.wsgi:app":  # as production runs it: our ASGI bridge
+        return [str(BIN / "python"), "-m", "taskdesk.asgi", "--config",
+                str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}"]
     return [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
             "--bind", f"127.0.0.1:{port}", f"wsgi:{app}"]
 
