@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -286,14 +287,23 @@ def trickle(sock: socket.socket, data: bytes, interval: float, within: float) ->
             break
         try:
             sock.sendall(bytes([byte]))
-            if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                break  # closed by the server
-        except BlockingIOError:
-            pass  # nothing to read: still open
         except OSError:
             break  # reset by the server
+        if peer_closed(sock):
+            break
         time.sleep(interval)
     return min(time.monotonic() - started, within)
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Whether the server has closed ``sock`` (without waiting; any answer is skipped)."""
+    while select.select([sock], [], [], 0)[0]:
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def read_status(sock: socket.socket) -> int:
