@@ -31,6 +31,7 @@ import http.client
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import statistics
@@ -39,6 +40,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from benchmarks.load import (
@@ -48,16 +51,93 @@ from benchmarks.load import (
     database,
     environment,
     free_port,
+    pin,
     serving,
     taskdesk,
     write_ini,
 )
 
-SETUPS = ("waitress", "hypercorn", "waitress-stock", "hypercorn-stock")
+SETUPS = ("waitress", "hypercorn", "waitress-nginx", "waitress-stock", "hypercorn-stock")
+
+#: The reverse proxy the README recommends in front of Waitress facing many clients: nginx
+#: holds slow connections (epoll, a few hundred bytes each), cuts them off by its header and
+#: body deadlines, and hands Waitress complete requests over a few keep-alive connections.
+#: (The README adds a per-address connection cap, limit_conn, left out here because every
+#: benchmark client comes from 127.0.0.1.)
+NGINX = """
+worker_processes 1;
+daemon off;
+user root;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 30s;
+    keepalive_timeout 5s;
+    client_max_body_size 1280k;
+    upstream taskdesk {{
+        server 127.0.0.1:{upstream};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://taskdesk;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_request_buffering on;
+        }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx_front(folder: Path, port: int, upstream: int) -> Iterator[int]:
+    """nginx on ``port`` proxying to ``upstream``; its pid. Needs Debian's nginx."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise SystemExit("waitress-nginx needs nginx (apt-get install nginx-light)")
+    config = folder / "nginx.conf"
+    config.write_text(NGINX.format(folder=folder, port=port, upstream=upstream), "utf-8")
+    process = subprocess.Popen([binary, "-c", str(config), "-p", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("nginx did not start") from None
+                time.sleep(0.1)
+        pin(process.pid, 0)
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGQUIT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def command(setup: str, ini: Path, port: int) -> list[str]:
-    if setup == "waitress":
+    if setup in ("waitress", "waitress-nginx"):
         return [str(BIN / "pserve"), str(ini)]
     if setup == "waitress-stock":
         return [str(BIN / "pserve"), str(ini)]  # the INI is rewritten below
@@ -82,8 +162,13 @@ def stock_waitress(ini: Path) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of its child processes (nginx's worker)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        for child in Path(f"/proc/{pid}/task/{thread}/children").read_text().split():
+            total += cpu_seconds(int(child))
+    return total
 
 
 # --- the slow clients (a separate process) ---------------------------------------------
@@ -231,7 +316,14 @@ def run(setup: str, slow_counts: list[int], seconds: float, clients: int, pause:
         taskdesk(ini, "migrate")
         taskdesk(ini, "generate-data", "--tasks", "200", "--i-know-this-is-production")
         env = environment(ini)
-        with serving(command(setup, ini, port), port, env, directory / "server.log") as pid:
+        with ExitStack() as stack:
+            pid = stack.enter_context(serving(command(setup, ini, port), port, env,
+                                              directory / "server.log"))
+            front = 0
+            if setup == "waitress-nginx":
+                proxy_port = free_port()
+                front = stack.enter_context(nginx_front(directory, proxy_port, port))
+                port = proxy_port
             session = Session(port)
             legitimate(port, session, clients, pause, 3)  # warm-up
             phases: list[tuple[int, dict[str, object], float, dict[str, int]]] = []
@@ -246,9 +338,9 @@ def run(setup: str, slow_counts: list[int], seconds: float, clients: int, pause:
                     assert attacker.stdout is not None
                     attacker.stdout.readline()  # ready
                     time.sleep(interval + 1)  # every slow connection has started
-                cpu = cpu_seconds(pid)
+                cpu = cpu_seconds(pid) + (cpu_seconds(front) if front else 0)
                 result = legitimate(port, session, clients, pause, seconds)
-                cpu = cpu_seconds(pid) - cpu
+                cpu = cpu_seconds(pid) + (cpu_seconds(front) if front else 0) - cpu
                 if attacker is not None:
                     attacker.send_signal(signal.SIGTERM)
                     out, _ = attacker.communicate(timeout=30)
