@@ -169,7 +169,9 @@ class WSGIBridge:
             if length is not None and length > self.max_body:
                 raise Refusal(413, "payload_too_large",
                               f"The request body is larger than {self.max_body} bytes.")
-            if length or chunked:
+            # HTTP/1: without either header there is no body (h11 frames it so). HTTP/2 and
+            # 3 frame the body themselves, with or without a Content-Length.
+            if length or chunked or scope["http_version"] not in ("1.1", "1.0"):
                 body = await self.read_body(receive)
             else:
                 body = b""
