@@ -240,8 +240,17 @@ class WSGIBridge:
             ]]
             return lambda data: None  # the legacy write(); unused by Pyramid
 
-        def deliver(message: Message) -> None:
-            asyncio.run_coroutine_threadsafe(send(message), loop).result()
+        def deliver(messages: list[Message]) -> None:
+            asyncio.run_coroutine_threadsafe(_send_all(send, messages), loop).result()
+
+        sent_head = False
+
+        def push(chunk: bytes, more: bool) -> None:
+            nonlocal sent_head
+            messages = [] if sent_head else [head()]
+            sent_head = True
+            messages.append({"type": "http.response.body", "body": chunk, "more_body": more})
+            deliver(messages)
 
         def head() -> Message:
             status, headers = started
@@ -249,22 +258,28 @@ class WSGIBridge:
                 headers = [*headers, (b"connection", b"close")]
             return {"type": "http.response.start", "status": status, "headers": headers}
 
+        # One hand-over to the event loop per chunk, the head travelling with the first and
+        # "no more body" with the last: a chunk is held until the next one shows it is not the
+        # last, so the usual one-chunk response costs one thread-to-loop round trip.
         body = self.application(environ, start_response)
         try:
-            sent_head = False
+            held: bytes | None = None
             for chunk in body:
-                if not sent_head:
-                    deliver(head())
-                    sent_head = True
-                if chunk:
-                    deliver({"type": "http.response.body", "body": chunk, "more_body": True})
-            if not sent_head:
-                deliver(head())
-            deliver({"type": "http.response.body", "body": b"", "more_body": False})
+                if not chunk:
+                    continue
+                if held is not None:
+                    push(held, True)
+                held = chunk
+            push(held or b"", False)
         finally:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
+
+
+async def _send_all(send: Send, messages: list[Message]) -> None:
+    for message in messages:
+        await send(message)
 
 
 def _quiet_cancellations(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
