@@ -144,6 +144,7 @@ def write_ini(directory: Path, url: str, port: int, threads: int) -> Path:
     parser["server:main"]["listen"] = f"127.0.0.1:{port}"
     parser["server:main"]["threads"] = str(threads)
     path = directory / "bench.ini"
+    (directory / "var").mkdir(exist_ok=True)  # production.ini's queue file lives there
     with path.open("w") as handle:
         parser.write(handle)
     return path
@@ -166,6 +167,9 @@ def server_command(server: str, app: str, port: int, threads: int, ini: Path) ->
     if server == "waitress":
         return [str(BIN / "waitress-serve"), "--listen", f"127.0.0.1:{port}",
                 f"--threads={threads}", app]
+    if app == "taskdesk.wsgi:app" and server == "hypercorn":  # as production: taskdesk.asgi
+        return [str(BIN / "python"), "-m", "taskdesk.asgi", "--config",
+                str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}"]
     return [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
             "--bind", f"127.0.0.1:{port}", f"wsgi:{app}"]
 
@@ -359,7 +363,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--server", choices=("waitress", "hypercorn"), default="waitress")
+    parser.add_argument("--server", choices=("waitress", "hypercorn", "hypercorn-wsgi"),
+                        default="waitress",
+                        help="hypercorn-wsgi: Hypercorn's own WSGI adapter instead of "
+                             "taskdesk.asgi, to compare the two")
     parser.add_argument("--threads", type=int, default=4, help="Waitress threads")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)

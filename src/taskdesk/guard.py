@@ -79,15 +79,24 @@ def malformed_reason(request: Request) -> str | None:
     return None
 
 
+def error_body(path: str, status: int, code: str, message: str) -> tuple[str, bytes]:
+    """(content type, body) of a bare refusal: the API's JSON error shape under ``/api/``,
+    plain text elsewhere. Also used by the server adapters (``taskdesk.asgi``)."""
+    if path.startswith("/api/"):
+        body = orjson.dumps({"error": {"status": status, "code": code, "message": message}})
+        return "application/json", body
+    return "text/plain; charset=utf-8", message.encode()
+
+
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
     """A bare error answer for requests refused before routing: JSON for the API."""
     # The raw environ value: request.path_info decodes it, which fails on the very paths
     # this answers for (invalid UTF-8, or U+FFFD from Hypercorn).
-    if str(request.environ.get("PATH_INFO", "")).startswith("/api/"):
-        body = orjson.dumps({"error": {"status": status, "code": code, "message": message}})
-        return Response(body=body, status=status, content_type="application/json")
-    return Response(body=message.encode(), status=status, content_type="text/plain",
-                    charset="utf-8")
+    content_type, body = error_body(str(request.environ.get("PATH_INFO", "")), status, code,
+                                    message)
+    response = Response(body=body, status=status)
+    response.headers["Content-Type"] = content_type
+    return response
 
 
 def guard_tween_factory(handler: Handler, registry: Any) -> Handler:

@@ -1,7 +1,12 @@
 """The application as a module-level WSGI callable, for servers that import one.
 
-    TASKDESK_INI=/etc/taskdesk/production.ini hypercorn --config hypercorn.toml taskdesk.wsgi:app
     TASKDESK_INI=/etc/taskdesk/production.ini waitress-serve --port 6543 taskdesk.wsgi:app
+
+Production serves it through ``pserve production.ini`` (Waitress via
+``taskdesk.waitress_server``) or ``python -m taskdesk.asgi --config hypercorn.toml`` (Hypercorn
+via our ASGI bridge, which imports this module's ``app``): both refuse ambiguous framing,
+enforce request deadlines and drain on SIGTERM, which plain ``waitress-serve`` and
+``hypercorn wsgi:taskdesk.wsgi:app`` do not.
 
 The INI is named by the environment variable ``TASKDESK_INI``; without it ``production.ini``
 in the current directory is used (never development.ini: a server started without thinking

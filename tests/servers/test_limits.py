@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.servers import ROOT, Client, Site, make_site, raw_connection, read_status
+from tests.support.servers import (
+    ROOT,
+    Client,
+    Site,
+    hypercorn_config,
+    make_site,
+    raw_connection,
+    read_status,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +49,8 @@ def test_hypercorn_timeouts_are_set() -> None:
     assert hypercorn["read_timeout"]
     assert hypercorn["graceful_timeout"]
     assert hypercorn["keep_alive_timeout"]
+    assert hypercorn["body_timeout"]
+    assert hypercorn["drain_seconds"] + hypercorn["graceful_timeout"] < 30  # TimeoutStopSec
 
 
 def test_body_over_the_app_limit_gets_the_apps_413(site: Site, server_kind: str) -> None:
@@ -62,28 +72,29 @@ def send_headers(sock: socket.socket, length: int) -> None:
     )
 
 
-def test_waitress_refuses_a_huge_declared_body_before_reading_it(site: Site) -> None:
-    with site.server("waitress"), raw_connection(site.port, timeout=5) as sock:
+def test_a_huge_declared_body_is_refused_before_it_is_read(site: Site, server_kind: str) -> None:
+    """Both servers answer 413 from Content-Length alone (Hypercorn through taskdesk.asgi,
+    which refuses past wsgi_max_body_size)."""
+    with site.server(server_kind), raw_connection(site.port, timeout=5) as sock:
         started = time.monotonic()
         send_headers(sock, 500 * MiB)  # and never send the body
         assert read_status(sock) == 413
         assert time.monotonic() - started < 2
 
 
-def test_hypercorn_answers_400_itself_past_its_buffer_limit(site: Site) -> None:
-    """Hypercorn reads a WSGI body into memory up to wsgi_max_body_size, then answers 400
-    (not 413) itself; it cannot refuse from Content-Length alone."""
-    with site.server("hypercorn"), raw_connection(site.port, timeout=10) as sock:
-        send_headers(sock, 500 * MiB)
+def test_a_chunked_body_past_the_server_limit_is_refused(site: Site, server_kind: str) -> None:
+    with site.server(server_kind), raw_connection(site.port, timeout=10) as sock:
+        sock.sendall(b"POST /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         started = time.monotonic()
         sent = 0
         try:
             while sent < 2 * MiB:
-                sock.sendall(b"x" * 65536)
+                sock.sendall(b"10000\r\n" + b"x" * 65536 + b"\r\n")
                 sent += 65536
         except OSError:
             pass  # the server answered and closed mid-upload
-        assert read_status(sock) == 400
+        assert read_status(sock) == 413
         assert time.monotonic() - started < 5
 
 
@@ -101,7 +112,8 @@ def test_a_stalled_request_is_dropped(tmp_path: Path, kind: str) -> None:
     """A client that sends half a request and stalls loses the connection after the idle
     timeout (production: 30 s; shortened here to 2 s through the same settings)."""
     site = make_site(tmp_path, server_overrides={"channel_timeout": "2", "cleanup_interval": "1"})
-    options = ("--read-timeout", "2") if kind == "hypercorn" else ()
-    with site.server(kind, *options), raw_connection(site.port) as sock:
+    settings = {"config": hypercorn_config(tmp_path, keep_alive_timeout=2, read_timeout=2)
+                } if kind == "hypercorn" else {}
+    with site.server(kind, **settings), raw_connection(site.port) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line: stalls
         assert 1.5 < closed_by_server(sock, within=10) < 6

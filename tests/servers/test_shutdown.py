@@ -1,10 +1,10 @@
-"""Stopping servers: Hypercorn drains requests in flight; a killed Waitress leaves no
-half-written data.
+"""Stopping servers: both drain on SIGTERM (readiness 503 while the port still accepts, then
+requests in flight finish, then exit 0 at once); a killed Waitress leaves no half-written data.
 
 A request that is honestly slow inside the application: the test holds SQLite's write lock
 (``BEGIN IMMEDIATE`` on its own connection), so the app's sign-in, which writes, waits for the
-lock within its busy timeout (raised to 20 s for the Hypercorn test). While it waits, the
-server gets SIGTERM; then the test releases the lock and the request must still complete.
+lock within its busy timeout (raised to 20 s). While it waits, the server gets SIGTERM; then
+the test releases the lock and the request must still complete.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -22,9 +23,20 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import PASSWORD, Client, Response, Site, make_site
+from tests.support.servers import (
+    PASSWORD,
+    Client,
+    Response,
+    ServerProcess,
+    Site,
+    hypercorn_config,
+    make_site,
+    raw_connection,
+)
 
 pytestmark = pytest.mark.slow
+
+DRAIN = 2.0
 
 
 def in_background(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
@@ -41,41 +53,24 @@ def in_background(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
     return thread, result
 
 
-def test_hypercorn_drains_a_request_in_flight_on_sigterm(tmp_path: Path) -> None:
-    # A long busy timeout, so the request surely still waits when the lock is released.
-    site = make_site(tmp_path, {"taskdesk.sqlite.busy_timeout": "20000"})
-    with site.server("hypercorn") as server:
-        client = Client(site.port)
-        client.get("/login")
-        lock = sqlite3.connect(site.database, isolation_level=None, timeout=10)
-        try:
-            lock.execute("BEGIN IMMEDIATE")
-            thread, result = in_background(
-                lambda: client.post_form("/login", {"username": "alice", "password": PASSWORD})
-            )
-            time.sleep(2.0)
-            assert thread.is_alive(), result  # waiting for the database inside the app
-            server.signal(signal.SIGTERM)
-            time.sleep(1.5)
-            assert server.process is not None
-            assert server.process.poll() is None, "Hypercorn exited with a request in flight"
-            with pytest.raises(ConnectionRefusedError):  # no new connections while draining
-                socket.create_connection(("127.0.0.1", site.port), timeout=2).close()
-        finally:
-            lock.execute("COMMIT")
-            lock.close()
-        thread.join(10)
-        response: Response = result["response"]
-        assert response.status == 303, response.text[:300]
-        assert server.wait(15) == 0
+def draining_server(tmp_path: Path, kind: str) -> tuple[Site, ServerProcess]:
+    """A site whose server drains for 2 s and waits for requests up to 15 s."""
+    site = make_site(tmp_path, {"taskdesk.sqlite.busy_timeout": "20000"},
+                     {"drain_seconds": str(DRAIN), "graceful_timeout": "15"})
+    settings = {"config": hypercorn_config(tmp_path, drain_seconds=DRAIN,
+                                           graceful_timeout=15)} if kind == "hypercorn" else {}
+    return site, site.server(kind, **settings)
 
 
-def test_waitress_has_no_drain(site: Site) -> None:
-    """Documented behaviour: SIGTERM ends Waitress at once, the request in flight is lost
-    (and rolled back), which is why production runs it under a process manager."""
-    with site.server("waitress") as server:
+def test_sigterm_drains_then_exits_when_requests_in_flight_are_done(
+        tmp_path: Path, server_kind: str) -> None:
+    site, process = draining_server(tmp_path, server_kind)
+    with process as server:
         client = Client(site.port)
         client.get("/login")
+        keep_alive = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+        keep_alive.request("GET", "/healthz")
+        assert keep_alive.getresponse().read()
         lock = sqlite3.connect(site.database, isolation_level=None, timeout=10)
         try:
             lock.execute("BEGIN IMMEDIATE")
@@ -83,22 +78,66 @@ def test_waitress_has_no_drain(site: Site) -> None:
                 lambda: client.post_form("/login", {"username": "alice", "password": PASSWORD})
             )
             time.sleep(1.0)
+            assert thread.is_alive(), result  # waiting for the database inside the app
             server.signal(signal.SIGTERM)
-            assert server.wait(5) == -signal.SIGTERM
+            signalled = time.monotonic()
+            time.sleep(0.5)
+
+            # Draining: still accepting, but not ready, and every answer closes its connection.
+            ready = Client(site.port).get("/readyz")
+            assert ready.status == 503
+            assert ready.header("Retry-After")
+            assert json.loads(ready.body)["status"] == "draining"
+            keep_alive.request("GET", "/healthz")
+            last = keep_alive.getresponse()
+            assert last.status == 200
+            assert last.getheader("Connection", "").lower() == "close"
+            last.read()
+
+            time.sleep(max(0.0, signalled + DRAIN + 1.0 - time.monotonic()))
+            assert server.process is not None
+            assert server.process.poll() is None, "exited with a request in flight"
+            with pytest.raises(ConnectionRefusedError):  # the port is closed now
+                socket.create_connection(("127.0.0.1", site.port), timeout=2).close()
         finally:
             lock.execute("COMMIT")
             lock.close()
+        released = time.monotonic()
         thread.join(10)
-        assert "error" in result  # the connection was cut, no answer
-    with sqlite3.connect(site.database) as db:
-        assert db.execute("SELECT count(*) FROM auth_sessions").fetchone() == (0,)
+        response: Response = result["response"]
+        assert response.status == 303, response.text[:300]
+        assert server.wait(15) == 0
+        assert time.monotonic() - released < 3  # not graceful_timeout (15 s)
+    log = server.output()
+    assert "Traceback" not in log
+    assert "CancelledError" not in log
 
 
-def test_killing_waitress_mid_write_leaves_no_half_written_data(site: Site) -> None:
+def test_a_half_sent_request_does_not_hold_up_shutdown(tmp_path: Path, server_kind: str) -> None:
+    """A client that sent a request head and part of its body, then stalls: after the drain
+    the server closes it (Hypercorn answers 503) instead of waiting graceful_timeout."""
+    site, process = draining_server(tmp_path, server_kind)
+    with process as server, raw_connection(site.port, timeout=20) as sock:
+        sock.sendall(b"POST /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.5)
+        server.signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        assert server.wait(15) == 0
+        assert time.monotonic() - signalled < DRAIN + 3
+        answer = sock.recv(4096)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 503 ")
+    log = server.output()
+    assert "Traceback" not in log
+    assert not re.search(r"request_id=(?!-)\S+ .*path=/api/v1/me ", log)  # no view ran
+
+
+def test_killing_waitress_mid_write_leaves_no_half_written_data(tmp_path: Path) -> None:
     """Six API clients create tasks (each: a task row, the project's number counter, two
     label rows, a search row, an activity entry) while Waitress is SIGKILLed at a random
     moment. Afterwards the numbers are exactly 1..counter, every task has all its rows,
     every acknowledged (201) task is there, and the database file is intact."""
+    site = make_site(tmp_path)
     acknowledged: list[int] = []
     stop = threading.Event()
     guard = threading.Lock()

@@ -76,10 +76,10 @@ def test_smoke_flow_then_sigterm(site: Site, server_kind: str) -> None:
 
         server.signal(signal.SIGTERM)
         started = time.monotonic()
-        code = server.wait(15)
-        assert time.monotonic() - started < 10
-        # Hypercorn shuts down cleanly; pserve/Waitress has no handler and dies of the signal.
-        assert code == (0 if server_kind == "hypercorn" else -signal.SIGTERM)
+        code = server.wait(20)
+        # Idle: gone right after the drain period (drain_seconds = 5 in both configs).
+        assert time.monotonic() - started < 8
+        assert code == 0
     log = server.output()
     assert "request_id=smoke-1 user=- method=GET path=/healthz status=200" in log
     assert "Traceback" not in log

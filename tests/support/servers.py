@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -63,6 +64,7 @@ def write_ini(directory: Path, database_url: str, port: int,
     # production.ini keeps the task queue in var/ beside itself.
     (directory / "var").mkdir(exist_ok=True)
     path = directory / f"production-{port}.ini"
+    (directory / "var").mkdir(exist_ok=True)  # production.ini's queue file lives there
     with path.open("w", encoding="utf-8") as handle:
         parser.write(handle)
     return path
@@ -227,7 +229,13 @@ class ServerProcess:
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
+        # The second signal skips the servers' drain period (taskdesk.asgi and
+        # taskdesk.waitress_server keep accepting for drain_seconds after the first).
         self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(0.2)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
@@ -240,13 +248,26 @@ def waitress(ini: Path, port: int, log: Path, *options: str) -> ServerProcess:
     return ServerProcess([str(BIN / "pserve"), str(ini), *options], ini, port, log)
 
 
-def hypercorn(ini: Path, port: int, log: Path, *options: str) -> ServerProcess:
-    """Hypercorn with the repository's hypercorn.toml; ``options`` override it."""
+def hypercorn(ini: Path, port: int, log: Path, *options: str,
+              config: Path = ROOT / "hypercorn.toml") -> ServerProcess:
+    """Hypercorn as production runs it (``python -m taskdesk.asgi``) with ``config``
+    (default: the repository's hypercorn.toml)."""
     return ServerProcess(
-        [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
-         "--bind", f"127.0.0.1:{port}", *options, "wsgi:taskdesk.wsgi:app"],
+        [sys.executable, "-m", "taskdesk.asgi", "--config", str(config),
+         "--bind", f"127.0.0.1:{port}", *options],
         ini, port, log,
     )
+
+
+def hypercorn_config(directory: Path, **overrides: object) -> Path:
+    """A copy of hypercorn.toml with ``overrides`` (TOML values), for shortened timeouts."""
+    text = (ROOT / "hypercorn.toml").read_text("utf-8")
+    lines = [line for line in text.splitlines()
+             if line.split("=", 1)[0].strip() not in overrides]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in overrides.items()]
+    path = directory / "hypercorn.toml"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return path
 
 
 @contextmanager
@@ -257,6 +278,34 @@ def raw_connection(port: int, timeout: float = 10) -> Iterator[socket.socket]:
         yield sock
     finally:
         sock.close()
+
+
+def trickle(sock: socket.socket, data: bytes, interval: float, within: float) -> float:
+    """Send ``data`` a byte every ``interval`` seconds (a slow client); the seconds until the
+    server closed the connection, or ``within`` when it did not (nor did it answer)."""
+    started = time.monotonic()
+    for byte in data:
+        if time.monotonic() - started > within:
+            break
+        try:
+            sock.sendall(bytes([byte]))
+        except OSError:
+            break  # reset by the server
+        if peer_closed(sock):
+            break
+        time.sleep(interval)
+    return min(time.monotonic() - started, within)
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Whether the server has closed ``sock`` (without waiting; any answer is skipped)."""
+    while select.select([sock], [], [], 0)[0]:
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def read_status(sock: socket.socket) -> int:
@@ -284,8 +333,9 @@ class Site:
     port: int
     database: Path
 
-    def server(self, kind: str, *options: str) -> ServerProcess:
-        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", *options)
+    def server(self, kind: str, *options: str, **settings: Any) -> ServerProcess:
+        return SERVERS[kind](self.ini, self.port, self.directory / f"{kind}.log", *options,
+                             **settings)
 
 
 def make_site(directory: Path, app_overrides: dict[str, str] | None = None,

@@ -22,6 +22,7 @@ PACKAGE = SRC / "taskdesk"
 #: vocabulary (permission names, principals), and helpers such as password hashing.
 LEAVES = (
     "taskdesk.i18n",
+    "taskdesk.logs",
     "taskdesk.messages",
     "taskdesk.security.passwords",
     "taskdesk.security.permissions",
@@ -46,6 +47,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify")),
     ("tools", ("taskdesk.demo", "taskdesk.generate", "taskdesk.worker")),
     ("application", ("taskdesk", "taskdesk.wsgi", "taskdesk.cli", "taskdesk.pshell")),
+    # The servers' adapters: run the built application, set the readiness state.
+    ("serving", ("taskdesk.asgi", "taskdesk.waitress_server")),
 )
 
 #: Third-party imports a layer must not make: the domain knows no request or response.
