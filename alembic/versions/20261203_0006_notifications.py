@@ -89,7 +89,7 @@ def upgrade() -> None:
     sa.UniqueConstraint("event_id", "user_id", name=op.f("uq_notifications_event_id_user_id"))
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
-        batch_op.create_index("ix_notifications_mail", ["mailed_at", "user_id"], unique=False)
+        batch_op.create_index("ix_notifications_mail", ["mailed_at", "created_at"], unique=False)
         batch_op.create_index("ix_notifications_user_read_id", ["user_id", "read_at", "id"], unique=False)
         batch_op.create_index("ix_notifications_user_task", ["user_id", "task_id"], unique=False)
 

@@ -381,7 +381,7 @@ class Notification(Base):
         UniqueConstraint("event_id", "user_id"),
         Index("ix_notifications_user_read_id", "user_id", "read_at", "id"),
         Index("ix_notifications_user_task", "user_id", "task_id"),
-        Index("ix_notifications_mail", "mailed_at", "user_id"),
+        Index("ix_notifications_mail", "mailed_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
