@@ -15,7 +15,7 @@ from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Event, User, get_engine
 from taskdesk.models.meta import utcnow
 from taskdesk.settings import parse_settings
-from tests.support.browser import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,7 @@ def test_deliveries_page(page: Any, problems: list[str], live_server: Site,
     park_two(live_server)
     steps = Steps(page, artifacts, "deliveries")
     sign_in(page, live_server, live_server.admin)
+    choose_language(page, "en")  # the admin flow leaves the site admin in Chinese
     page.goto(f"{live_server.url}/admin/deliveries/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Deliveries")
     rows = page.locator("table.data tbody tr")

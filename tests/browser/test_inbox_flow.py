@@ -22,7 +22,7 @@ from taskdesk.domain.tasks import create_task
 from taskdesk.models import Notification, User
 from taskdesk.settings import parse_settings
 from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -106,7 +106,7 @@ def _flow(page: Any, problems: list[str], live_server: Site, artifacts: Path, sl
           number: int, comment_id: int) -> None:
     steps = Steps(page, artifacts, "inbox")
     sign_in(page, live_server, live_server.username)
-    page.locator(".lang-switch button[value='en']").click()
+    choose_language(page, "en")
     bell = page.locator("a.bell")
     expect(bell.locator(".bell__count")).to_have_text("1")
     steps.shot("bell")
@@ -174,7 +174,7 @@ def _flow(page: Any, problems: list[str], live_server: Site, artifacts: Path, sl
     box.type("@李")
     expect(page.locator("#f-body-listbox")).to_be_visible()
     steps.shot("task-390")
-    page.locator(".lang-switch button[value='en']").click()
+    choose_language(page, "en")
     page.set_viewport_size({"width": 1280, "height": 860})
     page.goto(f"{live_server.url}/projects/{slug}/")
     page.get_by_role("button", name="Watch project").click()

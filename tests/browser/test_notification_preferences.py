@@ -18,7 +18,7 @@ from taskdesk.models import User
 from taskdesk.notify.compose import Composer
 from taskdesk.settings import settings_of
 from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +30,7 @@ def test_notification_choices_in_english_and_chinese(page: Any, problems: list[s
                                                      live_server: Site, artifacts: Path) -> None:
     steps = Steps(page, artifacts, "notifications")
     sign_in(page, live_server, live_server.username)
-    page.locator(".lang-switch button[value='en']").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    choose_language(page, "en")
     page.goto(f"{live_server.url}/me/#notifications")
     section = page.locator("#notifications")
     expect(section.get_by_label("Tasks assigned to me")).to_have_value("email")
@@ -63,7 +62,7 @@ def test_notification_choices_in_english_and_chinese(page: Any, problems: list[s
         section.screenshot(path=str(artifacts / "notifications-section-chinese.png"))
         steps.shot("chinese")
     finally:
-        page.locator(".lang-switch button[value='en']").click()
+        choose_language(page, "en")
     assert problems == []
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,7 @@ expect = sync_api.expect
 def sign_in_in_english(page: Any, site: Site, username: str) -> None:
     """Sign in, then choose English (another flow may have left the user in Chinese)."""
     sign_in(page, site, username)
-    page.locator(".lang-switch button[value='en']").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    choose_language(page, "en")
 
 
 def create_user(page: Any, site: Site, username: str, display_name: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from taskdesk.models import AuthSession, User, get_engine
 from taskdesk.models.meta import utcnow
-from tests.support.browser import Site, Steps, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -64,6 +64,6 @@ def test_the_sign_in_page_says_why_the_session_ended(
     steps.shot("max-age-chinese")
     page.set_viewport_size({"width": 390, "height": 844})
     steps.shot("max-age-phone")
-    page.locator(".lang-switch button[value='en']").click()
+    choose_language(page, "en")
     expect(notice).to_have_text("Your session reached its maximum length.")
     assert problems == []

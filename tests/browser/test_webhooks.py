@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from taskdesk import main
 from taskdesk.domain import accounts
 from tests.support.apps import app_settings
-from tests.support.browser import PASSWORD, LiveServer, Site, Steps, sign_in
+from tests.support.browser import PASSWORD, LiveServer, Site, Steps, choose_language, sign_in
 from tests.support.databases import create_database, migrated_engine
 from tests.support.receiver import Answer, Receiver, readme_verifier, run_jobs
 
@@ -55,8 +55,7 @@ def hooks_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site,
 
 def in_english(page: Any, site: Site, username: str) -> None:
     sign_in(page, site, username)
-    page.locator(".lang-switch button[value='en']").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    choose_language(page, "en")
 
 
 def test_webhooks(page: Any, problems: list[str], hooks_site: tuple[Site, Any],
@@ -123,7 +122,7 @@ def test_webhooks(page: Any, problems: list[str], hooks_site: tuple[Site, Any],
     page.goto(f"{site.url}/projects/apollo/webhooks/")
     steps.shot("list-390")
     page.set_viewport_size({"width": 1280, "height": 860})
-    page.locator(".lang-switch button[value='en']").click()
+    choose_language(page, "en")
 
     # Deleting asks first (a dialog with JavaScript).
     page.get_by_role("link", name=receiver.url("/taskdesk")).click()

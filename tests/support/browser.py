@@ -115,6 +115,16 @@ class Steps:
 
 
 
+def choose_language(page: Any, code: str) -> None:
+    """Switch the signed-in user's language with the header's switch, and wait for it (a flow
+    that ran before on the same server may have left the user in another language)."""
+    from playwright.sync_api import expect  # only browser tests call this; they need it
+
+    page.locator(f".lang-switch button[value='{code}']").click()
+    expect(page.locator("html")).to_have_attribute(
+        "lang", "zh-CN" if code == "zh_CN" else code)
+
+
 def sign_in(page: Any, site: Site, username: str) -> None:
     page.goto(f"{site.url}/login")
     page.get_by_label("Username").fill(username)
