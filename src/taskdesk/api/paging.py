@@ -112,12 +112,16 @@ def id_page(rows: Sequence[Any], paging: Paging) -> tuple[list[Any], str | None]
     return kept, encode_id_cursor(kept[-1].id)
 
 
-def simple_list(request: Request) -> tuple[dict[str, str], Paging, int]:
-    """Parameters of a list without filters: (params, paging, id to start after); a 400
-    naming every bad parameter."""
+def simple_list(request: Request, *, flags: tuple[str, ...] = ()
+                ) -> tuple[dict[str, str], Paging, int]:
+    """Parameters of a list without filters but true/false ``flags`` (``unread=true``):
+    (params, paging, id to start after); a 400 naming every bad parameter."""
     params = query_params(request)
     errors: dict[str, Any] = {key: _("Unknown parameter.") for key in params
-                              if key not in PAGING_KEYS}
+                              if key not in PAGING_KEYS and key not in flags}
+    for flag in flags:
+        if params.get(flag, "false") not in ("true", "false"):
+            errors[flag] = _("Must be true or false.")
     paging_ = paging(request, params, errors)
     after = 0
     try:

@@ -8,17 +8,12 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.api.errors import ApiError
 from taskdesk.api.operations import api_view
 from taskdesk.api.paging import (
-    PAGING_KEYS,
-    bad_parameters,
-    decode_id_cursor,
     id_page,
     next_url,
     page,
-    paging,
-    query_params,
+    simple_list,
 )
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls, notification_json
@@ -26,7 +21,6 @@ from taskdesk.api.support import actor, no_content, viewer
 from taskdesk.domain.inbox import mark_read, notifications
 from taskdesk.domain.schemas import NOTIFICATIONS_READ
 from taskdesk.domain.watching import unwatch_project, unwatch_task, watch_project, watch_task
-from taskdesk.messages import _
 from taskdesk.resources import Inbox, ProjectWatch, TaskWatch
 from taskdesk.security.permissions import Permission
 
@@ -37,20 +31,8 @@ from taskdesk.security.permissions import Permission
           description="Only notifications about what the caller may still see. "
           "`unread=true` keeps the unread ones. The web inbox groups them by task.")
 def notification_list(context: Inbox, request: Request) -> Response:
-    params = query_params(request)
-    errors: dict[str, Any] = {key: _("Unknown parameter.") for key in params
-                              if key not in (*PAGING_KEYS, "unread")}
+    params, paging_, after = simple_list(request, flags=("unread",))
     unread = params.get("unread", "false")
-    if unread not in ("true", "false"):
-        errors["unread"] = _("Must be true or false.")
-    paging_ = paging(request, params, errors)
-    after = 0
-    try:
-        after = decode_id_cursor(paging_.cursor)
-    except ApiError as error:
-        errors.update(error.fields or {})
-    if errors:
-        raise bad_parameters(errors)
     rows, cursor = id_page(
         notifications(request.dbsession, viewer(request), unread_only=unread == "true",
                       after=after, limit=paging_.limit + 1, offset=paging_.offset),
