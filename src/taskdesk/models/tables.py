@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from taskdesk.models.meta import Base, UTCDateTime, utcnow
 
@@ -149,11 +149,6 @@ class Task(Base):
         lazy="raise", cascade="all, delete-orphan", passive_deletes=True,
         order_by="TaskLabel.name",
     )
-    #: ``[[user id, username, display name], ...]`` of the active people watching the task,
-    #: when the statement that loaded it asked (traversal does, so the task page and the
-    #: API's task need no statement of their own); None otherwise.
-    watcher_rows: Mapped[list[Any] | None] = query_expression()
-
     #: Every UPDATE checks and bumps ``version``: a concurrent change raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}
 

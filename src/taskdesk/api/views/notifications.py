@@ -20,7 +20,13 @@ from taskdesk.api.representations import Urls, notification_json
 from taskdesk.api.support import actor, no_content, viewer
 from taskdesk.domain.inbox import mark_read, notifications
 from taskdesk.domain.schemas import NOTIFICATIONS_READ
-from taskdesk.domain.watching import unwatch_project, unwatch_task, watch_project, watch_task
+from taskdesk.domain.watching import (
+    task_watchers,
+    unwatch_project,
+    unwatch_task,
+    watch_project,
+    watch_task,
+)
 from taskdesk.resources import Inbox, ProjectWatch, TaskWatch
 from taskdesk.security.permissions import Permission
 
@@ -57,8 +63,8 @@ def notification_mark_read(context: Inbox, request: Request) -> dict[str, Any]:
 
 # -- watching ---------------------------------------------------------------------------------
 def _task_watch(context: TaskWatch, request: Request) -> dict[str, Any]:
-    rows = context.task.row.watcher_rows or []
-    return {"watching": any(row[0] == request.authenticated_userid for row in rows),
+    rows = task_watchers(request.dbsession, context.task.row.id)
+    return {"watching": any(row.user_id == request.authenticated_userid for row in rows),
             "watchers": len(rows)}
 
 

@@ -29,6 +29,7 @@ from taskdesk.domain.tasks import (
     task_values,
     update_task,
 )
+from taskdesk.domain.watching import task_watchers
 from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.messages import _
 from taskdesk.models import Task
@@ -345,6 +346,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "comments": task_comments(request.dbsession, task.id),
         "history": activity(request.dbsession, identity.viewer, task_id=task.id,
                             limit=HISTORY_LIMIT),
+        "watchers": task_watchers(request.dbsession, task.id),
         "can": {
             name: request.has_permission(permission, context)
             for name, permission in (
