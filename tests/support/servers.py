@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,18 +170,22 @@ class Client:
         return self.post_form("/login", {"username": username, "password": password})
 
 
-class ServerProcess:
-    """A server process on 127.0.0.1:``port``, started on enter and always stopped on exit."""
+class ChildProcess:
+    """A Taskdesk process run from ``ini``'s folder with its output in ``log``, started on
+    enter (and ready: :meth:`wait_ready`) and always stopped on exit (:meth:`stop`)."""
 
-    def __init__(self, command: Sequence[str], ini: Path, port: int, log: Path) -> None:
+    #: Open ``log`` for appending rather than truncating it (a restarted process keeps the
+    #: output of the one before).
+    append_log = False
+
+    def __init__(self, command: Sequence[str], ini: Path, log: Path) -> None:
         self.command = list(command)
         self.ini = ini
-        self.port = port
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> ServerProcess:
-        with self.log.open("wb") as out:
+    def __enter__(self) -> Self:
+        with self.log.open("ab" if self.append_log else "wb") as out:
             self.process = subprocess.Popen(
                 self.command, cwd=self.ini.parent, env=server_env(self.ini), stdout=out,
                 stderr=subprocess.STDOUT,
@@ -206,6 +210,36 @@ class ServerProcess:
         return self.log.read_text("utf-8", "replace")
 
     def wait_ready(self, timeout: float = 60) -> None:
+        raise NotImplementedError
+
+    def signal(self, number: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(number)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _kill_after(self, timeout: float) -> None:
+        assert self.process is not None
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+class ServerProcess(ChildProcess):
+    """A server process on 127.0.0.1:``port``, ready once ``/healthz`` answers 200."""
+
+    def __init__(self, command: Sequence[str], ini: Path, port: int, log: Path) -> None:
+        super().__init__(command, ini, log)
+        self.port = port
+
+    def wait_ready(self, timeout: float = 60) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -218,14 +252,6 @@ class ServerProcess:
                 time.sleep(0.1)
         raise AssertionError(f"server not ready in {timeout} s:\n{self.output()[-3000:]}")
 
-    def signal(self, number: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(number)
-
-    def wait(self, timeout: float) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout)
-
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -236,11 +262,7 @@ class ServerProcess:
             self.process.wait(0.2)
         except subprocess.TimeoutExpired:
             self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        self._kill_after(20)
 
 
 def waitress(ini: Path, port: int, log: Path, *options: str) -> ServerProcess:
@@ -347,35 +369,15 @@ def make_site(directory: Path, app_overrides: dict[str, str] | None = None,
     return Site(directory, ini, port, database)
 
 
-class WorkerProcess:
-    """``taskdesk INI worker`` as a process, started on enter and always stopped on exit
-    (SIGTERM, then SIGKILL after a timeout); ready once it logs that it started."""
+class WorkerProcess(ChildProcess):
+    """``taskdesk INI worker`` as a process (SIGTERM to stop, then SIGKILL after a timeout);
+    ready once it logs that it started. Its log is appended to: a restarted worker's test
+    reads both."""
+
+    append_log = True
 
     def __init__(self, ini: Path, log: Path, *options: str) -> None:
-        self.command = [str(BIN / "taskdesk"), str(ini), "worker", *options]
-        self.ini = ini
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> WorkerProcess:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                self.command, cwd=self.ini.parent, env=server_env(self.ini), stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
-
-    def output(self) -> str:
-        return self.log.read_text("utf-8", "replace")
+        super().__init__([str(BIN / "taskdesk"), str(ini), "worker", *options], ini, log)
 
     def wait_ready(self, timeout: float = 60) -> None:
         assert self.process is not None
@@ -389,23 +391,11 @@ class WorkerProcess:
             time.sleep(0.1)
         raise AssertionError(f"worker not started in {timeout} s:\n{self.output()[-3000:]}")
 
-    def signal(self, number: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(number)
-
-    def wait(self, timeout: float) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout)
-
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        self._kill_after(30)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str,
