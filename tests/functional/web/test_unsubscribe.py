@@ -15,23 +15,13 @@ from taskdesk.domain.events import Reason
 from taskdesk.models import User
 from taskdesk.security.unsubscribe import read_unsubscribe_token, unsubscribe_token
 from tests.support.factories import Factory
+from tests.support.preferences import DEFAULTS, chosen
 from tests.support.web import form
 
 
 @pytest.fixture
 def mei(factory: Factory) -> User:
     return factory.user("mei", display_name="Mei")
-
-
-def chosen(dbsession: Session, user: User) -> dict[str, str]:
-    dbsession.expire_all()
-    return {reason.value: channel.value
-            for reason, channel in preferences.channels(dbsession, [user.id])[user.id].items()}
-
-
-DEFAULTS = {"assigned": "email", "mentioned": "email", "watching": "inbox", "due": "email",
-            "member": "inbox"}
-CHANNELS = ["inbox", "email", "digest", "off"]
 
 
 def link(settings: Any, user: User, *reasons: Reason) -> str:

@@ -8,26 +8,15 @@ import pytest
 import webtest
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import preferences
 from taskdesk.models import User
 from tests.support.factories import Factory
+from tests.support.preferences import CHANNELS, DEFAULTS, chosen
 from tests.support.web import field_errors, flashes, form
 
 
 @pytest.fixture
 def mei(factory: Factory) -> User:
     return factory.user("mei", display_name="Mei")
-
-
-def chosen(dbsession: Session, user: User) -> dict[str, str]:
-    dbsession.expire_all()
-    return {reason.value: channel.value
-            for reason, channel in preferences.channels(dbsession, [user.id])[user.id].items()}
-
-
-DEFAULTS = {"assigned": "email", "mentioned": "email", "watching": "inbox", "due": "email",
-            "member": "inbox"}
-CHANNELS = ["inbox", "email", "digest", "off"]
 
 
 def test_profile_shows_and_saves_the_choices(
