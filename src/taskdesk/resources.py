@@ -27,6 +27,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.domain.watching import Watcher
 from taskdesk.models import (
     ApiToken,
     Comment,
@@ -35,6 +36,7 @@ from taskdesk.models import (
     ProjectMember,
     ProjectWatcher,
     Task,
+    TaskWatcher,
     User,
     Webhook,
     WebhookDelivery,
@@ -200,17 +202,27 @@ def _project_by_slug(dialect: str) -> Select[Any]:
 
 
 @lru_cache
-def _task_by_number(dialect: str) -> Select[Any]:
-    """A task with its project, people and labels. Who watches it is read by the pages that
-    show it (``domain.watching.task_watchers``): every API request on a task would pay for
-    it here (9% of the JSON task detail's instructions)."""
-    return (
+def _task_by_number(dialect: str, with_watchers: bool) -> Select[Any]:
+    """A task with its project, people and labels; for the web's pages (``with_watchers``)
+    also, in the same statement, who watches it (the task page shows them). The JSON API
+    reads watchers only where it shows them (``domain.watching.task_watchers``): here they
+    would cost every API request on a task about 9% of its instructions."""
+    statement = (
         select(Task)
         .options(joinedload(Task.project), joinedload(Task.assignee),
                  joinedload(Task.reporter), selectinload(Task.label_rows))
         .where(Task.project_id == bindparam("project_id"),
                Task.number == bindparam("number"))
     )
+    if not with_watchers:
+        return statement
+    watchers = (
+        select(json_array_agg(dialect, User.id, User.username, User.display_name))
+        .select_from(TaskWatcher).join(User, User.id == TaskWatcher.user_id)
+        .where(TaskWatcher.task_id == Task.id, User.is_active.is_(True))
+        .scalar_subquery()
+    )
+    return statement.add_columns(watchers)
 
 
 class ProjectContainer(Resource):
@@ -316,21 +328,32 @@ class TaskContainer(Resource):
         number = parse_number(key)
         project = self.project
         dbsession = self.dbsession
-        row = dbsession.scalar(_task_by_number(dbsession.get_bind().dialect.name),
-                               {"project_id": project.row.id, "number": number})
-        if row is None:
+        # Web pages traverse without a route; the JSON API through its hybrid route.
+        page = getattr(self.request, "matched_route", None) is None
+        found = dbsession.execute(
+            _task_by_number(dbsession.get_bind().dialect.name, page),
+            {"project_id": project.row.id, "number": number},
+        ).first()
+        if found is None:
             raise KeyError(key)
+        watchers = None
+        if page:
+            watchers = sorted((Watcher(*item) for item in found[1] or ()),
+                              key=lambda w: (w.display_name, w.user_id))
         # The statement loads the project's ORM row too (``project.entity()`` finds it in
         # the session): changes to the task need it.
-        return TaskResource(self.request, key, self, row)
+        return TaskResource(self.request, key, self, found[0], watchers)
 
 
 class TaskResource(Resource):
     __parent__: TaskContainer
 
-    def __init__(self, request: Request, name: str, parent: TaskContainer, row: Task) -> None:
+    def __init__(self, request: Request, name: str, parent: TaskContainer, row: Task,
+                 watchers: list[Watcher] | None = None) -> None:
         super().__init__(request, name, parent)
         self.row = row
+        #: Who watches the task, by name, when traversal read it (for web pages); else None.
+        self.watchers = watchers
 
     @property
     def project(self) -> ProjectResource:

@@ -346,7 +346,8 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "comments": task_comments(request.dbsession, task.id),
         "history": activity(request.dbsession, identity.viewer, task_id=task.id,
                             limit=HISTORY_LIMIT),
-        "watchers": task_watchers(request.dbsession, task.id),
+        "watchers": (context.watchers if context.watchers is not None
+                     else task_watchers(request.dbsession, task.id)),
         "can": {
             name: request.has_permission(permission, context)
             for name, permission in (
