@@ -180,24 +180,36 @@ def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> It
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"server did not start; see {log}") from None
-                time.sleep(0.1)
+        wait_for_port(process, port, 60, f"server did not start; see {log}")
         pin(process.pid, 0)
         yield process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
+        stop(process, signal.SIGTERM, 20)
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int, timeout: float,
+                  failure: str) -> None:
+    """Wait until 127.0.0.1:``port`` accepts; exit with ``failure`` if ``process`` ends or
+    ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(failure) from None
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes], signal_number: int, timeout: float) -> None:
+    """Send ``signal_number``; kill the process if it has not ended within ``timeout`` s."""
+    process.send_signal(signal_number)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class Session:

@@ -53,7 +53,9 @@ from benchmarks.load import (
     free_port,
     pin,
     serving,
+    stop,
     taskdesk,
+    wait_for_port,
     write_ini,
 )
 
@@ -116,24 +118,11 @@ def nginx_front(folder: Path, port: int, upstream: int) -> Iterator[int]:
     process = subprocess.Popen([binary, "-c", str(config), "-p", str(folder)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("nginx did not start") from None
-                time.sleep(0.1)
+        wait_for_port(process, port, 10, "nginx did not start")
         pin(process.pid, 0)
         yield process.pid
     finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, signal.SIGQUIT, 10)
 
 
 def command(setup: str, ini: Path, port: int) -> list[str]:
