@@ -190,6 +190,13 @@ def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
     print(purged)
 
 
+def cmd_analyze(env: dict[str, Any], args: argparse.Namespace) -> None:
+    from taskdesk.maintenance import refresh_statistics
+
+    refresh_statistics(env["registry"]["dbbinds"].engine)
+    print("statistics refreshed for every table")
+
+
 def _positive(text: str) -> int:
     """An argparse type: a whole number from 1 to 64."""
     try:
@@ -292,6 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("purge", cmd_purge,
         "delete expired sessions, old sign-in failures, expired idempotency keys, dispatched "
         "events and read notifications past their keep_days (the worker does it daily)")
+
+    add("analyze", cmd_analyze,
+        "refresh the database's statistics for the query planner (run it after a bulk load "
+        "or import; generate-data does it itself)")
 
     sub = add("worker", cmd_worker,
               "run the task queue's worker: deliver notifications and run the periodic jobs "

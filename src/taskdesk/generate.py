@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from taskdesk.domain.errors import DomainError, DuplicateError
 from taskdesk.domain.search import search_body
+from taskdesk.maintenance import refresh_statistics
 from taskdesk.models import Base
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
@@ -317,6 +318,7 @@ def generate_data(
             bar.show(offset + count)
     if bar is not None:
         bar.close()
+    refresh_statistics(engine)
 
     elapsed = time.perf_counter() - started
     print(f"generated {tasks:,} tasks ({label_count:,} labels, {comment_count:,} comments) "

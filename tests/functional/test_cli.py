@@ -548,6 +548,21 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)
 
 
+def test_analyze_gives_the_planner_row_counts(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    with database(ini) as connection:
+        connection.execute("INSERT INTO groups (name, description, created_at) VALUES "
+                           "('ops', '', '2026-01-01 00:00:00.000000')")
+        connection.commit()
+    result = taskdesk(ini, "analyze")
+    assert result.returncode == 0, result.stderr
+    assert "statistics refreshed for every table" in result.stdout
+    with database(ini) as connection:
+        assert connection.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'groups' AND idx IS NOT NULL"
+        ).fetchone()[0].startswith("1 ")
+
+
 @pytest.mark.parametrize(("url", "reason"), [
     ("memory:", "keeps jobs inside the process that enqueued them"),
     ("redis://127.0.0.1:1/0", "does not answer"),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import transaction
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -232,6 +232,23 @@ def test_generated_counts_and_report(
         f"bench{i:04d}" for i in range(1, 9)]
     assert count(dbsession, TaskLabel) > 0
     assert count(dbsession, Comment) > 0
+
+
+def test_generated_data_leaves_the_planner_statistics(
+    generated: tuple[Engine, TaskdeskSettings, str], generated_session: Session
+) -> None:
+    """Without ANALYZE, PostgreSQL plans the first queries after a bulk load for a handful of
+    rows and SQLite has no statistics at all."""
+    dbsession = generated_session
+    if generated[0].dialect.name == "postgresql":
+        estimated = dbsession.scalar(text(
+            "SELECT reltuples FROM pg_class WHERE relname = 'tasks'"))
+        assert estimated == 2000
+    else:
+        stat = dbsession.scalar(text(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'tasks' AND idx IS NOT NULL LIMIT 1"))
+        assert stat is not None
+        assert stat.split()[0] == "2000"
 
 
 def test_generated_numbers_continue_across_batches(generated_session: Session) -> None:
