@@ -8,6 +8,7 @@ addresses are refused). The image keeps its tag, so a second run builds from the
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -21,6 +22,9 @@ from tests.support.system import install
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "taskdesk:test"
 BASE = "taskdesk-base:bookworm"
+#: Held while a test process uses the engine: pytest-xdist workers (or two test runs) take
+#: turns, so one never stops a daemon another is using.
+LOCK = Path.home() / ".cache" / "taskdesk" / "container-tests.lock"
 #: Certificate authorities this machine adds for outgoing HTTPS (deploy/certs/README.md).
 LOCAL_CAS = Path("/usr/local/share/ca-certificates")
 
@@ -42,6 +46,15 @@ def _answers() -> bool:
 def container_engine(log: Path) -> Iterator[str | None]:
     """Yield None once ``docker`` answers, or why it cannot. A daemon started here (root
     only) is stopped again afterwards; one that was running is left alone."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with _engine(log) as reason:
+            yield reason
+
+
+@contextmanager
+def _engine(log: Path) -> Iterator[str | None]:
     if not _answers() and (shutil.which("docker") is None or shutil.which("dockerd") is None):
         reason = install(["docker.io"], "Docker")
         if reason is not None:
