@@ -80,6 +80,14 @@ class Result:
     rss_mb: float
     #: Unexpected answers by status (0: connection error).
     failures: dict[int, int] = field(default_factory=dict)
+    #: CPU seconds the server processes used in the window (user + system, all threads).
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Steadier than req/s on a shared machine: other processes take wall time from
+        the server, not CPU time per request."""
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -94,6 +102,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -324,13 +338,15 @@ def load(port: int | list[int], pid: int | list[int], session: Session, name: st
     time.sleep(warmup)
     phase["measure"] = True
     started = time.perf_counter()
+    cpu_before = sum(cpu_seconds(p) for p in pids)
     time.sleep(seconds)
     phase["stop"] = True
     elapsed = time.perf_counter() - started
+    cpu_used = sum(cpu_seconds(p) for p in pids) - cpu_before
     for thread in threads:
         thread.join()
     return Result(name, counts["requests"], counts["errors"], elapsed, latencies,
-                  sum(rss_mb(p) for p in pids), failures)
+                  sum(rss_mb(p) for p in pids), failures, cpu_used)
 
 
 def soak(port: int, pid: int, session: Session, total: int,
@@ -370,13 +386,14 @@ def soak(port: int, pid: int, session: Session, total: int,
 
 
 def table(results: list[Result]) -> list[str]:
-    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB | server CPU ms/req |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         statuses = ", ".join(f"{n}x {s or 'conn'}" for s, n in sorted(r.failures.items()))
         errors = f"{r.errors} ({statuses})" if r.errors else "0"
         lines.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | "
-                     f"{r.percentile(0.99):.1f} | {errors} | {r.rss_mb:.0f} |")
+                     f"{r.percentile(0.99):.1f} | {errors} | {r.rss_mb:.0f} | "
+                     f"{r.cpu_ms_per_request:.2f} |")
     return lines
 
 
