@@ -1,6 +1,7 @@
 #!/bin/sh
 # The Taskdesk image's entry point:
-#   serve            Hypercorn (python -m taskdesk.asgi, /opt/taskdesk/hypercorn.toml) on
+#   serve            Hypercorn (python -m taskdesk.asgi) with TASKDESK_HYPERCORN_CONFIG
+#                    (default /opt/taskdesk/hypercorn.toml, the repository's) on
 #                    TASKDESK_BIND (default 0.0.0.0:6543)
 #   worker [...]     the task queue's worker       (taskdesk INI worker)
 #   migrate [...]    upgrade the database schema   (taskdesk INI migrate)
@@ -16,7 +17,8 @@ if [ "$#" -gt 0 ]; then
 fi
 case "$command" in
     serve)
-        exec python -m taskdesk.asgi --config /opt/taskdesk/hypercorn.toml \
+        exec python -m taskdesk.asgi \
+            --config "${TASKDESK_HYPERCORN_CONFIG:-/opt/taskdesk/hypercorn.toml}" \
             --bind "${TASKDESK_BIND:-0.0.0.0:6543}" "$@"
         ;;
     -h|--help|help)

@@ -211,7 +211,8 @@ def test_the_entry_point_runs_hypercorn_and_the_cli_from_files_in_the_image() ->
     script = entrypoint()
     files = image_files()
     env = image_env()
-    assert "exec python -m taskdesk.asgi --config /opt/taskdesk/hypercorn.toml" in script
+    assert re.search(r"exec python -m taskdesk.asgi \\\n +--config "
+                     r'"\$\{TASKDESK_HYPERCORN_CONFIG:-/opt/taskdesk/hypercorn.toml\}"', script)
     assert files["/opt/taskdesk/hypercorn.toml"] == ROOT / "hypercorn.toml"
     assert files["/opt/taskdesk/entrypoint.sh"] == DEPLOY / "entrypoint.sh"
     assert files["/opt/taskdesk/container.ini"] == DEPLOY / "container.ini"
@@ -298,7 +299,7 @@ def test_every_variable_the_deployment_sets_is_read_by_the_ini_or_the_entry_poin
     assert referenced_variables() == {"TASKDESK_SESSION_SECRET", "TASKDESK_DATABASE_URL",
                                       "TASKDESK_DB_PASSWORD", "TASKDESK_QUEUE_URL"}
     assert referenced_variables() <= read_by_ini | read_by_entrypoint
-    assert read_by_entrypoint == {"TASKDESK_INI", "TASKDESK_BIND"}
+    assert read_by_entrypoint == {"TASKDESK_INI", "TASKDESK_BIND", "TASKDESK_HYPERCORN_CONFIG"}
     # Secrets come from the Secret object, never from the manifests themselves.
     for where, container in containers():
         assert "env" not in container, f"{where} sets variables inline"
