@@ -1,11 +1,13 @@
 """The deployment files (deploy/): the Kubernetes manifests are valid against the Kubernetes
-schemas, and every command, port, path, variable and probe that the manifests, the Compose
-file, the Containerfile and the entry point name exists in the application."""
+schemas, the Compose file against Compose's, and every command, port, path, variable and
+probe that the manifests, the Compose file, the Containerfile and the entry point name exists
+in the application."""
 
 from __future__ import annotations
 
 import configparser
 import copy
+import os
 import re
 import shlex
 import shutil
@@ -23,6 +25,7 @@ from webtest import TestApp
 
 from taskdesk.cli import build_parser
 from tests.support.apps import SESSION_SECRET
+from tests.support.system import install
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -187,6 +190,53 @@ def test_the_rendered_kustomization_is_valid(tmp_path: Path) -> None:
     assert len(config_maps) == 1
     assert config_maps[0].startswith("taskdesk-env-")
     assert config_maps[0] in rendered.split("kind: ConfigMap", 1)[1]  # references rewritten
+
+
+def compose_command() -> list[str]:
+    """Docker's Compose (the v2 plugin, or Debian's docker-compose 1.29, installed with
+    apt-get when neither is there and this is root), or a skip with the reason."""
+    if shutil.which("docker") and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose") is None:
+        reason = install(["docker-compose"], "Docker Compose")
+        if reason is not None:
+            pytest.skip(reason)
+    return ["docker-compose"]
+
+
+def compose_config(path: Path) -> subprocess.CompletedProcess[str]:
+    """`compose config`: the file checked against the Compose schema, variables filled."""
+    environment = {"PATH": os.environ["PATH"], "TASKDESK_SESSION_SECRET": "s" * 40,
+                   "TASKDESK_DB_PASSWORD": "database password"}
+    return subprocess.run([*compose_command(), "-p", "taskdesk", "-f", str(path), "config"],
+                          capture_output=True, text=True, timeout=60, env=environment,
+                          check=False)
+
+
+def test_the_compose_file_is_valid_and_refuses_to_start_without_the_secrets(
+    tmp_path: Path,
+) -> None:
+    checked = compose_config(DEPLOY / "compose.yaml")
+    assert checked.returncode == 0, checked.stderr
+    rendered = yaml.safe_load(checked.stdout)
+    assert set(rendered["services"]) == {"postgres", "redis", "migrate", "web", "worker"}
+    assert rendered["services"]["web"]["environment"]["TASKDESK_DB_PASSWORD"] == \
+        "database password"
+
+    broken = tmp_path / "compose.yaml"
+    broken.write_text((DEPLOY / "compose.yaml").read_text(encoding="utf-8").replace(
+        "condition: service_completed_successfully", "condition: after_migrate", 1))
+    refused = compose_config(broken)
+    assert refused.returncode != 0
+    assert "after_migrate" in refused.stderr
+
+    unset = subprocess.run([*compose_command(), "-p", "taskdesk", "-f",
+                            str(DEPLOY / "compose.yaml"), "config"], capture_output=True,
+                           text=True, timeout=60, env={"PATH": os.environ["PATH"]},
+                           check=False)
+    assert unset.returncode != 0
+    assert "export a session secret" in unset.stderr or "export the database" in unset.stderr
 
 
 # -- what the files name exists in the application -------------------------------------------
