@@ -363,6 +363,7 @@ def test_only_the_data_volume_and_tmp_are_writable_and_nobody_is_root() -> None:
     for name, spec in pod_specs():
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         assert spec["securityContext"]["runAsUser"] == 10001, name
+        assert spec["automountServiceAccountToken"] is False, name
         volumes = {v["name"]: v for v in spec["volumes"]}
         assert "emptyDir" in volumes["tmp"], name
     for where, container in containers():
