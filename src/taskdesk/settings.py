@@ -552,12 +552,17 @@ def resolve_database_url(raw: Mapping[str, Any]) -> str:
     url = _database_url(raw)
     if not url:
         raise SettingsError("sqlalchemy.url", url, "a database URL is required")
+    key, shown = "sqlalchemy.url", url
+    if _environment_value(raw, "taskdesk.database.url_env") is not None:
+        # Name the variable, not its value: a URL may carry a password.
+        key = "taskdesk.database.url_env"
+        shown = str(raw[key]).strip()
     try:
         parsed = make_url(url)
     except Exception:
-        raise SettingsError("sqlalchemy.url", url, "expected a SQLAlchemy database URL") from None
+        raise SettingsError(key, shown, "expected a SQLAlchemy database URL") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise SettingsError("sqlalchemy.url", url, "expected a sqlite or postgresql URL")
+        raise SettingsError(key, shown, "expected a sqlite or postgresql URL")
     password = _environment_value(raw, "taskdesk.database.password_env")
     if password is not None:
         parsed = parsed.set(password=password)

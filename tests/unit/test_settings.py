@@ -195,6 +195,12 @@ def test_the_database_url_comes_from_the_environment_variable_named_in_the_ini(
     with pytest.raises(SettingsError, match=r"taskdesk\.queue\.url.*required when the database"):
         parse_settings(raw)
 
+    monkeypatch.setenv("TD_TEST_DB_URL", "mysql://taskdesk:hunter2@db/td")
+    with pytest.raises(SettingsError) as caught:
+        resolve_database_url(raw)
+    assert str(caught.value) == ("invalid setting taskdesk.database.url_env = 'TD_TEST_DB_URL': "
+                                 "expected a sqlite or postgresql URL")
+
     monkeypatch.delenv("TD_TEST_DB_URL")
     assert resolve_database_url(raw) == "sqlite:////var/lib/taskdesk/taskdesk.sqlite"
     assert parse_settings(raw).queue_url == "sqlite:////var/lib/taskdesk/taskdesk-queue.sqlite"
