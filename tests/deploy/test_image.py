@@ -113,6 +113,16 @@ def get(port: int, path: str) -> tuple[int, dict[str, str]]:
         connection.close()
 
 
+def page(port: int, path: str, language: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers={"Accept-Language": language})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
 def wait_for(port: int, path: str, name: str, seconds: float = 60) -> tuple[int, dict[str, str]]:
     deadline = time.monotonic() + seconds
     while True:
@@ -171,6 +181,14 @@ def test_on_sqlite_in_the_data_volume_migrate_serve_and_the_worker_work(
     web = containers.start("serve", TASKDESK_BIND=f"127.0.0.1:{port}")
     assert wait_for(port, "/healthz", web) == (200, {"status": "ok"})
     assert get(port, "/readyz") == (200, {"status": "ok", "database": "sqlite"})
+    # Templates and the compiled catalogs in the image, on a read-only file system.
+    status, english = page(port, "/login", "en")
+    assert status == 200
+    assert 'name="csrf_token"' in english
+    assert ">Sign in<" in english
+    status, chinese = page(port, "/login", "zh-CN")
+    assert status == 200
+    assert ">登录<" in chinese
 
     worker = containers.start("worker", "--workers", "1")
     wait_for_log(worker, "worker started")
