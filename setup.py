@@ -71,6 +71,10 @@ tests_require = [
     "playwright>=1.48,<2",
     # A real SMTP server on a loopback port, for the e-mail tests.
     "aiosmtpd>=1.4.6,<2",
+    # The deployment tests: the Kubernetes manifests (deploy/k8s) against the Kubernetes
+    # schemas this package carries (no network), read with PyYAML.
+    "kubernetes-validate>=1.30,<2",
+    "PyYAML>=6.0,<7",
 ]
 
 setup(

@@ -6,7 +6,9 @@ One run: a fresh database (SQLite file, or a new PostgreSQL database dropped aft
 built from production.ini's settings, migrated, filled with ``taskdesk INI generate-data``;
 one server process pinned to CPU 0 and this load generator on CPU 1 (when there are two);
 a fixed number of keep-alive connections, each sending its next request as soon as the last
-one is answered; per endpoint a warm-up, then a timed window. The bare-WSGI floor
+one is answered; per endpoint a warm-up, then a timed window. ``--processes N`` starts N
+server processes on N ports (process k pinned to CPU k modulo the cores) and spreads the
+connections over them in turn, as a load balancer would: the scale-out figures. The bare-WSGI floor
 (benchmarks/floor.py) serves the same JSON list under the same server, measured A B A B
 with our list, and our figure is printed as a ratio of it. ``--soak N`` afterwards sends N
 mixed read requests and samples the server's RSS.
@@ -32,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -78,6 +80,14 @@ class Result:
     rss_mb: float
     #: Unexpected answers by status (0: connection error).
     failures: dict[int, int] = field(default_factory=dict)
+    #: CPU seconds the server processes used in the window (user + system, all threads).
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Steadier than req/s on a shared machine: other processes take wall time from
+        the server, not CPU time per request."""
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -92,6 +102,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (every thread), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -134,7 +150,8 @@ def database(backend: str, directory: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def write_ini(directory: Path, url: str, port: int, threads: int) -> Path:
+def write_ini(directory: Path, url: str, port: int, threads: int,
+              name: str = "bench.ini") -> Path:
     """production.ini with the benchmark database, port and thread count."""
     parser = configparser.RawConfigParser()
     parser.optionxform = str  # type: ignore[assignment,method-assign]
@@ -143,7 +160,7 @@ def write_ini(directory: Path, url: str, port: int, threads: int) -> Path:
     parser["alembic"]["script_location"] = str(ROOT / "alembic")
     parser["server:main"]["listen"] = f"127.0.0.1:{port}"
     parser["server:main"]["threads"] = str(threads)
-    path = directory / "bench.ini"
+    path = directory / name
     (directory / "var").mkdir(exist_ok=True)  # production.ini's queue file lives there
     with path.open("w") as handle:
         parser.write(handle)
@@ -175,13 +192,14 @@ def server_command(server: str, app: str, port: int, threads: int, ini: Path) ->
 
 
 @contextmanager
-def serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+def serving(command: list[str], port: int, env: dict[str, str], log: Path,
+            cpu: int = 0) -> Iterator[int]:
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    cwd=ROOT)
     try:
         wait_for_port(process, port, 60, f"server did not start; see {log}")
-        pin(process.pid, 0)
+        pin(process.pid, cpu)
         yield process.pid
     finally:
         stop(process, signal.SIGTERM, 20)
@@ -267,8 +285,12 @@ class Session:
         return {"Cookie": self.cookie}
 
 
-def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
-         concurrency: int, seconds: float, warmup: float) -> Result:
+def load(port: int | list[int], pid: int | list[int], session: Session, name: str,
+         endpoint: Endpoint, concurrency: int, seconds: float, warmup: float) -> Result:
+    """``port`` and ``pid`` may list several server processes: connection i goes to port
+    i modulo their number, and the RSS reported is their sum."""
+    ports = port if isinstance(port, list) else [port]
+    pids = pid if isinstance(pid, list) else [pid]
     path = endpoint.path.format(slug=session.slug, number=session.number)
     headers = session.headers(endpoint.auth)
     if endpoint.body is not None:
@@ -279,7 +301,7 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
     lock = threading.Lock()
     phase = {"measure": False, "stop": False}
 
-    def client() -> None:
+    def client(port: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
         requests = errors = 0
@@ -309,19 +331,22 @@ def load(port: int, pid: int, session: Session, name: str, endpoint: Endpoint,
             for status, number in statuses.items():
                 failures[status] = failures.get(status, 0) + number
 
-    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    threads = [threading.Thread(target=client, args=(ports[i % len(ports)],))
+               for i in range(concurrency)]
     for thread in threads:
         thread.start()
     time.sleep(warmup)
     phase["measure"] = True
     started = time.perf_counter()
+    cpu_before = sum(cpu_seconds(p) for p in pids)
     time.sleep(seconds)
     phase["stop"] = True
     elapsed = time.perf_counter() - started
+    cpu_used = sum(cpu_seconds(p) for p in pids) - cpu_before
     for thread in threads:
         thread.join()
-    return Result(name, counts["requests"], counts["errors"], elapsed, latencies, rss_mb(pid),
-                  failures)
+    return Result(name, counts["requests"], counts["errors"], elapsed, latencies,
+                  sum(rss_mb(p) for p in pids), failures, cpu_used)
 
 
 def soak(port: int, pid: int, session: Session, total: int,
@@ -361,13 +386,14 @@ def soak(port: int, pid: int, session: Session, total: int,
 
 
 def table(results: list[Result]) -> list[str]:
-    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | server RSS MB | server CPU ms/req |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         statuses = ", ".join(f"{n}x {s or 'conn'}" for s, n in sorted(r.failures.items()))
         errors = f"{r.errors} ({statuses})" if r.errors else "0"
         lines.append(f"| {r.name} | {r.rate:.0f} | {r.percentile(0.5):.1f} | "
-                     f"{r.percentile(0.99):.1f} | {errors} | {r.rss_mb:.0f} |")
+                     f"{r.percentile(0.99):.1f} | {errors} | {r.rss_mb:.0f} | "
+                     f"{r.cpu_ms_per_request:.2f} |")
     return lines
 
 
@@ -381,6 +407,8 @@ def main() -> None:
                              "taskdesk.asgi, to compare the two")
     parser.add_argument("--threads", type=int, default=4, help="Waitress threads")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes on as many ports (the floor is left out)")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
@@ -407,6 +435,9 @@ def main() -> None:
             print(f"data: {args.tasks} tasks in {time.perf_counter() - started:.0f} s",
                   flush=True)
             app_cmd = server_command(args.server, "taskdesk.wsgi:app", port, args.threads, ini)
+            if args.processes > 1:
+                report(args, scale_out(args, directory, url, ini, port, logs), [])
+                return
             floor_port = free_port()
             floor_cmd = server_command(args.server, "benchmarks.floor:app", floor_port,
                                        args.threads, ini)
@@ -437,9 +468,41 @@ def main() -> None:
                 if args.soak:
                     soaked = soak(port, pid, session, args.soak, args.concurrency)
 
+    report(args, results, soaked)
+
+
+def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, port: int,
+              logs: Path) -> list[Result]:
+    """``args.processes`` server processes on the same database, on ports of their own
+    (each with an INI naming its port, for pserve): every endpoint against all of them."""
+    ports = [port] + [free_port() for _ in range(args.processes - 1)]
+    cores = os.cpu_count() or 1
+    results: list[Result] = []
+    with ExitStack() as stack:
+        pids = []
+        for index, each in enumerate(ports):
+            each_ini = ini if index == 0 else write_ini(
+                directory, url, each, args.threads, f"bench{index}.ini")
+            command = server_command(args.server, "taskdesk.wsgi:app", each, args.threads,
+                                     each_ini)
+            pids.append(stack.enter_context(serving(
+                command, each, environment(each_ini), logs / f"app{index}.log",
+                cpu=index % cores)))
+        session = Session(ports[0])
+        for name in args.endpoints.split(","):
+            result = load(ports, pids, session, name, ENDPOINTS[name], args.concurrency,
+                          args.seconds, args.warmup)
+            results.append(result)
+            print("\n".join(table([result])[2:]), flush=True)
+    return results
+
+
+def report(args: argparse.Namespace, results: list[Result],
+           soaked: list[tuple[int, float]]) -> None:
     ours = [r.rate for r in results if r.name.startswith("json_list")]
     floors = [r.rate for r in results if r.name.startswith("floor")]
-    lines = [f"### {args.server}, {args.backend}, {args.tasks:,} tasks, "
+    processes = f"{args.processes} processes, " if args.processes > 1 else ""
+    lines = [f"### {args.server}, {processes}{args.backend}, {args.tasks:,} tasks, "
              f"{args.concurrency} connections, {args.seconds:.0f} s per endpoint "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "", *table(results)]
     if ours and floors:

@@ -11,6 +11,7 @@ import argparse
 import configparser
 import getpass
 import sys
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -98,6 +99,41 @@ def cmd_migrate(env: dict[str, Any], args: argparse.Namespace) -> None:
                            f"(known revisions: {', '.join(known)}, or head)") from None
     current = current_revision(engine)
     print(f"database at revision {current}" + (" (head)" if current == known[-1] else ""))
+
+
+def cmd_wait_for_migrations(env: dict[str, Any], args: argparse.Namespace) -> None:
+    """Wait until the database is at this version's head revision: the start-up gate of a
+    web or worker container while the migrate job runs (deploy/k8s), so no process serves
+    on a schema older than its code. A revision this version does not know means a newer
+    version migrated the database: no wait helps, so it fails at once."""
+    from sqlalchemy.exc import OperationalError
+
+    from taskdesk.migrations import current_revision, revision_names
+
+    engine = env["registry"]["dbbinds"].engine
+    known = revision_names(args.ini)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        try:
+            current = current_revision(engine)
+            state = f"at revision {current}" if current else "not migrated"
+        except OperationalError as error:  # the database may still be starting
+            current = None
+            state = f"unreachable ({type(error.orig or error).__name__})"
+        finally:
+            engine.dispose()
+        if current == known[-1]:
+            print(f"database at revision {current} (head)")
+            return
+        if current is not None and current not in known:
+            raise CommandError(f"the database is at revision {current}, which this version "
+                               f"does not know (its newest is {known[-1]}): a newer version "
+                               "migrated it")
+        if time.monotonic() >= deadline:
+            raise CommandError(f"the database is {state} after {args.timeout:g} s; this "
+                               f"version needs revision {known[-1]}: run `taskdesk INI "
+                               "migrate` (the migrate job)")
+        time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 def cmd_create_user(env: dict[str, Any], args: argparse.Namespace) -> None:
@@ -263,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("migrate", cmd_migrate, "upgrade the database schema (to head by default)")
     sub.add_argument("--revision", default="head")
+
+    sub = add("wait-for-migrations", cmd_wait_for_migrations,
+              "wait until the database schema is at this version's newest revision (exit 0), "
+              "or fail after --timeout seconds; it never migrates")
+    sub.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                     help="give up after this many seconds (default 300)")
 
     for name, handler, text in (
         ("create-user", cmd_create_user, "create a user account"),

@@ -514,9 +514,15 @@ ENVIRONMENT_OPTIONS: tuple[tuple[str, str], ...] = (
     ("taskdesk.session.secret_env",
      "Name of an environment variable holding the session secret; wins over "
      "`taskdesk.session.secret` when that variable is set."),
+    ("taskdesk.database.url_env",
+     "Name of an environment variable holding the database URL; when that variable is set "
+     "it wins over `sqlalchemy.url` (one INI for every container: deploy/container.ini)."),
     ("taskdesk.database.password_env",
      "Name of an environment variable holding the database password, inserted into "
      "`sqlalchemy.url`."),
+    ("taskdesk.queue.url_env",
+     "Name of an environment variable holding the task queue's URL; when that variable is "
+     "set it wins over `taskdesk.queue.url`."),
     ("taskdesk.mail.password_env",
      "Name of an environment variable holding the SMTP password (with "
      "`taskdesk.mail.username`); start fails when it names an unset variable."),
@@ -534,17 +540,29 @@ def _environment_value(raw: Mapping[str, Any], key: str) -> str | None:
     return value if value else None
 
 
+def _database_url(raw: Mapping[str, Any]) -> str:
+    """The URL from the variable ``taskdesk.database.url_env`` names, or ``sqlalchemy.url``."""
+    from_environment = _environment_value(raw, "taskdesk.database.url_env")
+    return (from_environment or str(raw.get("sqlalchemy.url", "") or "")).strip()
+
+
 def resolve_database_url(raw: Mapping[str, Any]) -> str:
-    """``sqlalchemy.url`` with the password from the environment variable the INI names."""
-    url = str(raw.get("sqlalchemy.url", "") or "").strip()
+    """The database URL (:func:`_database_url`) with the password from the environment
+    variable the INI names."""
+    url = _database_url(raw)
     if not url:
         raise SettingsError("sqlalchemy.url", url, "a database URL is required")
+    key, shown = "sqlalchemy.url", url
+    if _environment_value(raw, "taskdesk.database.url_env") is not None:
+        # Name the variable, not its value: a URL may carry a password.
+        key = "taskdesk.database.url_env"
+        shown = str(raw[key]).strip()
     try:
         parsed = make_url(url)
     except Exception:
-        raise SettingsError("sqlalchemy.url", url, "expected a SQLAlchemy database URL") from None
+        raise SettingsError(key, shown, "expected a SQLAlchemy database URL") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise SettingsError("sqlalchemy.url", url, "expected a sqlite or postgresql URL")
+        raise SettingsError(key, shown, "expected a sqlite or postgresql URL")
     password = _environment_value(raw, "taskdesk.database.password_env")
     if password is not None:
         parsed = parsed.set(password=password)
@@ -648,8 +666,18 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
             roles[name] = _parse_role(key, str(value))
     values["roles"] = roles
 
+    queue_from_environment = _environment_value(raw, "taskdesk.queue.url_env")
+    if queue_from_environment is not None:
+        variable = str(raw["taskdesk.queue.url_env"]).strip()
+        try:
+            values["queue_url"] = _parse_queue_url(variable, queue_from_environment)
+        except SettingsError:  # the message would show the URL, and a password in it
+            raise SettingsError(
+                "taskdesk.queue.url_env", variable, f"the environment variable {variable} "
+                "holds no queue URL: expected sqlite:///path, redis://host:port/db or "
+                "rediss://...") from None
     if not values["queue_url"]:
-        derived = default_queue_url(str(raw.get("sqlalchemy.url", "") or "sqlite://"))
+        derived = default_queue_url(_database_url(raw) or "sqlite://")
         if derived is None:
             raise SettingsError(
                 "taskdesk.queue.url", "", "required when the database is not a SQLite file: "

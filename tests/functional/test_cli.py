@@ -215,6 +215,37 @@ def test_migrate_to_an_unknown_revision_answers_one_line(any_ini: Path) -> None:
     assert "(head)" in older.stdout
 
 
+def test_wait_for_migrations_waits_for_the_migrate_job_and_never_migrates(
+    make_ini: Callable[..., Path],
+) -> None:
+    ini = make_ini(migrate=False)
+    gave_up = one_line_error(taskdesk(ini, "wait-for-migrations", "--timeout", "0.5"))
+    assert gave_up.startswith("taskdesk: the database is not migrated after 0.5 s; this "
+                              "version needs revision ")
+    assert "run `taskdesk INI migrate` (the migrate job)" in gave_up
+    with database(ini) as connection:  # it only looked
+        assert connection.execute("SELECT name FROM sqlite_master WHERE name = "
+                                  "'alembic_version'").fetchone() is None
+
+    # Started before the migration (as a container's start-up gate), done once it ran.
+    waiting = subprocess.Popen([*COMMAND, str(ini), "wait-for-migrations", "--timeout", "120"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=ENVIRONMENT, cwd=ini.parent)
+    try:
+        assert taskdesk(ini, "migrate").returncode == 0
+        out, err = waiting.communicate(timeout=120)
+    finally:
+        waiting.kill()
+    assert waiting.returncode == 0, err
+    assert re.fullmatch(r"database at revision \w+ \(head\)\n", out)
+
+    with database(ini) as connection:  # a newer version's migration: no wait would help
+        connection.execute("UPDATE alembic_version SET version_num = 'ffff9999'")
+    newer = one_line_error(taskdesk(ini, "wait-for-migrations", "--timeout", "60"))
+    assert newer.startswith("taskdesk: the database is at revision ffff9999, which this "
+                            "version does not know")
+
+
 @pytest.mark.parametrize(("username", "reason"), [
     ("Bad Name", "username: Use 2-63 lower-case letters, digits, dots, dashes"),
     ("x", "username: Use 2-63 lower-case letters"),

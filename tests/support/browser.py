@@ -3,9 +3,6 @@ Waitress, numbered screenshots, signing in."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +10,11 @@ from typing import Any
 
 import waitress
 
+from tests.support.system import install
+
 CHROMIUM = Path("/usr/bin/chromium")
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-PACKAGES = ("chromium", "fonts-wqy-microhei")
+PACKAGES = ["chromium", "fonts-wqy-microhei"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 #: Flags that keep Chromium from reaching for outside hosts (refused on this machine).
 CHROMIUM_ARGS = [
@@ -29,30 +28,13 @@ CHROMIUM_ARGS = [
 PASSWORD = "browser test password"
 
 
-def _apt_get(*args: str) -> None:
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Wait for a dpkg lock held by another install rather than fail at once.
-    command = ["apt-get", "-o", "DPkg::Lock::Timeout=600", *args]
-    subprocess.run(command, check=True, env=environment, timeout=1200,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 def install_browser() -> str | None:
     """Install Chromium and a CJK font if missing; the reason it is impossible, or None."""
     if CHROMIUM.exists() and CJK_FONT.exists():
         return None
-    if shutil.which("apt-get") is None:
-        return "Chromium is missing and this system has no apt-get to install it"
-    if os.geteuid() != 0:
-        return "Chromium is missing and installing it with apt-get needs root"
-    try:
-        _apt_get("update")
-        _apt_get("install", "-y", "--no-install-recommends", *PACKAGES)
-    except subprocess.CalledProcessError as error:
-        stderr = error.stderr.decode(errors="replace").strip().splitlines()
-        return f"{' '.join(error.cmd)} failed: {stderr[-1] if stderr else error}"
-    except subprocess.TimeoutExpired:
-        return "apt-get took too long to install Chromium"
+    reason = install(PACKAGES, "Chromium")
+    if reason is not None:
+        return reason
     if not CHROMIUM.exists():
         return f"apt-get installed {' '.join(PACKAGES)} but {CHROMIUM} is still missing"
     return None

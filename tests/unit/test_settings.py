@@ -180,6 +180,49 @@ def test_database_url_unchanged_without_the_environment_variable(
     })).password == "fromini"
 
 
+def test_the_database_url_comes_from_the_environment_variable_named_in_the_ini(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TD_TEST_DB_URL", "postgresql+psycopg://taskdesk@postgres:5432/td")
+    monkeypatch.setenv("TD_TEST_DB_PASSWORD", "pw")
+    raw = {"sqlalchemy.url": "sqlite:////var/lib/taskdesk/taskdesk.sqlite",
+           "taskdesk.database.url_env": "TD_TEST_DB_URL",
+           "taskdesk.database.password_env": "TD_TEST_DB_PASSWORD",
+           "taskdesk.session.secret": SESSION_SECRET}
+    parsed = make_url(resolve_database_url(raw))
+    assert (parsed.host, parsed.database, parsed.password) == ("postgres", "td", "pw")
+    # PostgreSQL from the environment: the INI's SQLite file no longer implies the queue.
+    with pytest.raises(SettingsError, match=r"taskdesk\.queue\.url.*required when the database"):
+        parse_settings(raw)
+
+    monkeypatch.setenv("TD_TEST_DB_URL", "mysql://taskdesk:hunter2@db/td")
+    with pytest.raises(SettingsError) as caught:
+        resolve_database_url(raw)
+    assert str(caught.value) == ("invalid setting taskdesk.database.url_env = 'TD_TEST_DB_URL': "
+                                 "expected a sqlite or postgresql URL")
+
+    monkeypatch.delenv("TD_TEST_DB_URL")
+    assert resolve_database_url(raw) == "sqlite:////var/lib/taskdesk/taskdesk.sqlite"
+    assert parse_settings(raw).queue_url == "sqlite:////var/lib/taskdesk/taskdesk-queue.sqlite"
+
+
+def test_the_queue_url_comes_from_the_environment_variable_named_in_the_ini(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = {"taskdesk.queue.url": "sqlite:////var/lib/q.sqlite",
+           "taskdesk.queue.url_env": "TD_TEST_QUEUE_URL",
+           "taskdesk.session.secret": SESSION_SECRET}
+    monkeypatch.delenv("TD_TEST_QUEUE_URL", raising=False)
+    assert parse_settings(raw).queue_url == "sqlite:////var/lib/q.sqlite"
+    monkeypatch.setenv("TD_TEST_QUEUE_URL", "redis://:pw@redis:6379/1")
+    assert parse_settings(raw).queue_url == "redis://:pw@redis:6379/1"
+    monkeypatch.setenv("TD_TEST_QUEUE_URL", "http://:hunter2@redis")
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw)
+    assert "the environment variable TD_TEST_QUEUE_URL holds no queue URL" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
 def test_started_app_uses_the_environment_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
