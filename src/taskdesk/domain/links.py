@@ -238,9 +238,10 @@ def add_link(dbsession: Session, task: Task, actor: User, data: Any, *,
     source, target = (other, task) if inverse else (task, other)
     if stored == "relates" and source.id > target.id:
         source, target = target, source
-    if stored in _ACYCLIC and dbsession.get_bind().dialect.name == "postgresql":
-        # Two requests each adding half of a cycle would both find none: links that could
-        # form one are added one at a time (SQLite's writers are one at a time already).
+    if dbsession.get_bind().dialect.name == "postgresql":
+        # Two requests each adding half of a cycle would both find none, and two adding the
+        # same link would both find it missing: links are added one at a time (SQLite's
+        # writers are one at a time already).
         dbsession.execute(select(func.pg_advisory_xact_lock(_LOCK_CLASS, 0)))
     exists_already = dbsession.scalar(select(exists().where(
         TaskLink.source_id == source.id, TaskLink.target_id == target.id,
