@@ -38,7 +38,8 @@ def _seed(site: Site) -> None:
     with Session(engine) as dbsession:
         ada = dbsession.scalar(select(User).where(User.username == site.username))
         rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None and rosa is not None
+        assert ada is not None
+        assert rosa is not None
         settings = parse_settings(app_settings(site.database_url))
         made = {}
         for slug, name, role, titles in (

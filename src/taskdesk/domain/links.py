@@ -8,9 +8,13 @@ as its source, so linking either way round finds the same row.
 Visibility: a link is shown only when the viewer may see the other task's project (the
 list rule, :func:`taskdesk.domain.access.visible_projects`), and "blocked" counts only
 blockers the viewer may see, so nothing about a hidden task leaks: not a row, not a count,
-not a badge. A task of another project named when adding a link must be visible to the
-actor (:func:`taskdesk.domain.access.may_view_project`); a hidden task and a missing one get
-the same answer.
+not a badge, not a history entry (:func:`link_entry_visible`). A task of another project
+named when adding a link must be visible to the actor
+(:func:`taskdesk.domain.access.may_view_project`); a hidden task and a missing one get the
+same answer.
+
+"Blocked" means blocked by a task that is not done (its status is not of category ``done``;
+its ``completed_at`` is empty): a cancelled blocker still blocks until the link is removed.
 
 Neither ``blocks`` nor ``duplicates`` may form a cycle (A blocks B blocks A, however long the
 chain): a recursive query over the kind's links refuses it, on SQLite and PostgreSQL alike.
@@ -32,7 +36,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from taskdesk.domain.access import Viewer, may_view_project, visible_projects, visible_to_member
 from taskdesk.domain.activity import record
@@ -40,7 +44,7 @@ from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.schema import TaskRef
 from taskdesk.domain.schemas import LINK_KINDS, TASK_LINK
 from taskdesk.messages import _
-from taskdesk.models import Project, Task, TaskLink, User
+from taskdesk.models import Activity, Project, Task, TaskLink, User
 
 #: A kind as one side sees it -> (stored kind, whether that side is the stored target).
 _STORED: dict[str, tuple[str, bool]] = {
@@ -53,6 +57,8 @@ _STORED: dict[str, tuple[str, bool]] = {
 #: (stored kind, seen from the target) -> the kind that side sees.
 _SEEN = {(stored, inverse): kind for kind, (stored, inverse) in _STORED.items()}
 _SEEN[("relates", True)] = "relates_to"
+#: The actions of the history entries links write.
+LINK_ACTIONS = ("link.added", "link.removed")
 #: Stored kinds that must not form a cycle.
 _ACYCLIC = frozenset({"blocks", "duplicates"})
 #: The first argument of PostgreSQL's two-integer advisory locks: this module's namespace
@@ -177,6 +183,7 @@ def _resolve(dbsession: Session, actor: User, task: Task, ref: TaskRef) -> Task:
     slug = ref.project or task.project.slug
     other = dbsession.scalars(
         select(Task).join(Project, Project.id == Task.project_id)
+        .options(contains_eager(Task.project))
         .where(Project.slug == slug, Task.number == ref.number)
     ).first()
     if other is not None and other.project_id != task.project_id:
@@ -205,11 +212,20 @@ def _would_cycle(dbsession: Session, kind: str, source_id: int, target_id: int) 
 
 
 def _describe(link_kind: str, this: Task, other: Task) -> dict[str, Any]:
-    """An activity entry's ``changes`` for a link of ``this`` task: the kind from its side
-    and the other task's ``#number`` when it is in the same project. A task of another
-    project is not named: whoever reads this task's history may not see that project."""
+    """An activity entry's ``changes`` for a link of ``this`` task: the kind from its side,
+    the other task (``#12``, or ``slug#12`` in another project) and its project, by which
+    :func:`link_entry_visible` leaves the entry out for whoever may not see that project."""
     same = other.project_id == this.project_id
-    return {"kind": link_kind, "task": f"#{other.number}" if same else None}
+    reference = f"#{other.number}" if same else f"{other.project.slug}#{other.number}"
+    return {"kind": link_kind, "task": reference, "project_id": other.project_id}
+
+
+def link_entry_visible(viewer: Viewer) -> ColumnElement[bool]:
+    """A WHERE clause on ``Activity`` leaving out the link entries that name a task of a
+    project ``viewer`` may not see (the history shows other entries as it did)."""
+    other = Activity.changes["project_id"].as_integer()
+    return or_(Activity.action.not_in(LINK_ACTIONS), other == Activity.project_id,
+               other.in_(select(Project.id).where(visible_projects(viewer)).correlate(None)))
 
 
 def _record(dbsession: Session, action: str, actor: User, task: Task, kind: str,
@@ -267,7 +283,7 @@ def remove_link(dbsession: Session, task: Task, actor: User, link: LinkRow) -> N
     row = dbsession.get(TaskLink, link.id)
     if row is None:
         return
-    other = dbsession.get_one(Task, link.task_id)
+    other = dbsession.get_one(Task, link.task_id, options=[joinedload(Task.project)])
     dbsession.delete(row)
     dbsession.flush()
     _record(dbsession, "link.removed", actor, task, link.kind, other)

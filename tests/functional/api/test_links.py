@@ -34,7 +34,8 @@ def test_each_kind_shows_its_inverse_on_the_other_task(client_for, factory, peop
                          {"kind": kind, "task": f"#{two.number}"}, status=201)
     body = answer.json
     assert body["kind"] == kind
-    assert body["task"]["number"] == two.number and body["task"]["project"] == "alpha"
+    assert body["task"]["number"] == two.number
+    assert body["task"]["project"] == "alpha"
     assert body["allowed"] == ["edit_task"]
     assert answer.headers["Location"] == body["url"]
     assert _seen(_links(member, one.number)) == [(kind, "alpha", two.number)]
@@ -45,8 +46,10 @@ def test_each_kind_shows_its_inverse_on_the_other_task(client_for, factory, peop
     # Both histories say so, each from its own side.
     entries = {row.task_id: row.changes for row in dbsession.scalars(
         select(Activity).where(Activity.action == "link.added"))}
-    assert entries == {one.id: {"kind": kind, "task": f"#{two.number}"},
-                       two.id: {"kind": inverse, "task": f"#{one.number}"}}
+    project_id = people["project"].id
+    assert entries == {
+        one.id: {"kind": kind, "task": f"#{two.number}", "project_id": project_id},
+        two.id: {"kind": inverse, "task": f"#{one.number}", "project_id": project_id}}
 
 
 def test_remove_from_either_side_and_history(client_for, factory, people, dbsession):
@@ -57,7 +60,8 @@ def test_remove_from_either_side_and_history(client_for, factory, people, dbsess
                       status=201).json["url"]
     link_id = url.rsplit("/", 1)[1]
     member.delete(f"{BASE}/{two.number}/links/{link_id}", status=204)
-    assert _links(member, one.number) == [] and _links(member, two.number) == []
+    assert _links(member, one.number) == []
+    assert _links(member, two.number) == []
     member.delete(url, status=404)
     removed = dbsession.scalars(select(Activity.task_id).where(
         Activity.action == "link.removed")).all()
@@ -163,9 +167,25 @@ def test_other_projects_visible_and_hidden(client_for, factory, people, dbsessio
     missing = viewer.post(url, {"kind": "blocks", "task": "secret#999"}, status=422).json["error"]
     assert hidden["fields"]["task"].replace(str(secret.number), "N") == \
         missing["fields"]["task"].replace("999", "N")
-    # Nor does the other side of a hidden link name this task from where it cannot be seen.
+    # The history names the task of the project the caller may see, and leaves out the entry
+    # naming the hidden one (the manager sees both).
+    def history(client):
+        return [(entry["action"], entry["changes"].get("task")) for entry in client.get(
+            f"{BASE}/{mine.number}/activity", status=200).json["items"]]
+
+    assert history(viewer) == [("task.created", None),
+                               ("link.added", f"shared#{shared.number}")]
+    assert history(boss) == [("task.created", None), ("link.added", f"secret#{secret.number}"),
+                             ("link.added", f"shared#{shared.number}")]
     outsider = client_for(people["outsider"])
     outsider.get(f"{BASE}/{mine.number}/links", status=404)
+    # Removing a link to another project's task, from either side.
+    shared_link = _links(boss, mine.number)[1]
+    assert shared_link["task"]["project"] == "shared"
+    boss.delete(shared_link["url"], status=204)
+    boss.delete(f"{url}/{secret_link}", status=204)
+    assert _links(boss, mine.number) == []
+    assert history(boss)[-1] == ("link.removed", f"secret#{secret.number}")
 
 
 def test_permissions(client_for, factory, people):

@@ -36,7 +36,8 @@ def test_add_and_remove_links_with_the_form(testapp, login_as, world, make_task,
     assert f"Blocked by #{one.number} Write the spec" in text
     # The notice at the top of the page, linking to the blocker.
     notice = page.html.select_one(".notice--blocked")
-    assert notice is not None and "Write the spec" in notice.get_text()
+    assert notice is not None
+    assert "Write the spec" in notice.get_text()
     assert notice.select_one("a")["href"].endswith(f"/projects/apollo/tasks/{one.number}")
     # The other side shows the inverse, and no notice (it blocks, it is not blocked).
     other = _task_page(testapp, one.number)
@@ -112,11 +113,16 @@ def test_links_to_other_projects_visible_and_hidden(testapp, login_as, world, ma
     text = _links_text(page)
     assert f"Relates to shared#{seen.number} Seen elsewhere" in text
     assert "Shared" in text  # the other project's name
-    assert "Hidden" not in page.text and "secret" not in page.text
+    assert "Hidden" not in page.text
+    assert "secret" not in page.text
     assert page.html.select_one(".notice--blocked") is None
     assert "(1)" in page.html.select_one("#links-heading").get_text()
-    history = page.html.select_one(".history").get_text(" ")
-    assert "a task in another project" in history
+    # The history names the visible task of another project, and leaves out the hidden one.
+    history = " ".join(page.html.select_one(".history").get_text(" ").split())
+    assert f"Manny Manager added a link: Relates to shared#{seen.number}" in history
+    assert history.count("added a link") == 1
+    boss_history = _task_page(boss, mine.number).html.select_one(".history").get_text(" ")
+    assert f"Blocked by secret#{hidden.number}" in " ".join(boss_history.split())
     # Nor may it be linked to, or told apart from a missing task.
     page = _add(testapp, mine.number, "blocks", f"secret#{hidden.number}")
     assert ("error", f"There is no task secret#{hidden.number} that you can see.") in flashes(

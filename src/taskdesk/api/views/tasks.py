@@ -208,7 +208,7 @@ def task_delete(context: TaskResource, request: Request) -> Response:
 def task_activity(context: TaskResource, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        activity(request.dbsession, None, task_id=context.row.id, newest_first=False,
+        activity(request.dbsession, viewer(request), task_id=context.row.id, newest_first=False,
                  after=after, limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )
