@@ -42,7 +42,13 @@ SELECT role FROM project_members WHERE project_id = {p} AND (user_id = {p} OR gr
 LIST_SQL = """
 SELECT t.id, t.number, t.title, t.description, t.status, t.priority, a.username,
        a.display_name, r.username, t.due_date, t.created_at, t.updated_at, t.completed_at,
-       t.version
+       t.version,
+       EXISTS (SELECT 1 FROM task_links l JOIN tasks b ON b.id = l.source_id
+               WHERE l.target_id = t.id AND l.kind = 'blocks' AND b.completed_at IS NULL
+                 AND (b.project_id = t.project_id OR {p} = 1 OR b.project_id IN
+                   (SELECT id FROM projects WHERE visibility = 'internal'
+                    UNION SELECT project_id FROM project_members WHERE user_id = {p} OR
+                    group_id IN (SELECT group_id FROM group_members WHERE user_id = {p}))))
 FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id LEFT JOIN users r ON r.id = t.reporter_id
 WHERE t.project_id = {p} AND t.status IN ({p}, {p}, {p})
 ORDER BY t.number DESC LIMIT {p}"""
@@ -139,7 +145,8 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         roles or ["viewer"], key=["viewer", "member", "manager"].index)]
 
     rows = cursor.execute(database.sql(LIST_SQL),
-                          (project_id, *OPEN_STATUSES, LIMIT + 1)).fetchall()
+                          (int(is_admin), user_id, user_id, project_id, *OPEN_STATUSES,
+                           LIMIT + 1)).fetchall()
     more = len(rows) > LIMIT
     rows = rows[:LIMIT]
     labels: dict[int, list[str]] = {}
@@ -156,7 +163,7 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         "completed": False, "priority": r[5], "assignee": r[6], "assignee_name": r[7],
         "reporter": r[8], "due_date": _date(r[9]), "labels": labels.get(r[0], []),
         "created_at": _stamp(r[10]), "updated_at": _stamp(r[11]),
-        "completed_at": _stamp(r[12]),
+        "completed_at": _stamp(r[12]), "blocked": bool(r[14]),
         "version": r[13], "url": f"{base}/tasks/{r[1]}", "allowed": allowed,
     } for r in rows]
     body = json.dumps({"items": items, "next": f"{base}/tasks?cursor=x" if more else None})

@@ -26,6 +26,8 @@ from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from taskdesk.domain.access import Viewer
+from taskdesk.domain.links import LinkRow, find_link
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.domain.watching import Watcher
 from taskdesk.models import (
@@ -363,10 +365,43 @@ class TaskResource(Resource):
         return {
             "comments": lambda parent, name: CommentContainer(self.request, name, parent),
             "watchers": lambda parent, name: Watchers(self.request, name, parent),
+            "links": lambda parent, name: TaskLinks(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
+
+
+class TaskLinks(Resource):
+    """A task's links to other tasks (``.../tasks/<number>/links``). Its children are the
+    links by id, found only when the caller may see the other task: a hidden link is a 404
+    like a missing one, so its existence cannot be probed."""
+
+    __parent__: TaskResource
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> TaskLinkResource:
+        identity = self.request.identity
+        viewer = identity.viewer if identity is not None else Viewer(None)
+        found = find_link(self.dbsession, viewer, self.task.row, parse_number(key))
+        if found is None:
+            raise KeyError(key)
+        return TaskLinkResource(self.request, key, self, found)
+
+
+class TaskLinkResource(Resource):
+    __parent__: TaskLinks
+
+    def __init__(self, request: Request, name: str, parent: TaskLinks, row: LinkRow) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__.task
 
 
 class CommentContainer(Resource):

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import accounts, comments, projects, tasks
+from taskdesk.domain import accounts, comments, links, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import User, Webhook, WebhookDelivery, get_engine
 from taskdesk.security.passwords import hash_password
@@ -73,11 +73,15 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
         projects.set_member(dbsession, settings, project, alice, admin, {"role": "member"})
         group = accounts.create_group(dbsession, {"name": "ops"})
         projects.set_member(dbsession, settings, project, group, admin, {"role": "viewer"})
+        made = []
         for number in range(1, 8):
             task = tasks.create_task(dbsession, settings, project, admin, {
                 "title": f"任务 {number} task", "labels": ["fuzz"],
                 "assignee": "alice" if number % 2 else None}, may=UNRESTRICTED)
             comments.add_comment(dbsession, task, alice, {"body": f"评论 {number}"})
+            made.append(task)
+        link_id = links.add_link(dbsession, made[2], admin, {"kind": "blocks", "task": "#4"}).id
+        links.add_link(dbsession, made[1], admin, {"kind": "relates_to", "task": "#3"})
         comment_id = comments.add_comment(dbsession, task, admin, {"body": "mine"}).id
         _spare, _secret = accounts.create_token(dbsession, admin, {"name": "spare"})
         spare_id = _spare.id
@@ -95,7 +99,7 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
     engine.dispose()
     return secret, {"slug": "fuzz", "number": 3, "comment_id": comment_id,
                     "principal": "user:alice", "token_id": spare_id,
-                    "webhook_id": hook_id, "delivery_id": delivery_id}
+                    "webhook_id": hook_id, "delivery_id": delivery_id, "link_id": link_id}
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,8 @@ from taskdesk.resources import (
     ProjectWatch,
     Root,
     TaskContainer,
+    TaskLinkResource,
+    TaskLinks,
     TaskResource,
     TaskWatch,
     TokenContainer,
@@ -47,6 +49,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "slug": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
     "number": ID,
     "comment_id": ID,
+    "link_id": ID,
     "token_id": ID,
     "webhook_id": ID,
     "delivery_id": ID,
@@ -70,6 +73,8 @@ PATHS: dict[type, str] = {
     TaskResource: "/projects/{slug}/tasks/{number}",
     CommentContainer: "/projects/{slug}/tasks/{number}/comments",
     CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
+    TaskLinks: "/projects/{slug}/tasks/{number}/links",
+    TaskLinkResource: "/projects/{slug}/tasks/{number}/links/{link_id}",
     AllTasks: "/tasks",
     Inbox: "/me/notifications",
     TaskWatch: "/projects/{slug}/tasks/{number}/watchers/me",
@@ -86,6 +91,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Members", "Who holds which role in a project."),
     ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
     ("Comments", "Comments on a task."),
+    ("Links", "Links between tasks: blocks / blocked by, relates to, duplicates / "
+              "duplicated by, across the projects the caller may see."),
     ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
                       "projects to hear of their changes."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
@@ -104,6 +111,8 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     AllTasks: "Tasks",
     CommentContainer: "Comments",
     CommentResource: "Comments",
+    TaskLinks: "Links",
+    TaskLinkResource: "Links",
     Me: "Account",
     TokenContainer: "Account",
     TokenResource: "Account",
@@ -126,7 +135,8 @@ def operation_tag(context: type, name: str) -> str:
 _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
         ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
-        CommentContainer, CommentResource, TaskWatch, ProjectWatch,
+        CommentContainer, CommentResource, TaskWatch, ProjectWatch, TaskLinks,
+        TaskLinkResource,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
         DeliveryContainer, DeliveryResource,
     )

@@ -16,8 +16,9 @@ from urllib.parse import quote
 from pyramid.request import Request
 
 from taskdesk.domain.events import Reason
+from taskdesk.domain.links import LinkRow
 from taskdesk.domain.preferences import Channel
-from taskdesk.domain.schemas import SLUG_PATTERN
+from taskdesk.domain.schemas import LINK_KINDS, SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow
 from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
 from taskdesk.resources import ProjectFields
@@ -102,6 +103,8 @@ TASK = _object({
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "completed_at": nullable(TIMESTAMP),
+    "blocked": {"type": "boolean", "description": "Blocked by a task that is not done yet "
+                "(only tasks the caller may see count)."},
     "version": INTEGER,
     "url": URL,
     "allowed": ALLOWED,
@@ -118,6 +121,23 @@ COMMENT = _object({
     "url": URL,
     "allowed": ALLOWED,
 })
+
+TASK_LINK = _object({
+    "id": INTEGER,
+    "kind": {"type": "string", "enum": list(LINK_KINDS),
+             "description": "How this task relates to the other, from this task's side."},
+    "task": _object({
+        "project": STRING,
+        "number": INTEGER,
+        "title": STRING,
+        "status": STRING,
+        "completed": {"type": "boolean", "description": "Whether the other task is done."},
+        "url": URL,
+    }),
+    "url": URL,
+    "allowed": ALLOWED,
+}, "A link to another task the caller may see (links to tasks they may not see are left "
+   "out). `allowed` holds `edit_task` when the caller may remove it.")
 
 ACTIVITY = _object({
     "id": INTEGER,
@@ -249,6 +269,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskList": _list_of("Task"),
     "Comment": COMMENT,
     "CommentList": _list_of("Comment"),
+    "TaskLink": TASK_LINK,
+    "TaskLinkList": _list_of("TaskLink"),
     "Activity": ACTIVITY,
     "ActivityList": _list_of("Activity"),
     "Member": MEMBER,
@@ -328,7 +350,7 @@ class TaskJson:
         shared ``project`` object per project of the page)."""
         (task_id, _project_id, slug, project_name, number, title, description, status,
          priority, assignee, assignee_name, reporter, due_date, created_at, updated_at,
-         completed_at, version, labels) = row
+         completed_at, version, blocked, labels) = row
         project = self._projects.get(slug)
         if project is None:
             project = self._projects[slug] = {
@@ -350,13 +372,16 @@ class TaskJson:
             "created_at": created_at,
             "updated_at": updated_at,
             "completed_at": completed_at,
+            "blocked": blocked,
             "version": version,
             "url": f"{project['url']}/tasks/{number}",
             "allowed": allowed,
         }
 
-    def entity(self, task: Task, project: ProjectFields, allowed: list[str]) -> dict[str, Any]:
-        """A task from its ORM row (assignee, reporter and labels loaded)."""
+    def entity(self, task: Task, project: ProjectFields, allowed: list[str],
+               blocked: bool) -> dict[str, Any]:
+        """A task from its ORM row (assignee, reporter and labels loaded); ``blocked`` from
+        ``domain.links.is_blocked``."""
         assignee: User | None = task.assignee
         reporter: User | None = task.reporter
         return self.row(
@@ -368,7 +393,7 @@ class TaskJson:
                 assignee_name=assignee.display_name if assignee else None,
                 reporter=reporter.username if reporter else None, due_date=task.due_date,
                 created_at=task.created_at, updated_at=task.updated_at,
-                completed_at=task.completed_at, version=task.version,
+                completed_at=task.completed_at, version=task.version, blocked=blocked,
                 labels=tuple(task.labels),
             ),
             allowed,
@@ -386,6 +411,25 @@ def comment_json(url: str, comment: Comment | Any, author: str | None,
         "updated_at": comment.updated_at,
         "version": comment.version,
         "url": url,
+        "allowed": allowed,
+    }
+
+
+def link_json(urls: Urls, task: Task, project_slug: str, link: LinkRow,
+              allowed: list[str]) -> dict[str, Any]:
+    """A link of ``task`` (in the project ``project_slug``), seen from its side."""
+    return {
+        "id": link.id,
+        "kind": link.kind,
+        "task": {
+            "project": link.project_slug,
+            "number": link.number,
+            "title": link.title,
+            "status": link.status,
+            "completed": link.done,
+            "url": urls.task(link.project_slug, link.number),
+        },
+        "url": f"{urls.task(project_slug, task.number)}/links/{link.id}",
         "allowed": allowed,
     }
 

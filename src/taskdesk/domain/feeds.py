@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer, holds_role_in, viewer_holds_role, visible_projects
 from taskdesk.domain.keyset import window
+from taskdesk.domain.links import link_entry_visible
 from taskdesk.domain.statistics import open_task_counts
 from taskdesk.models import Activity, Comment, Group, Project, ProjectMember, Task, User
 from taskdesk.settings import Workflow
@@ -152,7 +153,8 @@ def activity(
     """Activity entries, in one statement: newest first (``limit`` the latest), or oldest
     first, paged by keyset.
 
-    Only projects ``viewer`` may see (None: the caller has checked that it may see the task);
+    Only projects ``viewer`` may see (None: the caller has checked that it may see the task),
+    and only the link entries naming tasks ``viewer`` may see (``domain.links``);
     with ``member_only`` (the dashboard's "my projects") only those where they hold a role
     too. ``task_id`` narrows it to one task (its history).
     """
@@ -167,7 +169,7 @@ def activity(
         .outerjoin(User, User.id == Activity.actor_id)
     )
     if viewer is not None:
-        statement = statement.where(visible_projects(viewer))
+        statement = statement.where(visible_projects(viewer), link_entry_visible(viewer))
     if newest_first:
         if after or offset:
             raise ValueError("paging follows the oldest-first order")

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from taskdesk.domain.errors import ValidationError
 from taskdesk.messages import _
@@ -153,6 +153,47 @@ class Boolean(Field):
 
     def json_type(self) -> dict[str, Any]:
         return {"type": "boolean"}
+
+
+class TaskRef(NamedTuple):
+    """A task named by its project's slug (None: the project of the task at hand) and its
+    number."""
+
+    project: str | None
+    number: int
+
+
+#: ``#12``, ``12`` or ``project#12`` (a slug, ``#``, a number).
+_TASK_REFERENCE = re.compile(r"(?:([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)#|#)?([1-9][0-9]{0,9})")
+
+
+@dataclass(frozen=True)
+class TaskReference(Field):
+    """A task: ``#12`` (in the same project), ``project#12``, or in JSON also
+    ``{"project": "slug", "number": 12}``."""
+
+    def convert(self, value: Any, json: bool = False) -> TaskRef:
+        if json and isinstance(value, dict):
+            project, number = value.get("project"), value.get("number")
+            if (set(value) != {"project", "number"} or not isinstance(project, str)
+                    or isinstance(number, bool) or not isinstance(number, int)):
+                raise FieldError(_("Give the task as {\"project\": slug, \"number\": n}."))
+            value = f"{project}#{number}"
+        if not isinstance(value, str):
+            raise FieldError(_("Give the task as #12 or project#12."))
+        found = _TASK_REFERENCE.fullmatch(unicodedata.normalize("NFKC", value).strip().lower())
+        if found is None or int(found.group(2)) > 2**31 - 1:
+            raise FieldError(_("Give the task as #12 or project#12."))
+        return TaskRef(found.group(1), int(found.group(2)))
+
+    def json_type(self) -> dict[str, Any]:
+        return {"oneOf": [
+            {"type": "string", "pattern": f"^{_TASK_REFERENCE.pattern}$"},
+            {"type": "object", "properties": {
+                "project": {"type": "string"},
+                "number": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+             "required": ["project", "number"], "additionalProperties": False},
+        ]}
 
 
 @dataclass(frozen=True)
@@ -507,6 +548,23 @@ class Words(QueryParameter):
 
     def json_type(self, context: Any) -> dict[str, Any]:
         return {"type": "string", "maxLength": self.max_length}
+
+
+@dataclass(frozen=True)
+class Flag(QueryParameter):
+    """``true`` or ``false``."""
+
+    def parse(self, value: str, context: Any) -> bool:
+        value = value.strip().lower()
+        if value not in ("true", "false"):
+            raise FieldError(_("Must be true or false."))
+        return value == "true"
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "enum": ["true", "false"]}
+
+    def unparse(self, value: Any) -> str:
+        return "true" if value else "false"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from taskdesk.domain.schema import (
     Date,
     Day,
     Field,
+    Flag,
     Ids,
     Integer,
     Labels,
@@ -23,6 +24,7 @@ from taskdesk.domain.schema import (
     Person,
     QuerySchema,
     Schema,
+    TaskReference,
     Text,
     TimeZone,
     Words,
@@ -205,6 +207,24 @@ TASK_QUERY = QuerySchema(
         Moment("updated_since", "Changed at or after this moment.", form=False),
         Words("q", "Free text over title, description and comments (Chinese words too).",
               attribute="text"),
+        Flag("blocked", "`true`: only tasks blocked by a task that is not done yet (and "
+             "that the caller may see); `false`: only the others."),
         OneOf("sort", "Order; `-` for descending.", choices=SORT_VALUES),
+    ),
+)
+
+
+#: The kinds of link, as the task at hand sees them ("this task blocks #12"); each is stored
+#: once, in its canonical direction (``domain.links``).
+LINK_KINDS = ("blocks", "blocked_by", "relates_to", "duplicates", "duplicated_by")
+
+TASK_LINK = Schema(
+    "TaskLinkCreate",
+    (
+        Choice("kind", required=True, choices=LINK_KINDS,
+               description="How this task relates to the other, from this task's side"),
+        TaskReference("task", required=True,
+                      description="The other task: `#12` (this project), `project#12`, or "
+                      "`{\"project\": \"slug\", \"number\": 12}`"),
     ),
 )

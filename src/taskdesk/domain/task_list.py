@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 
 from taskdesk.domain.access import Viewer, visible_to_member
 from taskdesk.domain.cursor import decode_cursor, encode_cursor, invalid_cursor, is_whole_number
+from taskdesk.domain.links import blocked_by_open_task, blocker_scope, blocker_visibility
 from taskdesk.domain.schemas import TASK_QUERY
 from taskdesk.domain.search import matching_task_ids, search_expression
 from taskdesk.models import Project, Task, TaskLabel, User, read_rows
@@ -59,6 +60,8 @@ class TaskQuery:
     due_after: date | None = None
     updated_since: datetime | None = None
     text: str = ""
+    #: True: only tasks blocked by an open task the viewer may see; False: only the others.
+    blocked: bool | None = None
     #: None: by number in a project, by last update across projects.
     sort: str | None = None
     #: The workflow's priorities, lowest first, for sorting by priority.
@@ -89,6 +92,8 @@ class TaskRow(NamedTuple):
     updated_at: datetime
     completed_at: datetime | None
     version: int
+    #: Blocked by a task that is not done and that the viewer may see (``domain.links``).
+    blocked: bool = False
     labels: tuple[str, ...] = ()
 
 
@@ -126,7 +131,8 @@ def parse_task_query(
 
 _assignee = aliased(User, name="assignee")
 _reporter = aliased(User, name="reporter")
-_ROW_WIDTH = len(TaskRow._fields)  # the row's leading columns, labels last
+#: The row's leading columns (``blocked`` is added by ``filtered_tasks``), labels last.
+_ROW_WIDTH = len(TaskRow._fields)
 _COLUMNS = (
     Task.id, Task.project_id, Project.slug.label("project_slug"),
     Project.name.label("project_name"), Task.number, Task.title, Task.description,
@@ -244,6 +250,10 @@ class ListShape(NamedTuple):
     due_after: bool = False
     updated_since: bool = False
     search: bool = False
+    #: The ``blocked`` filter: None (none), True or False.
+    blocked: bool | None = None
+    #: Which blockers count for the "blocked" column (``domain.links.blocker_scope``).
+    blockers: str = "visible"
 
 
 def _person_kind(value: str | None) -> str | None:
@@ -291,10 +301,14 @@ def list_shape(
         search = search_expression(dialect, query.text)
         if search is not None:
             params["search"] = search
+    blockers = blocker_scope(viewer)
+    if blockers == "visible":
+        params["viewer_id"] = viewer.user_id
     shape = ListShape(
         scope, people["assignee"], people["reporter"], len(query.statuses),
         len(query.priorities), len(query.labels), query.due_before is not None,
         query.due_after is not None, query.updated_since is not None, search is not None,
+        query.blocked, blockers,
     )
     return shape, params
 
@@ -315,8 +329,12 @@ def _one_of(column: Any, name: str, count: int) -> ColumnElement[bool]:
 
 
 def filtered_tasks(shape: ListShape, dialect: str) -> Select[Any]:
-    """The filtered SELECT of task rows for a shape, without order or limit."""
-    statement = _BASE
+    """The filtered SELECT of task rows for a shape, without order or limit; its last
+    column says whether each task is blocked (the same EXISTS as the ``blocked`` filter)."""
+    blocked = blocked_by_open_task(Task.id, Task.project_id, blocker_visibility(shape.blockers))
+    statement = _BASE.add_columns(blocked.label("blocked"))
+    if shape.blocked is not None:
+        statement = statement.where(blocked if shape.blocked else ~blocked)
     if shape.scope == "project":
         statement = statement.where(Task.project_id == bindparam("project_id", type_=Integer))
     elif shape.scope == "nothing":

@@ -351,6 +351,30 @@ class TaskWatcher(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class TaskLink(Base):
+    """A link between two tasks, stored once in its canonical direction: ``kind`` is
+    ``blocks``, ``relates`` or ``duplicates`` read from the source to the target ("#1 blocks
+    #2"); the target shows the inverse ("blocked by", "duplicated by"). The index on the
+    target serves that other side and the "blocked" test of the task lists."""
+
+    __tablename__ = "task_links"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "kind"),
+        Index("ix_task_links_target_kind", "target_id", "kind"),
+        CheckConstraint("kind IN ('blocks', 'relates', 'duplicates')", name="kind"),
+        CheckConstraint("source_id <> target_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ProjectWatcher(Base):
     """Someone told about every change of every task in a project."""
 

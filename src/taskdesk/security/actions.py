@@ -30,6 +30,7 @@ from taskdesk.resources import (
     ProjectResource,
     ProjectSnapshot,
     TaskContainer,
+    TaskLinkResource,
     TaskResource,
     TokenResource,
     WebhookResource,
@@ -47,6 +48,8 @@ ACTIONS: dict[type, tuple[Permission, ...]] = {
                       P.ARCHIVE_PROJECT),
     TaskResource: (P.VIEW, P.COMMENT, P.EDIT_TASK, P.SET_STATUS, P.ASSIGN, P.DELETE_TASK),
     CommentResource: (P.EDIT_COMMENT, P.DELETE_COMMENT),
+    # Removing a link needs edit_task on the task it is removed from.
+    TaskLinkResource: (P.EDIT_TASK,),
     MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
     TokenResource: (P.SIGNED_IN,),
     WebhookResource: (P.MANAGE_WEBHOOKS,),

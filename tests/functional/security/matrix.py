@@ -81,6 +81,8 @@ TARGETS: dict[str, Target] = {
     "api_docs": lambda w, s, a: "/api/docs",
     "inbox": lambda w, s, a: "/me/notifications/",
     "task_watch": lambda w, s, a: f"{_task(w, s)}watchers/me",
+    "task_links": lambda w, s, a: f"{_task(w, s)}links/",
+    "task_link": lambda w, s, a: f"{_task(w, s)}links/{w.links[s].id}/",
     "project_watch": lambda w, s, a: f"{_project(w, s)}watchers/me",
     "webhooks": lambda w, s, a: f"{_project(w, s)}webhooks/",
     "webhook": lambda w, s, a: f"{_project(w, s)}webhooks/{w.webhooks[s].id}/",
@@ -91,7 +93,7 @@ TARGETS: dict[str, Target] = {
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
-                             "task_watch", "project_watch"})
+                             "task_watch", "project_watch", "task_links", "task_link"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -107,6 +109,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "WebhookContainer": "webhooks", "WebhookResource": "webhook",
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
+    "TaskLinks": "task_links", "TaskLinkResource": "task_link",
 }
 
 

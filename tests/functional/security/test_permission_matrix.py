@@ -121,6 +121,11 @@ def confirmed(w: World, state: str) -> dict[str, str]:
     return {"confirmed": "yes"}
 
 
+def link_form(w: World, state: str) -> dict[str, str]:
+    """A new link (the world links the two tasks as "relates to" already)."""
+    return {"kind": "blocks", "task": f"#{w.others[state].number}"}
+
+
 def comment_version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.comments[state].version)}
 
@@ -232,6 +237,11 @@ RULES: list[Rule] = [
     *rules(TaskResource, "unwatch", "POST", P.VIEW, success=303),
     *rules(ProjectResource, "watch", "POST", P.VIEW, success=303),
     *rules(ProjectResource, "unwatch", "POST", P.VIEW, success=303),
+    # Links: adding or removing one needs edit_task on the task it is added to or removed
+    # from (and view on the other task, which is in the same project here).
+    *rules("TaskLinks", "", "GET", P.VIEW, success=303),
+    *rules("TaskLinks", "", "POST", P.EDIT_TASK, success=303, body=link_form),
+    *rules("TaskLinkResource", "delete", "POST", P.EDIT_TASK, success=303),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303,
            body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
@@ -288,6 +298,10 @@ RULES: list[Rule] = [
            body=lambda w, s: {"title": "Patched"}),
     *rules(TaskResource, "", "DELETE", P.DELETE_TASK, api=True, success=204),
     *rules(TaskResource, "activity", "GET", P.VIEW, api=True),
+    *rules("TaskLinks", "", "GET", P.VIEW, api=True),
+    *rules("TaskLinks", "", "POST", P.EDIT_TASK, api=True, success=201, body=link_form),
+    *rules("TaskLinkResource", "", "GET", P.VIEW, api=True),
+    *rules("TaskLinkResource", "", "DELETE", P.EDIT_TASK, api=True, success=204),
     *rules(CommentContainer, "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "POST", P.COMMENT, api=True, success=201,
            body=lambda w, s: {"body": "From the API"}),

@@ -23,6 +23,7 @@ from taskdesk.models import (
     Group,
     Project,
     Task,
+    TaskLink,
     User,
     Webhook,
     WebhookDelivery,
@@ -81,6 +82,9 @@ class World:
     #: A webhook in each project, and one delivery in its log.
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)
+    #: Another task in each project, and a "relates to" link from the task to it.
+    others: dict[str, Task] = field(default_factory=dict)
+    links: dict[str, TaskLink] = field(default_factory=dict)
 
     def user_of(self, actor: Actor) -> User | None:
         return self.users[actor.user] if actor.user else None
@@ -143,6 +147,14 @@ def build_world(factory: Factory, dbsession: Session) -> World:
                                    status="failed")
         dbsession.add(delivery)
         world.webhooks[state], world.deliveries[state] = hook, delivery
+        was_archived = project.is_archived
+        project.is_archived = False
+        other = factory.task(project, users["manager"], title=f"Other task in {state}")
+        project.is_archived = was_archived
+        link = TaskLink(source_id=tasks[state].id, target_id=other.id, kind="relates")
+        dbsession.add(link)
+        dbsession.flush()
+        world.others[state], world.links[state] = other, link
 
     for actor in ACTORS:
         if actor.via == "cookie":

@@ -27,6 +27,7 @@ from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
 from taskdesk.domain.feeds import activity
+from taskdesk.domain.links import is_blocked
 from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
@@ -153,7 +154,8 @@ def _state(task: TaskResource) -> str:
 
 def _body(request: Request, task: TaskResource) -> dict[str, Any]:
     build = TaskJson(Urls(request), settings(request).workflow)
-    return build.entity(task.row, task.project.row, task_actions(request, task.project))
+    return build.entity(task.row, task.project.row, task_actions(request, task.project),
+                        is_blocked(request.dbsession, viewer(request), task.row))
 
 
 @api_view(context=TaskContainer, method="POST", permission=Permission.CREATE_TASK,
@@ -206,7 +208,7 @@ def task_delete(context: TaskResource, request: Request) -> Response:
 def task_activity(context: TaskResource, request: Request) -> Response:
     params, paging_, after = simple_list(request)
     rows, cursor = id_page(
-        activity(request.dbsession, None, task_id=context.row.id, newest_first=False,
+        activity(request.dbsession, viewer(request), task_id=context.row.id, newest_first=False,
                  after=after, limit=paging_.limit + 1, offset=paging_.offset),
         paging_,
     )

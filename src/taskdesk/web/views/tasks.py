@@ -16,6 +16,7 @@ from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import FieldChange, task_changes_after
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import activity, task_comments
+from taskdesk.domain.links import open_blockers, task_links
 from taskdesk.domain.merge import Merge
 from taskdesk.domain.people import assigned_in, resolve_person
 from taskdesk.domain.rights import May
@@ -337,10 +338,13 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
     task = context.row
     workflow = settings_of(request.registry).workflow
     identity = signed_in(request)
+    links = task_links(request.dbsession, identity.viewer, task)
     return {
         "nav": "projects",
         "project": context.project.row,
         "task": task,
+        "links": links,
+        "blockers": open_blockers(links),
         "task_resource": context,
         "workflow": workflow,
         "comments": task_comments(request.dbsession, task.id),
