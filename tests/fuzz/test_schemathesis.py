@@ -37,11 +37,11 @@ from tests.support.servers import free_port, taskdesk, waitress, write_ini
 
 pytestmark = pytest.mark.slow
 
-#: Examples per operation and mode; with ~31 operations and three runs each this stays well
-#: under three minutes on the 2-core machine.
-MAX_EXAMPLES = 25
-#: A whole run may not take longer than this (seconds).
-BUDGET = 170
+#: Examples per mode shared by all operations, so the run's cost stays put as the API grows
+#: (31 operations at 25 examples each took under three minutes on the 2-core machine); each
+#: operation gets at least MIN_EXAMPLES. The run's time is printed, never asserted.
+EXAMPLES_PER_MODE = 800
+MIN_EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -122,7 +122,9 @@ def _run(schema: Any, api: LiveApi, mode: GenerationMode, *,
     headers = {"Authorization": f"Bearer {api.token}"}
     checks = CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS
     tested = 0
-    for result in schema.get_all_operations():
+    operations = list(schema.get_all_operations())
+    examples = max(MIN_EXAMPLES, EXAMPLES_PER_MODE // len(operations))
+    for result in operations:
         operation = result.ok()
         tested += 1
         if mode is GenerationMode.NEGATIVE and not list(operation.iter_parameters()) and not (
@@ -136,7 +138,7 @@ def _run(schema: Any, api: LiveApi, mode: GenerationMode, *,
         strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed or None)
 
         @given(case=strategy)
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+        @settings(max_examples=examples, deadline=None, database=None,
                   phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
         def exercise(case: Any) -> None:
@@ -168,6 +170,5 @@ def test_every_operation_conforms_and_never_fails(live_api: LiveApi) -> None:
         tested, found = _run(schema, live_api, mode, known_paths=known_paths)
         assert tested == len(operations)
         failures += found
-    elapsed = time.monotonic() - started
+    print(f"{len(operations)} operations fuzzed in {time.monotonic() - started:.0f} s")
     assert not failures, "\n\n".join(failures)
-    assert elapsed < BUDGET, f"fuzzing took {elapsed:.0f} s"
