@@ -1,0 +1,137 @@
+"""What one GraphQL request's resolvers share: the caller, the per-request batch loaders,
+the ``allowed`` lists and the budget of objects.
+
+Nested lists load through :class:`~strawberry.dataloader.DataLoader`\\ s: the resolvers of
+one level of a query all ask before any statement runs, and each loader answers all of them
+with one statement (:mod:`taskdesk.domain.feeds`' ``tasks_*``/``projects_*`` reads), so a
+query's statement count depends on its shape, not on the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+from pyramid.request import Request
+from strawberry.dataloader import DataLoader
+
+from taskdesk.domain.access import Viewer
+from taskdesk.domain.cursor import decode_id_cursor
+from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.feeds import (
+    ActivityRow,
+    CommentRow,
+    MemberRow,
+    projects_members,
+    tasks_activity,
+    tasks_comments,
+)
+from taskdesk.domain.people import display_names
+from taskdesk.i18n import header_locale, localizer_for
+from taskdesk.messages import _
+from taskdesk.resources import ProjectResource
+from taskdesk.security.actions import ListActions
+from taskdesk.security.policy import identity_of
+from taskdesk.settings import TaskdeskSettings, settings_of
+
+Row = TypeVar("Row")
+#: A nested list's key: (parent id, after, limit, newest first).
+PageKey = tuple[int, int, int, bool]
+
+
+def _grouped(keys: Sequence[PageKey],
+             read: Callable[[list[int], int, int, bool], Mapping[int, list[Row]]]
+             ) -> list[list[Row]]:
+    """Answer ``keys`` with one ``read`` per distinct paging (usually one in all)."""
+    groups: dict[tuple[int, int, bool], list[int]] = {}
+    for parent, after, limit, newest in keys:
+        groups.setdefault((after, limit, newest), []).append(parent)
+    found: dict[PageKey, list[Row]] = {}
+    for (after, limit, newest), parents in groups.items():
+        rows = read(parents, after, limit, newest)
+        found.update({(parent, after, limit, newest): rows[parent] for parent in parents})
+    return [found[key] for key in keys]
+
+
+class Context:
+    """Built per request by the view; resolvers reach it as ``info.context``."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.settings: TaskdeskSettings = settings_of(request.registry)
+        identity = identity_of(request)
+        self.viewer = identity.viewer if identity is not None else Viewer(None)
+        self.actions = ListActions(request)
+        self._nodes = 0
+        dbsession = request.dbsession
+
+        async def projects(ids: list[int]) -> list[ProjectResource]:
+            self.actions.load(ids)
+            return [self.actions.resource(project_id) for project_id in ids]
+
+        async def comments(keys: list[PageKey]) -> list[list[CommentRow]]:
+            return _grouped(keys, lambda ids, after, limit, newest: tasks_comments(
+                dbsession, ids, after=after, limit=limit, newest_first=newest))
+
+        async def activity(keys: list[PageKey]) -> list[list[ActivityRow]]:
+            return _grouped(keys, lambda ids, after, limit, _newest: tasks_activity(
+                dbsession, ids, after=after, limit=limit))
+
+        async def members(keys: list[PageKey]) -> list[list[MemberRow]]:
+            return _grouped(keys, lambda ids, after, limit, _newest: projects_members(
+                dbsession, ids, after=after, limit=limit))
+
+        async def names(usernames: list[str]) -> list[str | None]:
+            found = display_names(dbsession, usernames)
+            return [found.get(username) for username in usernames]
+
+        self.projects = DataLoader(load_fn=projects)
+        self.comments = DataLoader(load_fn=comments)
+        self.activity = DataLoader(load_fn=activity)
+        self.members = DataLoader(load_fn=members)
+        self.display_names = DataLoader(load_fn=names)
+
+    def translate(self, message: Any) -> str:
+        """A message in the language of the request's ``Accept-Language`` (as the JSON
+        API's errors)."""
+        localizer = localizer_for(self.request.registry, header_locale(self.request))
+        return str(localizer.translate(message))
+
+    def charge(self, count: int) -> None:
+        """Count ``count`` more objects in the answer; an error past
+        ``taskdesk.graphql.max_nodes``."""
+        self._nodes += count
+        limit = self.settings.graphql_max_nodes
+        if self._nodes > limit:
+            raise GraphQLError(
+                self.translate(_("The answer would hold more than ${limit} objects; ask for "
+                                 "fewer (smaller `first`, fewer nested lists).",
+                                 mapping={"limit": limit})),
+                extensions={"code": "too_many_nodes"})
+
+    def invalid(self, fields: Mapping[str, Any]) -> GraphQLError:
+        """The error of invalid arguments, each with its message (``fields``)."""
+        return GraphQLError(
+            self.translate(_("Invalid arguments: ${names}.",
+                             mapping={"names": ", ".join(sorted(fields))})),
+            extensions={"code": "invalid_argument",
+                        "fields": {name: self.translate(text) for name, text in fields.items()}})
+
+    def first(self, first: int | None) -> int:
+        """A list's page size: ``taskdesk.api.default_limit`` when not given, at most
+        ``taskdesk.api.max_limit`` (the JSON API's rule)."""
+        if first is None:
+            return self.settings.api_default_limit
+        maximum = self.settings.api_max_limit
+        if not 1 <= first <= maximum:
+            raise self.invalid({"first": _("Must be a whole number from ${a} to ${b}.",
+                                           mapping={"a": 1, "b": maximum})})
+        return first
+
+    def id_cursor(self, after: str | None) -> int:
+        """The id a nested list starts after (``after`` is its ``nextCursor``)."""
+        try:
+            return decode_id_cursor(after)
+        except ValidationError as error:
+            raise self.invalid({"after": error.fields["cursor"]}) from None
