@@ -9,6 +9,7 @@ the same tree, checked against the same ACLs. A project or task the caller may n
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -197,14 +198,15 @@ class Schema(strawberry.Schema):
 
 
 def extensions(settings: TaskdeskSettings) -> list[Any]:
-    """The cost limits from the settings (introspection off when the INI says so)."""
+    """The cost limits from the settings (introspection off when the INI says so), as
+    factories: Strawberry builds each extension afresh for every request."""
     limits: list[Any] = [
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
     ]
     if not settings.graphql_introspection:
-        limits.append(DisableIntrospection())
+        limits.append(DisableIntrospection)
     return limits
 
 

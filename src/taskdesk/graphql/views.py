@@ -28,6 +28,7 @@ from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from taskdesk.bodies import BodyError, json_object
@@ -105,9 +106,13 @@ def graphql_endpoint(context: Root, request: Request) -> Response:
     except TransportError as error:
         return error_response(request, error.status, error.code, error.message)
     schema: Schema = request.registry[SCHEMA]
-    result = asyncio.run(schema.execute(
-        query, variable_values=variables, context_value=Context(request),
-        operation_name=name, allowed_operation_types=(OperationType.QUERY,)))
+    try:
+        result = asyncio.run(schema.execute(
+            query, variable_values=variables, context_value=Context(request),
+            operation_name=name, allowed_operation_types=(OperationType.QUERY,)))
+    except InvalidOperationTypeError:
+        return error_response(request, 400, "operation_not_allowed",
+                              _("This endpoint answers queries only."))
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         for error in result.errors:

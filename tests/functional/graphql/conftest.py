@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 import webtest
+from sqlalchemy.engine import Connection
 
 from taskdesk.models import User
 from tests.functional.api.conftest import make_token, people
+from tests.support.apps import HOST, build_app, joined
 
 __all__ = ["GraphQLClient", "make_token", "people"]
 
@@ -43,6 +46,20 @@ class GraphQLClient:
         assert answer.get("errors"), answer
         errors: list[Any] = answer["errors"]
         return errors
+
+
+@pytest.fixture
+def app_with(database_url: str, connection: Connection) -> Iterator[Callable[..., webtest.TestApp]]:
+    """``app_with(**settings)``: a test app with other settings, joined to the test's
+    transaction like the shared one."""
+    with ExitStack() as stack:
+
+        def build(**overrides: str) -> webtest.TestApp:
+            app = build_app(database_url, **overrides)
+            stack.enter_context(joined(app, connection))
+            return webtest.TestApp(app, extra_environ={"HTTP_HOST": HOST})
+
+        yield build
 
 
 @pytest.fixture
