@@ -34,7 +34,7 @@ def window(statement: _Statement,
     return statement
 
 
-def windows(statement: Select[Any], parent_column: Any, id_column: Any,
+def windows(statement: Select[*tuple[Any, ...]], parent_column: Any, id_column: Any,
             parents: Collection[int], *, after: int, limit: int,
             descending: bool = False) -> Select[Any]:
     """The same page of ``statement`` (``after``, ``limit``, as :func:`window`) for each of

@@ -7,7 +7,7 @@ lists resolve through the request's batch loaders (:mod:`taskdesk.graphql.contex
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -150,7 +150,7 @@ class Activity:
     def of(cls, row: ActivityRow) -> Activity:
         return cls(id=row.id, action=row.action,
                    actor=_person(row.actor_username, row.actor_name),
-                   changes=row.changes or {}, created_at=row.created_at)
+                   changes=cast(JSON, row.changes or {}), created_at=row.created_at)
 
 
 @strawberry.type(description="A page of history; `nextCursor` goes in `after` for the next.")

@@ -115,12 +115,12 @@ def graphql_endpoint(context: Root, request: Request) -> Response:
                               _("This endpoint answers queries only."))
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
-        for error in result.errors:
-            original = _unexpected(error)
+        for failure in result.errors:
+            original = _unexpected(failure)
             if original is not None:
                 # Answered (and retried, when retryable) like any view's error.
                 raise original
-        body["errors"] = [error.formatted for error in result.errors]
+        body["errors"] = [failure.formatted for failure in result.errors]
     response = Response(body=orjson.dumps(body, option=orjson.OPT_UTC_Z),
                         content_type="application/json", charset=None)
     response.cache_control = "no-store"
