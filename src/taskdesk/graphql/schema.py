@@ -31,7 +31,7 @@ from taskdesk.graphql.types import (
     ProjectPage,
     Task,
     TaskPage,
-    _next,
+    page_of,
     context_of,
 )
 from taskdesk.resources import Me as MeResource
@@ -110,7 +110,7 @@ class Query:
                  after: str | None = None) -> ProjectPage:
         context = context_of(info)
         limit = context.first(first)
-        rows, cursor = _next(projects_by_id(context.request.dbsession, context.viewer,
+        rows, cursor = page_of(projects_by_id(context.request.dbsession, context.viewer,
                                             after=context.id_cursor(after), limit=limit + 1),
                              limit)
         context.charge(len(rows))

@@ -27,7 +27,7 @@ def context_of(info: Info[Any, Any]) -> Context:
     return context
 
 
-def _next(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+def page_of(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
     """A page of rows read with ``limit + 1`` and the cursor after it (None: last page)."""
     if len(rows) <= limit:
         return rows, None
@@ -109,7 +109,7 @@ class Project:
         context = context_of(info)
         limit = context.first(first)
         rows = await context.members.load((self.id, context.id_cursor(after), limit + 1, False))
-        items, cursor = _next(rows, limit)
+        items, cursor = page_of(rows, limit)
         context.charge(len(items))
         allowed = context.actions.member(self.id)
         return MemberPage(items=[Member.of(row, allowed) for row in items], next_cursor=cursor)
@@ -213,7 +213,7 @@ class Task:
         await context.projects.load(self.project_id)  # the comments' ACLs need the project's
         rows = await context.comments.load(
             (self.id, context.id_cursor(after), limit + 1, newest_first))
-        items, cursor = _next(rows, limit)
+        items, cursor = page_of(rows, limit)
         context.charge(len(items))
         actions = context.actions
         return CommentPage(
@@ -227,7 +227,7 @@ class Task:
         context = context_of(info)
         limit = context.first(first)
         rows = await context.activity.load((self.id, context.id_cursor(after), limit + 1, False))
-        items, cursor = _next(rows, limit)
+        items, cursor = page_of(rows, limit)
         context.charge(len(items))
         return ActivityPage(items=[Activity.of(row) for row in items], next_cursor=cursor)
 

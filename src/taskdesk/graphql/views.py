@@ -49,6 +49,8 @@ METHODS = ("GET", "POST")
 
 
 class TransportError(Exception):
+    """A request the endpoint cannot run: answered with the JSON API's error body."""
+
     def __init__(self, status: int, code: str, message: Any) -> None:
         super().__init__(str(message))
         self.status = status
