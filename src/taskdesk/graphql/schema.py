@@ -31,8 +31,8 @@ from taskdesk.graphql.types import (
     ProjectPage,
     Task,
     TaskPage,
-    page_of,
     context_of,
+    page_of,
 )
 from taskdesk.resources import Me as MeResource
 from taskdesk.resources import ProjectResource, TaskResource
