@@ -198,13 +198,14 @@ def _activity_row(row: Any) -> ActivityRow:
 
 
 def tasks_activity(dbsession: Session, task_ids: Collection[int], *, after: int = 0,
-                   limit: int) -> dict[int, list[ActivityRow]]:
+                   limit: int, total: int | None = None) -> dict[int, list[ActivityRow]]:
     """The history of each of ``task_ids``, oldest first, a page of ``limit`` entries after
-    ``after`` for each, in one statement (the caller has checked the viewer sees them)."""
+    ``after`` for each, in one statement (the caller has checked the viewer sees them); at
+    most ``total`` entries in all (see :func:`~taskdesk.domain.keyset.windows`)."""
     found: dict[int, list[ActivityRow]] = {task_id: [] for task_id in task_ids}
     if found:
         statement = windows(_ACTIVITY, Activity.task_id, Activity.id, found, after=after,
-                            limit=limit)
+                            limit=limit, total=total)
         for row in dbsession.execute(statement):
             found[row[-2]].append(_activity_row(row))
     return found
@@ -243,13 +244,13 @@ def _member_row(row: Any) -> MemberRow:
 
 
 def projects_members(dbsession: Session, project_ids: Collection[int], *, after: int = 0,
-                     limit: int) -> dict[int, list[MemberRow]]:
+                     limit: int, total: int | None = None) -> dict[int, list[MemberRow]]:
     """The memberships of each of ``project_ids`` in id order, a page of ``limit`` after
-    ``after`` for each, in one statement."""
+    ``after`` for each, in one statement; at most ``total`` in all."""
     found: dict[int, list[MemberRow]] = {project_id: [] for project_id in project_ids}
     if found:
         statement = windows(_MEMBERS, ProjectMember.project_id, ProjectMember.id, found,
-                            after=after, limit=limit)
+                            after=after, limit=limit, total=total)
         for row in dbsession.execute(statement):
             found[row[-2]].append(_member_row(row))
     return found
@@ -271,13 +272,15 @@ def task_comments(dbsession: Session, task_id: int, *, after: int = 0,
 
 
 def tasks_comments(dbsession: Session, task_ids: Collection[int], *, after: int = 0,
-                   limit: int, newest_first: bool = False) -> dict[int, list[CommentRow]]:
+                   limit: int, newest_first: bool = False,
+                   total: int | None = None) -> dict[int, list[CommentRow]]:
     """The comments of each of ``task_ids``, oldest first (or ``newest_first``: "the last
-    three comments"), a page of ``limit`` after ``after`` for each, in one statement."""
+    three comments"), a page of ``limit`` after ``after`` for each, in one statement; at
+    most ``total`` in all."""
     found: dict[int, list[CommentRow]] = {task_id: [] for task_id in task_ids}
     if found:
         statement = windows(_COMMENTS, Comment.task_id, Comment.id, found, after=after,
-                            limit=limit, descending=newest_first)
+                            limit=limit, descending=newest_first, total=total)
         for row in dbsession.execute(statement):
             found[row[-2]].append(CommentRow(*row[:-2]))
     return found

@@ -9,7 +9,7 @@ query's statement count depends on its shape, not on the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
@@ -20,9 +20,6 @@ from taskdesk.domain.access import Viewer
 from taskdesk.domain.cursor import decode_id_cursor
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.feeds import (
-    ActivityRow,
-    CommentRow,
-    MemberRow,
     projects_members,
     tasks_activity,
     tasks_comments,
@@ -41,15 +38,23 @@ PageKey = tuple[int, int, int, bool]
 
 
 def _grouped(keys: Sequence[PageKey],
-             read: Callable[[list[int], int, int, bool], Mapping[int, list[Row]]]
-             ) -> list[list[Row]]:
-    """Answer ``keys`` with one ``read`` per distinct paging (usually one in all)."""
+             read: Callable[[list[int], int, int, bool, int], Mapping[int, list[Row]]],
+             budget: int) -> list[list[Row]] | None:
+    """Answer ``keys`` with one ``read`` per distinct paging (usually one in all); None
+    when the pages would show more than ``budget`` rows.
+
+    A key's ``limit`` is one more than its page shows (that row tells whether a next page
+    exists), so a read of N parents needs at most ``budget + N`` rows to decide: no
+    statement reads more."""
     groups: dict[tuple[int, int, bool], list[int]] = {}
     for parent, after, limit, newest in keys:
         groups.setdefault((after, limit, newest), []).append(parent)
     found: dict[PageKey, list[Row]] = {}
     for (after, limit, newest), parents in groups.items():
-        rows = read(parents, after, limit, newest)
+        rows = read(parents, after, limit, newest, budget + len(parents) + 1)
+        budget -= sum(min(len(page), limit - 1) for page in rows.values())
+        if budget < 0:
+            return None
         found.update({(parent, after, limit, newest): rows[parent] for parent in parents})
     return [found[key] for key in keys]
 
@@ -70,17 +75,25 @@ class Context:
             self.actions.load(ids)
             return [self.actions.resource(project_id) for project_id in ids]
 
-        async def comments(keys: list[PageKey]) -> list[list[CommentRow]]:
-            return _grouped(keys, lambda ids, after, limit, newest: tasks_comments(
-                dbsession, ids, after=after, limit=limit, newest_first=newest))
+        def batch(read: Callable[[list[int], int, int, bool, int], Mapping[int, list[Row]]]
+                  ) -> Callable[[list[PageKey]], Awaitable[list[list[Row] | GraphQLError]]]:
+            """A batch function loading the pages of many parents, refusing (for every key)
+            a batch that alone would hold more objects than the budget has left: no
+            statement reads more rows than the answer may show."""
+            async def load(keys: list[PageKey]) -> list[list[Row] | GraphQLError]:
+                pages = _grouped(keys, read, self.settings.graphql_max_nodes - self._nodes)
+                if pages is None:
+                    return [self.too_many_nodes() for _ in keys]
+                return list(pages)
 
-        async def activity(keys: list[PageKey]) -> list[list[ActivityRow]]:
-            return _grouped(keys, lambda ids, after, limit, _newest: tasks_activity(
-                dbsession, ids, after=after, limit=limit))
+            return load
 
-        async def members(keys: list[PageKey]) -> list[list[MemberRow]]:
-            return _grouped(keys, lambda ids, after, limit, _newest: projects_members(
-                dbsession, ids, after=after, limit=limit))
+        comments = batch(lambda ids, after, limit, newest, total: tasks_comments(
+            dbsession, ids, after=after, limit=limit, newest_first=newest, total=total))
+        activity = batch(lambda ids, after, limit, _newest, total: tasks_activity(
+            dbsession, ids, after=after, limit=limit, total=total))
+        members = batch(lambda ids, after, limit, _newest, total: projects_members(
+            dbsession, ids, after=after, limit=limit, total=total))
 
         async def names(usernames: list[str]) -> list[str | None]:
             found = display_names(dbsession, usernames)
@@ -102,13 +115,16 @@ class Context:
         """Count ``count`` more objects in the answer; an error past
         ``taskdesk.graphql.max_nodes``."""
         self._nodes += count
+        if self._nodes > self.settings.graphql_max_nodes:
+            raise self.too_many_nodes()
+
+    def too_many_nodes(self) -> GraphQLError:
         limit = self.settings.graphql_max_nodes
-        if self._nodes > limit:
-            raise GraphQLError(
-                self.translate(_("The answer would hold more than ${limit} objects; ask for "
-                                 "fewer (smaller `first`, fewer nested lists).",
-                                 mapping={"limit": limit})),
-                extensions={"code": "too_many_nodes"})
+        return GraphQLError(
+            self.translate(_("The answer would hold more than ${limit} objects; ask for "
+                             "fewer (smaller `first`, fewer nested lists).",
+                             mapping={"limit": limit})),
+            extensions={"code": "too_many_nodes"})
 
     def invalid(self, fields: Mapping[str, Any]) -> GraphQLError:
         """The error of invalid arguments, each with its message (``fields``)."""

@@ -10,6 +10,7 @@ import pytest
 
 from taskdesk.domain import comments
 from tests.functional.graphql.conftest import URL, GraphQLClient
+from tests.support.databases import recorded_statements
 
 #: Far more than any refusal needs on this machine; a refusal that parses and validates a
 #: hostile query costs milliseconds.
@@ -127,3 +128,21 @@ def test_oversized_body_and_query(gql_for, people, wsgi_app) -> None:
     long_query = "{ me { username } }" + "#" * settings.graphql_max_query_bytes
     answer = client.post(long_query, status=413)
     assert answer.json["error"]["code"] == "query_too_large"
+
+
+def test_nested_lists_read_no_more_rows_than_the_budget(app_with, make_token, people, factory,
+                                                        dbsession, connection) -> None:
+    """A batch that alone would exceed the budget is refused, and its statement reads at
+    most the budget's rows (plus one look-ahead row per parent)."""
+    task = factory.task(people["project"], people["manager"])
+    for n in range(30):
+        comments.add_comment(dbsession, task, people["member"], {"body": f"c{n}"})
+    client = GraphQLClient(app_with(**{"taskdesk.graphql.max_nodes": "10"}),
+                           make_token(people["member"]))
+    client.data("{ me { username } }")
+    with recorded_statements(connection) as seen:
+        answer = client.post("{ tasks { items { id comments(first: 50) { items { id } } } } }")
+    errors = answer.json["errors"]
+    assert [error["extensions"]["code"] for error in errors] == ["too_many_nodes"]
+    [statement] = [s for s in seen if "row_number" in s.lower()]
+    assert "LIMIT" in statement.upper()
