@@ -68,6 +68,8 @@ tests_require = [
     "jsonschema>=4.23,<5",
     "schemathesis>=4.32,<5",
     "requests>=2.32,<3",
+    # Queries generated from the GraphQL schema (tests/fuzz/test_graphql_queries.py).
+    "hypothesis-graphql>=0.11,<1",
     "ruff>=0.8,<1",
     "mypy>=1.13,<3",
     "pyramid_debugtoolbar>=4.12,<5",
