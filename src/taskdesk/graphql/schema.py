@@ -39,7 +39,7 @@ from taskdesk.resources import ProjectResource, TaskResource
 from taskdesk.security.actions import allowed_actions, hidden_project
 from taskdesk.settings import TaskdeskSettings
 
-#: The JSON API's names of the task list's parameters, by the GraphQL argument's.
+#: The GraphQL argument of each of the JSON API's task list parameters (to name them in errors).
 TASK_FILTERS = {
     "status": "status", "state": "state", "assignee": "assignee", "reporter": "reporter",
     "priority": "priority", "label": "label", "due_before": "dueBefore",
