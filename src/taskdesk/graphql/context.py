@@ -27,7 +27,6 @@ from taskdesk.domain.feeds import (
 from taskdesk.domain.people import display_names
 from taskdesk.i18n import header_locale, localizer_for
 from taskdesk.messages import _
-from taskdesk.resources import ProjectResource
 from taskdesk.security.actions import ListActions
 from taskdesk.security.policy import identity_of
 from taskdesk.settings import TaskdeskSettings, settings_of
@@ -71,10 +70,6 @@ class Context:
         self._nodes = 0
         dbsession = request.dbsession
 
-        async def projects(ids: list[int]) -> list[ProjectResource]:
-            self.actions.load(ids)
-            return [self.actions.resource(project_id) for project_id in ids]
-
         def batch(read: Callable[[list[int], int, int, bool, int], Mapping[int, list[Row]]]
                   ) -> Callable[[list[PageKey]], Awaitable[list[list[Row] | GraphQLError]]]:
             """A batch function loading the pages of many parents, refusing (for every key)
@@ -99,7 +94,6 @@ class Context:
             found = display_names(dbsession, usernames)
             return [found.get(username) for username in usernames]
 
-        self.projects = DataLoader(load_fn=projects)
         self.comments = DataLoader(load_fn=comments)
         self.activity = DataLoader(load_fn=activity)
         self.members = DataLoader(load_fn=members)
