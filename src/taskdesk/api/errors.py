@@ -53,6 +53,7 @@ HTTP_CODES: dict[int, str] = {
     429: "too_many_requests",
 }
 
+
 class ApiError(Exception):
     """Raised by API views to answer with an error of the common shape."""
 

@@ -28,7 +28,6 @@ AUTH_ERRORS: dict[str, Any] = {
 }
 
 
-
 def error_response(
     request: Request,
     status: int,
@@ -54,7 +53,6 @@ def error_response(
     if headers:
         response.headers.update(headers)
     return response
-
 
 
 def unauthorized(request: Request) -> Response:
