@@ -51,6 +51,9 @@ requires = [
     # when taskdesk.queue.url names one.
     "huey>=2.5.2,<4",
     "redis>=5.0,<9",
+    # The GraphQL API (taskdesk.graphql). Strawberry changes its API between minor
+    # releases, hence the narrow range.
+    "strawberry-graphql>=0.341.2,<0.342",
     # IANA time zone data for zoneinfo where the system has none (Windows, slim images).
     # No upper bound: each release only updates the rules, and stale rules show wrong times.
     "tzdata>=2024.1",
@@ -65,6 +68,8 @@ tests_require = [
     "jsonschema>=4.23,<5",
     "schemathesis>=4.32,<5",
     "requests>=2.32,<3",
+    # Queries generated from the GraphQL schema (tests/fuzz/test_graphql_queries.py).
+    "hypothesis-graphql>=0.11,<1",
     "ruff>=0.8,<1",
     "mypy>=1.13,<3",
     "pyramid_debugtoolbar>=4.12,<5",

@@ -57,11 +57,22 @@ class Endpoint:
     body: str | None = None
 
 
+GRAPHQL_NESTED = json.dumps({"query": """{ tasks(state: ["open"], first: 50) {
+    items { number title labels allowed
+            assignee { username displayName } reporter { username displayName }
+            project { slug name allowed }
+            comments(first: 3, newestFirst: true) { items { body author { username } } } }
+    nextCursor } }"""})
+
 ENDPOINTS: dict[str, Endpoint] = {
     "json_list": Endpoint("GET", "/api/v1/projects/{slug}/tasks?state=open&limit=50", "token"),
     "json_detail": Endpoint("GET", "/api/v1/projects/{slug}/tasks/{number}", "token"),
     "json_create": Endpoint("POST", "/api/v1/projects/{slug}/tasks", "token", 201,
                             '{"title": "Benchmark task", "labels": ["bench"]}'),
+    # GraphQL: 50 open tasks of the caller's projects with their project, people, labels and
+    # last three comments, in one round trip (6 SQL statements whatever the page holds, as
+    # tests/functional/graphql/test_statements.py asserts for the same shape).
+    "graphql_nested": Endpoint("POST", "/api/graphql", "token", 200, GRAPHQL_NESTED),
     "html_list": Endpoint("GET", "/projects/{slug}/?state=open", "cookie"),
     "html_task": Endpoint("GET", "/projects/{slug}/tasks/{number}", "cookie"),
     "html_board": Endpoint("GET", "/projects/{slug}/board", "cookie"),

@@ -116,6 +116,12 @@ class TaskdeskSettings:
     api_max_offset: int = 10_000
     api_idempotency_window: int = 86400
     max_body_bytes: int = 1024 * 1024
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    graphql_max_query_bytes: int = 16384
+    graphql_max_nodes: int = 2000
+    graphql_introspection: bool = True
     metrics_allow: tuple[IPNetwork, ...] = field(
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
     )
@@ -439,6 +445,25 @@ OPTIONS: tuple[Option, ...] = (
            "Seconds an `Idempotency-Key` of a creating API request is remembered: a retry "
            "with the same key within this time gets the first answer instead of creating "
            "again (`purge` removes older keys)."),
+    Option("taskdesk.graphql.max_depth", "graphql_max_depth", "10", _int_parser(2, 50),
+           "Deepest nesting of fields a GraphQL query may have (`taskdesk.graphql` "
+           "included); deeper ones are refused before anything runs."),
+    Option("taskdesk.graphql.max_aliases", "graphql_max_aliases", "30", _int_parser(0, 1000),
+           "Most aliases (`a: task(...)`) one GraphQL query may use."),
+    Option("taskdesk.graphql.max_tokens", "graphql_max_tokens", "2000",
+           _int_parser(50, 100_000),
+           "Most tokens (names, braces, strings...) of one GraphQL query; longer ones are "
+           "refused while parsing."),
+    Option("taskdesk.graphql.max_query_bytes", "graphql_max_query_bytes", "16384",
+           _int_parser(256, 1024 * 1024),
+           "Largest GraphQL query text in bytes (413 beyond it)."),
+    Option("taskdesk.graphql.max_nodes", "graphql_max_nodes", "2000",
+           _int_parser(1, 100_000),
+           "Most objects (tasks, comments, members...) one GraphQL answer may hold; `first` "
+           "is at most `taskdesk.api.max_limit` in every list, as in the JSON API."),
+    Option("taskdesk.graphql.introspection", "graphql_introspection", "true", _parse_bool,
+           "Whether GraphQL clients may ask the schema (`__schema`, `__type`); the schema is "
+           "also in the repository (`src/taskdesk/graphql/schema.graphql`)."),
     Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
            _int_parser(1024, 100 * 1024 * 1024),
            "Largest request body in bytes; larger ones get 413."),

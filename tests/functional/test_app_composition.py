@@ -168,3 +168,20 @@ def test_debug_toolbar_in_development_ini_only() -> None:
     production = _app_settings("production.ini")
     assert "debugtoolbar" not in production.get("pyramid.includes", "")
     assert not [key for key in production if key.startswith("debugtoolbar.")]
+
+
+def test_graphql_alone_serves_its_schema(composed) -> None:
+    """GraphQL needs neither the JSON API nor the web UI."""
+    app, seeded = composed("taskdesk.graphql")
+    app.get("/api/v1/me", status=404)
+    app.get("/login", status=404)
+    auth = {"Authorization": f"Bearer {seeded.token}"}
+    query = """query($slug: String!) { me { username }
+        task(project: $slug, number: 1) { title labels comments { items { body } } } }"""
+    answer = app.post_json("/api/graphql", {"query": query, "variables": {"slug": seeded.slug}},
+                           headers=auth).json
+    task = {"title": "第一个任务", "labels": ["pilot"],
+            "comments": {"items": [{"body": "看起来不错"}]}}
+    assert answer == {"data": {"me": {"username": seeded.username}, "task": task}}
+    assert app.post_json("/api/graphql", {"query": "{ me { username } }"},
+                         status=401).json["error"]["code"] == "unauthorized"

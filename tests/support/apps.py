@@ -22,7 +22,7 @@ def app_settings(url: str, **overrides: str) -> dict[str, str]:
         "pyramid.default_locale_name": "en",
         "taskdesk.environment": "production",
         "taskdesk.session.secret": SESSION_SECRET,
-        "taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify",
+        "taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify taskdesk.graphql",
         "taskdesk.roles.reporter": "view comment set_status",
         "retry.attempts": "3",
         # Jobs stay in the app's process: a test that needs them run starts a consumer.
@@ -52,7 +52,8 @@ def build_app(database_url: str, extend: Callable[[Any], None] | None = None,
     ``METRICS_TOKEN``) and ``overrides``; ``extend`` may add test-only views."""
     settings = app_settings(
         database_url,
-        **{"taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify taskdesk.metrics",
+        **{"taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify taskdesk.graphql "
+                              "taskdesk.metrics",
            "taskdesk.metrics.token": METRICS_TOKEN, **overrides},
     )
     config = make_configurator(settings)

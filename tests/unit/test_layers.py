@@ -40,11 +40,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("security", ("taskdesk.security",)),
     # Request plumbing and services the features share.
     ("core", ("taskdesk.ops", "taskdesk.headers", "taskdesk.guard", "taskdesk.health",
-              "taskdesk.downloads", "taskdesk.links", "taskdesk.queue")),
+              "taskdesk.downloads", "taskdesk.links", "taskdesk.queue", "taskdesk.bodies")),
     # Jobs on the core's queue that every installation runs (purge, WAL checkpoint).
     ("housekeeping", ("taskdesk.maintenance",)),
     ("instrumentation", ("taskdesk.metrics",)),
-    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify")),
+    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify", "taskdesk.graphql")),
     ("tools", ("taskdesk.demo", "taskdesk.generate", "taskdesk.worker")),
     ("application", ("taskdesk", "taskdesk.wsgi", "taskdesk.cli", "taskdesk.pshell")),
     # The servers' adapters: run the built application, set the readiness state.

@@ -22,11 +22,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api import API_ROUTE, idempotency
-from taskdesk.api.errors import error_response
 from taskdesk.api.rendering import json_view
 from taskdesk.domain.schema import Schema
 from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
+from taskdesk.security.refusals import error_response
 from taskdesk.settings import TaskdeskSettings
 
 #: A request schema, or a function of the settings giving one (workflow statuses, roles).

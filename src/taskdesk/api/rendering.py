@@ -15,7 +15,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from taskdesk.api.errors import ApiError
-from taskdesk.messages import _
+from taskdesk.bodies import BodyError, json_object
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
@@ -49,23 +49,10 @@ def json_view(view: View) -> View:
     return render
 
 
-def _is_json(content_type: str) -> bool:
-    return content_type == "application/json" or (
-        content_type.startswith("application/") and content_type.endswith("+json")
-    )
-
-
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 415 for another media type, 400 for malformed JSON."""
-    charset = (request.headers.get("Content-Type", "").lower().partition("charset=")[2]
-               .split(";")[0].strip().strip('"'))
-    if not _is_json(request.content_type) or charset not in ("", "utf-8", "utf8"):
-        raise ApiError(415, "unsupported_media_type",
-                       _("Send the request body as application/json in UTF-8."))
+    """The request's JSON object (:func:`taskdesk.bodies.json_object`); its refusals as
+    :class:`ApiError` (415, 400)."""
     try:
-        data = orjson.loads(request.body)
-    except orjson.JSONDecodeError:
-        raise ApiError(400, "malformed_json", _("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", _("The request body must be a JSON object."))
-    return data
+        return json_object(request)
+    except BodyError as error:
+        raise ApiError(error.status, error.code, error.message) from None

@@ -19,7 +19,7 @@ from taskdesk.domain.events import Reason
 from taskdesk.domain.links import LinkRow
 from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import LINK_KINDS, SLUG_PATTERN
-from taskdesk.domain.task_list import TaskRow
+from taskdesk.domain.task_list import TaskRow, task_row
 from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
 from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow
@@ -382,22 +382,7 @@ class TaskJson:
                blocked: bool) -> dict[str, Any]:
         """A task from its ORM row (assignee, reporter and labels loaded); ``blocked`` from
         ``domain.links.is_blocked``."""
-        assignee: User | None = task.assignee
-        reporter: User | None = task.reporter
-        return self.row(
-            TaskRow(
-                id=task.id, project_id=project.id, project_slug=project.slug,
-                project_name=project.name, number=task.number, title=task.title,
-                description=task.description, status=task.status, priority=task.priority,
-                assignee=assignee.username if assignee else None,
-                assignee_name=assignee.display_name if assignee else None,
-                reporter=reporter.username if reporter else None, due_date=task.due_date,
-                created_at=task.created_at, updated_at=task.updated_at,
-                completed_at=task.completed_at, version=task.version, blocked=blocked,
-                labels=tuple(task.labels),
-            ),
-            allowed,
-        )
+        return self.row(task_row(task, project, blocked=blocked), allowed)
 
 
 def comment_json(url: str, comment: Comment | Any, author: str | None,

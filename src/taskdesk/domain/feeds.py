@@ -5,11 +5,14 @@ Each function runs a fixed number of SQL statements whatever the number of rows.
 projects filter by :func:`visible_projects` in SQL; lists inside one project or task trust
 the caller to have checked that the viewer may see it.
 
-Lists in id order page by keyset (:mod:`taskdesk.domain.keyset`).
+Lists in id order page by keyset (:mod:`taskdesk.domain.keyset`). The ``tasks_*`` and
+``projects_*`` functions read the same lists for many tasks or projects at once, in one
+statement (GraphQL's nested fields).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +21,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer, holds_role_in, viewer_holds_role, visible_projects
-from taskdesk.domain.keyset import window
+from taskdesk.domain.keyset import window, windows
 from taskdesk.domain.links import link_entry_visible
 from taskdesk.domain.statistics import open_task_counts
 from taskdesk.models import Activity, Comment, Group, Project, ProjectMember, Task, User
@@ -139,6 +142,18 @@ def projects_by_id(dbsession: Session, viewer: Viewer, *, after: int = 0,
         window(statement, Project.id, after=after, limit=limit, offset=offset)))
 
 
+_ACTIVITY = (
+    select(
+        Activity.id, Activity.created_at, Activity.action, Activity.changes,
+        Project.slug, Project.name, Task.number, Task.title,
+        User.username, User.display_name,
+    )
+    .join(Project, Project.id == Activity.project_id)
+    .outerjoin(Task, Task.id == Activity.task_id)
+    .outerjoin(User, User.id == Activity.actor_id)
+)
+
+
 def activity(
     dbsession: Session,
     viewer: Viewer | None,
@@ -158,16 +173,7 @@ def activity(
     with ``member_only`` (the dashboard's "my projects") only those where they hold a role
     too. ``task_id`` narrows it to one task (its history).
     """
-    statement = (
-        select(
-            Activity.id, Activity.created_at, Activity.action, Activity.changes,
-            Project.slug, Project.name, Task.number, Task.title,
-            User.username, User.display_name,
-        )
-        .join(Project, Project.id == Activity.project_id)
-        .outerjoin(Task, Task.id == Activity.task_id)
-        .outerjoin(User, User.id == Activity.actor_id)
-    )
+    statement = _ACTIVITY
     if viewer is not None:
         statement = statement.where(visible_projects(viewer), link_entry_visible(viewer))
     if newest_first:
@@ -182,14 +188,37 @@ def activity(
         statement = statement.where(holds_role_in(viewer))
     if task_id is not None:
         statement = statement.where(Activity.task_id == task_id)
-    return [
-        ActivityRow(
-            id=row[0], created_at=row[1], action=row[2], changes=row[3] or {},
-            project_slug=row[4], project_name=row[5], task_number=row[6], task_title=row[7],
-            actor_username=row[8], actor_name=row[9],
-        )
-        for row in dbsession.execute(statement)
-    ]
+    return [_activity_row(row) for row in dbsession.execute(statement)]
+
+
+def _activity_row(row: Any) -> ActivityRow:
+    return ActivityRow(
+        id=row[0], created_at=row[1], action=row[2], changes=row[3] or {},
+        project_slug=row[4], project_name=row[5], task_number=row[6], task_title=row[7],
+        actor_username=row[8], actor_name=row[9],
+    )
+
+
+def tasks_activity(dbsession: Session, task_ids: Collection[int], *, after: int = 0,
+                   limit: int, total: int | None = None) -> dict[int, list[ActivityRow]]:
+    """The history of each of ``task_ids``, oldest first, a page of ``limit`` entries after
+    ``after`` for each, in one statement (the caller has checked the viewer sees them); at
+    most ``total`` entries in all (see :func:`~taskdesk.domain.keyset.windows`)."""
+    found: dict[int, list[ActivityRow]] = {task_id: [] for task_id in task_ids}
+    if found:
+        statement = windows(_ACTIVITY, Activity.task_id, Activity.id, found, after=after,
+                            limit=limit, total=total)
+        for row in dbsession.execute(statement):
+            found[row[-2]].append(_activity_row(row))
+    return found
+
+
+_MEMBERS = (
+    select(ProjectMember.id, ProjectMember.role, User.username, User.display_name,
+           User.is_active, Group.name)
+    .outerjoin(User, User.id == ProjectMember.user_id)
+    .outerjoin(Group, Group.id == ProjectMember.group_id)
+)
 
 
 def project_members(dbsession: Session, project_id: int, *, by_name: bool = False,
@@ -197,13 +226,7 @@ def project_members(dbsession: Session, project_id: int, *, by_name: bool = Fals
                     offset: int = 0) -> list[MemberRow]:
     """The memberships of a project, in one statement: in id order, paged by keyset, or
     ``by_name``: users first, by username, then groups, by name (the whole list)."""
-    statement = (
-        select(ProjectMember.id, ProjectMember.role, User.username, User.display_name,
-               User.is_active, Group.name)
-        .outerjoin(User, User.id == ProjectMember.user_id)
-        .outerjoin(Group, Group.id == ProjectMember.group_id)
-        .where(ProjectMember.project_id == project_id)
-    )
+    statement = _MEMBERS.where(ProjectMember.project_id == project_id)
     if by_name:
         if after or limit is not None or offset:
             raise ValueError("paging follows the id order")
@@ -211,26 +234,55 @@ def project_members(dbsession: Session, project_id: int, *, by_name: bool = Fals
     else:
         statement = window(statement, ProjectMember.id, after=after, limit=limit,
                            offset=offset)
-    members = []
-    for membership_id, role, username, display_name, is_active, group_name in (
-            dbsession.execute(statement)):
-        if username is not None:
-            members.append(MemberRow(membership_id, f"user:{username}", "user", display_name,
-                                     username, is_active, role))
-        else:
-            members.append(MemberRow(membership_id, f"group:{group_name}", "group",
-                                     group_name, "", True, role))
-    return members
+    return [_member_row(row) for row in dbsession.execute(statement)]
+
+
+def _member_row(row: Any) -> MemberRow:
+    membership_id, role, username, display_name, is_active, group_name = row[:6]
+    if username is not None:
+        return MemberRow(membership_id, f"user:{username}", "user", display_name, username,
+                         is_active, role)
+    return MemberRow(membership_id, f"group:{group_name}", "group", group_name, "", True, role)
+
+
+def projects_members(dbsession: Session, project_ids: Collection[int], *, after: int = 0,
+                     limit: int, total: int | None = None) -> dict[int, list[MemberRow]]:
+    """The memberships of each of ``project_ids`` in id order, a page of ``limit`` after
+    ``after`` for each, in one statement; at most ``total`` in all."""
+    found: dict[int, list[MemberRow]] = {project_id: [] for project_id in project_ids}
+    if found:
+        statement = windows(_MEMBERS, ProjectMember.project_id, ProjectMember.id, found,
+                            after=after, limit=limit, total=total)
+        for row in dbsession.execute(statement):
+            found[row[-2]].append(_member_row(row))
+    return found
+
+
+_COMMENTS = (
+    select(Comment.id, Comment.body, Comment.author_id, User.username, User.display_name,
+           Comment.created_at, Comment.updated_at, Comment.version)
+    .outerjoin(User, User.id == Comment.author_id)
+)
 
 
 def task_comments(dbsession: Session, task_id: int, *, after: int = 0,
                   limit: int | None = None, offset: int = 0) -> list[CommentRow]:
     """A task's comments, oldest first, with their authors' names, in one statement."""
-    statement = (
-        select(Comment.id, Comment.body, Comment.author_id, User.username, User.display_name,
-               Comment.created_at, Comment.updated_at, Comment.version)
-        .outerjoin(User, User.id == Comment.author_id)
-        .where(Comment.task_id == task_id)
-    )
+    statement = _COMMENTS.where(Comment.task_id == task_id)
     return [CommentRow(*row) for row in dbsession.execute(
         window(statement, Comment.id, after=after, limit=limit, offset=offset))]
+
+
+def tasks_comments(dbsession: Session, task_ids: Collection[int], *, after: int = 0,
+                   limit: int, newest_first: bool = False,
+                   total: int | None = None) -> dict[int, list[CommentRow]]:
+    """The comments of each of ``task_ids``, oldest first (or ``newest_first``: "the last
+    three comments"), a page of ``limit`` after ``after`` for each, in one statement; at
+    most ``total`` in all."""
+    found: dict[int, list[CommentRow]] = {task_id: [] for task_id in task_ids}
+    if found:
+        statement = windows(_COMMENTS, Comment.task_id, Comment.id, found, after=after,
+                            limit=limit, descending=newest_first, total=total)
+        for row in dbsession.execute(statement):
+            found[row[-2]].append(CommentRow(*row[:-2]))
+    return found

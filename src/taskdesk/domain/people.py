@@ -13,6 +13,7 @@ folds ASCII); Chinese names have no case and match as typed.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, case, exists, func, or_, select, true
@@ -123,3 +124,12 @@ def resolve_person(
             "Several people are called ${name}: use the username.", mapping=mapping)})
     raise ValidationError({field: _("No one has the username or display name ${name}.",
                                        mapping=mapping)})
+
+
+def display_names(dbsession: Session, usernames: Collection[str]) -> dict[str, str]:
+    """The display names of ``usernames`` (unknown names are left out), in one statement."""
+    if not usernames:
+        return {}
+    rows = dbsession.execute(
+        select(User.username, User.display_name).where(User.username.in_(sorted(usernames))))
+    return {username: name for username, name in rows}

@@ -97,6 +97,25 @@ class TaskRow(NamedTuple):
     labels: tuple[str, ...] = ()
 
 
+def task_row(task: Task, project: Any, *, blocked: bool = False) -> TaskRow:
+    """The list row of one loaded task (assignee, reporter and labels loaded) in ``project``
+    (anything with ``id``, ``slug`` and ``name``): a single task shown as the lists show it;
+    ``blocked`` from ``domain.links.is_blocked`` where the reader shows it."""
+    assignee: User | None = task.assignee
+    reporter: User | None = task.reporter
+    return TaskRow(
+        id=task.id, project_id=project.id, project_slug=project.slug,
+        project_name=project.name, number=task.number, title=task.title,
+        description=task.description, status=task.status, priority=task.priority,
+        assignee=assignee.username if assignee else None,
+        assignee_name=assignee.display_name if assignee else None,
+        reporter=reporter.username if reporter else None, due_date=task.due_date,
+        created_at=task.created_at, updated_at=task.updated_at,
+        completed_at=task.completed_at, version=task.version, blocked=blocked,
+        labels=tuple(task.labels),
+    )
+
+
 @dataclass(frozen=True)
 class TaskPage:
     items: list[TaskRow]

@@ -21,10 +21,12 @@ from pyramid.request import Request
 from sqlalchemy import select
 
 from taskdesk.domain.rights import May
-from taskdesk.models import Project, ProjectMember
+from taskdesk.models import Comment, Project, ProjectMember, Task
 from taskdesk.resources import (
+    CommentContainer,
     CommentResource,
     Me,
+    MemberContainer,
     MemberResource,
     Membership,
     ProjectResource,
@@ -91,6 +93,26 @@ def task_actions(request: Request, project: ProjectResource) -> list[str]:
     return actions_in(request, TaskContainer(request, "tasks", project), TaskResource)
 
 
+class CommentActions:
+    """``allowed_actions`` of the comments in one comment container (a task's).
+
+    They depend only on whether the caller wrote the comment: the ACLs are asked once for
+    each case, with a stand-in comment by the caller or by no one."""
+
+    def __init__(self, request: Request, container: CommentContainer) -> None:
+        self.request = request
+        self.container = container
+        self._by_author: dict[int | None, list[str]] = {}
+
+    def __call__(self, author_id: int | None) -> list[str]:
+        key = author_id if author_id == self.request.authenticated_userid else None
+        if key not in self._by_author:
+            stand_in = CommentResource(self.request, "0", self.container,
+                                       Comment(author_id=key))
+            self._by_author[key] = allowed_actions(self.request, stand_in)
+        return self._by_author[key]
+
+
 def actor_may(request: Request, context: Any) -> May:
     """The caller's permission predicate on ``context``, for the domain's field rules; each
     permission is asked of the ACL once, however often the domain asks."""
@@ -120,6 +142,16 @@ class ListActions:
         self._projects: dict[int, ProjectResource] = {}
         self._project_actions: dict[int, list[str]] = {}
         self._task_actions: dict[int, list[str]] = {}
+        self._member_actions: dict[int, list[str]] = {}
+        self._comment_actions: dict[int, CommentActions] = {}
+
+    def resource(self, project_id: int) -> ProjectResource:
+        """The resource of a project loaded by ``load``/``add_rows``/``add_resource``."""
+        return self._projects[project_id]
+
+    def add_resource(self, project: ProjectResource) -> None:
+        """Use a project resource already built (by traversal)."""
+        self._projects.setdefault(project.row.id, project)
 
     def load(self, project_ids: Iterable[int]) -> None:
         """Load the projects of ``project_ids`` not known yet (and their memberships)."""
@@ -157,3 +189,23 @@ class ListActions:
                 self.request, self._projects[project_id]
             )
         return self._task_actions[project_id]
+
+    def member(self, project_id: int) -> list[str]:
+        """``allowed_actions`` of every member of the project."""
+        if project_id not in self._member_actions:
+            container = MemberContainer(self.request, "members", self._projects[project_id])
+            self._member_actions[project_id] = actions_in(self.request, container,
+                                                          MemberResource)
+        return self._member_actions[project_id]
+
+    def comment(self, project_id: int, author_id: int | None) -> list[str]:
+        """``allowed_actions`` of a comment by ``author_id`` on a task of the project (a
+        comment's ACL names only its author, so any task of the project answers alike)."""
+        actions = self._comment_actions.get(project_id)
+        if actions is None:
+            project = self._projects[project_id]
+            tasks = TaskContainer(self.request, "tasks", project)
+            task = TaskResource(self.request, "0", tasks, Task(project_id=project_id))
+            actions = self._comment_actions[project_id] = CommentActions(
+                self.request, CommentContainer(self.request, "comments", task))
+        return actions(author_id)

@@ -46,6 +46,9 @@ from taskdesk.security.secrets import digest, new_secret
 from taskdesk.settings import TaskdeskSettings, settings_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Request environ key set by a route whose every request only reads, whatever its method
+#: (GraphQL queries come by POST): a read-only token may make them.
+READS_ONLY = "taskdesk.reads_only"
 #: Failures of the database itself, as the error views see them: every outage
 #: (``taskdesk.models.database_outage``) and any other database error, after which the
 #: transaction may be unusable too; their error pages ask the database nothing.
@@ -338,7 +341,7 @@ class TaskdeskSecurityPolicy:
         if (
             identity is not None
             and identity.read_only
-            and request.method not in SAFE_METHODS
+            and not reads_only(request)
         ):
             return Denied("a read-only token cannot change anything")
         return self.acl_permits(request, context, permission)
@@ -400,6 +403,12 @@ class TaskdeskSecurityPolicy:
         request.session.invalidate()
         self.identity_cache.clear(request)
         return []
+
+
+def reads_only(request: Request) -> bool:
+    """Whether the request cannot change anything: a safe method, or a route that marked
+    it (:data:`READS_ONLY`)."""
+    return request.method in SAFE_METHODS or bool(request.environ.get(READS_ONLY))
 
 
 def requires_csrf(request: Request) -> bool:

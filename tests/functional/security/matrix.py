@@ -20,10 +20,16 @@ from sqlalchemy.engine import Connection
 from zope.interface.interface import InterfaceClass
 
 from taskdesk.api import API_ROUTE
+from taskdesk.graphql.views import GRAPHQL_ROUTE
 from taskdesk.security.permissions import Permission
 from tests.functional.security.world import STATES, Actor, World
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Routes answering in JSON, with the API's statuses (401 for anybody unrecognised).
+JSON_ROUTES = frozenset({API_ROUTE, GRAPHQL_ROUTE})
+#: Routes whose every request only reads, whatever its method (GraphQL queries by POST):
+#: a read-only token passes there like on a GET.
+READ_ROUTES = frozenset({GRAPHQL_ROUTE})
 P = Permission
 
 #: The roles of the spec, written out here rather than read from the settings.
@@ -79,6 +85,7 @@ TARGETS: dict[str, Target] = {
     "token": lambda w, s, a: _own_token(w, a),
     "all_tasks": lambda w, s, a: "/tasks/",
     "api_docs": lambda w, s, a: "/api/docs",
+    "graphql": lambda w, s, a: "/api/graphql",
     "inbox": lambda w, s, a: "/me/notifications/",
     "task_watch": lambda w, s, a: f"{_task(w, s)}watchers/me",
     "task_links": lambda w, s, a: f"{_task(w, s)}links/",
@@ -146,7 +153,7 @@ class Rule:
 
     @property
     def api(self) -> bool:
-        return self.route == API_ROUTE
+        return self.route in JSON_ROUTES
 
     @property
     def where(self) -> str:
@@ -160,7 +167,7 @@ class Rule:
         path = TARGETS[self.where](world, state, actor)
         if self.name:
             path = f"{path.rstrip('/')}/{self.name}"
-        if self.api:
+        if self.route == API_ROUTE:
             path = f"/api/v1{path}"
         return f"{path}?{self.query}" if self.query else path
 
@@ -350,7 +357,7 @@ def can_see_project(actor: Actor, state: str) -> bool:
 
 def expected(rule: Rule, actor: Actor, state: str) -> tuple[int, str]:
     """The status the spec gives ``actor`` for ``rule`` in a project in ``state``, and why."""
-    unsafe = rule.method not in SAFE_METHODS
+    unsafe = rule.method not in SAFE_METHODS and rule.route not in READ_ROUTES
     # Only its owner finds an owned resource; for anybody else traversal answers 404.
     missing = rule.where in OWNED_TARGETS and not actor.authenticated
     if not missing and grants(actor, rule, state) and not (actor.read_only and unsafe):

@@ -10,7 +10,7 @@ permission and a model of the spec written in ``matrix`` (roles, visibility, arc
 projects, comment authorship, token scope), in short:
 
 * allowed -> the rule's ``success`` status (a read-only token never passes on a method other
-  than GET/HEAD/OPTIONS);
+  than GET/HEAD/OPTIONS, but on a route that only reads: GraphQL's POST);
 * not recognised (anonymous, a deactivated user's old cookie, a revoked token) -> 401 on the
   API (a broken token never reads as 404); on the web, 303 to ``/login?next=...`` for GET;
 * inside a project the caller may not see (private, not a member) -> 404;
@@ -38,7 +38,8 @@ How to add a rule for a new view
 Add to ``RULES`` below ``rules(<context class>, "<view name>", "<METHODS>", <Permission>,
 ...)`` with, as needed:
 
-* ``api=True`` for a view on the JSON route ``api_v1`` (bodies are then sent as JSON);
+* ``api=True`` for a view on the JSON route ``api_v1`` (bodies are then sent as JSON; the
+  GraphQL route ``graphql`` answers like it, see ``matrix.JSON_ROUTES``);
 * ``success=`` the status of a successful call (200 default; 201/204/303 for changes);
 * ``body=lambda w, state: {...}`` a valid form or JSON body (``w`` is the ``World``:
   ``w.users["candidate"]``, ``w.tasks[state]``, ...; ``state`` names the project);
@@ -309,6 +310,12 @@ RULES: list[Rule] = [
     *rules(CommentResource, "", "PATCH", P.EDIT_COMMENT, api=True,
            body=lambda w, s: {"body": "Edited through the API"}),
     *rules(CommentResource, "", "DELETE", P.DELETE_COMMENT, api=True, success=204),
+    # -- GraphQL (what each caller sees through it: tests/functional/graphql) ---------------
+    # Only reads, by GET or POST: a read-only token may POST (cookies still need CSRF).
+    *rules(Root, "", "GET", P.SIGNED_IN, route="graphql", target="graphql",
+           query="query=%7B+me+%7B+username+%7D+%7D"),
+    *rules(Root, "", "POST", P.SIGNED_IN, route="graphql", target="graphql",
+           body=lambda w, s: {"query": "{ me { username } }"}),
     # -- webhooks (a project's; the all-projects ones under /admin: test_webhooks) ----------
     *rules(WebhookContainer, "", "GET", P.MANAGE_WEBHOOKS),
     *rules(WebhookContainer, "", "POST", P.MANAGE_WEBHOOKS, success=303,
@@ -334,7 +341,8 @@ RULES: list[Rule] = [
 TABLE = {rule.key: rule for rule in RULES}
 #: Views without a method predicate that answer every method nothing else answers, and
 #: their status when the caller holds the permission (probed with such a method).
-CATCH_ALL_VIEWS = {"taskdesk.api.operations.method_not_allowed": 405}
+CATCH_ALL_VIEWS = {"taskdesk.api.operations.method_not_allowed": 405,
+                   "taskdesk.graphql.views.method_not_allowed": 405}
 assert len(TABLE) == len(RULES), "two rules for the same view and method"
 
 FAMILIES: dict[str, Callable[[Rule], bool]] = {

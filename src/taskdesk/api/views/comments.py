@@ -16,9 +16,8 @@ from taskdesk.api.support import actor, created, no_content
 from taskdesk.domain.comments import add_comment, delete_comment, edit_comment
 from taskdesk.domain.feeds import task_comments
 from taskdesk.domain.schemas import COMMENT
-from taskdesk.models import Comment
 from taskdesk.resources import CommentContainer, CommentResource
-from taskdesk.security.actions import allowed_actions
+from taskdesk.security.actions import CommentActions, allowed_actions
 from taskdesk.security.permissions import Permission
 
 
@@ -51,18 +50,7 @@ def comment_list(context: CommentContainer, request: Request) -> Response:
     )
     task = context.task
     urls = Urls(request)
-    # The allowed actions on a comment depend only on whether the caller wrote it: ask
-    # the ACLs once for each case, with a stand-in comment by the caller or by no one.
-    user_id = request.authenticated_userid
-    by_author: dict[int | None, list[str]] = {}
-
-    def allowed(author_id: int | None) -> list[str]:
-        key = author_id if author_id == user_id else None
-        if key not in by_author:
-            stand_in = CommentResource(request, "0", context, Comment(author_id=key))
-            by_author[key] = allowed_actions(request, stand_in)
-        return by_author[key]
-
+    allowed = CommentActions(request, context)
     items = [
         comment_json(urls.comment(task.project.row.slug, task.row.number, row.id), row,
                      row.author, row.author_name, allowed(row.author_id))
