@@ -31,6 +31,7 @@ from taskdesk.resources import (
     ProjectResource,
     ProjectWatch,
     Root,
+    SubtaskContainer,
     TaskContainer,
     TaskResource,
     TaskWatch,
@@ -69,6 +70,7 @@ PATHS: dict[type, str] = {
     TaskContainer: "/projects/{slug}/tasks",
     TaskResource: "/projects/{slug}/tasks/{number}",
     CommentContainer: "/projects/{slug}/tasks/{number}/comments",
+    SubtaskContainer: "/projects/{slug}/tasks/{number}/subtasks",
     CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
     AllTasks: "/tasks",
     Inbox: "/me/notifications",
@@ -101,6 +103,7 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     MemberResource: "Members",
     TaskContainer: "Tasks",
     TaskResource: "Tasks",
+    SubtaskContainer: "Tasks",
     AllTasks: "Tasks",
     CommentContainer: "Comments",
     CommentResource: "Comments",
@@ -126,7 +129,7 @@ def operation_tag(context: type, name: str) -> str:
 _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
         ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
-        CommentContainer, CommentResource, TaskWatch, ProjectWatch,
+        CommentContainer, CommentResource, TaskWatch, ProjectWatch, SubtaskContainer,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
         DeliveryContainer, DeliveryResource,
     )

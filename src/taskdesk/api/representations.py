@@ -19,6 +19,7 @@ from taskdesk.domain.events import Reason
 from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow
+from taskdesk.domain.tasks import parent_number
 from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
 from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow
@@ -99,6 +100,10 @@ TASK = _object({
     "reporter": nullable(STRING),
     "due_date": nullable({"type": "string", "format": "date"}),
     "labels": {"type": "array", "items": STRING},
+    "parent": nullable({"type": "integer", "description": "Number of the task this one is "
+                        "a sub-task of (same project); its sub-tasks are at `url`/subtasks"}),
+    "checklist": _object({"done": INTEGER, "total": INTEGER}, "Markdown task-list items "
+                         "(`- [ ]`, `- [x]`) of the description: ticked, and in all"),
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "completed_at": nullable(TIMESTAMP),
@@ -328,7 +333,8 @@ class TaskJson:
         shared ``project`` object per project of the page)."""
         (task_id, _project_id, slug, project_name, number, title, description, status,
          priority, assignee, assignee_name, reporter, due_date, created_at, updated_at,
-         completed_at, version, labels) = row
+         completed_at, version, parent, _parent_title, checklist_done, checklist_total,
+         labels) = row
         project = self._projects.get(slug)
         if project is None:
             project = self._projects[slug] = {
@@ -347,6 +353,8 @@ class TaskJson:
             "reporter": reporter,
             "due_date": due_date,
             "labels": labels,
+            "parent": parent,
+            "checklist": {"done": checklist_done, "total": checklist_total},
             "created_at": created_at,
             "updated_at": updated_at,
             "completed_at": completed_at,
@@ -369,6 +377,10 @@ class TaskJson:
                 reporter=reporter.username if reporter else None, due_date=task.due_date,
                 created_at=task.created_at, updated_at=task.updated_at,
                 completed_at=task.completed_at, version=task.version,
+                parent=parent_number(task),
+                parent_title=task.parent.title if task.parent_id is not None and task.parent
+                else None,
+                checklist_done=task.checklist_done, checklist_total=task.checklist_total,
                 labels=tuple(task.labels),
             ),
             allowed,

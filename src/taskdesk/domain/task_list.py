@@ -59,6 +59,10 @@ class TaskQuery:
     due_after: date | None = None
     updated_since: datetime | None = None
     text: str = ""
+    #: Only the sub-tasks of the task of this number (in each task's project).
+    parent: int | None = None
+    #: ``hide``: no sub-tasks; ``only``: only sub-tasks; None: every task.
+    subtasks: str | None = None
     #: None: by number in a project, by last update across projects.
     sort: str | None = None
     #: The workflow's priorities, lowest first, for sorting by priority.
@@ -89,6 +93,12 @@ class TaskRow(NamedTuple):
     updated_at: datetime
     completed_at: datetime | None
     version: int
+    #: The number and title of the task this one is a sub-task of (None: top level).
+    parent: int | None
+    parent_title: str | None
+    #: Checklist items ticked and in all (``domain.checklists``).
+    checklist_done: int
+    checklist_total: int
     labels: tuple[str, ...] = ()
 
 
@@ -126,6 +136,7 @@ def parse_task_query(
 
 _assignee = aliased(User, name="assignee")
 _reporter = aliased(User, name="reporter")
+_parent = aliased(Task, name="parent")
 _ROW_WIDTH = len(TaskRow._fields)  # the row's leading columns, labels last
 _COLUMNS = (
     Task.id, Task.project_id, Project.slug.label("project_slug"),
@@ -133,12 +144,15 @@ _COLUMNS = (
     Task.status, Task.priority, _assignee.username.label("assignee"),
     _assignee.display_name.label("assignee_name"), _reporter.username.label("reporter"),
     Task.due_date, Task.created_at, Task.updated_at, Task.completed_at, Task.version,
+    _parent.number.label("parent"), _parent.title.label("parent_title"),
+    Task.checklist_done, Task.checklist_total,
 )
 _BASE: Select[Any] = cast("Select[Any]", (
     select(*_COLUMNS)
     .join(Project, Project.id == Task.project_id)
     .outerjoin(_assignee, _assignee.id == Task.assignee_id)
     .outerjoin(_reporter, _reporter.id == Task.reporter_id)
+    .outerjoin(_parent, _parent.id == Task.parent_id)
 ))
 
 
@@ -244,6 +258,8 @@ class ListShape(NamedTuple):
     due_after: bool = False
     updated_since: bool = False
     search: bool = False
+    parent: bool = False
+    subtasks: str | None = None
 
 
 def _person_kind(value: str | None) -> str | None:
@@ -287,6 +303,8 @@ def list_shape(
         if bound is not None:
             params[name] = bound
     search = None
+    if query.parent is not None:
+        params["parent"] = query.parent
     if query.text:
         search = search_expression(dialect, query.text)
         if search is not None:
@@ -295,6 +313,7 @@ def list_shape(
         scope, people["assignee"], people["reporter"], len(query.statuses),
         len(query.priorities), len(query.labels), query.due_before is not None,
         query.due_after is not None, query.updated_since is not None, search is not None,
+        query.parent is not None, query.subtasks,
     )
     return shape, params
 
@@ -343,6 +362,17 @@ def filtered_tasks(shape: ListShape, dialect: str) -> Select[Any]:
             Task.updated_at >= bindparam("updated_since", type_=UTCDateTime))
     if shape.search:
         statement = statement.where(Task.id.in_(matching_task_ids(dialect)))
+    if shape.parent:
+        # The parent's number in the task's own project (ix_tasks_parent_number).
+        parent = aliased(Task, name="wanted_parent")
+        statement = statement.where(Task.parent_id == (
+            select(parent.id).where(parent.project_id == Task.project_id,
+                                    parent.number == bindparam("parent", type_=Integer))
+            .scalar_subquery()))
+    if shape.subtasks == "hide":
+        statement = statement.where(Task.parent_id.is_(None))
+    elif shape.subtasks == "only":
+        statement = statement.where(Task.parent_id.is_not(None))
     return statement
 
 

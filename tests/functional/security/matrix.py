@@ -65,6 +65,7 @@ TARGETS: dict[str, Target] = {
     "tasks": lambda w, s, a: f"{_project(w, s)}tasks/",
     "task": lambda w, s, a: _task(w, s),
     "comments": lambda w, s, a: f"{_task(w, s)}comments/",
+    "subtasks": lambda w, s, a: f"{_task(w, s)}subtasks/",
     "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
     "members": lambda w, s, a: f"{_project(w, s)}members/",
     "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
@@ -91,7 +92,7 @@ TARGETS: dict[str, Target] = {
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
-                             "task_watch", "project_watch"})
+                             "task_watch", "project_watch", "subtasks"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -107,6 +108,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "WebhookContainer": "webhooks", "WebhookResource": "webhook",
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
+    "SubtaskContainer": "subtasks",
 }
 
 

@@ -232,6 +232,12 @@ RULES: list[Rule] = [
     *rules(TaskResource, "unwatch", "POST", P.VIEW, success=303),
     *rules(ProjectResource, "watch", "POST", P.VIEW, success=303),
     *rules(ProjectResource, "unwatch", "POST", P.VIEW, success=303),
+    # Sub-tasks are listed on the parent's page; adding one creates a task.
+    *rules("SubtaskContainer", "", "GET", P.VIEW, success=303),
+    *rules("SubtaskContainer", "", "POST", P.CREATE_TASK, success=303,
+           body=lambda w, s: {"title": "A sub-task"}),
+    # Ticking a checklist item rewrites the description: an edit.
+    *rules(TaskResource, "checklist", "POST", P.EDIT_TASK, success=303, body=version),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303,
            body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
@@ -288,6 +294,7 @@ RULES: list[Rule] = [
            body=lambda w, s: {"title": "Patched"}),
     *rules(TaskResource, "", "DELETE", P.DELETE_TASK, api=True, success=204),
     *rules(TaskResource, "activity", "GET", P.VIEW, api=True),
+    *rules("SubtaskContainer", "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "POST", P.COMMENT, api=True, success=201,
            body=lambda w, s: {"body": "From the API"}),
