@@ -38,7 +38,7 @@ class ChecklistItem(NamedTuple):
     """One item: its number, the index of its ``inline`` token, whether it is ticked, and
     the source line its box is on."""
 
-    index: int
+    number: int
     token: int
     done: bool
     line: int
@@ -79,7 +79,7 @@ def with_items_done(description: str, done: Collection[int]) -> str:
     # markdown-it counts lines at "\n" only (not at U+2028 and the like, as splitlines does).
     lines = description.split("\n")
     for item in items:
-        wanted = item.index in done
+        wanted = item.number in done
         if wanted == item.done:
             continue
         line = lines[item.line]

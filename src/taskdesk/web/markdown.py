@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -119,7 +118,7 @@ def _checkboxes(state: Any) -> None:
         if item.done:
             attrs["checked"] = ""
         if mode == "editable":
-            attrs.update(name="item", value=str(item.index))
+            attrs.update(name="item", value=str(item.number))
         else:
             attrs["disabled"] = ""
         box = Token("html_inline", "", 0)

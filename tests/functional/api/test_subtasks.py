@@ -95,7 +95,8 @@ def test_a_parent_in_another_project_is_refused(member, factory, people, dbsessi
                             members={people["member"]: "member"})
     elsewhere = factory.task(other, people["manager"], title="Beta's task")
     alone = [factory.task(other, people["manager"]) for _ in range(3)]
-    assert elsewhere.number == 1 and alone[-1].number == 4
+    assert elsewhere.number == 1
+    assert alone[-1].number == 4
     mine = member.post(BASE, {"title": "Mine"}, status=201).json
     # A number names a task of the task's own project: #4 exists only in Beta.
     error = member.patch(mine["url"], {"parent": 4}, status=422).json["error"]

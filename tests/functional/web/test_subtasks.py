@@ -146,7 +146,8 @@ def test_readers_see_disabled_boxes(testapp, login_as, world, make_task):
     login_as("vic")
     page = testapp.get(f"/projects/apollo/tasks/{task.number}")
     boxes = page.html.select("#description input[type=checkbox]")
-    assert len(boxes) == 3 and all(b.has_attr("disabled") for b in boxes)
+    assert len(boxes) == 3
+    assert all(b.has_attr("disabled") for b in boxes)
     assert not [f for f in page.forms.values() if (f.action or "").endswith("/checklist")]
 
 
