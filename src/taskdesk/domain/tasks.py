@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from sqlalchemy import exists, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
@@ -86,6 +88,12 @@ def _parent_task(dbsession: Session, project: Project, number: int,
     if parent.project_id != project.id:  # numbers are per project: a defence in depth
         raise ValidationError({"parent": _("The parent must be in the same project.")})
     return parent
+
+
+def _load_parent(dbsession: Session, task: Task) -> None:
+    """Load ``task.parent`` when the statement that read ``task`` did not (traversal does)."""
+    if task.parent_id is not None and "parent" in sa_inspect(task).unloaded:
+        set_committed_value(task, "parent", dbsession.get(Task, task.parent_id))
 
 
 def parent_number(task: Task) -> int | None:
@@ -243,6 +251,7 @@ def update_task(
     """
     data = permitted(may, data, TASK_FIELD_PERMISSIONS, drop=drop_forbidden,
                      bare=Permission.EDIT_TASK)
+    _load_parent(dbsession, task)
     workflow = settings.workflow
     _create, update_schema = task_schemas(workflow)
     values = _task_values(dbsession, update_schema, task.project, data, partial=partial,

@@ -46,3 +46,29 @@ def test_line_numbers_follow_markdown_not_unicode_line_breaks():
     # U+2028 is no line break for Markdown: the item after it is still found on its line.
     source = "Intro\u2028still intro\n\n- [ ] item"
     assert with_items_done(source, {0}) == "Intro\u2028still intro\n\n- [x] item"
+
+
+def test_a_task_read_without_its_parent_is_changed_and_its_parent_cleared(
+        dbsession, settings, factory, project, owner):
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from taskdesk.domain import tasks
+    from taskdesk.domain.rights import UNRESTRICTED
+    from taskdesk.models import Task
+
+    parent = factory.task(project, title="Parent")
+    child = factory.task(project, title="Child", parent=str(parent.number),
+                         description="- [ ] a")
+    dbsession.expunge_all()
+    # Read with its project (as every change needs) but not its parent, which may not be
+    # loaded lazily.
+    child = dbsession.scalars(select(Task).options(joinedload(Task.project))
+                              .where(Task.id == child.id)).one()
+    tasks.update_task(dbsession, settings, child, owner, {"description": "- [x] a"},
+                      may=UNRESTRICTED)
+    assert (child.checklist_done, child.checklist_total) == (1, 1)
+    changes = tasks.update_task(dbsession, settings, child, owner, {"parent": None},
+                                may=UNRESTRICTED)
+    assert changes == {"parent": [parent.number, None]}
+    assert child.parent_id is None
