@@ -310,8 +310,7 @@ def task_container(context: TaskContainer, request: Request) -> HTTPSeeOther:
           permission=Permission.CREATE_TASK, request_method="GET")
 def task_new(context: TaskContainer, request: Request) -> dict[str, Any]:
     workflow = settings_of(request.registry).workflow
-    values = {"status": workflow.initial_status, "priority": workflow.default_priority,
-              "parent": request.GET.get("parent", "")}
+    values = {"status": workflow.initial_status, "priority": workflow.default_priority}
     return _form_page(request, context.project.row, values, {}, task=None)
 
 
