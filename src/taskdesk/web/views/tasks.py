@@ -289,13 +289,14 @@ def _form_page(request: Request, project: Any, values: dict[str, Any], errors: d
     return {"nav": "projects", "project": project, "workflow": settings.workflow,
             "values": values, "errors": errors,
             # A task with sub-tasks cannot become one: no parent to offer.
-            "parent_choices": [] if task is not None and _has_subtasks(request, task)
+            "parent_choices": [] if task is not None and _has_subtasks(request)
             else parent_candidates(request.dbsession, project.id,
                                    task.id if task is not None else None),
             **extra}
 
 
-def _has_subtasks(request: Request, task: Task) -> bool:
+def _has_subtasks(request: Request) -> bool:
+    """Whether the task being edited (the context, read by traversal) has sub-tasks."""
     context = request.context
     subtasks = context.subtasks if isinstance(context, TaskResource) else None
     return bool(subtasks)
