@@ -56,6 +56,11 @@ def test_subtasks_and_checklist(page: Any, live_server: Site, artifacts: Path,
         page.get_by_placeholder("Title of the new sub-task").fill(title)
         page.get_by_role("button", name="Add sub-task").click()
         expect(page.locator(".flash--success")).to_contain_text("added.")
+    # The form's parent field offers the project's top-level tasks.
+    page.goto(f"{live_server.url}/projects/release-two/tasks/4/edit")
+    expect(page.get_by_label("Parent task")).to_have_value("1")
+    expect(page.locator("#parent-choices option")).to_have_count(1)
+    steps.shot("form-en")
     page.goto(f"{task_url}/../2")
     page.get_by_label("Status", exact=True).select_option("done")
     page.get_by_role("button", name="Change status").click()
