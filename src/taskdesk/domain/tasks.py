@@ -60,10 +60,11 @@ def _parent_task(dbsession: Session, project: Project, number: int,
     its sub-task.
 
     Sub-tasks are one level deep: a sub-task has none of its own, so no chain of parents can
-    come back to where it started (no cycle). Both rows are locked first (PostgreSQL; SQLite
-    takes its write lock at BEGIN): two changes that would each make the other's task a
-    parent wait for each other (or one is retried after a deadlock) and the second then sees
-    the first's change, so none makes a chain or a cycle.
+    come back to where it started (no cycle). Both rows are locked first, in id order so two
+    changes never deadlock (PostgreSQL; SQLite takes its write lock at BEGIN): of two changes
+    that would each make the other's task a parent, the second waits for the first and then
+    sees its change, so none makes a chain or a cycle (tests/functional/domain/
+    test_concurrency.py).
     """
     parent = dbsession.scalars(
         select(Task).where(Task.project_id == project.id, Task.number == number)
