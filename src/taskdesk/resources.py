@@ -24,11 +24,12 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Authenticated, Deny, E
 from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from taskdesk.domain.access import Viewer
 from taskdesk.domain.links import LinkRow, find_link
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.domain.tasks import Subtask
 from taskdesk.domain.watching import Watcher
 from taskdesk.models import (
     ApiToken,
@@ -205,13 +206,14 @@ def _project_by_slug(dialect: str) -> Select[Any]:
 
 @lru_cache
 def _task_by_number(dialect: str, with_watchers: bool) -> Select[Any]:
-    """A task with its project, people and labels; for the web's pages (``with_watchers``)
-    also, in the same statement, who watches it (the task page shows them). The JSON API
-    reads watchers only where it shows them (``domain.watching.task_watchers``): here they
-    would cost every API request on a task about 9% of its instructions."""
+    """A task with its project, parent, people and labels; for the web's pages
+    (``with_watchers``) also, in the same statement, who watches it and its sub-tasks (the
+    task page shows them). The JSON API reads watchers only where it shows them
+    (``domain.watching.task_watchers``): here they would cost every API request on a task
+    about 9% of its instructions."""
     statement = (
         select(Task)
-        .options(joinedload(Task.project), joinedload(Task.assignee),
+        .options(joinedload(Task.project), joinedload(Task.parent), joinedload(Task.assignee),
                  joinedload(Task.reporter), selectinload(Task.label_rows))
         .where(Task.project_id == bindparam("project_id"),
                Task.number == bindparam("number"))
@@ -224,7 +226,14 @@ def _task_by_number(dialect: str, with_watchers: bool) -> Select[Any]:
         .where(TaskWatcher.task_id == Task.id, User.is_active.is_(True))
         .scalar_subquery()
     )
-    return statement.add_columns(watchers)
+    child = aliased(Task, name="child")
+    subtasks = (
+        select(json_array_agg(dialect, child.number, child.title, child.status,
+                              child.checklist_done, child.checklist_total))
+        .where(child.parent_id == Task.id)
+        .scalar_subquery()
+    )
+    return statement.add_columns(watchers, subtasks)
 
 
 class ProjectContainer(Resource):
@@ -338,24 +347,28 @@ class TaskContainer(Resource):
         ).first()
         if found is None:
             raise KeyError(key)
-        watchers = None
+        watchers = subtasks = None
         if page:
             watchers = sorted((Watcher(*item) for item in found[1] or ()),
                               key=lambda w: (w.display_name, w.user_id))
+            subtasks = sorted(Subtask(*item) for item in found[2] or ())
         # The statement loads the project's ORM row too (``project.entity()`` finds it in
         # the session): changes to the task need it.
-        return TaskResource(self.request, key, self, found[0], watchers)
+        return TaskResource(self.request, key, self, found[0], watchers, subtasks)
 
 
 class TaskResource(Resource):
     __parent__: TaskContainer
 
     def __init__(self, request: Request, name: str, parent: TaskContainer, row: Task,
-                 watchers: list[Watcher] | None = None) -> None:
+                 watchers: list[Watcher] | None = None,
+                 subtasks: list[Subtask] | None = None) -> None:
         super().__init__(request, name, parent)
         self.row = row
         #: Who watches the task, by name, when traversal read it (for web pages); else None.
         self.watchers = watchers
+        #: Its sub-tasks by number, when traversal read them (for web pages); else None.
+        self.subtasks = subtasks
 
     @property
     def project(self) -> ProjectResource:
@@ -366,6 +379,7 @@ class TaskResource(Resource):
             "comments": lambda parent, name: CommentContainer(self.request, name, parent),
             "watchers": lambda parent, name: Watchers(self.request, name, parent),
             "links": lambda parent, name: TaskLinks(self.request, name, parent),
+            "subtasks": lambda parent, name: SubtaskContainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -402,6 +416,20 @@ class TaskLinkResource(Resource):
     @property
     def task(self) -> TaskResource:
         return self.__parent__.task
+
+
+class SubtaskContainer(Resource):
+    """A task's sub-tasks, as a list (the JSON API's ``.../tasks/<n>/subtasks``); each one
+    is reached at its own number under the project's tasks, so this has no children."""
+
+    __parent__: TaskResource
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
 
 
 class CommentContainer(Resource):

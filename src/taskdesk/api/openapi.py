@@ -31,6 +31,7 @@ from taskdesk.resources import (
     ProjectResource,
     ProjectWatch,
     Root,
+    SubtaskContainer,
     TaskContainer,
     TaskLinkResource,
     TaskLinks,
@@ -72,6 +73,7 @@ PATHS: dict[type, str] = {
     TaskContainer: "/projects/{slug}/tasks",
     TaskResource: "/projects/{slug}/tasks/{number}",
     CommentContainer: "/projects/{slug}/tasks/{number}/comments",
+    SubtaskContainer: "/projects/{slug}/tasks/{number}/subtasks",
     CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
     TaskLinks: "/projects/{slug}/tasks/{number}/links",
     TaskLinkResource: "/projects/{slug}/tasks/{number}/links/{link_id}",
@@ -108,6 +110,7 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     MemberResource: "Members",
     TaskContainer: "Tasks",
     TaskResource: "Tasks",
+    SubtaskContainer: "Tasks",
     AllTasks: "Tasks",
     CommentContainer: "Comments",
     CommentResource: "Comments",
@@ -136,7 +139,7 @@ _IN_PROJECT = frozenset(
     PATHS[cls] for cls in (
         ProjectResource, MemberContainer, MemberResource, TaskContainer, TaskResource,
         CommentContainer, CommentResource, TaskWatch, ProjectWatch, TaskLinks,
-        TaskLinkResource,
+        TaskLinkResource, SubtaskContainer,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
         DeliveryContainer, DeliveryResource,
     )

@@ -100,6 +100,10 @@ TASK = _object({
     "reporter": nullable(STRING),
     "due_date": nullable({"type": "string", "format": "date"}),
     "labels": {"type": "array", "items": STRING},
+    "parent": nullable({"type": "integer", "description": "Number of the task this one is "
+                        "a sub-task of (same project); its sub-tasks are at `url`/subtasks"}),
+    "checklist": _object({"done": INTEGER, "total": INTEGER}, "Markdown task-list items "
+                         "(`- [ ]`, `- [x]`) of the description: ticked, and in all"),
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "completed_at": nullable(TIMESTAMP),
@@ -350,7 +354,8 @@ class TaskJson:
         shared ``project`` object per project of the page)."""
         (task_id, _project_id, slug, project_name, number, title, description, status,
          priority, assignee, assignee_name, reporter, due_date, created_at, updated_at,
-         completed_at, version, blocked, labels) = row
+         completed_at, version, parent, _parent_title, checklist_done, checklist_total,
+         blocked, labels) = row
         project = self._projects.get(slug)
         if project is None:
             project = self._projects[slug] = {
@@ -369,6 +374,8 @@ class TaskJson:
             "reporter": reporter,
             "due_date": due_date,
             "labels": labels,
+            "parent": parent,
+            "checklist": {"done": checklist_done, "total": checklist_total},
             "created_at": created_at,
             "updated_at": updated_at,
             "completed_at": completed_at,

@@ -37,6 +37,7 @@ TASK_FIELD_PERMISSIONS: Mapping[str, Permission] = {
     "priority": P.EDIT_TASK,
     "due_date": P.EDIT_TASK,
     "labels": P.EDIT_TASK,
+    "parent": P.EDIT_TASK,
     "status": P.SET_STATUS,
     "completed": P.SET_STATUS,
     "assignee": P.ASSIGN,

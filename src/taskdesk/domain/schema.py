@@ -251,6 +251,18 @@ class Integer(Field):
 
 
 @dataclass(frozen=True)
+class TaskNumber(Integer):
+    """A task's number in its project; a form may write it as people read it, ``#12``."""
+
+    minimum: int = 1
+
+    def convert(self, value: Any, json: bool = False) -> int:
+        if isinstance(value, str) and not json:
+            value = value.strip().removeprefix("#")
+        return super().convert(value, json)
+
+
+@dataclass(frozen=True)
 class Ids(Field):
     """A JSON list of row ids (positive whole numbers), duplicates dropped."""
 
@@ -535,6 +547,20 @@ class Moment(QueryParameter):
 
     def json_type(self, context: Any) -> dict[str, Any]:
         return {"type": "string", "format": "date-time"}
+
+
+@dataclass(frozen=True)
+class Number(QueryParameter):
+    """A whole number from 1 (a task's number: ``#12`` is read as 12)."""
+
+    def parse(self, value: str, context: Any) -> int:
+        value = value.strip().removeprefix("#")
+        if not re.fullmatch(r"\d{1,10}", value) or not 1 <= int(value) <= 2**31 - 1:
+            raise FieldError(_("Must be a task number like 12."))
+        return int(value)
+
+    def json_type(self, context: Any) -> dict[str, Any]:
+        return {"type": "string", "pattern": r"^#?[0-9]{1,10}$"}
 
 
 @dataclass(frozen=True)

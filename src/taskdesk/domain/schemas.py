@@ -20,10 +20,12 @@ from taskdesk.domain.schema import (
     Integer,
     Labels,
     Moment,
+    Number,
     OneOf,
     Person,
     QuerySchema,
     Schema,
+    TaskNumber,
     TaskReference,
     Text,
     TimeZone,
@@ -147,6 +149,8 @@ def _editable_task_fields(workflow: Workflow) -> tuple[Field, ...]:
         Text("assignee", max_length=64, description="Username of the assignee, or null"),
         Date("due_date"),
         Labels("labels", nullable=False),
+        TaskNumber("parent", description="Number of the task (in the same project) this "
+                   "one is a sub-task of, or null"),
     )
 
 
@@ -176,6 +180,10 @@ def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
 SORT_FIELDS = ("number", "updated", "created", "due", "priority")
 #: Each field ascending, then descending (``-``).
 SORT_VALUES = tuple(f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-"))
+
+
+#: The ``subtasks`` filter's values (without it, sub-tasks are listed like any task).
+SUBTASK_CHOICES = ("hide", "only")
 
 
 def _statuses(workflow: Workflow) -> tuple[str, ...]:
@@ -209,6 +217,9 @@ TASK_QUERY = QuerySchema(
               attribute="text"),
         Flag("blocked", "`true`: only tasks blocked by a task that is not done yet (and "
              "that the caller may see); `false`: only the others."),
+        Number("parent", "Only the sub-tasks of this task (its number).", form=False),
+        OneOf("subtasks", "`hide`: leave sub-tasks out (top-level tasks only); `only`: "
+              "sub-tasks only.", choices=SUBTASK_CHOICES),
         OneOf("sort", "Order; `-` for descending.", choices=SORT_VALUES),
     ),
 )

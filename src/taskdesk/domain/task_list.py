@@ -62,6 +62,10 @@ class TaskQuery:
     text: str = ""
     #: True: only tasks blocked by an open task the viewer may see; False: only the others.
     blocked: bool | None = None
+    #: Only the sub-tasks of the task of this number (in each task's project).
+    parent: int | None = None
+    #: ``hide``: no sub-tasks; ``only``: only sub-tasks; None: every task.
+    subtasks: str | None = None
     #: None: by number in a project, by last update across projects.
     sort: str | None = None
     #: The workflow's priorities, lowest first, for sorting by priority.
@@ -92,17 +96,24 @@ class TaskRow(NamedTuple):
     updated_at: datetime
     completed_at: datetime | None
     version: int
+    #: The number and title of the task this one is a sub-task of (None: top level).
+    parent: int | None
+    parent_title: str | None
+    #: Checklist items ticked and in all (``domain.checklists``).
+    checklist_done: int
+    checklist_total: int
     #: Blocked by a task that is not done and that the viewer may see (``domain.links``).
     blocked: bool = False
     labels: tuple[str, ...] = ()
 
 
 def task_row(task: Task, project: Any, *, blocked: bool = False) -> TaskRow:
-    """The list row of one loaded task (assignee, reporter and labels loaded) in ``project``
-    (anything with ``id``, ``slug`` and ``name``): a single task shown as the lists show it;
-    ``blocked`` from ``domain.links.is_blocked`` where the reader shows it."""
+    """The list row of one loaded task (assignee, reporter, parent and labels loaded) in
+    ``project`` (anything with ``id``, ``slug`` and ``name``): a single task shown as the
+    lists show it; ``blocked`` from ``domain.links.is_blocked`` where the reader shows it."""
     assignee: User | None = task.assignee
     reporter: User | None = task.reporter
+    parent: Task | None = task.parent if task.parent_id is not None else None
     return TaskRow(
         id=task.id, project_id=project.id, project_slug=project.slug,
         project_name=project.name, number=task.number, title=task.title,
@@ -111,8 +122,10 @@ def task_row(task: Task, project: Any, *, blocked: bool = False) -> TaskRow:
         assignee_name=assignee.display_name if assignee else None,
         reporter=reporter.username if reporter else None, due_date=task.due_date,
         created_at=task.created_at, updated_at=task.updated_at,
-        completed_at=task.completed_at, version=task.version, blocked=blocked,
-        labels=tuple(task.labels),
+        completed_at=task.completed_at, version=task.version,
+        parent=parent.number if parent else None, parent_title=parent.title if parent else None,
+        checklist_done=task.checklist_done, checklist_total=task.checklist_total,
+        blocked=blocked, labels=tuple(task.labels),
     )
 
 
@@ -150,6 +163,7 @@ def parse_task_query(
 
 _assignee = aliased(User, name="assignee")
 _reporter = aliased(User, name="reporter")
+_parent = aliased(Task, name="parent")
 #: The row's leading columns (``blocked`` is added by ``filtered_tasks``), labels last.
 _ROW_WIDTH = len(TaskRow._fields)
 _COLUMNS = (
@@ -158,12 +172,15 @@ _COLUMNS = (
     Task.status, Task.priority, _assignee.username.label("assignee"),
     _assignee.display_name.label("assignee_name"), _reporter.username.label("reporter"),
     Task.due_date, Task.created_at, Task.updated_at, Task.completed_at, Task.version,
+    _parent.number.label("parent"), _parent.title.label("parent_title"),
+    Task.checklist_done, Task.checklist_total,
 )
 _BASE: Select[Any] = cast("Select[Any]", (
     select(*_COLUMNS)
     .join(Project, Project.id == Task.project_id)
     .outerjoin(_assignee, _assignee.id == Task.assignee_id)
     .outerjoin(_reporter, _reporter.id == Task.reporter_id)
+    .outerjoin(_parent, _parent.id == Task.parent_id)
 ))
 
 
@@ -273,6 +290,8 @@ class ListShape(NamedTuple):
     blocked: bool | None = None
     #: Which blockers count for the "blocked" column (``domain.links.blocker_scope``).
     blockers: str = "visible"
+    parent: bool = False
+    subtasks: str | None = None
 
 
 def _person_kind(value: str | None) -> str | None:
@@ -316,6 +335,8 @@ def list_shape(
         if bound is not None:
             params[name] = bound
     search = None
+    if query.parent is not None:
+        params["parent"] = query.parent
     if query.text:
         search = search_expression(dialect, query.text)
         if search is not None:
@@ -327,7 +348,7 @@ def list_shape(
         scope, people["assignee"], people["reporter"], len(query.statuses),
         len(query.priorities), len(query.labels), query.due_before is not None,
         query.due_after is not None, query.updated_since is not None, search is not None,
-        query.blocked, blockers,
+        query.blocked, blockers, query.parent is not None, query.subtasks,
     )
     return shape, params
 
@@ -380,6 +401,17 @@ def filtered_tasks(shape: ListShape, dialect: str) -> Select[Any]:
             Task.updated_at >= bindparam("updated_since", type_=UTCDateTime))
     if shape.search:
         statement = statement.where(Task.id.in_(matching_task_ids(dialect)))
+    if shape.parent:
+        # The parent's number in the task's own project (ix_tasks_parent_number).
+        parent = aliased(Task, name="wanted_parent")
+        statement = statement.where(Task.parent_id == (
+            select(parent.id).where(parent.project_id == Task.project_id,
+                                    parent.number == bindparam("parent", type_=Integer))
+            .scalar_subquery()))
+    if shape.subtasks == "hide":
+        statement = statement.where(Task.parent_id.is_(None))
+    elif shape.subtasks == "only":
+        statement = statement.where(Task.parent_id.is_not(None))
     return statement
 
 

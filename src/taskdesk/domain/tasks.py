@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import record
+from taskdesk.domain.checklists import progress
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.mentions import newly_mentioned
 from taskdesk.domain.merge import Merge, three_way
@@ -25,6 +28,16 @@ from taskdesk.models import Project, Task, TaskLabel, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings, Workflow
+
+
+class Subtask(NamedTuple):
+    """A sub-task as its parent's page lists it."""
+
+    number: int
+    title: str
+    status: str
+    checklist_done: int
+    checklist_total: int
 
 
 def _assignable_user(dbsession: Session, project: Project, username: str) -> User:
@@ -41,11 +54,69 @@ def _assignable_user(dbsession: Session, project: Project, username: str) -> Use
     return user
 
 
+def _parent_task(dbsession: Session, project: Project, number: int,
+                 task: Task | None = None) -> Task:
+    """The task numbered ``number`` in ``project`` if ``task`` (None: a new task) may become
+    its sub-task.
+
+    Sub-tasks are one level deep: a sub-task has none of its own, so no chain of parents can
+    come back to where it started (no cycle). Both rows are locked first, in id order so two
+    changes never deadlock (PostgreSQL; SQLite takes its write lock at BEGIN): of two changes
+    that would each make the other's task a parent, the second waits for the first and then
+    sees its change, so none makes a chain or a cycle (tests/functional/domain/
+    test_concurrency.py).
+    """
+    parent = dbsession.scalars(
+        select(Task).where(Task.project_id == project.id, Task.number == number)
+    ).first()
+    if parent is None:
+        raise ValidationError({"parent": _("There is no task #${number} in this project.",
+                                           mapping={"number": number})})
+    if task is not None and parent.id == task.id:
+        raise ValidationError({"parent": _("A task cannot be its own sub-task.")})
+    ids = [parent.id] if task is None else sorted([parent.id, task.id])
+    locked = dict(dbsession.execute(
+        select(Task.id, Task.parent_id).where(Task.id.in_(ids)).order_by(Task.id)
+        .with_for_update()
+    ).tuples().all())
+    if locked.get(parent.id) is not None:
+        raise ValidationError({"parent": _(
+            "#${number} is a sub-task itself; sub-tasks cannot have sub-tasks.",
+            mapping={"number": number})})
+    if task is not None and dbsession.scalar(select(exists().where(Task.parent_id == task.id))):
+        raise ValidationError({"parent": _(
+            "This task has sub-tasks of its own, so it cannot become a sub-task.")})
+    if parent.project_id != project.id:  # numbers are per project: a defence in depth
+        raise ValidationError({"parent": _("The parent must be in the same project.")})
+    return parent
+
+
+def _load_parent(dbsession: Session, task: Task) -> None:
+    """Load ``task.parent`` when the statement that read ``task`` did not (traversal does)."""
+    if task.parent_id is not None and "parent" in sa_inspect(task).unloaded:
+        set_committed_value(task, "parent", dbsession.get(Task, task.parent_id))
+
+
+def parent_number(task: Task) -> int | None:
+    """The number of the task ``task`` is a sub-task of (its ``parent`` loaded), or None."""
+    return task.parent.number if task.parent_id is not None and task.parent else None
+
+
 def _task_values(dbsession: Session, schema: Schema, project: Project,
-                 data: Mapping[str, Any], *, partial: bool, strict: bool) -> dict[str, Any]:
-    """The schema's clean values with ``assignee`` resolved to a user (or None); every bad
-    field, the assignee's membership included, in one ValidationError."""
+                 data: Mapping[str, Any], *, partial: bool, strict: bool,
+                 task: Task | None = None) -> dict[str, Any]:
+    """The schema's clean values with ``assignee`` resolved to a user (or None) and
+    ``parent`` to a task (or None) when it changes; every bad field, the assignee's
+    membership and the parent's rules included, in one ValidationError."""
     values, errors = schema.check(data, partial=partial, strict=strict)
+    if values.get("parent") is not None and (
+            task is None or values["parent"] != parent_number(task)):
+        try:
+            values["parent"] = _parent_task(dbsession, project, values["parent"], task)
+        except ValidationError as error:
+            errors.update(error.fields)
+    elif "parent" in values and task is not None and values["parent"] is not None:
+        values["parent"] = task.parent  # unchanged
     if "assignee" in values:
         username = values["assignee"]
         values["assignee"] = None
@@ -113,6 +184,9 @@ def create_task(
     _apply_completed_shortcut(values, workflow.initial_status, workflow)
     assignee = values.pop("assignee", None)
     labels = values.pop("labels", [])
+    parent: Task | None = values.pop("parent", None)
+    description = values.get("description", "")
+    checklist = progress(description)
     now = utcnow()
     # The relationships are set, not only the ids: they are lazy="raise", and callers go on
     # to use the new task (update_task reads task.project and task.assignee).
@@ -120,12 +194,15 @@ def create_task(
         project=project,
         number=_allocate_number(dbsession, project),
         title=values["title"],
-        description=values.get("description", ""),
+        description=description,
         status=values.get("status", workflow.initial_status),
         priority=values.get("priority", workflow.default_priority),
         due_date=values.get("due_date"),
         reporter=actor,
         assignee=assignee,
+        parent=parent,
+        checklist_done=checklist.done,
+        checklist_total=checklist.total,
         created_at=now,
         updated_at=now,
     )
@@ -137,7 +214,8 @@ def create_task(
     search.reindex_task(dbsession, task.id)
     watch_task(dbsession, task.id, [actor.id, assignee.id if assignee else None])
     record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
-           action="task.created", data={
+           action="task.created", changes={"parent": [None, parent.number]} if parent else None,
+           data={
                "assignee_id": assignee.id if assignee else None,
                "mentioned": newly_mentioned(dbsession, task.description),
            })
@@ -174,10 +252,11 @@ def update_task(
     """
     data = permitted(may, data, TASK_FIELD_PERMISSIONS, drop=drop_forbidden,
                      bare=Permission.EDIT_TASK)
+    _load_parent(dbsession, task)
     workflow = settings.workflow
     _create, update_schema = task_schemas(workflow)
     values = _task_values(dbsession, update_schema, task.project, data, partial=partial,
-                          strict=strict)
+                          strict=strict, task=task)
     expect_version(task.version, expected_version)
     expect_version(task.version, values.pop("version", None), field="version")
     _apply_completed_shortcut(values, task.status, workflow)
@@ -191,6 +270,13 @@ def update_task(
         if old_name != new_name:
             changes["assignee"] = [old_name, new_name]
             assignments["assignee"] = new_assignee
+    if "parent" in values:
+        new_parent: Task | None = values.pop("parent")
+        old_number = parent_number(task)
+        new_number = new_parent.number if new_parent else None
+        if old_number != new_number:
+            changes["parent"] = [old_number, new_number]
+            assignments["parent"] = new_parent
     if "labels" in values:
         labels = values.pop("labels")
         if labels != task.labels:
@@ -210,6 +296,10 @@ def update_task(
     if "description" in assignments:
         told["mentioned"] = newly_mentioned(dbsession, assignments["description"],
                                             before=task.description)
+    if "description" in assignments:
+        checklist = progress(assignments["description"])
+        assignments["checklist_done"] = checklist.done
+        assignments["checklist_total"] = checklist.total
     now = utcnow()
     if "status" in changes:
         was_done = workflow.status(task.status).is_done
@@ -241,6 +331,7 @@ def task_values(task: Task) -> dict[str, Any]:
         "assignee": task.assignee.username if task.assignee else "",
         "due_date": task.due_date,
         "labels": task.labels,
+        "parent": parent_number(task),
     }
 
 
@@ -269,10 +360,43 @@ def merge_task_edit(workflow: Workflow, task: Task, base: Mapping[str, Any],
     return three_way(clean_base, clean_mine, theirs)
 
 
+def subtasks_of(dbsession: Session, task_id: int) -> list[Task]:
+    """The sub-tasks of a task, by number (plain rows: no relationship is loaded)."""
+    return list(dbsession.scalars(
+        select(Task).where(Task.parent_id == task_id).order_by(Task.number)))
+
+
+#: How many tasks the task form offers as a parent (the latest changed; any other number
+#: can still be typed).
+PARENT_CHOICES = 100
+
+
+def parent_candidates(dbsession: Session, project_id: int,
+                      task_id: int | None = None) -> list[tuple[int, str]]:
+    """(number, title) of the tasks that may become a parent in the project: top-level
+    tasks other than ``task_id``, the latest changed first, at most :data:`PARENT_CHOICES`."""
+    statement = (
+        select(Task.number, Task.title)
+        .where(Task.project_id == project_id, Task.parent_id.is_(None))
+        .order_by(Task.updated_at.desc(), Task.id.desc())
+        .limit(PARENT_CHOICES)
+    )
+    if task_id is not None:
+        statement = statement.where(Task.id != task_id)
+    return [(number, title) for number, title in dbsession.execute(statement)]
+
+
 def delete_task(
     dbsession: Session, task: Task, actor: User, *, expected_version: int | None = None
 ) -> None:
+    """Delete ``task`` and, as in Jira or Redmine, its sub-tasks with it (each recorded as
+    deleted); closing or reopening a parent, by contrast, leaves its sub-tasks as they are."""
     expect_version(task.version, expected_version)
+    for child in subtasks_of(dbsession, task.id):
+        record(dbsession, project_id=child.project_id, actor_id=actor.id,
+               action="task.deleted",
+               changes={"task": [f"#{child.number} {child.title}", None]},
+               data={"task_id": child.id, "number": child.number, "parent": task.number})
     record(dbsession, project_id=task.project_id, actor_id=actor.id, action="task.deleted",
            changes={"task": [f"#{task.number} {task.title}", None]},
            data={"task_id": task.id, "number": task.number})

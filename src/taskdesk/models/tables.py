@@ -125,6 +125,8 @@ class Task(Base):
         Index("ix_tasks_project_status_updated", "project_id", "status", "updated_at", "id"),
         Index("ix_tasks_project_created", "project_id", "created_at"),
         Index("ix_tasks_project_completed", "project_id", "completed_at"),
+        # "The sub-tasks of": a task page's list, ``parent=<n>`` and the cycle checks.
+        Index("ix_tasks_parent_number", "parent_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,8 +143,17 @@ class Task(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The task this one is a sub-task of: in the same project, one level deep (a sub-task
+    #: has no sub-tasks), both kept by ``domain.tasks``. Deleting a parent deletes its
+    #: sub-tasks (the domain records each; the cascade is the database's safety net).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    #: The description's checklist items ticked and in all (``domain.checklists``), kept
+    #: whenever the description is written, so lists show "3/5" without parsing Markdown.
+    checklist_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checklist_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     project: Mapped[Project] = relationship(lazy="raise")
+    parent: Mapped[Task | None] = relationship(remote_side=[id], lazy="raise")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], lazy="raise")
     label_rows: Mapped[list[TaskLabel]] = relationship(

@@ -45,6 +45,7 @@ FIELD_LABELS = {
     "assignee": _("assignee"),
     "due_date": _("due date"),
     "labels": _("labels"),
+    "parent": _("parent task"),
 }
 #: Why someone got a mail, said at its foot.
 BECAUSE = {

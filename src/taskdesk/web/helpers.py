@@ -58,6 +58,7 @@ FIELD_LABELS = {
     "assignee": _("Assignee"),
     "due_date": _("Due date"),
     "labels": _("Labels"),
+    "parent": _("Parent task"),
     "name": _("Name"),
     "visibility": _("Visibility"),
     "archived": _("Archived"),
@@ -209,18 +210,21 @@ class Helpers:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def markdown(self, source: str, project: Any = None) -> Markup:
+    def markdown(self, source: str, project: Any = None,
+                 checklist: str | None = None) -> Markup:
         """``source`` as safe HTML; with ``project`` (its slug), the active people it
         ``@mentions`` link to their tasks there. Names not looked up yet by
-        :meth:`look_up_mentions` are looked up now (one statement, none when none)."""
+        :meth:`look_up_mentions` are looked up now (one statement, none when none).
+        ``checklist``: its checklist items as checkboxes, ``editable`` or ``disabled``."""
         if project is None:
-            return render_markdown(source)
+            return render_markdown(source, checklist=checklist)
         self.look_up_mentions([source])
         slug = project.slug
         root = self.request.root
         return render_markdown(source, Mentions(self._people, lambda name: (
             self.request.resource_url(root, "projects", slug, "",
-                                      query={"assignee": name, "state": "all"}))))
+                                      query={"assignee": name, "state": "all"}))),
+            checklist=checklist)
 
     def look_up_mentions(self, sources: Iterable[str | None]) -> str:
         """Look up at once the people every one of ``sources`` mentions (a page's texts),

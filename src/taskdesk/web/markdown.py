@@ -8,6 +8,13 @@ Mentions: ``@username`` of a known person (``Mentions.people``) becomes a link t
 as Markdown tokens before sanitising (so nh3 checks it like any link). Only plain text is
 looked at: never code spans, code blocks or the text of another link. The page looks the
 names up first, all at once (:func:`mentioned_names` over every text it shows).
+
+Checklists: the items ``domain.checklists`` recognises (``- [ ] item``) become checkboxes,
+made as tokens like mentions. They are disabled unless the page lets the reader tick them
+(``checklist="editable"``): then each is ``<input type="checkbox" name="item" value="N">``
+inside the task page's checklist form. nh3 lets through only that: an ``input`` whose type
+is checkbox, named ``item``, with a number as its value (the source cannot hold raw HTML,
+so only this renderer makes inputs; the filter is the second wall again).
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import nh3
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from taskdesk.domain.checklists import checklist_items, markdown_parser
 from taskdesk.domain.mentions import MENTION
 
 
@@ -93,10 +100,44 @@ def _text(content: str) -> Token:
     return token
 
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+def _checkboxes(state: Any) -> None:
+    """Core rule: the checklist items' ``[ ]``/``[x]`` as checkboxes (``state.env``'s
+    ``checklist``: ``editable``, ``disabled``, or absent to leave them as text)."""
+    mode = (state.env or {}).get("checklist")
+    if mode is None:
+        return
+    tokens = state.tokens
+    for item in checklist_items(tokens):
+        inline = tokens[item.token]
+        children = inline.children or []
+        if not children or children[0].type != "text":
+            continue
+        first = children[0]
+        first.content = first.content[3:].lstrip()
+        attrs: dict[str, str | int | float] = {"type": "checkbox"}
+        if item.done:
+            attrs["checked"] = ""
+        if mode == "editable":
+            attrs.update(name="item", value=str(item.number))
+        else:
+            attrs["disabled"] = ""
+        box = Token("html_inline", "", 0)
+        box.content = _checkbox_html(attrs)
+        inline.children = [box, *children]
+        for back in range(item.token - 1, -1, -1):
+            if tokens[back].type == "list_item_open":
+                tokens[back].attrSet("class", "task-list-item")
+                break
+
+
+def _checkbox_html(attrs: Mapping[str, str | int | float]) -> str:
+    parts = [f'{name}="{value}"' if value != "" else name for name, value in attrs.items()]
+    return f"<input {' '.join(parts)}> "
+
+
+_md = markdown_parser()
 _md.core.ruler.push("mentions", _link_mentions)
+_md.core.ruler.push("checkboxes", _checkboxes)
 
 
 def mentioned_names(sources: Iterable[str]) -> set[str]:
@@ -112,7 +153,7 @@ def mentioned_names(sources: Iterable[str]) -> set[str]:
 _TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td", "img",
+    "table", "thead", "tbody", "tr", "th", "td", "img", "input",
 }
 _ATTRIBUTES = {
     "a": {"href", "title"},
@@ -120,19 +161,38 @@ _ATTRIBUTES = {
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
+    "input": {"type", "checked", "disabled", "name", "value"},
 }
 
 
-def render_markdown(source: str, mentions: Mentions | None = None) -> Markup:
+def _strict_inputs(tag: str, attribute: str, value: str) -> str | None:
+    """Keep an input's attributes only as the checklist renderer makes them."""
+    if tag != "input":
+        return value
+    allowed = {"type": value == "checkbox", "name": value == "item",
+               "value": value.isascii() and value.isdigit(),
+               "checked": value == "", "disabled": value == ""}
+    return value if allowed.get(attribute, False) else None
+
+
+def render_markdown(source: str, mentions: Mentions | None = None,
+                    checklist: str | None = None) -> Markup:
     """``source`` as sanitised HTML, safe to insert into a page; with ``mentions``, the
-    people it names linked."""
-    html = _md.render(source or "", {"mentions": mentions} if mentions else None)
+    people it names linked; with ``checklist`` (``editable`` or ``disabled``), its
+    checklist items as checkboxes."""
+    env: dict[str, Any] = {}
+    if mentions:
+        env["mentions"] = mentions
+    if checklist:
+        env["checklist"] = checklist
+    html = _md.render(source or "", env or None)
     clean = nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener nofollow noreferrer",
-        allowed_classes={"a": {"mention"}},
+        allowed_classes={"a": {"mention"}, "li": {"task-list-item"}},
+        attribute_filter=_strict_inputs,
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above

@@ -71,6 +71,7 @@ TARGETS: dict[str, Target] = {
     "tasks": lambda w, s, a: f"{_project(w, s)}tasks/",
     "task": lambda w, s, a: _task(w, s),
     "comments": lambda w, s, a: f"{_task(w, s)}comments/",
+    "subtasks": lambda w, s, a: f"{_task(w, s)}subtasks/",
     "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
     "members": lambda w, s, a: f"{_project(w, s)}members/",
     "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
@@ -100,7 +101,8 @@ TARGETS: dict[str, Target] = {
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
-                             "task_watch", "project_watch", "task_links", "task_link"})
+                             "task_watch", "project_watch", "task_links", "task_link",
+                             "subtasks"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -117,6 +119,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
     "TaskLinks": "task_links", "TaskLinkResource": "task_link",
+    "SubtaskContainer": "subtasks",
 }
 
 

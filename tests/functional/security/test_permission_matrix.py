@@ -243,6 +243,12 @@ RULES: list[Rule] = [
     *rules("TaskLinks", "", "GET", P.VIEW, success=303),
     *rules("TaskLinks", "", "POST", P.EDIT_TASK, success=303, body=link_form),
     *rules("TaskLinkResource", "delete", "POST", P.EDIT_TASK, success=303),
+    # Sub-tasks are listed on the parent's page; adding one creates a task.
+    *rules("SubtaskContainer", "", "GET", P.VIEW, success=303),
+    *rules("SubtaskContainer", "", "POST", P.CREATE_TASK, success=303,
+           body=lambda w, s: {"title": "A sub-task"}),
+    # Ticking a checklist item rewrites the description: an edit.
+    *rules(TaskResource, "checklist", "POST", P.EDIT_TASK, success=303, body=version),
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303,
            body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
@@ -303,6 +309,7 @@ RULES: list[Rule] = [
     *rules("TaskLinks", "", "POST", P.EDIT_TASK, api=True, success=201, body=link_form),
     *rules("TaskLinkResource", "", "GET", P.VIEW, api=True),
     *rules("TaskLinkResource", "", "DELETE", P.EDIT_TASK, api=True, success=204),
+    *rules("SubtaskContainer", "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "POST", P.COMMENT, api=True, success=201,
            body=lambda w, s: {"body": "From the API"}),

@@ -25,14 +25,16 @@ def test_every_declared_parameter_is_read_and_written_back() -> None:
         "status": "open,blocked", "assignee": "Alice", "reporter": "me",
         "priority": "high,urgent", "label": "Ops,前端", "due_before": "2026-12-31",
         "due_after": "2026-01-01", "updated_since": "2026-05-01T08:00:00+00:00",
-        "q": " login page ", "blocked": "false", "sort": "-due",
+        "q": " login page ", "blocked": "false", "parent": "#12", "subtasks": "hide",
+        "sort": "-due",
     }
     query = parse_task_query(params, WORKFLOW, strict=True)
     assert query == TaskQuery(
         statuses=("open", "blocked"), assignee="alice", reporter="me",
         priorities=("high", "urgent"), labels=("ops", "前端"), due_before=date(2026, 12, 31),
         due_after=date(2026, 1, 1), updated_since=datetime(2026, 5, 1, 8, tzinfo=UTC),
-        text="login page", blocked=False, sort="-due", priority_order=WORKFLOW.priorities)
+        text="login page", blocked=False, parent=12, subtasks="hide", sort="-due",
+        priority_order=WORKFLOW.priorities)
     # The next-page link holds the same query: read again, it is equal.
     assert parse_task_query(query.as_params(), WORKFLOW, strict=True) == query
     # Every declared key but the state shorthand (applied to the statuses) is written back.
@@ -73,7 +75,7 @@ def test_openapi_parameters_are_the_declared_ones() -> None:
 def test_the_web_form_shows_the_filters_people_use() -> None:
     assert TASK_QUERY.form_keys == (
         "status", "state", "assignee", "priority", "label", "due_before", "due_after", "q",
-        "blocked", "sort")
+        "blocked", "subtasks", "sort")
 
 
 def test_lists_differing_only_in_values_share_one_statement_shape() -> None:

@@ -45,3 +45,18 @@ def test_mentions_stay_safe():
     # Without mentions (or with nobody known), the class is not allowed either.
     assert 'class="mention"' not in render_markdown("@bob", None)
     assert 'class="mention"' not in render_markdown("@bob", Mentions({}, str))
+
+
+def test_checklists_render_as_checkboxes_and_nothing_else_gets_an_input():
+    source = "- [x] done\n- [ ] todo <input type=text name=csrf_token>\n\n[ ] not an item"
+    editable = str(render_markdown(source, checklist="editable"))
+    assert ('<li class="task-list-item"><input type="checkbox" checked="" name="item" '
+            'value="0"> done</li>') in editable
+    assert '<input type="checkbox" name="item" value="1"> todo &lt;input' in editable
+    assert editable.count("<input") == 2
+    assert "<p>[ ] not an item</p>" in editable
+    disabled = str(render_markdown(source, checklist="disabled"))
+    assert disabled.count('disabled=""') == 2
+    assert 'name="item"' not in disabled
+    # Without a checklist mode (comments), the boxes stay text.
+    assert "<input" not in str(render_markdown(source))

@@ -32,7 +32,14 @@ from taskdesk.domain.schemas import task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.downloads import csv_task_urls, task_csv_response
-from taskdesk.resources import ProjectResource, Root, TaskContainer, TaskResource
+from taskdesk.messages import _
+from taskdesk.resources import (
+    ProjectResource,
+    Root,
+    SubtaskContainer,
+    TaskContainer,
+    TaskResource,
+)
 from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
 
@@ -152,10 +159,12 @@ def _state(task: TaskResource) -> str:
     return conditional.state("task", task.row.id, task.row.version)
 
 
-def _body(request: Request, task: TaskResource) -> dict[str, Any]:
+def _body(request: Request, task: TaskResource, *, new: bool = False) -> dict[str, Any]:
+    """The task's JSON; a ``new`` task has no links yet, so it is not blocked."""
     build = TaskJson(Urls(request), settings(request).workflow)
+    blocked = not new and is_blocked(request.dbsession, viewer(request), task.row)
     return build.entity(task.row, task.project.row, task_actions(request, task.project),
-                        is_blocked(request.dbsession, viewer(request), task.row))
+                        blocked)
 
 
 @api_view(context=TaskContainer, method="POST", permission=Permission.CREATE_TASK,
@@ -168,7 +177,7 @@ def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     row = create_task(request.dbsession, settings(request), project.entity(), actor(request),
                       json_body(request), may=actor_may(request, context), strict=True)
     task = TaskResource(request, str(row.number), context, row)
-    body = conditional.tagged(request, _body(request, task), _state(task))
+    body = conditional.tagged(request, _body(request, task, new=True), _state(task))
     return created(request, body, body["url"])
 
 
@@ -183,6 +192,7 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Respo
           conditional=True,
           description="Send only the fields to change. Each field needs its permission: "
           "`status`/`completed` need `set_status`, `assignee` needs `assign`, the others "
+          "(`parent` too: a task number, or null) "
           "`edit_task`. A stale `If-Match` or `version` answers 412 and changes nothing.")
 def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
     task = context.row
@@ -200,6 +210,34 @@ def task_delete(context: TaskResource, request: Request) -> Response:
     delete_task(request.dbsession, task, actor(request),
                 expected_version=conditional.if_match_version(request, "task", task.id))
     return no_content()
+
+
+@api_view(context=SubtaskContainer, method="GET", permission=Permission.VIEW,
+          summary="A task's sub-tasks, by number", response="TaskList", query="page",
+          conditional=True,
+          description="The same as the project's list with `parent=<number>&sort=number`. "
+          "A task becomes a sub-task by a PATCH of its `parent`.")
+def task_subtasks(context: SubtaskContainer, request: Request) -> Response:
+    params = query_params(request)
+    errors: dict[str, Any] = {key: _("Unknown parameter.") for key in params
+                              if key not in PAGING_KEYS}
+    paging_ = paging(request, params, errors)
+    if errors:
+        raise bad_parameters(errors)
+    task = context.task
+    workflow = settings(request).workflow
+    query = TaskQuery(parent=task.row.number, sort="number",
+                      priority_order=workflow.priorities)
+    try:
+        result = list_tasks(request.dbsession, viewer(request), query,
+                            project_id=task.project.row.id, limit=paging_.limit,
+                            cursor=paging_.cursor, offset=paging_.offset)
+    except ValidationError as error:
+        raise bad_parameters(error.fields) from None
+    build = TaskJson(Urls(request), workflow)
+    allowed = task_actions(request, task.project)
+    return page(request, [build.row(row, allowed) for row in result.items],
+                next_url(request, params, paging_, result.next_cursor))
 
 
 @api_view(context=TaskResource, name="activity", method="GET", permission=Permission.VIEW,

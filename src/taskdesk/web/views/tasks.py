@@ -14,6 +14,7 @@ from translationstring import TranslationString
 
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import FieldChange, task_changes_after
+from taskdesk.domain.checklists import with_items_done
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import activity, task_comments
 from taskdesk.domain.links import open_blockers, task_links
@@ -27,6 +28,8 @@ from taskdesk.domain.tasks import (
     create_task,
     delete_task,
     merge_task_edit,
+    parent_candidates,
+    subtasks_of,
     task_values,
     update_task,
 )
@@ -34,7 +37,7 @@ from taskdesk.domain.watching import task_watchers
 from taskdesk.downloads import task_csv_response, task_page_urls
 from taskdesk.messages import _
 from taskdesk.models import Task
-from taskdesk.resources import ProjectResource, TaskContainer, TaskResource
+from taskdesk.resources import ProjectResource, SubtaskContainer, TaskContainer, TaskResource
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
@@ -283,8 +286,21 @@ def task_charts(context: ProjectResource, request: Request) -> dict[str, Any]:
 def _form_page(request: Request, project: Any, values: dict[str, Any], errors: dict[str, Any],
                **extra: Any) -> dict[str, Any]:
     settings = settings_of(request.registry)
+    task = extra.get("task")
     return {"nav": "projects", "project": project, "workflow": settings.workflow,
-            "values": values, "errors": errors, **extra}
+            "values": values, "errors": errors,
+            # A task with sub-tasks cannot become one: no parent to offer.
+            "parent_choices": [] if task is not None and _has_subtasks(request)
+            else parent_candidates(request.dbsession, project.id,
+                                   task.id if task is not None else None),
+            **extra}
+
+
+def _has_subtasks(request: Request) -> bool:
+    """Whether the task being edited (the context, read by traversal) has sub-tasks."""
+    context = request.context
+    subtasks = context.subtasks if isinstance(context, TaskResource) else None
+    return bool(subtasks)
 
 
 @web_view(context=TaskContainer, permission=Permission.VIEW, request_method="GET")
@@ -352,12 +368,15 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
                             limit=HISTORY_LIMIT),
         "watchers": (context.watchers if context.watchers is not None
                      else task_watchers(request.dbsession, task.id)),
+        "subtasks": context.subtasks or [],
+        "done_statuses": frozenset(workflow.names_in("done")),
         "can": {
             name: request.has_permission(permission, context)
             for name, permission in (
                 ("edit", Permission.EDIT_TASK), ("status", Permission.SET_STATUS),
                 ("assign", Permission.ASSIGN), ("delete", Permission.DELETE_TASK),
                 ("comment", Permission.COMMENT), ("delete_any_comment", Permission.DELETE_COMMENT),
+                ("create", Permission.CREATE_TASK),
             )
         },
         "me_id": identity.user_id,
@@ -374,6 +393,7 @@ def _current_values(task: Task) -> dict[str, str]:
         **values,
         "due_date": values["due_date"].isoformat() if values["due_date"] else "",
         "labels": ", ".join(values["labels"]),
+        "parent": str(values["parent"]) if values["parent"] else "",
     }
 
 
@@ -574,11 +594,18 @@ def task_assign(context: TaskResource, request: Request) -> HTTPSeeOther:
 # -- delete -----------------------------------------------------------------------------------
 def _delete_confirmation(context: TaskResource, request: Request) -> Response:
     task = context.row
+    subtasks = subtasks_of(request.dbsession, task.id)
+    message = _("The task, its comments and its history are deleted for good. This cannot "
+                "be undone.")
+    if subtasks:
+        message = _("The task, its ${count} sub-tasks (${numbers}), their comments and "
+                    "their history are deleted for good. This cannot be undone.", mapping={
+                        "count": len(subtasks),
+                        "numbers": ", ".join(f"#{child.number}" for child in subtasks)})
     return confirmation(
         request, nav="projects", subject=task.title,
         title=_("Delete task #${number}?", mapping={"number": task.number}),
-        message=_("The task, its comments and its history are deleted for good. This cannot "
-                  "be undone."),
+        message=message,
         button=_("Delete task"), cancel_url=request.resource_url(context),
         fields=[("version", str(request.POST.get("version") or task.version))],
     )
@@ -607,3 +634,43 @@ def task_delete(context: TaskResource, request: Request) -> Response:
         return redirect(request, context)
     flash(request, _("Task #${number} deleted.", mapping={"number": task.number}))
     return redirect(request, context.project)
+
+
+# -- sub-tasks and checklists -----------------------------------------------------------------
+@web_view(context=SubtaskContainer, permission=Permission.VIEW, request_method="GET")
+def task_subtasks(context: SubtaskContainer, request: Request) -> HTTPSeeOther:
+    """The sub-tasks are listed on their parent's page."""
+    return HTTPSeeOther(request.resource_url(context.task, anchor="subtasks"))
+
+
+@web_view(context=SubtaskContainer, permission=Permission.CREATE_TASK, request_method="POST")
+def task_add_subtask(context: SubtaskContainer, request: Request) -> HTTPSeeOther:
+    """The task page's "Add sub-task": a title, then back to the parent's page."""
+    parent = context.task
+    try:
+        task = create_task(request.dbsession, settings_of(request.registry),
+                           parent.project.entity(), signed_in(request).user,
+                           {"title": request.POST.get("title", ""),
+                            "parent": str(parent.row.number)},
+                           may=actor_may(request, context), drop_forbidden=True)
+    except DomainError as error:
+        for message in form_errors(error).values():
+            flash(request, message, "error")
+    else:
+        flash(request, _("Sub-task #${number} added.", mapping={"number": task.number}))
+    return HTTPSeeOther(request.resource_url(parent, anchor="subtasks"))
+
+
+@web_view(context=TaskResource, name="checklist", permission=Permission.EDIT_TASK,
+          request_method="POST")
+def task_tick(context: TaskResource, request: Request) -> HTTPSeeOther:
+    """Tick or untick checklist items: the form sends the items ticked (``item``, each
+    box's number) and the version the page showed; the description is rewritten and saved
+    like any edit, and a stale version is refused like any stale quick change."""
+    ticked = {int(value) for value in request.POST.getall("item")
+              if value.isascii() and value.isdigit() and len(value) <= 6}
+    description = with_items_done(context.row.description, ticked)
+    if _quick_update(request, context, {"description": description}):
+        flash(request, _("Checklist of #${number} saved.", mapping={
+            "number": context.row.number}))
+    return HTTPSeeOther(request.resource_url(context, anchor="description"))
