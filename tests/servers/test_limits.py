@@ -29,14 +29,16 @@ MiB = 1024 * 1024
 def production_limits() -> tuple[int, int, dict[str, object]]:
     ini = configparser.RawConfigParser()
     ini.read(ROOT / "production.ini", encoding="utf-8")
-    app_limit = int(ini["app:main"]["taskdesk.max_body_bytes"])
+    app_limit = max(int(ini["app:main"]["taskdesk.max_body_bytes"]),
+                    int(ini["app:main"]["taskdesk.max_upload_bytes"]))
     waitress_limit = int(ini["server:main"]["max_request_body_size"])
     hypercorn = tomllib.loads((ROOT / "hypercorn.toml").read_text("utf-8"))
     return app_limit, waitress_limit, hypercorn
 
 
 def test_server_body_limits_sit_just_above_the_apps() -> None:
-    """So the app answers 413 itself, while a server never buffers much more than that."""
+    """So the app answers 413 itself (its largest limit is the upload limit), while a server
+    never buffers much more than that."""
     app_limit, waitress_limit, hypercorn = production_limits()
     assert app_limit < waitress_limit <= 2 * app_limit
     hypercorn_limit = hypercorn["wsgi_max_body_size"]
