@@ -231,11 +231,12 @@ def project_usage(dbsession: Session, project_id: int) -> int:
 
 
 def size_text(size: int) -> str:
-    """A byte count for people: ``900 bytes``, ``1.5 KB``, ``20 MB`` (decimal units)."""
+    """A byte count for people: ``900 B``, ``1.5 KB``, ``20 MB`` (decimal units, written
+    the same in every language)."""
     for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + " " + unit
-    return f"{size} bytes"
+    return f"{size} B"
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
                          P.ASSIGN}),
     "manager": frozenset({P.VIEW, P.COMMENT, P.CREATE_TASK, P.EDIT_TASK, P.SET_STATUS,
                           P.ASSIGN, P.DELETE_TASK, P.DELETE_COMMENT, P.MANAGE_MEMBERS,
-                          P.MANAGE_PROJECT, P.MANAGE_WEBHOOKS}),
+                          P.MANAGE_PROJECT, P.MANAGE_WEBHOOKS, P.DELETE_ATTACHMENT}),
 }
-#: The author of every comment in the world.
+#: The author of every comment in the world, and the uploader of every attachment.
 COMMENT_AUTHOR = "member"
 
 
@@ -66,6 +66,8 @@ TARGETS: dict[str, Target] = {
     "task": lambda w, s, a: _task(w, s),
     "comments": lambda w, s, a: f"{_task(w, s)}comments/",
     "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
+    "attachments": lambda w, s, a: f"{_task(w, s)}attachments/",
+    "attachment": lambda w, s, a: f"{_task(w, s)}attachments/{w.attachments[s].id}/",
     "members": lambda w, s, a: f"{_project(w, s)}members/",
     "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
     "admin": lambda w, s, a: "/admin/",
@@ -91,7 +93,7 @@ TARGETS: dict[str, Target] = {
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
-                             "task_watch", "project_watch"})
+                             "task_watch", "project_watch", "attachments", "attachment"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -107,12 +109,15 @@ DEFAULT_TARGETS: dict[str, str] = {
     "WebhookContainer": "webhooks", "WebhookResource": "webhook",
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
+    "AttachmentContainer": "attachments", "AttachmentResource": "attachment",
 }
 
 
 # -- rules -----------------------------------------------------------------------------------
 
 Body = Callable[[World, str], dict[str, Any]]
+#: Files of a multipart request: (field, file name, bytes) each.
+Files = Callable[[World, str], list[tuple[str, str, bytes]]]
 RuleKey = tuple[str, str, str, str]
 
 
@@ -132,6 +137,8 @@ class Rule:
     #: What the request really needs when the view checks more than its registration says
     #: (e.g. a PATCH secured with ``view`` that checks each field's permission itself).
     requires: Permission | None = None
+    #: Files to send (a multipart request, ``body`` as its other fields).
+    files: Files | None = None
 
     @property
     def needed(self) -> Permission:
@@ -338,6 +345,8 @@ def grants(actor: Actor, rule: Rule, state: str) -> bool:
         return is_author and P.COMMENT in held
     if needed == P.DELETE_COMMENT:
         return (is_author or P.DELETE_COMMENT in held) and P.COMMENT in held
+    if needed == P.DELETE_ATTACHMENT:
+        return (is_author or P.DELETE_ATTACHMENT in held) and P.COMMENT in held
     return needed in held
 
 
@@ -378,6 +387,9 @@ def send(app: webtest.TestApp, world: World, actor: Actor, rule: Rule, state: st
     method = rule.method.lower()
     if rule.method in SAFE_METHODS:
         return getattr(app, method)(url, headers=headers, expect_errors=True)
+    if rule.files is not None:
+        return app.post(url, list(body.items()), upload_files=rule.files(world, state),
+                        headers=headers, expect_errors=True)
     if rule.api:
         return getattr(app, f"{method}_json")(
             url, body, headers=headers, expect_errors=True)
