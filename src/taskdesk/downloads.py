@@ -15,9 +15,8 @@ from pyramid.request import Request
 from pyramid.response import FileIter, Response
 from sqlalchemy.orm import Session
 
-from taskdesk.domain.attachments import inline
-
 from taskdesk.domain.access import Viewer
+from taskdesk.domain.attachments import inline
 from taskdesk.domain.export import TaskUrl, task_csv
 from taskdesk.domain.task_list import TaskQuery, TaskRow
 from taskdesk.models import Attachment, database_binds, session_factory

@@ -26,9 +26,9 @@ from pyramid.request import Request
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from taskdesk.domain.attachments import find_attachment
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.domain.watching import Watcher
-from taskdesk.domain.attachments import find_attachment
 from taskdesk.models import (
     ApiToken,
     Attachment,

@@ -89,6 +89,19 @@ class Workflow:
         return self.names_in("done")[0]
 
 
+#: What may be attached unless the admin says otherwise: images, PDF, office documents,
+#: text, archives (as sniffed from their bytes by ``domain.attachments``).
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png image/jpeg image/gif image/webp application/pdf text/plain text/csv "
+    "application/zip application/gzip "
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document "
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation "
+    "application/vnd.oasis.opendocument.text application/vnd.oasis.opendocument.spreadsheet "
+    "application/octet-stream"
+)
+
+
 @dataclass(frozen=True)
 class TaskdeskSettings:
     environment: str = "production"
@@ -122,7 +135,7 @@ class TaskdeskSettings:
     attachments_path: str = ""
     attachments_max_file_bytes: int = 20 * 1024 * 1024
     attachments_max_project_bytes: int = 1024 * 1024 * 1024
-    attachments_types: tuple[str, ...] = ()
+    attachments_types: tuple[str, ...] = tuple(DEFAULT_ATTACHMENT_TYPES.split())
     metrics_allow: tuple[IPNetwork, ...] = field(
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
     )
@@ -308,19 +321,6 @@ def _parse_queue_url(key: str, value: str) -> str:
             "rediss://... or memory: (tests only)"
         )
     return url
-
-
-#: What may be attached unless the admin says otherwise: images, PDF, office documents,
-#: text, archives (as sniffed from their bytes by ``domain.attachments``).
-DEFAULT_ATTACHMENT_TYPES = (
-    "image/png image/jpeg image/gif image/webp application/pdf text/plain text/csv "
-    "application/zip application/gzip "
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document "
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation "
-    "application/vnd.oasis.opendocument.text application/vnd.oasis.opendocument.spreadsheet "
-    "application/octet-stream"
-)
 
 
 def _parse_media_types(key: str, value: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from taskdesk.domain.attachments import Upload
 
 
 def is_multipart(request: Request) -> bool:
-    return request.content_type == "multipart/form-data"
+    return bool(request.content_type == "multipart/form-data")
 
 
 def uploads(request: Request, field: str = "file") -> list[Upload]:

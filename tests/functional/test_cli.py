@@ -542,7 +542,8 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
     result = taskdesk(ini, "purge")
     assert result.returncode == 0, result.stderr
     assert ("removed 0 expired sessions, 1 old sign-in failures, 0 expired idempotency keys, "
-            "1 dispatched events, 0 read notifications and 0 unused attachment files") in result.stdout
+            "1 dispatched events, 0 read notifications and 0 unused attachment files"
+            ) in result.stdout
     with database(ini) as connection:
         assert connection.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)

@@ -30,6 +30,7 @@ import io
 import re
 import time
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -176,7 +177,11 @@ def _image_size(stream: BinaryIO, media_type: str) -> tuple[int, int]:
     """An image's pixel size from its header (nothing is decoded yet); ValidationError for
     one past :data:`MAX_PIXELS` or one Pillow cannot read as the sniffed format."""
     try:
-        with Image.open(stream) as image:
+        with warnings.catch_warnings():
+            # Pillow warns past MAX_IMAGE_PIXELS; we refuse those ourselves just below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+        with image:
             width, height = image.size
             readable = image.format == _PILLOW_FORMATS[media_type]
     except Image.DecompressionBombError:
@@ -360,7 +365,7 @@ def sweep_orphans(dbsession: Session, store: BlobStore, *,
     removed = 0
     for start in range(0, len(candidates), _SWEEP_BATCH):
         batch = candidates[start:start + _SWEEP_BATCH]
-        named = set()
+        named: set[str | None] = set()
         for sha256, thumbnail in dbsession.execute(
             select(Attachment.sha256, Attachment.thumbnail_sha256).where(
                 or_(Attachment.sha256.in_(batch), Attachment.thumbnail_sha256.in_(batch)))

@@ -17,6 +17,7 @@ a transaction still in flight is never taken for an orphan.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -135,10 +136,8 @@ class DirectoryStore:
             return False
 
     def delete(self, address: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.path(address).unlink()
-        except FileNotFoundError:
-            pass
 
     def addresses(self, older_than: float) -> Iterator[str]:
         for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):

@@ -69,7 +69,8 @@ def test_a_member_uploads_lists_downloads_and_deletes(
     assert member.get(first["download_url"], status=304,
                       headers={"If-None-Match": shown.headers["ETag"]}).body == b""
     thumbnail = member.get(first["thumbnail_url"])
-    assert thumbnail.content_type == "image/png" and thumbnail.body.startswith(b"\x89PNG")
+    assert thumbnail.content_type == "image/png"
+    assert thumbnail.body.startswith(b"\x89PNG")
 
     document = member.get(second["download_url"])
     assert document.headers["Content-Disposition"] == (
@@ -93,7 +94,8 @@ def test_identical_files_are_stored_once(client_for: Callable[..., ApiClient],
     member = client_for(people["member"])
     data = b"the same notes\n" * 100
     one, two = upload(member, ("a.txt", data), ("b.txt", data)).json["items"]
-    assert one["sha256"] == two["sha256"] and one["id"] != two["id"]
+    assert one["sha256"] == two["sha256"]
+    assert one["id"] != two["id"]
     store = wsgi_app.registry["taskdesk.storage"]
     assert store.path(one["sha256"]).read_bytes() == data
 

@@ -35,7 +35,8 @@ def test_upload_show_and_delete_on_the_task_page(testapp, login_as, world, make_
     names = [a.get_text() for a in section.select(".attachment__info a")]
     assert names == ["screen.png", DOCX_NAME]
     thumbnail = section.find("img")
-    assert thumbnail["alt"] == "screen.png" and thumbnail["src"].endswith("/thumbnail")
+    assert thumbnail["alt"] == "screen.png"
+    assert thumbnail["src"].endswith("/thumbnail")
     assert testapp.get(thumbnail["src"]).body.startswith(b"\x89PNG")
     document = section.find("a", string=DOCX_NAME)
     download = testapp.get(document["href"])
