@@ -236,9 +236,10 @@ def project_usage(dbsession: Session, project_id: int) -> int:
 
 
 def size_text(size: int) -> str:
-    """A byte count for people: ``900 B``, ``1.5 KB``, ``20 MB`` (decimal units, written
-    the same in every language)."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+    """A byte count for people: ``900 B``, ``1.5 KB``, ``20 MB``, in units of 1024 bytes as
+    file managers count them (so the 20971520 bytes of a setting read as 20 MB), written the
+    same in every language."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + " " + unit
     return f"{size} B"

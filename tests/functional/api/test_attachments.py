@@ -17,6 +17,7 @@ from taskdesk import main
 from taskdesk.models import Activity, Attachment
 from tests.support.api import ApiClient, OpenApiChecker
 from tests.support.apps import HOST, app_settings, joined
+from tests.support.databases import recorded_statements
 from tests.support.factories import Factory
 from tests.support.files import DOCX_NAME, HTML, SVG, docx, multipart, png, png_bomb
 
@@ -176,15 +177,16 @@ def test_limits_per_file_per_project_and_type(
     saved = registry.taskdesk_settings
     try:
         registry.taskdesk_settings = dataclasses.replace(
-            saved, attachments_max_file_bytes=1000, attachments_max_project_bytes=1500)
-        error = upload(member, ("big.txt", b"x" * 1001), status=422).json["error"]
+            saved, attachments_max_file_bytes=1024, attachments_max_project_bytes=1536)
+        error = upload(member, ("big.txt", b"x" * 1025), status=422).json["error"]
         assert error["fields"]["file"] == (
             "big.txt is larger than 1 KB, the most one file may be.")
-        upload(member, ("a.txt", b"a" * 1000))
+        upload(member, ("a.txt", b"a" * 1024))
         error = upload(member, ("b.txt", b"b" * 600), status=422).json["error"]
-        assert "would exceed" in error["fields"]["file"]
+        assert error["fields"]["file"] == (
+            "The project's attachments would exceed 1.5 KB in all; delete some first.")
         # All or nothing: one bad file refuses the others too.
-        upload(member, ("ok.txt", b"ok"), ("c.txt", b"c" * 1001), status=422)
+        upload(member, ("ok.txt", b"ok"), ("c.txt", b"c" * 1025), status=422)
         assert len(member.get(ATTACHMENTS).json["items"]) == 1
     finally:
         registry.taskdesk_settings = saved
@@ -230,3 +232,22 @@ def open_app_wsgi(database_url: str, engine: Any) -> Any:
 def open_app(open_app_wsgi: Any, connection: Any) -> Iterator[webtest.TestApp]:
     with joined(open_app_wsgi, connection):
         yield webtest.TestApp(open_app_wsgi, extra_environ={"HTTP_HOST": HOST})
+
+
+def test_the_list_runs_the_same_statements_however_many_files(
+        client_for: Callable[..., ApiClient], people: dict[str, Any], task: Any,
+        connection: Any) -> None:
+    member = client_for(people["member"])
+
+    def count() -> int:
+        member.get(ATTACHMENTS)  # warm: the token's last-use stamp, caches
+        with recorded_statements(connection) as seen:
+            assert member.get(ATTACHMENTS).json["items"]
+        return len(seen)
+
+    upload(member, ("one.txt", b"1"))
+    small = count()
+    upload(member, *[(f"{n}.txt", str(n).encode() * 10) for n in range(12)])
+    # the project with its memberships; the task and its labels (two, as for every request
+    # on a task); identity (token, user, groups); the page of attachments with uploaders
+    assert small == count() == 5
