@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zipfile
 import zlib
 
 import webtest
@@ -39,7 +40,6 @@ DOCX_NAME = "需求说明.docx"
 
 
 def docx() -> bytes:
-    import zipfile
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
