@@ -84,6 +84,11 @@ def test_a_comment_carries_its_files(testapp, login_as, world, make_task, dbsess
     assert find_form(page, "/comments/")["body"].value == "And this"
     assert dbsession.scalar(select(func.count()).select_from(Comment)) == 1
 
+    # Deleting the comment deletes its files with it.
+    page = testapp.get(f"/projects/apollo/tasks/{task.number}")
+    find_form(page, f"/comments/{comment.id}/delete").submit().follow()
+    assert dbsession.scalar(select(func.count()).select_from(Attachment)) == 0
+
 
 def test_viewers_see_files_but_cannot_add_or_delete(testapp, login_as, world, make_task,
                                                      dbsession, signed_in):
