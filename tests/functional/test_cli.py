@@ -40,6 +40,9 @@ def write_ini(directory: Path, url: str | None = None, **settings: str) -> Path:
     # a queue beside an unreachable database file would create its folder.
     text = re.sub(r"(?m)^taskdesk\.queue\.url =.*$",
                   f"taskdesk.queue.url = sqlite:///{directory / 'queue.sqlite'}", text)
+    # Likewise the attachments' folder.
+    text = re.sub(r"(?m)^taskdesk\.attachments\.path =.*$",
+                  f"taskdesk.attachments.path = {directory / 'attachments'}", text)
     for key, value in settings.items():
         text = text.replace("[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
     ini = directory / "test.ini"
