@@ -16,6 +16,7 @@ Helpers (plain functions) live in ``tests.support``; conftest files hold only fi
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from taskdesk import main
-from tests.support.apps import HOST, app_settings, joined
+from tests.support.apps import ATTACHMENTS, HOST, app_settings, joined
 from tests.support.browser import ARTIFACTS
 from tests.support.databases import create_database, migrated_engine, postgres_admin_url
 from tests.support.factories import Factory
@@ -121,3 +122,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput"):
         for old in ARTIFACTS.glob("*.png"):
             old.unlink()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove this process's attachment files (each xdist worker has its own folder)."""
+    shutil.rmtree(ATTACHMENTS, ignore_errors=True)

@@ -1,7 +1,7 @@
 """sub-tasks and checklists: tasks.parent_id, its index, stored checklist counts (backfilled)
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03 13:45:00
 
 SQLite: Alembic adds a foreign key there only by rebuilding ``tasks`` (batch mode), and
@@ -19,7 +19,7 @@ from alembic import op
 from taskdesk.domain.checklists import progress
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,9 @@ CORE_INCLUDES = (
     # Database first: everything else reads and writes through request.dbsession,
     # joined to pyramid_tm's transaction (and retried by pyramid_retry).
     "taskdesk.models",
+    # Attachment storage (taskdesk.attachments.path): made and proved writable at start-up,
+    # so a bad directory stops the app with one clear line instead of failing an upload.
+    "taskdesk.storage",
     # The task queue and its config directives (add_job, add_event_consumer): a session
     # commit enqueues the jobs its transaction asked for, so it comes right after the
     # sessions, before any package registers jobs.

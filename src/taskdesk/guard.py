@@ -3,7 +3,9 @@
 * 400 for a path, query string or form body that is not UTF-8 or carries NUL bytes
   (Hypercorn hands over paths with invalid bytes already replaced by U+FFFD, so that
   character in the path counts as malformed too);
-* 413 for a body larger than ``taskdesk.max_body_bytes``.
+* 413 for a body larger than ``taskdesk.max_body_bytes``, or for an upload
+  (``multipart/form-data``) larger than ``taskdesk.max_upload_bytes``: decided from the
+  declared ``Content-Length`` before anything of the body is read.
 
 Every other tween must run after it: a tween that reads ``request.path_info`` or the
 parameters first fails on exactly the input the guard refuses (pyramid_debugtoolbar's tween
@@ -101,9 +103,14 @@ def error_response(request: Request, status: int, code: str, message: str) -> Re
 
 def guard_tween_factory(handler: Handler, registry: Any) -> Handler:
     settings: TaskdeskSettings = settings_of(registry)
-    limit = settings.max_body_bytes
+    body_limit = settings.max_body_bytes
+    upload_limit = settings.max_upload_bytes
 
     def guard_tween(request: Request) -> Response:
+        # Only a view that reads files accepts multipart bodies (attachments); elsewhere
+        # WebOb would parse one into request.POST, still bounded by the upload limit.
+        multipart = request.content_type == "multipart/form-data"
+        limit = upload_limit if multipart else body_limit
         length = request.content_length
         if length is not None and length > limit:
             return error_response(request, 413, "payload_too_large",

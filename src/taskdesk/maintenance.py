@@ -2,7 +2,9 @@
 
 - :func:`purge`: expired sessions and old sign-in failures (``security.login``), events
   dispatched more than ``taskdesk.events.keep_days`` ago and notifications read more than
-  ``taskdesk.notifications.keep_days`` ago (``domain.events``). One rule for both callers.
+  ``taskdesk.notifications.keep_days`` ago (``domain.events``), and attachment blobs no row
+  names any more (``domain.attachments.sweep_orphans``, which keeps a grace period for
+  requests in flight). One rule for both callers.
 - :func:`checkpoint_wal`: on SQLite, fold the write-ahead log back into the database file.
   SQLite checkpoints on its own after commits, but only passively, so under steady traffic
   the ``-wal`` file can keep growing; ``TRUNCATE`` from the worker (never from a request,
@@ -21,11 +23,13 @@ from pyramid.config import Configurator
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from taskdesk.domain.attachments import sweep_orphans
 from taskdesk.domain.events import purge_dispatched_events, purge_read_notifications
 from taskdesk.models import database_binds
 from taskdesk.queue import JobContext
 from taskdesk.security.login import purge_expired
 from taskdesk.settings import TaskdeskSettings
+from taskdesk.storage import store_for
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +41,13 @@ class Purged:
     idempotency_keys: int
     events: int
     notifications: int
+    blobs: int = 0
 
     def __str__(self) -> str:
         return (f"removed {self.sessions} expired sessions, {self.login_failures} old sign-in "
                 f"failures, {self.idempotency_keys} expired idempotency keys, {self.events} "
-                f"dispatched events and {self.notifications} read notifications")
+                f"dispatched events, {self.notifications} read notifications and "
+                f"{self.blobs} unused attachment files")
 
 
 def purge(dbsession: Session, settings: TaskdeskSettings) -> Purged:
@@ -49,8 +55,9 @@ def purge(dbsession: Session, settings: TaskdeskSettings) -> Purged:
     expired = purge_expired(dbsession, settings)
     events = purge_dispatched_events(dbsession, settings.events_keep_days)
     notifications = purge_read_notifications(dbsession, settings.notifications_keep_days)
+    blobs = sweep_orphans(dbsession, store_for(settings))
     return Purged(expired.sessions, expired.failures, expired.idempotency_keys, events,
-                  notifications)
+                  notifications, blobs)
 
 
 def checkpoint_wal(engine: Engine) -> tuple[int, int, int] | None:

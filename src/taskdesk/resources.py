@@ -27,12 +27,14 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from taskdesk.domain.access import Viewer
+from taskdesk.domain.attachments import find_attachment
 from taskdesk.domain.links import LinkRow, find_link
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.domain.tasks import Subtask
 from taskdesk.domain.watching import Watcher
 from taskdesk.models import (
     ApiToken,
+    Attachment,
     Comment,
     Group,
     Project,
@@ -380,6 +382,8 @@ class TaskResource(Resource):
             "watchers": lambda parent, name: Watchers(self.request, name, parent),
             "links": lambda parent, name: TaskLinks(self.request, name, parent),
             "subtasks": lambda parent, name: SubtaskContainer(self.request, name, parent),
+            "attachments": lambda parent, name: AttachmentContainer(self.request, name,
+                                                                    parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -471,6 +475,46 @@ class CommentResource(Resource):
             (Allow, user_principal(self.row.author_id),
              (Permission.EDIT_COMMENT, Permission.DELETE_COMMENT)),
         ]
+
+
+class AttachmentContainer(Resource):
+    """A task's attachments (its comments' included). Listing and downloading need ``view``
+    on the task, uploading ``comment``."""
+
+    __parent__: TaskResource
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> AttachmentResource:
+        row = find_attachment(self.dbsession, self.task.row.id, parse_number(key))
+        if row is None:
+            raise KeyError(key)
+        return AttachmentResource(self.request, key, self, row)
+
+
+class AttachmentResource(Resource):
+    """One attachment; its views: the JSON, ``download``, ``thumbnail``, deleting."""
+
+    __parent__: AttachmentContainer
+
+    def __init__(self, request: Request, name: str, parent: AttachmentContainer,
+                 row: Attachment) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def task(self) -> TaskResource:
+        return self.__parent__.task
+
+    def __acl__(self) -> list[ACE]:
+        # The uploader may delete their own file while they may still comment (see
+        # PREREQUISITES); managers hold delete_attachment through their role. An archived
+        # project is read-only.
+        if self.task.project.row.is_archived or self.row.uploader_id is None:
+            return []
+        return [(Allow, user_principal(self.row.uploader_id), Permission.DELETE_ATTACHMENT)]
 
 
 class Watchers(Resource):

@@ -12,6 +12,7 @@ import importlib.util
 import ipaddress
 import os
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -88,6 +89,19 @@ class Workflow:
         return self.names_in("done")[0]
 
 
+#: What may be attached unless the admin says otherwise: images, PDF, office documents,
+#: text, archives (as sniffed from their bytes by ``domain.attachments``).
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png image/jpeg image/gif image/webp application/pdf text/plain text/csv "
+    "application/zip application/gzip "
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document "
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation "
+    "application/vnd.oasis.opendocument.text application/vnd.oasis.opendocument.spreadsheet "
+    "application/octet-stream"
+)
+
+
 @dataclass(frozen=True)
 class TaskdeskSettings:
     environment: str = "production"
@@ -122,6 +136,12 @@ class TaskdeskSettings:
     graphql_max_query_bytes: int = 16384
     graphql_max_nodes: int = 2000
     graphql_introspection: bool = True
+    max_upload_bytes: int = 25 * 1024 * 1024
+    #: Where attachment blobs are stored (a directory; see ``taskdesk.storage``).
+    attachments_path: str = ""
+    attachments_max_file_bytes: int = 20 * 1024 * 1024
+    attachments_max_project_bytes: int = 1024 * 1024 * 1024
+    attachments_types: tuple[str, ...] = tuple(DEFAULT_ATTACHMENT_TYPES.split())
     metrics_allow: tuple[IPNetwork, ...] = field(
         default_factory=lambda: _parse_networks("x", DEFAULT_METRICS_ALLOW)
     )
@@ -309,6 +329,23 @@ def _parse_queue_url(key: str, value: str) -> str:
     return url
 
 
+def _parse_media_types(key: str, value: str) -> tuple[str, ...]:
+    types = tuple(value.lower().split())
+    for media_type in types:
+        if not re.fullmatch(r"(\*/\*|[a-z0-9][a-z0-9.+-]*/(\*|[a-z0-9][a-z0-9.+-]*))", media_type):
+            raise SettingsError(key, value, f"{media_type!r} is not a media type such as "
+                                "image/png or image/*")
+    return types
+
+
+def _parse_directory(key: str, value: str) -> str:
+    path = value.strip()
+    if path and not path.startswith("/"):
+        raise SettingsError(key, value, "expected an absolute directory path, e.g. "
+                            "%(here)s/var/attachments in the INI")
+    return path
+
+
 def _parse_queue_name(key: str, value: str) -> str:
     name = value.strip()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
@@ -371,6 +408,22 @@ def default_queue_url(database_url: str) -> str | None:
         return "memory:"
     stem, dot, _suffix = parsed.database.rpartition(".")
     return f"sqlite:///{stem if dot else parsed.database}-queue.sqlite"
+
+
+def default_attachments_path(database_url: str) -> str | None:
+    """Attachments beside a SQLite database file (``var/taskdesk.sqlite`` ->
+    ``var/taskdesk-attachments``); a temporary directory for an in-memory database (tests);
+    None when the database is not SQLite."""
+    try:
+        parsed = make_url(database_url)
+    except ArgumentError:
+        return ""
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:":
+        return os.path.join(tempfile.gettempdir(), "taskdesk-attachments")
+    stem, dot, _suffix = parsed.database.rpartition(".")
+    return f"{stem if dot else parsed.database}-attachments"
 
 
 def _parse_time_zone(key: str, value: str) -> ZoneInfo:
@@ -467,6 +520,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.max_body_bytes", "max_body_bytes", "1048576",
            _int_parser(1024, 100 * 1024 * 1024),
            "Largest request body in bytes; larger ones get 413."),
+    Option("taskdesk.max_upload_bytes", "max_upload_bytes", "26214400",
+           _int_parser(1024, 10 * 1024 * 1024 * 1024),
+           "Largest upload (a `multipart/form-data` request body) in bytes; larger ones get "
+           "413 before the body is read. Keep the servers' own body limits just above it."),
+    Option("taskdesk.attachments.path", "attachments_path", "", _parse_directory,
+           "Directory holding attachment files (created at start-up; it must be writable). "
+           "Empty: a folder beside a SQLite database file (`taskdesk-attachments`); "
+           "required with PostgreSQL. Keep it outside the installed package and back it up "
+           "with the database."),
+    Option("taskdesk.attachments.max_file_bytes", "attachments_max_file_bytes", "20971520",
+           _int_parser(1, 10 * 1024 * 1024 * 1024),
+           "Largest attached file in bytes."),
+    Option("taskdesk.attachments.max_project_bytes", "attachments_max_project_bytes",
+           "1073741824", _int_parser(1, 2**50),
+           "Total size in bytes of the files attached in one project (counted per "
+           "attachment, even where identical files are stored once)."),
+    Option("taskdesk.attachments.types", "attachments_types", DEFAULT_ATTACHMENT_TYPES,
+           _parse_media_types,
+           "Media types people may attach, as sniffed from the file's bytes (the name and "
+           "the client's claim are not trusted); `type/*` allows a whole family, `*/*` "
+           "anything. Only PNG, JPEG, GIF and WebP images are ever shown inline."),
     Option("taskdesk.metrics.allow", "metrics_allow", DEFAULT_METRICS_ALLOW, _parse_networks,
            "Client addresses or networks (the server's `REMOTE_ADDR`) that may read "
            "`/metrics` when `taskdesk.metrics` is included; empty to allow none."),
@@ -709,6 +783,16 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
                 "redis://host:6379/0 for several machines, sqlite:///path for one"
             )
         values["queue_url"] = derived
+
+    if not values["attachments_path"]:
+        derived_path = default_attachments_path(
+            str(raw.get("sqlalchemy.url", "") or "sqlite://"))
+        if derived_path is None:
+            raise SettingsError(
+                "taskdesk.attachments.path", "", "required when the database is not a SQLite "
+                "file: a writable directory outside the package, e.g. /var/lib/taskdesk/files"
+            )
+        values["attachments_path"] = derived_path
 
     _check_mail(raw, values)
 

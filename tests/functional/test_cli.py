@@ -40,6 +40,9 @@ def write_ini(directory: Path, url: str | None = None, **settings: str) -> Path:
     # a queue beside an unreachable database file would create its folder.
     text = re.sub(r"(?m)^taskdesk\.queue\.url =.*$",
                   f"taskdesk.queue.url = sqlite:///{directory / 'queue.sqlite'}", text)
+    # Likewise the attachments' folder.
+    text = re.sub(r"(?m)^taskdesk\.attachments\.path =.*$",
+                  f"taskdesk.attachments.path = {directory / 'attachments'}", text)
     for key, value in settings.items():
         text = text.replace("[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
     ini = directory / "test.ini"
@@ -573,7 +576,8 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
     result = taskdesk(ini, "purge")
     assert result.returncode == 0, result.stderr
     assert ("removed 0 expired sessions, 1 old sign-in failures, 0 expired idempotency keys, "
-            "1 dispatched events and 0 read notifications") in result.stdout
+            "1 dispatched events, 0 read notifications and 0 unused attachment files"
+            ) in result.stdout
     with database(ini) as connection:
         assert connection.execute("SELECT count(*) FROM login_failures").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM events").fetchone() == (0,)

@@ -54,7 +54,8 @@ def test_purge_keeps_what_still_matters(dbsession: Session, factory: Factory,
     assert set(dbsession.scalars(select(Notification.kind).where(
         Notification.user_id.in_(user_ids)))) == {"read-lately", "unread"}
     assert str(purged) == ("removed 0 expired sessions, 1 old sign-in failures, 0 expired "
-                           "idempotency keys, 1 dispatched events and 1 read notifications")
+                           "idempotency keys, 1 dispatched events, 1 read notifications and "
+                           "0 unused attachment files")
 
     keep_all = dataclasses.replace(settings, notifications_keep_days=0)
     assert purge(dbsession, keep_all).notifications == 0

@@ -8,6 +8,7 @@ resources, once on generated paths) and with invalid data. Every answer must be 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,10 +30,13 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, comments, links, projects, tasks
+from taskdesk.domain.attachments import Upload, add_attachments
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import User, Webhook, WebhookDelivery, get_engine
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
+from taskdesk.storage import DirectoryStore
+from tests.support.files import png
 from tests.support.servers import free_port, taskdesk, waitress, write_ini
 
 pytestmark = pytest.mark.slow
@@ -80,6 +84,7 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
                 "assignee": "alice" if number % 2 else None}, may=UNRESTRICTED)
             comments.add_comment(dbsession, task, alice, {"body": f"评论 {number}"})
             made.append(task)
+        third = made[2]  # the known task (#3): its attachments are the known ones
         link_id = links.add_link(dbsession, made[2], admin, {"kind": "blocks", "task": "#4"}).id
         links.add_link(dbsession, made[1], admin, {"kind": "relates_to", "task": "#3"})
         comment_id = comments.add_comment(dbsession, task, admin, {"body": "mine"}).id
@@ -96,10 +101,18 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
         dbsession.add(delivery)
         dbsession.flush()
         hook_id, delivery_id = hook.id, delivery.id
+        # production.ini keeps attachments in var/attachments beside itself.
+        store = DirectoryStore(database.parent / "var" / "attachments")
+        store.check()
+        attachment = add_attachments(
+            dbsession, store, settings, third, alice,
+            [Upload("shot.png", io.BytesIO(png())), Upload("说明.txt", io.BytesIO(b"notes"))])
+        attachment_id = attachment[0].id
     engine.dispose()
     return secret, {"slug": "fuzz", "number": 3, "comment_id": comment_id,
                     "principal": "user:alice", "token_id": spare_id,
-                    "webhook_id": hook_id, "delivery_id": delivery_id, "link_id": link_id}
+                    "webhook_id": hook_id, "delivery_id": delivery_id, "link_id": link_id,
+                    "attachment_id": attachment_id}
 
 
 @pytest.fixture(scope="module")

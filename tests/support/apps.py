@@ -3,6 +3,8 @@ app with the operations packages switched on."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +16,9 @@ from taskdesk import make_configurator
 HOST = "taskdesk.test"
 SESSION_SECRET = "test-secret-" + "x" * 40
 METRICS_TOKEN = "metrics-token-" + "m" * 30
+#: Where the test apps keep attachment files: one directory per test process (content-
+#: addressed, so tests sharing it cannot disturb each other's files).
+ATTACHMENTS = os.path.join(tempfile.gettempdir(), f"taskdesk-test-attachments-{os.getpid()}")
 
 
 def app_settings(url: str, **overrides: str) -> dict[str, str]:
@@ -27,6 +32,7 @@ def app_settings(url: str, **overrides: str) -> dict[str, str]:
         "retry.attempts": "3",
         # Jobs stay in the app's process: a test that needs them run starts a consumer.
         "taskdesk.queue.url": "memory:",
+        "taskdesk.attachments.path": ATTACHMENTS,
     }
     settings.update(overrides)
     return settings

@@ -34,13 +34,15 @@ LEAVES = (
 #: Layers from the bottom up, each a tuple of units.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("settings", ("taskdesk.settings",)),
-    ("models", ("taskdesk.models", "taskdesk.migrations")),
+    # The blob store sits beside the models: the domain writes attachments through both.
+    ("models", ("taskdesk.models", "taskdesk.migrations", "taskdesk.storage")),
     ("domain", ("taskdesk.domain",)),
     ("resources", ("taskdesk.resources",)),
     ("security", ("taskdesk.security",)),
     # Request plumbing and services the features share.
     ("core", ("taskdesk.ops", "taskdesk.headers", "taskdesk.guard", "taskdesk.health",
-              "taskdesk.downloads", "taskdesk.links", "taskdesk.queue", "taskdesk.bodies")),
+              "taskdesk.downloads", "taskdesk.uploads", "taskdesk.links", "taskdesk.queue",
+              "taskdesk.bodies")),
     # Jobs on the core's queue that every installation runs (purge, WAL checkpoint).
     ("housekeeping", ("taskdesk.maintenance",)),
     ("instrumentation", ("taskdesk.metrics",)),

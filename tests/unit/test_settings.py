@@ -236,7 +236,8 @@ def test_started_app_uses_the_environment_secret(
 
 def test_defaults() -> None:
     settings = parse_settings({"taskdesk.session.secret": SESSION_SECRET})
-    assert settings == TaskdeskSettings(session_secret=SESSION_SECRET)
+    assert settings == TaskdeskSettings(session_secret=SESSION_SECRET,
+                                        attachments_path=settings.attachments_path)
     assert settings.environment == "production"
     assert settings.includes == ()
     assert settings.workflow.statuses == (
@@ -274,9 +275,10 @@ def test_every_option_default_parses_to_the_dataclass_default() -> None:
     for option in OPTIONS:
         if option.attribute in ("statuses", "priorities", "default_priority"):
             continue  # folded into settings.workflow, checked in test_defaults
-        if option.attribute in ("session_secret", "queue_url", "mail_port"):
-            # The queue's default is derived from the database URL, the mail port's from
-            # taskdesk.mail.security: tested below.
+        if option.attribute in ("session_secret", "queue_url", "mail_port",
+                                "attachments_path"):
+            # The queue's and the attachments' defaults are derived from the database URL,
+            # the mail port's from taskdesk.mail.security: tested below.
             continue
         assert getattr(parsed, option.attribute) == option.parse(option.key, option.default)
 
@@ -296,8 +298,32 @@ def test_the_queue_must_be_named_beside_postgresql() -> None:
            "taskdesk.session.secret": SESSION_SECRET}
     with pytest.raises(SettingsError, match=r"taskdesk\.queue\.url.*required when the database"):
         parse_settings(raw)
+    raw["taskdesk.attachments.path"] = "/srv/taskdesk/files"
     assert parse_settings({**raw, "taskdesk.queue.url": "redis://127.0.0.1:6379/0"}).queue_url \
         == "redis://127.0.0.1:6379/0"
+
+
+def test_attachments_live_beside_a_sqlite_file_and_must_be_named_beside_postgresql() -> None:
+    beside = parse_settings({"sqlalchemy.url": "sqlite:////srv/taskdesk/var/taskdesk.sqlite",
+                             "taskdesk.session.secret": SESSION_SECRET})
+    assert beside.attachments_path == "/srv/taskdesk/var/taskdesk-attachments"
+    raw = {"sqlalchemy.url": "postgresql+psycopg://taskdesk@127.0.0.1/taskdesk",
+           "taskdesk.queue.url": "redis://127.0.0.1:6379/0",
+           "taskdesk.session.secret": SESSION_SECRET}
+    with pytest.raises(SettingsError, match=r"taskdesk\.attachments\.path.*required when"):
+        parse_settings(raw)
+    with pytest.raises(SettingsError, match="expected an absolute directory path"):
+        parse_settings({**raw, "taskdesk.attachments.path": "var/files"})
+    assert parse_settings({**raw, "taskdesk.attachments.path": "/srv/files"}
+                          ).attachments_path == "/srv/files"
+
+
+def test_attachment_types_are_media_types() -> None:
+    raw = {"taskdesk.session.secret": SESSION_SECRET}
+    assert parse_settings({**raw, "taskdesk.attachments.types": "image/* Application/PDF"}
+                          ).attachments_types == ("image/*", "application/pdf")
+    with pytest.raises(SettingsError, match="is not a media type"):
+        parse_settings({**raw, "taskdesk.attachments.types": "png"})
 
 
 @pytest.mark.parametrize("url", ["postgresql://x", "redis:", "sqlite://relative", "memory"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -90,6 +91,15 @@ def _key(request: Request) -> str | None:
     return key
 
 
+def _body(request: Request) -> Iterator[bytes]:
+    """The request body in pieces, read from its seekable copy (WebOb spools a large one to
+    a temporary file) and rewound for the view, so an upload never sits in memory whole."""
+    stream = request.body_file_seekable
+    while piece := stream.read(64 * 1024):
+        yield piece
+    stream.seek(0)
+
+
 def idempotent(view: View) -> View:
     """``view`` (a rendered API view creating something), honouring ``Idempotency-Key``."""
 
@@ -102,7 +112,7 @@ def idempotent(view: View) -> View:
         window = timedelta(seconds=settings_of(request.registry).api_idempotency_window)
         outcome = idempotency.claim(
             request.dbsession, hashed,
-            idempotency.fingerprint(request.method, request.path_qs, request.body), window)
+            idempotency.fingerprint(request.method, request.path_qs, _body(request)), window)
         if isinstance(outcome, idempotency.Answer):
             return _replay(request, outcome, hashed, key)
         if outcome is idempotency.Refusal.IN_PROGRESS:

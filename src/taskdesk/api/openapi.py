@@ -19,6 +19,8 @@ from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USERNAME_PATTERN
 from taskdesk.resources import (
+    AttachmentContainer,
+    AttachmentResource,
     CommentContainer,
     CommentResource,
     DeliveryContainer,
@@ -54,6 +56,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "token_id": ID,
     "webhook_id": ID,
     "delivery_id": ID,
+    "attachment_id": ID,
     "principal": {
         "type": "string",
         "pattern": f"^(user:{USERNAME_PATTERN}|group:{GROUP_PATTERN})$",
@@ -77,6 +80,8 @@ PATHS: dict[type, str] = {
     CommentResource: "/projects/{slug}/tasks/{number}/comments/{comment_id}",
     TaskLinks: "/projects/{slug}/tasks/{number}/links",
     TaskLinkResource: "/projects/{slug}/tasks/{number}/links/{link_id}",
+    AttachmentContainer: "/projects/{slug}/tasks/{number}/attachments",
+    AttachmentResource: "/projects/{slug}/tasks/{number}/attachments/{attachment_id}",
     AllTasks: "/tasks",
     Inbox: "/me/notifications",
     TaskWatch: "/projects/{slug}/tasks/{number}/watchers/me",
@@ -95,6 +100,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Comments", "Comments on a task."),
     ("Links", "Links between tasks: blocks / blocked by, relates to, duplicates / "
               "duplicated by, across the projects the caller may see."),
+    ("Attachments", "Files attached to a task or its comments: upload (multipart), list, "
+                    "download, delete."),
     ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
                       "projects to hear of their changes."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
@@ -116,6 +123,8 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     CommentResource: "Comments",
     TaskLinks: "Links",
     TaskLinkResource: "Links",
+    AttachmentContainer: "Attachments",
+    AttachmentResource: "Attachments",
     Me: "Account",
     TokenContainer: "Account",
     TokenResource: "Account",
@@ -141,7 +150,7 @@ _IN_PROJECT = frozenset(
         CommentContainer, CommentResource, TaskWatch, ProjectWatch, TaskLinks,
         TaskLinkResource, SubtaskContainer,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
-        DeliveryContainer, DeliveryResource,
+        DeliveryContainer, DeliveryResource, AttachmentContainer, AttachmentResource,
     )
 )
 
@@ -235,6 +244,8 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         content["application/json"] = {"schema": _ref(operation.response)}
     if operation.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
+    if operation.binary:
+        content["*/*"] = {"schema": {"type": "string", "format": "binary"}}
     if content:
         success["content"] = content
     if operation.response in _ENTITIES:
@@ -253,14 +264,22 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
             **success, "description": _DESCRIPTIONS[201],
             "headers": {**success.get("headers", {}), "Location": {"schema": {"type": "string"}}},
         }
-    if operation.conditional and method == "get":
+    if operation.binary:
+        success["headers"] = {
+            "ETag": {"description": "The content's SHA-256: send it in If-None-Match to "
+                     "get 304 while you have the file.", "schema": {"type": "string"}},
+            "Content-Disposition": {"description": "`inline` for raster images, else "
+                                    "`attachment`; the file's name as `filename*` (UTF-8).",
+                                    "schema": {"type": "string"}},
+        }
+    if (operation.conditional or operation.binary) and method == "get":
         responses["304"] = {"description": _DESCRIPTIONS[304]}
     errors = {400, 405, 503}
     if not public:
         errors |= {401, 403, 429}
     if "{" in path or path in _IN_PROJECT:
         errors.add(404)
-    if operation.body is not None:
+    if operation.body is not None or operation.files is not None:
         errors |= {413, 415, 422}
     if method in ("post", "put", "patch", "delete"):
         errors |= {409, 413, 415, 422}
@@ -304,6 +323,16 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
             "required": True,
             "content": {"application/json": {"schema": _ref(name)}},
         }
+    if operation.files is not None:
+        result["requestBody"] = {"required": True, "content": {"multipart/form-data": {
+            "schema": {
+                "type": "object", "required": [operation.files],
+                "properties": {operation.files: {
+                    "type": "array", "minItems": 1,
+                    "items": {"type": "string", "format": "binary"}}},
+            },
+            "encoding": {operation.files: {"contentType": "application/octet-stream"}},
+        }}}
     if public:
         result["security"] = [{}]
     return result

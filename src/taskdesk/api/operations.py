@@ -58,6 +58,10 @@ class Operation:
     permission: str = ""
     #: Honours ``Idempotency-Key`` (set by ``api_view``: every POST answering 201).
     idempotent: bool = False
+    #: The request body is ``multipart/form-data`` with one or more file parts of this name.
+    files: str | None = None
+    #: The answer is the bytes of a file (of any media type), not JSON.
+    binary: bool = False
 
 
 def operation_of(view: Any) -> Operation | None:

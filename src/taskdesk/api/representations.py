@@ -20,7 +20,16 @@ from taskdesk.domain.links import LinkRow
 from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import LINK_KINDS, SLUG_PATTERN
 from taskdesk.domain.task_list import TaskRow, task_row
-from taskdesk.models import ApiToken, Comment, Project, Task, User, Webhook, WebhookDelivery
+from taskdesk.models import (
+    ApiToken,
+    Attachment,
+    Comment,
+    Project,
+    Task,
+    User,
+    Webhook,
+    WebhookDelivery,
+)
 from taskdesk.resources import ProjectFields
 from taskdesk.settings import Workflow
 
@@ -239,6 +248,30 @@ WEBHOOK = _object({
     "allowed": ALLOWED,
 }, "A webhook: an integration told of the project's events by a signed JSON POST.")
 
+ATTACHMENT = _object({
+    "id": INTEGER,
+    "filename": {"type": "string", "description": "The uploader's file name, made safe "
+                 "(no path, no control characters)."},
+    "media_type": {"type": "string", "description": "Sniffed from the file's bytes."},
+    "size": INTEGER,
+    "sha256": STRING,
+    "width": nullable(INTEGER),
+    "height": nullable(INTEGER),
+    "inline": {"type": "boolean", "description": "A raster image shown inline (with a "
+               "thumbnail); everything else downloads as an attachment."},
+    "comment_id": nullable(INTEGER),
+    "uploader": _PERSON,
+    "created_at": TIMESTAMP,
+    "url": URL,
+    "download_url": URL,
+    "thumbnail_url": nullable(URL),
+    "allowed": ALLOWED,
+}, "A file attached to a task or to one of its comments.")
+
+ATTACHMENTS_CREATED = _object({
+    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
+}, "The attachments an upload created, one per `file` part, in order.")
+
 DELIVERY = _object({
     "id": INTEGER,
     "event_id": INTEGER,
@@ -288,6 +321,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Watch": WATCH,
     "Webhook": WEBHOOK,
     "WebhookList": _list_of("Webhook"),
+    "Attachment": ATTACHMENT,
+    "AttachmentList": _list_of("Attachment"),
+    "AttachmentsCreated": ATTACHMENTS_CREATED,
     "Delivery": DELIVERY,
     "DeliveryList": _list_of("Delivery"),
     "NotificationPreferences": NOTIFICATION_PREFERENCES,
@@ -321,6 +357,9 @@ class Urls:
 
     def webhook(self, slug: str, webhook_id: int) -> str:
         return f"{self.project(slug)}/webhooks/{webhook_id}"
+
+    def attachment(self, slug: str, number: int, attachment_id: int) -> str:
+        return f"{self.task(slug, number)}/attachments/{attachment_id}"
 
 
 def project_json(urls: Urls, row: Project | Any, allowed: list[str]) -> dict[str, Any]:
@@ -479,6 +518,30 @@ def webhook_json(urls: Urls, slug: str, hook: Webhook, allowed: list[str]) -> di
         "version": hook.version,
         "url": url,
         "deliveries_url": f"{url}/deliveries",
+        "allowed": allowed,
+    }
+
+
+def attachment_json(urls: Urls, slug: str, number: int, row: Attachment, shown_inline: bool,
+                    allowed: list[str]) -> dict[str, Any]:
+    url = urls.attachment(slug, number, row.id)
+    uploader = row.uploader
+    return {
+        "id": row.id,
+        "filename": row.filename,
+        "media_type": row.media_type,
+        "size": row.size,
+        "sha256": row.sha256,
+        "width": row.width,
+        "height": row.height,
+        "inline": shown_inline,
+        "comment_id": row.comment_id,
+        "uploader": ({"username": uploader.username, "display_name": uploader.display_name}
+                     if uploader is not None else None),
+        "created_at": row.created_at,
+        "url": url,
+        "download_url": f"{url}/download",
+        "thumbnail_url": f"{url}/thumbnail" if row.thumbnail_sha256 else None,
         "allowed": allowed,
     }
 

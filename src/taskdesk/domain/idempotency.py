@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -53,10 +54,12 @@ def key_hash(credential: str, key: str) -> str:
     return hashlib.sha256(f"{credential}\n{key}".encode()).hexdigest()
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What identifies a request: the same key with another fingerprint is a client bug."""
+def fingerprint(method: str, path: str, body: bytes | Iterable[bytes]) -> str:
+    """What identifies a request: the same key with another fingerprint is a client bug.
+    ``body`` may come in pieces (an upload is hashed without being held in memory whole)."""
     digest = hashlib.sha256(f"{method} {path}\n".encode())
-    digest.update(body)
+    for piece in [body] if isinstance(body, bytes) else body:
+        digest.update(piece)
     return digest.hexdigest()
 
 

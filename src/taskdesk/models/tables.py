@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -518,3 +519,43 @@ class WebhookDelivery(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A file attached to a task (or to one of its comments, ``comment_id``).
+
+    The bytes live in the blob store (``taskdesk.storage``) under ``sha256``; identical files
+    share one blob, so deleting a row never deletes a blob: the purge sweeps blobs no row
+    names. ``filename`` is the uploader's name made safe (``domain.attachments``), never
+    used as a path; ``media_type`` was sniffed from the bytes. Images shown inline have
+    their size and a thumbnail (``thumbnail_sha256``, a PNG blob).
+    """
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_task_id_id", "task_id", "id"),
+        Index("ix_attachments_project_id", "project_id"),
+        Index("ix_attachments_sha256", "sha256"),
+        Index("ix_attachments_thumbnail_sha256", "thumbnail_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The task's project, copied: the per-project total is one indexed SUM.
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    uploader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploader: Mapped[User | None] = relationship(lazy="raise")

@@ -12,7 +12,7 @@ project, loading the projects and their memberships of a whole page in two queri
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyramid.interfaces import ISecurityPolicy
@@ -23,6 +23,8 @@ from sqlalchemy import select
 from taskdesk.domain.rights import May
 from taskdesk.models import Comment, Project, ProjectMember, Task
 from taskdesk.resources import (
+    AttachmentContainer,
+    AttachmentResource,
     CommentContainer,
     CommentResource,
     Me,
@@ -55,6 +57,7 @@ ACTIONS: dict[type, tuple[Permission, ...]] = {
     MemberResource: (P.VIEW, P.MANAGE_MEMBERS),
     TokenResource: (P.SIGNED_IN,),
     WebhookResource: (P.MANAGE_WEBHOOKS,),
+    AttachmentResource: (P.DELETE_ATTACHMENT,),
 }
 
 def _policy(request: Request) -> Any:
@@ -86,6 +89,21 @@ def actions_in(request: Request, container: Any, kind: type) -> list[str]:
     answer for their container then holds for each of them, so a list asks once.
     """
     return _allowed(request, container, ACTIONS[kind])
+
+
+def attachment_actions(request: Request, container: AttachmentContainer
+                       ) -> Callable[[int | None], list[str]]:
+    """``allowed`` of each attachment in ``container``, by its uploader's id, without a
+    permission check per row: what the role grants (managers delete any), plus the
+    uploader's own right (their ACL entry, which holds while they may comment)."""
+    granted = actions_in(request, container, AttachmentResource)
+    if granted:
+        return lambda uploader_id: granted
+    me = request.authenticated_userid
+    own = (me is not None and not _read_only(request)
+           and bool(request.has_permission(P.COMMENT, container)))
+    delete = [str(P.DELETE_ATTACHMENT)]
+    return lambda uploader_id: delete if own and uploader_id == me else []
 
 
 def task_actions(request: Request, project: ProjectResource) -> list[str]:

@@ -22,6 +22,9 @@ class Permission(StrEnum):
     MANAGE_PROJECT = "manage_project"
     #: Add, change and remove the project's webhooks, see their secrets and delivery log.
     MANAGE_WEBHOOKS = "manage_webhooks"
+    #: Delete any attachment in the project (the uploader may delete their own while they
+    #: may still comment, see PREREQUISITES).
+    DELETE_ATTACHMENT = "delete_attachment"
     #: Archive a project or take it out of the archive: held by whoever may manage it
     #: (derived from ``manage_project``, not named in roles), and the one change an
     #: archived project still allows.
@@ -47,6 +50,7 @@ PROJECT_PERMISSIONS: tuple[Permission, ...] = (
     Permission.MANAGE_MEMBERS,
     Permission.MANAGE_PROJECT,
     Permission.MANAGE_WEBHOOKS,
+    Permission.DELETE_ATTACHMENT,
 )
 
 #: What a read-only API token may do.
@@ -65,6 +69,7 @@ ARCHIVED_DENIED: frozenset[Permission] = (
 PREREQUISITES: dict[str, Permission] = {
     Permission.EDIT_COMMENT: Permission.COMMENT,
     Permission.DELETE_COMMENT: Permission.COMMENT,
+    Permission.DELETE_ATTACHMENT: Permission.COMMENT,
 }
 
 DEFAULT_ROLES: dict[str, tuple[Permission, ...]] = {

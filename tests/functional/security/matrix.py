@@ -39,9 +39,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
                          P.ASSIGN}),
     "manager": frozenset({P.VIEW, P.COMMENT, P.CREATE_TASK, P.EDIT_TASK, P.SET_STATUS,
                           P.ASSIGN, P.DELETE_TASK, P.DELETE_COMMENT, P.MANAGE_MEMBERS,
-                          P.MANAGE_PROJECT, P.MANAGE_WEBHOOKS}),
+                          P.MANAGE_PROJECT, P.MANAGE_WEBHOOKS, P.DELETE_ATTACHMENT}),
 }
-#: The author of every comment in the world.
+#: The author of every comment in the world, and the uploader of every attachment.
 COMMENT_AUTHOR = "member"
 
 
@@ -73,6 +73,8 @@ TARGETS: dict[str, Target] = {
     "comments": lambda w, s, a: f"{_task(w, s)}comments/",
     "subtasks": lambda w, s, a: f"{_task(w, s)}subtasks/",
     "comment": lambda w, s, a: f"{_task(w, s)}comments/{w.comments[s].id}/",
+    "attachments": lambda w, s, a: f"{_task(w, s)}attachments/",
+    "attachment": lambda w, s, a: f"{_task(w, s)}attachments/{w.attachments[s].id}/",
     "members": lambda w, s, a: f"{_project(w, s)}members/",
     "member": lambda w, s, a: f"{_project(w, s)}members/user:viewer/",
     "admin": lambda w, s, a: "/admin/",
@@ -102,7 +104,7 @@ TARGETS: dict[str, Target] = {
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
                              "task_watch", "project_watch", "task_links", "task_link",
-                             "subtasks"})
+                             "subtasks", "attachments", "attachment"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -120,12 +122,15 @@ DEFAULT_TARGETS: dict[str, str] = {
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
     "TaskLinks": "task_links", "TaskLinkResource": "task_link",
     "SubtaskContainer": "subtasks",
+    "AttachmentContainer": "attachments", "AttachmentResource": "attachment",
 }
 
 
 # -- rules -----------------------------------------------------------------------------------
 
 Body = Callable[[World, str], dict[str, Any]]
+#: Files of a multipart request: (field, file name, bytes) each.
+Files = Callable[[World, str], list[tuple[str, str, bytes]]]
 RuleKey = tuple[str, str, str, str]
 
 
@@ -145,6 +150,8 @@ class Rule:
     #: What the request really needs when the view checks more than its registration says
     #: (e.g. a PATCH secured with ``view`` that checks each field's permission itself).
     requires: Permission | None = None
+    #: Files to send (a multipart request, ``body`` as its other fields).
+    files: Files | None = None
 
     @property
     def needed(self) -> Permission:
@@ -351,6 +358,8 @@ def grants(actor: Actor, rule: Rule, state: str) -> bool:
         return is_author and P.COMMENT in held
     if needed == P.DELETE_COMMENT:
         return (is_author or P.DELETE_COMMENT in held) and P.COMMENT in held
+    if needed == P.DELETE_ATTACHMENT:
+        return (is_author or P.DELETE_ATTACHMENT in held) and P.COMMENT in held
     return needed in held
 
 
@@ -391,6 +400,9 @@ def send(app: webtest.TestApp, world: World, actor: Actor, rule: Rule, state: st
     method = rule.method.lower()
     if rule.method in SAFE_METHODS:
         return getattr(app, method)(url, headers=headers, expect_errors=True)
+    if rule.files is not None:
+        return app.post(url, list(body.items()), upload_files=rule.files(world, state),
+                        headers=headers, expect_errors=True)
     if rule.api:
         return getattr(app, f"{method}_json")(
             url, body, headers=headers, expect_errors=True)

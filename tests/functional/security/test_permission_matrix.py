@@ -68,6 +68,8 @@ from sqlalchemy.orm import Session
 from taskdesk.api.traversal import AllTasks
 from taskdesk.resources import (
     AdminArea,
+    AttachmentContainer,
+    AttachmentResource,
     CommentContainer,
     CommentResource,
     DeliveryContainer,
@@ -129,6 +131,10 @@ def link_form(w: World, state: str) -> dict[str, str]:
 
 def comment_version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.comments[state].version)}
+
+
+def a_file(w: World, state: str) -> list[tuple[str, str, bytes]]:
+    return [("file", "notes.txt", b"some notes")]
 
 
 RULES: list[Rule] = [
@@ -344,6 +350,18 @@ RULES: list[Rule] = [
     *rules(DeliveryContainer, "", "GET", P.MANAGE_WEBHOOKS, api=True),
     *rules(DeliveryResource, "", "GET", P.MANAGE_WEBHOOKS, api=True),
     *rules(DeliveryResource, "", "POST", P.MANAGE_WEBHOOKS, api=True, success=202),
+    # -- attachments (the member uploaded an image to each task) -----------------------------
+    *rules(AttachmentContainer, "", "GET", P.VIEW, success=303),  # to the task page
+    *rules(AttachmentContainer, "", "POST", P.COMMENT, success=303, files=a_file),
+    *rules(AttachmentResource, "download", "GET", P.VIEW),
+    *rules(AttachmentResource, "thumbnail", "GET", P.VIEW),
+    *rules(AttachmentResource, "delete", "POST", P.DELETE_ATTACHMENT, success=303),
+    *rules(AttachmentContainer, "", "GET", P.VIEW, api=True),
+    *rules(AttachmentContainer, "", "POST", P.COMMENT, api=True, success=201, files=a_file),
+    *rules(AttachmentResource, "", "GET", P.VIEW, api=True),
+    *rules(AttachmentResource, "", "DELETE", P.DELETE_ATTACHMENT, api=True, success=204),
+    *rules(AttachmentResource, "download", "GET", P.VIEW, api=True),
+    *rules(AttachmentResource, "thumbnail", "GET", P.VIEW, api=True),
 ]
 TABLE = {rule.key: rule for rule in RULES}
 #: Views without a method predicate that answer every method nothing else answers, and

@@ -8,6 +8,7 @@ the sign-in form itself is covered by ``test_authentication``.
 
 from __future__ import annotations
 
+import io
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, comments
+from taskdesk.domain.attachments import Upload, add_attachments
 from taskdesk.models import (
     ApiToken,
+    Attachment,
     AuthSession,
     Comment,
     Group,
@@ -29,7 +32,9 @@ from taskdesk.models import (
     WebhookDelivery,
 )
 from taskdesk.security.secrets import digest, new_secret
+from taskdesk.storage import store_for
 from tests.support.factories import Factory
+from tests.support.files import png
 from tests.support.sessions import SESSION_SERIALIZER
 
 #: Project states every project-scoped rule is checked in.
@@ -85,6 +90,8 @@ class World:
     #: Another task in each project, and a "relates to" link from the task to it.
     others: dict[str, Task] = field(default_factory=dict)
     links: dict[str, TaskLink] = field(default_factory=dict)
+    #: An image the member attached to the task in each project.
+    attachments: dict[str, Attachment] = field(default_factory=dict)
 
     def user_of(self, actor: Actor) -> User | None:
         return self.users[actor.user] if actor.user else None
@@ -125,6 +132,7 @@ def build_world(factory: Factory, dbsession: Session) -> World:
     }
     tasks = {}
     task_comments = {}
+    attached = {}
     for state, project in projects.items():
         was_archived = project.is_archived
         project.is_archived = False
@@ -132,12 +140,16 @@ def build_world(factory: Factory, dbsession: Session) -> World:
         task_comments[state] = comments.add_comment(
             dbsession, tasks[state], users["member"], {"body": "A comment by the member"}
         )
+        attached[state] = add_attachments(
+            dbsession, store_for(factory.settings), factory.settings, tasks[state],
+            users["member"], [Upload("shot.png", io.BytesIO(png()))])[0]
         project.is_archived = was_archived
     own_tokens = {
         name: accounts.create_token(dbsession, users[name], {"name": "own", "scope": "write"})[0]
         for name in ("outsider", "viewer", "member", "manager", "grouped", "admin")
     }
-    world = World(users, group, projects, tasks, task_comments, own_tokens)
+    world = World(users, group, projects, tasks, task_comments, own_tokens,
+                  attachments=attached)
     for state, project in projects.items():
         hook = Webhook(project_id=project.id, url="https://1.1.1.1/hook", secret="s" * 64,
                        events=[], created_by_id=users["manager"].id)

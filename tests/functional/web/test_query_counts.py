@@ -30,13 +30,14 @@ def _count(testapp, count_statements, path):
 # counts before the inbox were one less); the task page's watchers cost none (traversal
 # reads them with the task for web pages, not for the API); @mentions cost none here (these
 # texts mention nobody). The task page reads its links to other tasks in one statement (the
-# "Blocked by" notice comes from them); the list and board say "blocked" in their own.
+# "Blocked by" notice comes from them) and its attachments (with their comments') in
+# another; the list and board say "blocked" in their own.
 @pytest.mark.parametrize(("path", "expected"), [
     ("/projects/apollo/", 7),
     ("/projects/apollo/?assignee=me&label=x&sort=due", 7),
     ("/projects/apollo/board", 7),
     ("/projects/apollo/charts", 8),
-    ("/projects/apollo/tasks/1", 10),
+    ("/projects/apollo/tasks/1", 11),
     # The parent field offers the project's latest top-level tasks: one statement.
     ("/projects/apollo/tasks/1/edit", 8),
     ("/", 7),

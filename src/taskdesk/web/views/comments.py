@@ -9,6 +9,7 @@ from pyramid.request import Request
 from pyramid_retry import mark_error_retryable
 
 from taskdesk.domain.activity import FieldChange
+from taskdesk.domain.attachments import add_attachments
 from taskdesk.domain.comments import (
     add_comment,
     delete_comment,
@@ -20,6 +21,9 @@ from taskdesk.messages import _
 from taskdesk.resources import CommentContainer, CommentResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
+from taskdesk.storage import store_of
+from taskdesk.uploads import uploads
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import flash, form_errors, redirect, refuse
 from taskdesk.web.helpers import Helpers
@@ -30,9 +34,14 @@ from taskdesk.web.views.tasks import retry_if_raced, task_show
           permission=Permission.COMMENT, request_method="POST")
 def comment_add(context: CommentContainer, request: Request) -> Any:
     body = request.POST.get("body", "")
+    user = signed_in(request).user
     try:
-        comment = add_comment(request.dbsession, context.task.row, signed_in(request).user,
-                              {"body": body})
+        comment = add_comment(request.dbsession, context.task.row, user, {"body": body})
+        files = uploads(request)
+        if files:  # screenshots pasted or dropped into the box, or chosen: all or none
+            add_attachments(request.dbsession, store_of(request.registry),
+                            settings_of(request.registry), context.task.row, user, files,
+                            comment=comment)
     except DomainError as error:
         refuse(request)
         page = task_show(context.task, request)

@@ -42,6 +42,7 @@ from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
 from taskdesk.settings import Status, Workflow, settings_of
+from taskdesk.web.attaching import attachments_page
 from taskdesk.web.charts import bar_chart, grouped_bar_chart
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import (
@@ -382,6 +383,8 @@ def task_show(context: TaskResource, request: Request) -> dict[str, Any]:
         "me_id": identity.user_id,
         "comment_errors": {},
         "comment_body": "",
+        "attachment_errors": {},
+        **attachments_page(request, context),
     }
 
 
