@@ -311,7 +311,8 @@ def _parse_queue_url(key: str, value: str) -> str:
 
 def _parse_live_url(key: str, value: str) -> str:
     url = value.strip()
-    if url and url != "memory:" and not re.match(r"^(rediss?|postgres(ql)?)://.+$", url):
+    pattern = r"^(rediss?|postgres(ql)?(\+psycopg)?)://.+$"
+    if url and url != "memory:" and not re.match(pattern, url):
         raise SettingsError(
             key, value, "expected redis://host:port/db, rediss://..., "
             "postgresql://user@host/database or memory: (one process)"

@@ -185,7 +185,8 @@ def test_under_waitress_pages_poll(live_site: Site) -> None:
         alice = _sign_in(live_site.port, "alice")
         task = _project(alice)
         board = alice.get("/projects/live/board")
-        assert b"data-live-poll=" in board.body and b"data-live-stream" not in board.body
+        assert b"data-live-poll=" in board.body
+        assert b"data-live-stream" not in board.body
         assert alice.get("/live/projects/live").status == 404  # no streams here
         first = alice.get("/projects/live/changes")
         last = json.loads(first.body)["last"]

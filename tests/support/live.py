@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -62,7 +61,8 @@ class EventStream:
     def next(self, timeout: float = 10) -> ServerEvent | None:
         """The next event (comments are counted, not returned); None when the stream ends.
         Fails when nothing arrives within ``timeout`` seconds."""
-        assert self._response is not None and self._connection is not None
+        assert self._response is not None
+        assert self._connection is not None
         assert self._connection.sock is not None
         deadline = time.monotonic() + timeout
         event, data, ident = "message", [], None
@@ -73,7 +73,7 @@ class EventStream:
             self._connection.sock.settimeout(left)
             try:
                 line = self._response.readline()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 raise AssertionError(f"no event within {timeout} s on {self.path}") from None
             if not line:
                 return None

@@ -24,8 +24,10 @@ def test_a_poll_returns_the_changes_made_through_the_app_as_ids_and_kinds(
     task = make_task(world.project, world.manager, title="Moving card")
     login_as("vic")
     start = _changes(testapp).json
-    assert start["changes"] == [] and start["reset"] is False
-    assert start["project"] == world.project.id and start["user"] == world.viewer.id
+    assert start["changes"] == []
+    assert start["reset"] is False
+    assert start["project"] == world.project.id
+    assert start["user"] == world.viewer.id
 
     mover = make_testapp()
     login(mover, "mia")
@@ -43,7 +45,8 @@ def test_a_poll_returns_the_changes_made_through_the_app_as_ids_and_kinds(
     form.submit()
     later = _changes(testapp, after=found["last"]).json
     [added] = later["changes"]
-    assert added["kind"] == "comment.added" and added["task"] == task.id
+    assert added["kind"] == "comment.added"
+    assert added["task"] == task.id
     assert isinstance(added["comment"], int)
 
 
@@ -54,13 +57,15 @@ def test_an_unchanged_poll_is_a_304_without_a_body(testapp, login_as, world, mak
     etag = first.headers["ETag"]
     assert first.headers["Cache-Control"] == "private, no-cache"
     again = _changes(testapp, after=0, headers={"If-None-Match": etag}, status=304)
-    assert again.body == b"" and again.headers["ETag"] == etag
+    assert again.body == b""
+    assert again.headers["ETag"] == etag
     last = first.json["last"]
     same = _changes(testapp, after=last)
     _changes(testapp, after=last, headers={"If-None-Match": same.headers["ETag"]}, status=304)
     _move(testapp, task.number, "done")
     changed = _changes(testapp, after=last, headers={"If-None-Match": same.headers["ETag"]})
-    assert changed.status_int == 200 and len(changed.json["changes"]) == 1
+    assert changed.status_int == 200
+    assert len(changed.json["changes"]) == 1
 
 
 def test_other_projects_changes_are_not_told(testapp, login_as, world, make_task, factory):
@@ -78,7 +83,8 @@ def test_a_project_one_may_not_see_is_not_found(testapp, login_as, world, make_t
     _changes(testapp, status=404)
     anonymous = make_testapp()
     response = _changes(anonymous, status=303)  # to the sign-in page, as any page
-    assert "/login" in response.location and response.content_type != "application/json"
+    assert "/login" in response.location
+    assert response.content_type != "application/json"
 
 
 def test_a_removed_member_stops_getting_changes(testapp, login_as, world, make_task, dbsession,
@@ -96,7 +102,8 @@ def test_a_client_too_far_behind_or_ahead_is_told_to_reload(testapp, login_as, w
     login_as("mia")
     last = _changes(testapp).json["last"]
     ahead = _changes(testapp, after=last + 1000).json
-    assert ahead["reset"] is True and ahead["last"] == last
+    assert ahead["reset"] is True
+    assert ahead["last"] == last
 
 
 def test_a_malformed_after_is_a_400(testapp, login_as, world):
