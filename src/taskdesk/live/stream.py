@@ -52,6 +52,7 @@ from webob import Request as WebObRequest
 from taskdesk.domain.live import STREAM_PREFIX, STREAMS_ENVIRON_KEY
 from taskdesk.guard import error_body
 from taskdesk.live.brokers import Broker, Hub, MemoryBroker, Message, Subscriber
+from taskdesk.security.policy import BACKGROUND_HEADER
 from taskdesk.settings import TaskdeskSettings
 
 Scope = dict[str, Any]
@@ -175,6 +176,7 @@ class LiveApp:
             if name in ("cookie", "host", "accept-language", "user-agent"):
                 request.headers[name] = raw_value.decode("latin-1")
         request.headers["Accept"] = "application/json"
+        request.headers[BACKGROUND_HEADER] = "1"  # not the person's activity
         response = request.get_response(self.wsgi)
         if response.status_code == 200 and response.content_type == "application/json":
             return 200, orjson.loads(response.body)

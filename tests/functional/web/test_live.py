@@ -166,3 +166,28 @@ def test_a_poll_costs_five_statements(testapp, login_as, world, make_task, count
     # (the test's savepoint around the request aside)
     queries = [s for s in statements if not s.startswith(("SAVEPOINT", "ROLLBACK", "RELEASE"))]
     assert len(queries) == 5, queries
+
+
+def test_polls_do_not_keep_an_idle_session_alive(testapp, login_as, world, dbsession):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from taskdesk.models import AuthSession
+    from taskdesk.models.meta import utcnow
+
+    login_as("mia")
+    ten_minutes_ago = utcnow() - timedelta(minutes=10)
+
+    def last_seen():
+        dbsession.expire_all()
+        return dbsession.scalar(select(AuthSession.last_seen_at)
+                                .where(AuthSession.user_id == world.member.id))
+
+    dbsession.execute(update(AuthSession).where(AuthSession.user_id == world.member.id)
+                      .values(last_seen_at=ten_minutes_ago))
+    dbsession.flush()
+    _changes(testapp, headers={"X-Taskdesk-Background": "1"})  # live.js, a stream's re-check
+    assert last_seen() == ten_minutes_ago
+    testapp.get("/projects/apollo/board")  # the person
+    assert last_seen() > ten_minutes_ago

@@ -97,7 +97,8 @@
     if (stopped) { return; }
     var url = pollUrl;
     if (last !== null) { url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + last; }
-    var headers = {"Accept": "application/json"};
+    // A poll is not the person's activity: it does not keep the session from ending.
+    var headers = {"Accept": "application/json", "X-Taskdesk-Background": "1"};
     if (etag) { headers["If-None-Match"] = etag; }
     fetch(url, {headers: headers, credentials: "same-origin", cache: "no-store"})
       .then(function (response) {
