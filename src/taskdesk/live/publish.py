@@ -8,6 +8,9 @@
   dispatcher's transaction commits, one statement finds the people the inbox consumer
   notified of them, and after the commit their streams are told their inbox changed.
 
+SQLAlchemy signals a savepoint's release and rollback as a commit and a rollback too; those
+are skipped: only the outermost transaction's commit makes a change visible to others.
+
 The broker travels on the session's ``info`` (like the queue), so this works for request
 sessions and job sessions alike, and nothing in the domain knows of it.
 """
@@ -52,6 +55,8 @@ def note_dispatched(context: JobContext, dbsession: Session, event: Event) -> No
 
 @sa_event.listens_for(Session, "before_commit")
 def _find_inbox_changes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint (SQLAlchemy signals those too): wait for the real commit
     event_ids = session.info.pop(_DISPATCHED, None)
     if not event_ids:
         return
@@ -63,6 +68,8 @@ def _find_inbox_changes(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is visible to others yet
     changes = session.info.pop(_CHANGES, None)
     inbox: list[Message] = session.info.pop(_INBOX, None) or []
     broker: Broker | None = session.info.get(SESSION_BROKER_KEY)
@@ -79,5 +86,7 @@ def _publish(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: its events are left out at commit (no longer persistent)
     for key in (_CHANGES, _DISPATCHED, _INBOX):
         session.info.pop(key, None)

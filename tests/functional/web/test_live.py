@@ -3,8 +3,10 @@ the bell fragment, and what a page tells ``live.js``."""
 
 from __future__ import annotations
 
+import pytest
+
 from taskdesk.domain.live import STREAMS_ENVIRON_KEY
-from tests.support.web import find_form, login
+from tests.support.web import csrf_token, find_form, login
 
 
 def _changes(testapp, path="/projects/apollo/changes", after=None, **kw):
@@ -191,3 +193,91 @@ def test_polls_do_not_keep_an_idle_session_alive(testapp, login_as, world, dbses
     assert last_seen() == ten_minutes_ago
     testapp.get("/projects/apollo/board")  # the person
     assert last_seen() > ten_minutes_ago
+
+
+# -- publishing after commit (taskdesk.live) --------------------------------------------------
+class Recorder:
+    """A broker that keeps what is published, in place of the app's in-memory one."""
+
+    def __init__(self) -> None:
+        self.published: list[list[dict]] = []
+
+    def publish(self, messages: list[dict]) -> None:
+        self.published.append(messages)
+
+    async def relay(self, hub) -> None:  # pragma: no cover - no streams in these tests
+        raise NotImplementedError
+
+
+@pytest.fixture
+def published(wsgi_app, connection):
+    from taskdesk.live.publish import SESSION_BROKER_KEY
+    from taskdesk.models import database_binds
+
+    info = database_binds(wsgi_app.registry).session_info
+    saved = info[SESSION_BROKER_KEY]
+    recorder = info[SESSION_BROKER_KEY] = Recorder()
+    try:
+        yield recorder.published
+    finally:
+        info[SESSION_BROKER_KEY] = saved
+
+
+def test_a_committed_change_is_published_once_after_its_commit(
+        testapp, login_as, world, make_task, published):
+    task = make_task(world.project, world.manager)
+    login_as("mia")
+    testapp.get("/projects/apollo/board")
+    assert published == []  # reading publishes nothing
+    _move(testapp, task.number, "in_progress")
+    [messages] = published
+    [message] = messages
+    assert message["project"] == world.project.id
+    assert message["change"]["kind"] == "task.updated"
+    assert message["change"]["task"] == task.id
+    found = _changes(testapp, after=message["change"]["id"] - 1).json["changes"]
+    assert found == [message["change"]]  # the same change as a poll reads it
+
+
+def test_a_rejected_change_publishes_nothing(testapp, login_as, world, make_task, published):
+    task = make_task(world.project, world.manager)
+    login_as("vic")  # a viewer may not move cards
+    testapp.post(f"/projects/apollo/tasks/{task.number}/status",
+                 {"status": "done", "csrf_token": csrf_token(testapp)}, status=403)
+    assert published == []
+
+
+def test_the_dispatcher_tells_the_streams_of_the_people_it_notified(
+        wsgi_app, world, make_task, dbsession, published):
+    from taskdesk.domain.comments import add_comment
+    from taskdesk.queue import dispatch_events, queue_of
+
+    task = make_task(world.project, world.manager, assignee="mia")
+    add_comment(dbsession, task, world.manager, {"body": "@vic have a look"})
+    dbsession.flush()
+    published.clear()
+    dispatch_events(queue_of(wsgi_app.registry).context)
+    inbox = [m for messages in published for m in messages if "users" in m]
+    assert inbox == [{"users": sorted([world.member.id, world.viewer.id])}]
+
+
+def test_savepoints_publish_nothing_and_a_rolled_back_ones_changes_never(
+        wsgi_app, world, published):
+    from taskdesk.domain.events import emit
+    from taskdesk.queue import queue_of
+
+    def change(dbsession, task_id):
+        emit(dbsession, "task.updated", project_id=world.project.id, task_id=task_id)
+
+    with queue_of(wsgi_app.registry).context.transaction() as dbsession:
+        change(dbsession, 1)
+        with dbsession.begin_nested():  # released
+            change(dbsession, 2)
+        assert published == []  # not before the transaction commits
+        rolled_back = dbsession.begin_nested()
+        change(dbsession, 3)
+        dbsession.flush()
+        rolled_back.rollback()
+        assert published == []
+    [messages] = published
+    assert [m["change"]["task"] for m in messages] == [1, 2]
