@@ -18,6 +18,7 @@ from tests.support.servers import (
     PASSWORD,
     Client,
     Site,
+    WorkerProcess,
     free_port,
     hypercorn,
     hypercorn_config,
@@ -255,3 +256,23 @@ def test_a_change_through_one_process_reaches_a_stream_on_the_other(
             assert time.monotonic() - started < 3
     finally:
         ports.close()
+
+
+def test_the_worker_tells_the_bell_through_redis(tmp_path: Path) -> None:
+    _redis_or_skip()
+    name = f"live{free_port()}"
+    site = make_site(tmp_path, {"taskdesk.queue.name": name,
+                                "taskdesk.live.url": "redis://127.0.0.1:6379/0"})
+    taskdesk(site.ini, "create-user", "bob", "--password-stdin", stdin=PASSWORD + "\n")
+    with site.server("hypercorn"), WorkerProcess(site.ini, tmp_path / "worker.log"):
+        alice = _sign_in(site.port, "alice")
+        _project(alice)
+        bob = _sign_in(site.port, "bob")
+        with EventStream(bob, "/live/me") as stream:
+            assert stream.next_of("inbox").data == {"unread": 0}
+            started = time.monotonic()
+            _add_member(alice, "bob")  # the worker notifies bob: "added you to the project"
+            stream.next_of("inbox", timeout=15)
+            # through Redis from the worker, not the re-check (30 s here)
+            assert time.monotonic() - started < 15
+        assert json.loads(bob.get("/me/notifications/changes").body)["unread"] == 1
