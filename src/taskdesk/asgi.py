@@ -43,8 +43,11 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from taskdesk.domain.live import STREAMS_ENVIRON_KEY
 from taskdesk.guard import error_body
 from taskdesk.health import DRAINING
+from taskdesk.live import live_of
+from taskdesk.live.stream import LiveApp
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -134,8 +137,10 @@ class WSGIBridge:
     """An ASGI app running ``application`` (WSGI) in the loop's default thread pool, once
     the whole request body is in (see the module's docstring)."""
 
-    def __init__(self, application: WSGIApp, *, max_body: int, body_timeout: float) -> None:
+    def __init__(self, application: WSGIApp, *, max_body: int, body_timeout: float,
+                 extra_environ: dict[str, Any] | None = None) -> None:
         self.application = application
+        self.extra_environ = extra_environ or {}
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.closing = False
@@ -181,6 +186,7 @@ class WSGIBridge:
         except EOFError:  # disconnected or malformed (h11 answered): no view runs
             return
         environ = build_environ(scope, body)
+        environ.update(self.extra_environ)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.run_app, environ, send, loop)
 
@@ -308,10 +314,14 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.bind:
         config.bind = arguments.bind
 
-    from taskdesk.wsgi import app  # configures logging from the INI and builds the app
+    from taskdesk.wsgi import app, router  # configures logging from the INI, builds the app
 
+    live = live_of(router.registry)
+    # Pages served here may open event streams when taskdesk.live is included.
     bridge = WSGIBridge(app, max_body=config.wsgi_max_body_size,
-                        body_timeout=own["body_timeout"])
+                        body_timeout=own["body_timeout"],
+                        extra_environ={STREAMS_ENVIRON_KEY: True} if live else None)
+    served: Any = bridge if live is None else LiveApp(bridge, app, live)
 
     async def shutdown_trigger() -> None:
         signalled = asyncio.Event()
@@ -326,6 +336,8 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(signalled.wait(), own["drain_seconds"])
         bridge.close_intake()
+        if isinstance(served, LiveApp):
+            served.close()  # open event streams end now; browsers reconnect elsewhere
 
     loop_factory = None
     if config.worker_class == "uvloop":
@@ -334,8 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.get_loop().set_exception_handler(_quiet_cancellations)
-        runner.run(serve(bridge, config, shutdown_trigger=shutdown_trigger,  # type: ignore[arg-type]
-                         mode="asgi"))
+        runner.run(serve(served, config, shutdown_trigger=shutdown_trigger, mode="asgi"))
 
 
 if __name__ == "__main__":

@@ -149,6 +149,12 @@ class TaskdeskSettings:
     time_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     queue_url: str = "memory:"
     queue_name: str = "taskdesk"
+    live_url: str = "memory:"
+    live_heartbeat_seconds: int = 15
+    live_recheck_seconds: int = 30
+    live_max_per_user: int = 10
+    live_max_connections: int = 1000
+    live_poll_seconds: int = 10
     events_keep_days: int = 30
     notifications_keep_days: int = 180
     public_url: str = ""
@@ -344,6 +350,17 @@ def _parse_directory(key: str, value: str) -> str:
         raise SettingsError(key, value, "expected an absolute directory path, e.g. "
                             "%(here)s/var/attachments in the INI")
     return path
+
+
+def _parse_live_url(key: str, value: str) -> str:
+    url = value.strip()
+    pattern = r"^(rediss?|postgres(ql)?(\+psycopg)?)://.+$"
+    if url and url != "memory:" and not re.match(pattern, url):
+        raise SettingsError(
+            key, value, "expected redis://host:port/db, rediss://..., "
+            "postgresql://user@host/database or memory: (one process)"
+        )
+    return url
 
 
 def _parse_queue_name(key: str, value: str) -> str:
@@ -559,6 +576,29 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.queue.name", "queue_name", "taskdesk", _parse_queue_name,
            "The queue's name in its store: installations (or test runs) sharing one Redis "
            "need different names."),
+    Option("taskdesk.live.url", "live_url", "", _parse_live_url,
+           "Where live updates travel between processes: `redis://host:6379/0` (Redis "
+           "pub/sub), `postgresql://user@host/database` (PostgreSQL LISTEN/NOTIFY, for sites "
+           "without Redis) or `memory:` (one process only). Empty: the queue's Redis when "
+           "`taskdesk.queue.url` is one, else `memory:`."),
+    Option("taskdesk.live.heartbeat_seconds", "live_heartbeat_seconds", "15",
+           _int_parser(1, 300),
+           "Seconds between heartbeats (a comment line) on an idle event stream, so proxies "
+           "keep it open and a gone client is noticed."),
+    Option("taskdesk.live.recheck_seconds", "live_recheck_seconds", "30",
+           _int_parser(1, 3600),
+           "Seconds between re-checks of an open event stream's session and permission: "
+           "someone signed out or removed from the project stops receiving within this time."),
+    Option("taskdesk.live.max_per_user", "live_max_per_user", "10", _int_parser(1, 1000),
+           "Open event streams one person may hold in one process (one per open page); "
+           "beyond it a stream is refused with 429 and the page polls instead."),
+    Option("taskdesk.live.max_connections", "live_max_connections", "1000",
+           _int_parser(1, 1_000_000),
+           "Open event streams one process serves; beyond it a stream is refused with 503 "
+           "and the page polls instead. Each holds a file descriptor."),
+    Option("taskdesk.live.poll_seconds", "live_poll_seconds", "10", _int_parser(2, 3600),
+           "Seconds between a page's polls for changes where no event stream is served "
+           "(Waitress) or one was refused."),
     Option("taskdesk.events.keep_days", "events_keep_days", "30", _int_parser(1, 3650),
            "Days a dispatched event stays in the outbox before the daily purge deletes it "
            "(pending and parked events stay)."),
@@ -793,6 +833,9 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
                 "file: a writable directory outside the package, e.g. /var/lib/taskdesk/files"
             )
         values["attachments_path"] = derived_path
+    if not values["live_url"]:
+        queue = values["queue_url"]
+        values["live_url"] = queue if queue.startswith(("redis://", "rediss://")) else "memory:"
 
     _check_mail(raw, values)
 

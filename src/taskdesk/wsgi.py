@@ -60,14 +60,21 @@ def with_first_chunk(application: WSGIApp) -> WSGIApp:
     return wrapped
 
 
-def load_app(ini: str | None = None) -> WSGIApp:
-    """Configure logging from ``ini`` (or ``$TASKDESK_INI``) and build the app from it."""
+def load_router(ini: str | None = None) -> Router:
+    """Configure logging from ``ini`` (or ``$TASKDESK_INI``) and build the Pyramid app."""
     path = Path(ini or os.environ.get(INI_VARIABLE) or DEFAULT_INI).resolve()
     if not path.is_file():
         raise SystemExit(f"taskdesk: no INI file at {path} (set {INI_VARIABLE})")
     setup_logging(str(path))
     application: Router = get_app(str(path), "main")
-    return with_first_chunk(application)
+    return application
 
 
-app = load_app()
+def load_app(ini: str | None = None) -> WSGIApp:
+    """Configure logging from ``ini`` (or ``$TASKDESK_INI``) and build the app from it."""
+    return with_first_chunk(load_router(ini))
+
+
+#: The Pyramid app (its ``registry`` for the ASGI server), and it as a WSGI callable.
+router = load_router()
+app = with_first_chunk(router)

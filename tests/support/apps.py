@@ -27,7 +27,8 @@ def app_settings(url: str, **overrides: str) -> dict[str, str]:
         "pyramid.default_locale_name": "en",
         "taskdesk.environment": "production",
         "taskdesk.session.secret": SESSION_SECRET,
-        "taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify taskdesk.graphql",
+        "taskdesk.includes": "taskdesk.web taskdesk.api taskdesk.notify taskdesk.graphql "
+                             "taskdesk.live",
         "taskdesk.roles.reporter": "view comment set_status",
         "retry.attempts": "3",
         # Jobs stay in the app's process: a test that needs them run starts a consumer.

@@ -46,7 +46,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Jobs on the core's queue that every installation runs (purge, WAL checkpoint).
     ("housekeeping", ("taskdesk.maintenance",)),
     ("instrumentation", ("taskdesk.metrics",)),
-    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify", "taskdesk.graphql")),
+    ("features", ("taskdesk.web", "taskdesk.api", "taskdesk.notify", "taskdesk.graphql",
+                  "taskdesk.live")),
     ("tools", ("taskdesk.demo", "taskdesk.generate", "taskdesk.worker")),
     ("application", ("taskdesk", "taskdesk.wsgi", "taskdesk.cli", "taskdesk.pshell")),
     # The servers' adapters: run the built application, set the readiness state.

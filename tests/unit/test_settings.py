@@ -276,11 +276,31 @@ def test_every_option_default_parses_to_the_dataclass_default() -> None:
         if option.attribute in ("statuses", "priorities", "default_priority"):
             continue  # folded into settings.workflow, checked in test_defaults
         if option.attribute in ("session_secret", "queue_url", "mail_port",
-                                "attachments_path"):
+                                "attachments_path", "live_url"):
             # The queue's and the attachments' defaults are derived from the database URL,
-            # the mail port's from taskdesk.mail.security: tested below.
+            # the mail port's from taskdesk.mail.security, the live broker's from the queue:
+            # tested below.
             continue
         assert getattr(parsed, option.attribute) == option.parse(option.key, option.default)
+
+
+@pytest.mark.parametrize(("settings", "live"), [
+    ({}, "memory:"),
+    ({"taskdesk.queue.url": "sqlite:///var/q.sqlite"}, "memory:"),
+    ({"taskdesk.queue.url": "redis://cache:6379/1"}, "redis://cache:6379/1"),
+    ({"taskdesk.queue.url": "redis://cache:6379/1", "taskdesk.live.url": "memory:"}, "memory:"),
+    ({"taskdesk.live.url": "postgresql+psycopg://u@db/t"}, "postgresql+psycopg://u@db/t"),
+])
+def test_live_updates_use_the_queues_redis_unless_told_otherwise(
+        settings: dict[str, str], live: str) -> None:
+    parsed = parse_settings({"taskdesk.session.secret": SESSION_SECRET, **settings})
+    assert parsed.live_url == live
+
+
+def test_a_live_url_of_another_kind_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"taskdesk\.live\.url"):
+        parse_settings({"taskdesk.session.secret": SESSION_SECRET,
+                        "taskdesk.live.url": "amqp://broker"})
 
 
 @pytest.mark.parametrize(("database", "queue"), [

@@ -56,6 +56,7 @@ DELIVER_JOB = "webhooks.deliver"
 EVENT_KINDS: tuple[str, ...] = (
     "task.created", "task.updated", "task.deleted",
     "comment.added", "comment.edited", "comment.deleted",
+    "attachment.added", "attachment.deleted",
     "member.added", "member.changed", "member.removed",
     "project.created", "project.updated",
     DUE_SOON, DUE_TODAY,

@@ -207,6 +207,13 @@ def _statement(kind: str, dbsession: Session) -> Select[Any]:
     return statement
 
 
+#: A request a page makes by itself, not its user (live updates: polls, a stream's re-checks)
+#: sends this header: it does not count as activity, so a page left open does not keep its
+#: session from ending after ``taskdesk.session.idle_timeout``. A client sending it only
+#: shortens its own session.
+BACKGROUND_HEADER = "X-Taskdesk-Background"
+
+
 def _touch(dbsession: Session, statement: Update) -> None:
     """Record a last-use time, best effort.
 
@@ -321,7 +328,8 @@ class TaskdeskSecurityPolicy:
             # sign-in page and the API can say why the session ended.
             request.environ[SESSION_ENDED] = ended
             return None
-        if now - last_seen_at > self.session_touch_interval:
+        if (now - last_seen_at > self.session_touch_interval
+                and BACKGROUND_HEADER not in request.headers):
             _touch(dbsession,
                    update(AuthSession).where(AuthSession.id == session_id)
                    .values(last_seen_at=now))

@@ -22,10 +22,12 @@ from markupsafe import Markup
 from pyramid.request import Request
 
 from taskdesk.domain import inbox
+from taskdesk.domain.live import STREAM_PREFIX, STREAMS_ENVIRON_KEY
 from taskdesk.domain.mentions import active_people
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.links import Page, page_url
 from taskdesk.messages import _
+from taskdesk.resources import ProjectResource, TaskResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import identity_of
 from taskdesk.settings import settings_of
@@ -246,6 +248,48 @@ class Helpers:
     @property
     def unread_cap(self) -> int:
         return inbox.COUNT_CAP
+
+    def live_attrs(self) -> Markup:
+        """The ``<body>`` attributes telling ``live.js`` where this page hears of changes:
+        the project the page shows (its context, or the nearest one above it) and the task,
+        else the signed-in person's bell alone; nothing for anonymous visitors. The event
+        stream is offered where the ASGI app serves it (Hypercorn), the poll everywhere
+        (Waitress, or a stream refused)."""
+        request = self.request
+        if identity_of(request) is None:
+            return Markup("")
+        project: ProjectResource | None = None
+        task: TaskResource | None = None
+        node = request.context
+        while node is not None and project is None:
+            if isinstance(node, TaskResource) and task is None:
+                task = node
+            elif isinstance(node, ProjectResource):
+                project = node
+            node = getattr(node, "__parent__", None)
+        root = request.root
+        attrs: dict[str, Any] = {
+            "data-live-bell": request.resource_url(root, "me", "notifications", "bell"),
+            "data-live-seconds": settings_of(request.registry).live_poll_seconds,
+        }
+        if project is not None:
+            attrs["data-live-poll"] = request.resource_url(project, "changes")
+            stream = f"{STREAM_PREFIX}projects/{project.row.slug}"
+        else:
+            attrs["data-live-poll"] = request.resource_url(root, "me", "notifications",
+                                                           "changes")
+            stream = f"{STREAM_PREFIX}me"
+        if request.environ.get(STREAMS_ENVIRON_KEY):
+            attrs["data-live-stream"] = request.application_url + stream
+        if task is not None:
+            attrs["data-live-task"] = task.row.id
+            attrs["data-live-notice"] = self.translate(_(
+                "Someone else changed this task after you opened the form. Saving shows "
+                "their changes beside yours; reload the page to start from the current "
+                "version."))
+            attrs["data-live-reload"] = self.translate(_("Reload"))
+        return Markup("").join(Markup(' {}="{}"').format(name, value)
+                               for name, value in attrs.items())
 
     def can(self, permission: Permission, context: Any = None) -> bool:
         """Whether the caller holds ``permission`` (templates name it ``P.<NAME>``; a plain

@@ -30,6 +30,8 @@ EVENT_LABELS = {
     "comment.added": _("A comment is added"),
     "comment.edited": _("A comment is edited"),
     "comment.deleted": _("A comment is deleted"),
+    "attachment.added": _("A file is attached"),
+    "attachment.deleted": _("An attachment is deleted"),
     "member.added": _("A member is added"),
     "member.changed": _("A member's role changes"),
     "member.removed": _("A member is removed"),
