@@ -825,8 +825,7 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
         values["queue_url"] = derived
 
     if not values["attachments_path"]:
-        derived_path = default_attachments_path(
-            str(raw.get("sqlalchemy.url", "") or "sqlite://"))
+        derived_path = default_attachments_path(_database_url(raw) or "sqlite://")
         if derived_path is None:
             raise SettingsError(
                 "taskdesk.attachments.path", "", "required when the database is not a SQLite "
