@@ -16,6 +16,7 @@ Helpers (plain functions) live in ``tests.support``; conftest files hold only fi
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,6 +32,23 @@ from tests.support.browser import ARTIFACTS
 from tests.support.databases import create_database, migrated_engine, postgres_admin_url
 from tests.support.factories import Factory
 from tests.support.web import login
+
+
+@pytest.fixture(autouse=True)
+def _browser_loop_set_aside(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Playwright's sync API (the browser tests' session fixture) leaves its event loop
+    marked as running in the worker's main thread, where ``asyncio.run`` (the GraphQL view,
+    the live brokers' tests) then refuses to start. Outside the browser tests that loop
+    runs nothing, so it is set aside for the test and put back after it."""
+    loop = asyncio.events._get_running_loop()
+    if loop is None or request.node.get_closest_marker("browser") is not None:
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(loop)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -22,11 +22,13 @@ chain): a recursive query over the kind's links refuses it, on SQLite and Postgr
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     bindparam,
     case,
     exists,
@@ -128,16 +130,22 @@ def blocker_scope(viewer: Viewer) -> str:
     return "same" if viewer.user_id is None else "visible"
 
 
+@cache
+def _is_blocked_statement(scope: str) -> Select[Any]:
+    """:func:`is_blocked`'s statement for a viewer scope, built once: building the SELECT
+    and its cache key cost the task's JSON more than running it."""
+    return select(blocked_by_open_task(bindparam("task_id", type_=Integer),
+                                       bindparam("project_id", type_=Integer),
+                                       blocker_visibility(scope)))
+
+
 def is_blocked(dbsession: Session, viewer: Viewer, task: Task) -> bool:
     """Whether the task is blocked by an open task ``viewer`` may see; one statement."""
     scope = blocker_scope(viewer)
-    condition = blocked_by_open_task(bindparam("task_id", type_=Integer),
-                                     bindparam("project_id", type_=Integer),
-                                     blocker_visibility(scope))
     params: dict[str, Any] = {"task_id": task.id, "project_id": task.project_id}
     if scope == "visible":
         params["viewer_id"] = viewer.user_id
-    return bool(dbsession.execute(select(condition), params).scalar())
+    return bool(dbsession.execute(_is_blocked_statement(scope), params).scalar())
 
 
 # -- reading ----------------------------------------------------------------------------------
