@@ -146,6 +146,8 @@ def queue_of(registry: Any) -> Queue:
 
 @sa_event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy signals it as a commit): nothing is visible
     jobs = take_jobs_after_commit(session)
     queue: Queue | None = session.info.get(SESSION_QUEUE_KEY)
     if not jobs or queue is None:
@@ -161,6 +163,8 @@ def _enqueue_after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_jobs_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the transaction around it may still commit what it asked for
     take_jobs_after_commit(session)
 
 

@@ -55,6 +55,37 @@ def test_a_commit_enqueues_one_dispatch_for_all_its_events(
     assert enqueued(app) == [queue_of(app.app.registry).jobs[DISPATCH_JOB].name]
 
 
+def test_a_released_savepoint_enqueues_nothing_before_the_commit(
+    spare_app: Callable[..., webtest.TestApp]
+) -> None:
+    """SQLAlchemy reports a savepoint's release as a commit: the dispatch must still wait
+    for the real one, or the worker looks for events no one else can see yet."""
+    app = spare_app()
+    context = queue_of(app.app.registry).context
+    with context.transaction() as dbsession:
+        with dbsession.begin_nested():
+            emit(dbsession, "test.in_savepoint", project_id=None)
+        assert enqueued(app) == []
+    assert enqueued(app) == [queue_of(app.app.registry).jobs[DISPATCH_JOB].name]
+
+
+def test_a_rolled_back_savepoint_keeps_the_jobs_of_the_transaction(
+    spare_app: Callable[..., webtest.TestApp]
+) -> None:
+    """A savepoint rolled back inside a transaction that then commits: the events written
+    outside the savepoint are committed, so their dispatch is enqueued."""
+    app = spare_app()
+    context = queue_of(app.app.registry).context
+    with context.transaction() as dbsession:
+        emit(dbsession, "test.kept", project_id=None)
+        savepoint = dbsession.begin_nested()
+        emit(dbsession, "test.undone", project_id=None)
+        savepoint.rollback()
+    assert events_of_kind(app, "test.kept") == 1
+    assert events_of_kind(app, "test.undone") == 0
+    assert enqueued(app) == [queue_of(app.app.registry).jobs[DISPATCH_JOB].name]
+
+
 def test_the_dispatch_marks_committed_events_dispatched(
     spare_app: Callable[..., webtest.TestApp]
 ) -> None:
