@@ -156,7 +156,9 @@ def _allocate_number(dbsession: Session, project: Project) -> int:
         .returning(Project.task_counter),
         execution_options={"synchronize_session": False},
     ).scalar_one()
-    project.task_counter = number
+    # Recorded as the loaded value, not assigned: an assignment would make the flush send
+    # the same number back in a second UPDATE.
+    set_committed_value(project, "task_counter", number)
     return int(number)
 
 
@@ -211,7 +213,7 @@ def create_task(
     task.label_rows = [TaskLabel(name=name) for name in labels]
     dbsession.add(task)
     dbsession.flush()
-    search.reindex_task(dbsession, task.id)
+    search.index_new_task(dbsession, task)
     watch_task(dbsession, task.id, [actor.id, assignee.id if assignee else None])
     record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
            action="task.created", changes={"parent": [None, parent.number]} if parent else None,
