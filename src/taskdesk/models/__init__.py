@@ -49,6 +49,7 @@ from taskdesk.models.tables import (
     Webhook,
     WebhookDelivery,
 )
+from taskdesk.models.writers import WriterQueue
 from taskdesk.settings import settings_of
 
 __all__ = [
@@ -181,14 +182,46 @@ class TaskdeskSQLiteDialect(SQLiteDialect_pysqlite):
 
     supports_statement_cache = True
     begin_statement = "BEGIN IMMEDIATE"
+    #: This process's writers in line for the write lock (see ``taskdesk.models.writers``);
+    #: None on the read-only engine, whose DEFERRED transactions need no turn.
+    writers: WriterQueue | None = None
 
     def do_begin(self, dbapi_connection: Any) -> None:
+        writers = self.writers
+        if writers is not None and not writers.acquire(dbapi_connection):
+            raise DatabaseBusyError("waited past the busy timeout for this process's writers")
         try:
             dbapi_connection.execute(self.begin_statement)
         except sqlite3.OperationalError as error:
+            self._end_turn(dbapi_connection)
             if not is_busy(error):
                 raise
             raise DatabaseBusyError(str(error)) from error
+        except BaseException:
+            self._end_turn(dbapi_connection)
+            raise
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        try:
+            dbapi_connection.commit()
+        finally:
+            self._end_turn(dbapi_connection)
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        try:
+            dbapi_connection.rollback()
+        finally:
+            self._end_turn(dbapi_connection)
+
+    def do_close(self, dbapi_connection: Any) -> None:
+        try:
+            dbapi_connection.close()
+        finally:
+            self._end_turn(dbapi_connection)
+
+    def _end_turn(self, dbapi_connection: Any) -> None:
+        if self.writers is not None:
+            self.writers.release(dbapi_connection)
 
 
 registry.register("sqlite.taskdesk", __name__, TaskdeskSQLiteDialect.__name__)
@@ -222,6 +255,7 @@ def get_engine(url: str, *, sqlite_busy_timeout: int = 5000, **options: Any) -> 
     engine = engine_from_config(settings, prefix="sqlalchemy.")
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, sqlite_busy_timeout)
+        engine.dialect.writers = WriterQueue(sqlite_busy_timeout / 1000)  # type: ignore[attr-defined]
     return engine
 
 
