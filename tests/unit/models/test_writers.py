@@ -101,9 +101,8 @@ def test_a_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
 
 
 def test_a_rolled_back_or_failed_transaction_hands_the_turn_on(engine: Engine) -> None:
-    with pytest.raises(Exception, match="no such table"):
-        with engine.begin() as connection:
-            connection.execute(text("INSERT INTO missing VALUES (1)"))
+    with pytest.raises(Exception, match="no such table"), engine.begin() as connection:
+        connection.execute(text("INSERT INTO missing VALUES (1)"))
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO turns (writer) VALUES (1)"))
     with engine.connect() as connection:
