@@ -77,7 +77,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "html_task": Endpoint("GET", "/projects/{slug}/tasks/{number}", "cookie"),
     "html_board": Endpoint("GET", "/projects/{slug}/board", "cookie"),
 }
-FLOOR_LIST = Endpoint("GET", "/api/v1/projects/{slug}/tasks?state=open&limit=50", "token")
+#: The endpoints measured against the fair floor (benchmarks/floor.py).
+FLOORED = ("json_list", "json_detail", "json_create")
 SOAK_MIX = ("json_list", "json_detail", "html_task", "html_list", "json_detail", "json_detail")
 
 
@@ -200,6 +201,40 @@ def server_command(server: str, app: str, port: int, threads: int, ini: Path) ->
                 str(ROOT / "hypercorn.toml"), "--bind", f"127.0.0.1:{port}"]
     return [str(BIN / "hypercorn"), "--config", str(ROOT / "hypercorn.toml"),
             "--bind", f"127.0.0.1:{port}", f"wsgi:{app}"]
+
+
+def floor_command(server: str, port: int, ini: Path) -> list[str]:
+    """The floor under the same server and settings as the app (production.ini's
+    [server:main] for Waitress, hypercorn.toml and the same WSGI bridge for Hypercorn)."""
+    if server == "hypercorn-wsgi":
+        return server_command(server, "benchmarks.floor:app", port, 1, ini)
+    command = [str(BIN / "python"), "-m", "benchmarks.floor", "--ini", str(ini),
+               "--server", server, "--bind", f"127.0.0.1:{port}"]
+    if server == "hypercorn":
+        command += ["--config", str(ROOT / "hypercorn.toml")]
+    return command
+
+
+def compare(port: int, floor_port: int, session: Session, name: str) -> list[str]:
+    """Send the endpoint's request to the app and to the floor once; how the answers differ
+    (``floor.differences``: nothing but the volatile parts may)."""
+    from benchmarks.floor import differences
+
+    endpoint = ENDPOINTS[name]
+    path = endpoint.path.format(slug=session.slug, number=session.number)
+    headers = session.headers(endpoint.auth)
+    if endpoint.body is not None:
+        headers["Content-Type"] = "application/json"
+    answers = []
+    for each in (port, floor_port):
+        connection = http.client.HTTPConnection("127.0.0.1", each, timeout=30)
+        # The same Host for both: the answers' URLs are built from it.
+        connection.request(endpoint.method, path, body=endpoint.body,
+                           headers={**headers, "Host": f"127.0.0.1:{port}"})
+        response = connection.getresponse()
+        answers.append((response.status, response.getheaders(), response.read()))
+        connection.close()
+    return differences(name, answers[0], answers[1])
 
 
 @contextmanager
@@ -450,36 +485,45 @@ def main() -> None:
                 report(args, scale_out(args, directory, url, ini, port, logs), [])
                 return
             floor_port = free_port()
-            floor_cmd = server_command(args.server, "benchmarks.floor:app", floor_port,
-                                       args.threads, ini)
+            floor_cmd = floor_command(args.server, floor_port, ini)
             floor_env = environment(ini, FLOOR_DATABASE_URL=url)
             results: list[Result] = []
+            refusals: dict[str, list[str]] = {}
             soaked: list[tuple[int, float]] = []
-            with serving(app_cmd, port, environment(ini), logs / "app.log") as pid:
+            with ExitStack() as stack:
+                pid = stack.enter_context(serving(app_cmd, port, environment(ini),
+                                                  logs / "app.log"))
+                floor_pid = None
+                if not args.no_floor:
+                    floor_pid = stack.enter_context(serving(floor_cmd, floor_port, floor_env,
+                                                            logs / "floor.log"))
                 session = Session(port)
                 for name in args.endpoints.split(","):
-                    result = load(port, pid, session, name, ENDPOINTS[name], args.concurrency,
-                                  args.seconds, args.warmup)
-                    results.append(result)
-                    print("\n".join(table([result])[2:]), flush=True)
-                    if name == "json_list" and not args.no_floor:
-                        with serving(floor_cmd, floor_port, floor_env,
-                                     logs / "floor.log") as floor_pid:
-                            for round_ in (1, 2):
-                                floor = load(floor_port, floor_pid, session, f"floor #{round_}",
-                                             FLOOR_LIST, args.concurrency, args.seconds,
-                                             args.warmup)
-                                results.append(floor)
-                                print("\n".join(table([floor])[2:]), flush=True)
-                                if round_ == 1:
-                                    again = load(port, pid, session, "json_list #2", ENDPOINTS[
-                                        name], args.concurrency, args.seconds, args.warmup)
-                                    results.append(again)
-                                    print("\n".join(table([again])[2:]), flush=True)
+                    endpoint = ENDPOINTS[name]
+                    if floor_pid is None or name not in FLOORED:
+                        result = load(port, pid, session, name, endpoint, args.concurrency,
+                                      args.seconds, args.warmup)
+                        results.append(result)
+                        print("\n".join(table([result])[2:]), flush=True)
+                        continue
+                    found = compare(port, floor_port, session, name)
+                    if found:
+                        refusals[name] = found
+                        print(f"{name}: the floor answers differently, no ratio:\n  "
+                              + "\n  ".join(found), flush=True)
+                    # A B A B: ours, the floor, ours again, the floor again.
+                    for round_ in (1, 2):
+                        for label, port_, pid_ in ((name, port, pid),
+                                                   (f"floor {name}", floor_port, floor_pid)):
+                            result = load(port_, pid_, session, f"{label} #{round_}",
+                                          endpoint, args.concurrency, args.seconds,
+                                          args.warmup)
+                            results.append(result)
+                            print("\n".join(table([result])[2:]), flush=True)
                 if args.soak:
                     soaked = soak(port, pid, session, args.soak, args.concurrency)
 
-    report(args, results, soaked)
+    report(args, results, soaked, refusals)
 
 
 def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, port: int,
@@ -509,16 +553,26 @@ def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, po
 
 
 def report(args: argparse.Namespace, results: list[Result],
-           soaked: list[tuple[int, float]]) -> None:
-    ours = [r.rate for r in results if r.name.startswith("json_list")]
-    floors = [r.rate for r in results if r.name.startswith("floor")]
+           soaked: list[tuple[int, float]], refusals: dict[str, list[str]] | None = None
+           ) -> None:
     processes = f"{args.processes} processes, " if args.processes > 1 else ""
     lines = [f"### {args.server}, {processes}{args.backend}, {args.tasks:,} tasks, "
              f"{args.concurrency} connections, {args.seconds:.0f} s per endpoint "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "", *table(results)]
-    if ours and floors:
-        ratio = statistics.mean(ours) / statistics.mean(floors)
-        lines += ["", f"JSON list / floor (means of A B A B): **{ratio:.2f}**"]
+    for name in FLOORED:
+        ours = [r for r in results if r.name.startswith(f"{name} #")]
+        floors = [r for r in results if r.name.startswith(f"floor {name} #")]
+        if not ours or not floors:
+            continue
+        if refusals and name in refusals:
+            lines += ["", f"{name} / floor: **no ratio**, the answers differ: "
+                      + "; ".join(refusals[name])]
+            continue
+        rate = statistics.mean(r.rate for r in ours) / statistics.mean(r.rate for r in floors)
+        cpu = (statistics.mean(r.cpu_ms_per_request for r in floors)
+               / statistics.mean(r.cpu_ms_per_request for r in ours))
+        lines += ["", f"{name} / floor (means of A B A B): **{rate:.2f}** by req/s, "
+                  f"**{cpu:.2f}** by server CPU per request"]
     if soaked:
         trail = ", ".join(f"{n:,}: {mb:.0f}" for n, mb in soaked)
         lines += ["", f"RSS MB after N mixed read requests: {trail}"]
