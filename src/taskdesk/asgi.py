@@ -48,6 +48,7 @@ from taskdesk.guard import error_body
 from taskdesk.health import DRAINING
 from taskdesk.live import live_of
 from taskdesk.live.stream import LiveApp
+from taskdesk.proxies import TrustedProxies, trusted_networks
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -59,6 +60,8 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("taskdesk.access")
 
 #: Keys of hypercorn.toml read by :func:`main`, not by Hypercorn.
+#: hypercorn.toml keys read here, not by Hypercorn (``trusted_proxies`` too: see
+#: ``taskdesk.proxies``).
 OWN_KEYS = {"body_timeout": 30.0, "drain_seconds": 5.0}
 _INTAKE_CLOSED = "taskdesk: intake closed for shutdown"
 
@@ -309,6 +312,10 @@ def main(argv: list[str] | None = None) -> None:
     with open(arguments.config, "rb") as handle:
         options = tomllib.load(handle)
     own = {key: float(options.pop(key, default)) for key, default in OWN_KEYS.items()}
+    try:
+        trusted = trusted_networks(options.pop("trusted_proxies", []))
+    except ValueError as error:
+        raise SystemExit(f"{arguments.config}: {error}") from None
     config = Config.from_mapping(options)
     config.workers = 1  # this process serves; Hypercorn's worker processes are not used
     if arguments.bind:
@@ -322,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
                         body_timeout=own["body_timeout"],
                         extra_environ={STREAMS_ENVIRON_KEY: True} if live else None)
     served: Any = bridge if live is None else LiveApp(bridge, app, live)
+    proxied: Any = TrustedProxies(served, trusted) if trusted else served
 
     async def shutdown_trigger() -> None:
         signalled = asyncio.Event()
@@ -346,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.get_loop().set_exception_handler(_quiet_cancellations)
-        runner.run(serve(served, config, shutdown_trigger=shutdown_trigger, mode="asgi"))
+        runner.run(serve(proxied, config, shutdown_trigger=shutdown_trigger, mode="asgi"))
 
 
 if __name__ == "__main__":
