@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext, Info
 
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.feeds import projects_by_id
+from taskdesk.domain.links import is_blocked
 from taskdesk.domain.task_list import list_tasks, parse_task_query, task_row
 from taskdesk.graphql.types import (
     Me,
@@ -44,6 +45,7 @@ TASK_FILTERS = {
     "status": "status", "state": "state", "assignee": "assignee", "reporter": "reporter",
     "priority": "priority", "label": "label", "due_before": "dueBefore",
     "due_after": "dueAfter", "updated_since": "updatedSince", "q": "q", "sort": "sort",
+    "blocked": "blocked", "parent": "parent", "subtasks": "subtasks",
 }
 
 
@@ -157,6 +159,13 @@ class Query:
         sort: Annotated[str | None, strawberry.argument(
             description="`number`, `updated`, `created`, `due` or `priority`; "
             "`-` before it for descending.")] = None,
+        blocked: Annotated[bool | None, strawberry.argument(
+            description="`true`: only tasks blocked by a task that is not done yet (and "
+            "that the caller may see); `false`: only the others.")] = None,
+        parent: Annotated[int | None, strawberry.argument(
+            description="Only the sub-tasks of this task (its number).")] = None,
+        subtasks: Annotated[str | None, strawberry.argument(
+            description="`hide`: top-level tasks only; `only`: sub-tasks only.")] = None,
         first: int | None = None, after: str | None = None,
     ) -> TaskPage | None:
         scope = None
@@ -167,7 +176,9 @@ class Query:
         filters = {"status": status, "state": state, "assignee": assignee,
                    "reporter": reporter, "priority": priority, "label": label,
                    "due_before": due_before, "due_after": due_after,
-                   "updated_since": updated_since, "q": q, "sort": sort}
+                   "updated_since": updated_since, "q": q, "sort": sort,
+                   "blocked": None if blocked is None else str(blocked).lower(),
+                   "parent": parent, "subtasks": subtasks}
         return _tasks(info, scope, filters, first, after)
 
     @strawberry.field(description="A task by its project's slug and its number; null when "
@@ -183,7 +194,8 @@ class Query:
         context = context_of(info)
         context.charge(1)
         done = frozenset(context.settings.workflow.names_in("done"))
-        return Task.of(task_row(found.row, scope.row), done,
+        blocked = is_blocked(context.request.dbsession, context.viewer, found.row)
+        return Task.of(task_row(found.row, scope.row, blocked=blocked), done,
                        context.actions.task(scope.row.id))
 
 

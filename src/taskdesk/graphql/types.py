@@ -159,6 +159,12 @@ class ActivityPage:
     next_cursor: str | None
 
 
+@strawberry.type(description="A task's checklist: its ticked and all items.")
+class Checklist:
+    done: int
+    total: int
+
+
 @strawberry.type(description="A task.")
 class Task:
     id: int
@@ -171,6 +177,13 @@ class Task:
     assignee: User | None
     due_date: date | None
     labels: list[str]
+    parent: int | None = strawberry.field(
+        description="Number of the task (same project) this one is a sub-task of.")
+    checklist: Checklist = strawberry.field(
+        description="Markdown task-list items (`- [ ]`, `- [x]`) of the description.")
+    blocked: bool = strawberry.field(
+        description="Blocked by a task that is not done yet (only tasks the caller may see "
+        "count).")
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
@@ -185,7 +198,9 @@ class Task:
             id=row.id, number=row.number, title=row.title, description=row.description,
             status=row.status, completed=row.status in done, priority=row.priority,
             assignee=_person(row.assignee, row.assignee_name), due_date=row.due_date,
-            labels=list(row.labels), created_at=row.created_at, updated_at=row.updated_at,
+            labels=list(row.labels), parent=row.parent,
+            checklist=Checklist(done=row.checklist_done, total=row.checklist_total),
+            blocked=row.blocked, created_at=row.created_at, updated_at=row.updated_at,
             completed_at=row.completed_at, version=row.version, allowed=allowed,
             project_id=row.project_id, reporter_username=row.reporter,
         )

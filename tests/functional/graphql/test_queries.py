@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taskdesk.domain import comments
+from taskdesk.domain import comments, links
 
 
 def test_me_and_projects(gql_for, people) -> None:
@@ -92,3 +92,27 @@ def test_invalid_arguments_are_named(gql_for, people) -> None:
     assert set(error["extensions"]["fields"]) == {"first"}
     [error] = client.errors('{ tasks(after: "garbage") { items { id } } }')
     assert set(error["extensions"]["fields"]) == {"after"}
+
+
+def test_sub_tasks_checklists_and_blockers(gql_for, people, factory, dbsession) -> None:
+    project, manager = people["project"], people["manager"]
+    parent = factory.task(project, manager, title="Release",
+                          description="- [x] notes\n- [ ] tag\n- [ ] announce")
+    child = factory.task(project, manager, title="Tag it", parent=parent.number)
+    blocker = factory.task(project, manager, title="Fix the build")
+    links.add_link(dbsession, parent, manager, {"kind": "blocked_by", "task": f"#{blocker.number}"})
+    dbsession.flush()
+    client = gql_for(people["member"])
+    task = client.data("""query($n: Int!) { task(project: "alpha", number: $n) {
+        parent checklist { done total } blocked } }""", {"n": parent.number})["task"]
+    assert task == {"parent": None, "checklist": {"done": 1, "total": 3}, "blocked": True}
+    listed = client.data("""query($n: Int!) { tasks(project: "alpha", parent: $n) {
+        items { title parent blocked } } }""", {"n": parent.number})["tasks"]["items"]
+    assert listed == [{"title": "Tag it", "parent": parent.number, "blocked": False}]
+    blocked = client.data("""{ tasks(blocked: true) { items { title } } }""")["tasks"]
+    assert [item["title"] for item in blocked["items"]] == ["Release"]
+    top = client.data("""{ tasks(subtasks: "hide", sort: "number") { items { title } } }""")
+    assert [item["title"] for item in top["tasks"]["items"]] == ["Release", "Fix the build"]
+    assert child.parent_id == parent.id
+    errors = client.errors("""{ tasks(subtasks: "sometimes") { items { title } } }""")
+    assert "subtasks" in str(errors[0])
