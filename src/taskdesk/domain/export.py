@@ -28,6 +28,8 @@ BOM = "\ufeff"
 COLUMNS = (
     "project", "number", "title", "status", "priority", "assignee", "reporter", "due_date",
     "labels", "created_at_utc", "updated_at_utc", "completed_at_utc", "url",
+    # Added after the first release: at the end, so columns read by position stay put.
+    "parent", "checklist_done", "checklist_total", "blocked",
 )
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: Rows read per statement while streaming.
@@ -61,6 +63,8 @@ def csv_lines(rows: Iterable[TaskRow], task_url: TaskUrl) -> bytes:
             row.assignee or "", row.reporter or "", _day(row.due_date),
             _cell(", ".join(row.labels)), _moment(row.created_at), _moment(row.updated_at),
             _moment(row.completed_at), task_url(row),
+            row.parent or "", row.checklist_done, row.checklist_total,
+            "true" if row.blocked else "false",
         ])
     return buffer.getvalue().encode("utf-8")
 

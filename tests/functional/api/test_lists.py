@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
+from taskdesk.domain import links
+
 BASE = "/api/v1/projects/alpha/tasks"
 
 
@@ -214,7 +216,8 @@ def test_csv_dates_read_as_dates_and_url_is_the_web_page(member, factory, people
     factory.task(people["project"], title="Dated", due_date="2030-01-31")
     header, row = _csv(member.get("/api/v1/projects/alpha/tasks.csv", status=200))
     assert header[7:] == ["due_date", "labels", "created_at_utc", "updated_at_utc",
-                          "completed_at_utc", "url"]
+                          "completed_at_utc", "url", "parent", "checklist_done",
+                          "checklist_total", "blocked"]
     values = dict(zip(header, row, strict=True))
     assert values["due_date"] == "2030-01-31"
     for column in ("created_at_utc", "updated_at_utc"):
@@ -222,3 +225,21 @@ def test_csv_dates_read_as_dates_and_url_is_the_web_page(member, factory, people
     # The web UI is switched on here: the link opens the task page (see the composition
     # tests for the API URL of an API-only deployment).
     assert values["url"] == "http://taskdesk.test/projects/alpha/tasks/1"
+    assert [values[c] for c in ("parent", "checklist_done", "checklist_total", "blocked")] == [
+        "", "0", "0", "false"]
+
+
+def test_csv_names_the_parent_the_checklist_and_blockers(member, factory, people, dbsession):
+    project, manager = people["project"], people["manager"]
+    parent = factory.task(project, manager, title="Release", description="- [x] a\n- [ ] b")
+    factory.task(project, manager, title="Tag", parent=parent.number)
+    blocker = factory.task(project, manager, title="Build")
+    links.add_link(dbsession, parent, manager, {"kind": "blocked_by", "task": f"#{blocker.number}"})
+    dbsession.flush()
+    response = member.get("/api/v1/projects/alpha/tasks.csv?sort=number", status=200)
+    lines = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
+    rows = {row[2]: dict(zip(lines[0], row, strict=True)) for row in lines[1:]}
+    assert [rows["Release"][c] for c in ("parent", "checklist_done", "checklist_total",
+                                         "blocked")] == ["", "1", "2", "true"]
+    assert rows["Tag"]["parent"] == str(parent.number)
+    assert rows["Build"]["blocked"] == "false"
