@@ -39,14 +39,14 @@ PAGE_SIZE = 50
 ATOM_SIZE = 50
 #: The kinds of activity as the filter form names them.
 KIND_LABELS = {
-    "created": _("Tasks created"),
-    "changed": _("Task changes"),
+    "created": _("Created tasks"),
+    "changed": _("Changed tasks"),
     "status": _("Status changes"),
     "assignee": _("Assignee changes"),
     "comments": _("Comments"),
     "links": _("Links"),
     "attachments": _("Attachments"),
-    "deleted": _("Tasks deleted"),
+    "deleted": _("Deleted tasks"),
     "members": _("Members"),
     "project": _("Project settings"),
 }
