@@ -281,3 +281,22 @@ def test_statement_counts_do_not_grow(testapp, make_testapp, login_as, world, ma
     grow(20)
     large = _count(app, count_statements, path)
     assert small == large == expected, (path, small, large)
+
+
+def test_a_page_does_not_end_inside_a_group(testapp, login_as, world, make_task, dbsession,
+                                            settings, monkeypatch):
+    monkeypatch.setattr(activity_views, "PAGE_SIZE", 3)
+    task = make_task(world.project, world.manager, title="Plan")
+    for status in ("in_progress", "done", "open"):
+        _change(dbsession, settings, task, world.member, status=status)
+    add_comment(dbsession, task, world.manager, {"body": "Hm"})
+    dbsession.flush()
+    login_as("mia")
+    first = testapp.get("/projects/apollo/activity")
+    # The comment, then Mia's changes: the page stops before them (they go on).
+    assert [line.split(" ")[2] for line in _lines(first)] == ["commented"]
+    second = testapp.get("/projects/apollo/activity" + first.html.select_one(
+        'a[rel="next"]')["href"])
+    lines = _lines(second)
+    assert len(lines) == 1
+    assert "3 changes" in lines[0]
