@@ -704,8 +704,8 @@ class GroupResource(Resource):
 
 
 class Me(Resource):
-    """The signed-in user's own area: profile, password, sessions, API tokens and the
-    inbox."""
+    """The signed-in user's own area: profile, password, sessions, API tokens, the inbox and
+    the activity feed (its views are names: ``activity``, ``feed``)."""
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {

@@ -16,8 +16,8 @@ rows of one page: a page never ends inside a group unless one group fills a whol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -100,7 +100,7 @@ class FeedEntry(ActivityRow):
     count: int = 1
     oldest_id: int = 0
     #: The time of the first folded entry (the same as ``created_at`` for one entry).
-    started_at: Any = field(default=None)
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
