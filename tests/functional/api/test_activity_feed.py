@@ -3,16 +3,20 @@ folding and visibility, paged by cursor, in a fixed number of statements."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from taskdesk.domain.comments import add_comment
+from taskdesk.domain.attachments import Upload, add_attachments
+from taskdesk.domain.comments import add_comment, delete_comment
 from taskdesk.domain.links import add_link
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.domain.tasks import update_task
+from taskdesk.domain.tasks import delete_task, update_task
+from taskdesk.storage import store_for
 from tests.support.databases import recorded_statements
+from tests.support.files import png
 
 URL = "/api/v1/projects/alpha/activity"
 
@@ -96,3 +100,40 @@ def test_statement_count_does_not_grow(client_for, factory, people, statements):
         return len(statements)
 
     assert grow(2) == grow(20) == 3
+
+
+def test_each_kind_selects_its_entries(client_for, factory, people):
+    """Every kind against every action the domain records (JSON keys on both databases)."""
+    project, manager, member = people["project"], people["manager"], people["member"]
+    task = factory.task(project, manager, title="Kinds")
+    other = factory.task(project, manager, title="Other")
+    _change(factory, task, member, status="in_progress")
+    _change(factory, task, member, assignee="member")
+    _change(factory, other, manager, title="Renamed")
+    comment = add_comment(factory.dbsession, task, member, {"body": "Note"})
+    factory.dbsession.flush()
+    delete_comment(factory.dbsession, comment, task, member)
+    add_link(factory.dbsession, task, manager, {"kind": "relates_to", "task": f"#{other.number}"})
+    add_attachments(factory.dbsession, store_for(factory.settings), factory.settings, task,
+                    member, [Upload("a.png", io.BytesIO(png()))])
+    delete_task(factory.dbsession, other, manager)
+    factory.dbsession.flush()
+    client = client_for(manager)
+
+    def actions(kind: str) -> set[str]:
+        items = client.get(f"{URL}?kind={kind}&limit=100").json["items"]
+        return {item["action"] for item in items}
+
+    assert actions("created") == {"task.created"}
+    assert actions("changed") == {"task.updated"}
+    status = client.get(f"{URL}?kind=status").json["items"]
+    assert [set(item["changes"]) for item in status] == [{"status"}]
+    assignee = client.get(f"{URL}?kind=assignee").json["items"]
+    assert [set(item["changes"]) for item in assignee] == [{"assignee"}]
+    assert actions("comments") == {"comment.added", "comment.deleted"}
+    assert actions("links") == {"link.added"}
+    assert actions("attachments") == {"attachment.added"}
+    assert actions("deleted") == {"task.deleted"}
+    assert actions("members") == {"member.added"}
+    assert actions("project") == {"project.created"}
+    assert actions("status,comments") == {"task.updated", "comment.added", "comment.deleted"}
