@@ -27,6 +27,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from taskdesk.domain.access import Viewer
+from taskdesk.domain.accounts import feed_owner
 from taskdesk.domain.attachments import find_attachment
 from taskdesk.domain.links import LinkRow, find_link
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
@@ -60,6 +61,8 @@ _NUMBER = re.compile(r"[1-9][0-9]{0,9}")
 _USERNAME = re.compile(USERNAME_PATTERN)
 _GROUP = re.compile(GROUP_PATTERN)
 _MAX_ID = 2**31 - 1
+#: A feed address's secret (``taskdesk.security.secrets.new_secret``).
+_FEED_SECRET = re.compile(r"td_[A-Za-z0-9_-]{43}")
 
 
 def parse_number(key: str) -> int:
@@ -117,6 +120,7 @@ class Root(Resource):
             "projects": lambda parent, name: ProjectContainer(self.request, name, parent),
             "admin": lambda parent, name: AdminArea(self.request, name, parent),
             "me": lambda parent, name: Me(self.request, name, parent),
+            "feeds": lambda parent, name: FeedContainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -700,8 +704,8 @@ class GroupResource(Resource):
 
 
 class Me(Resource):
-    """The signed-in user's own area: profile, password, sessions, API tokens and the
-    inbox."""
+    """The signed-in user's own area: profile, password, sessions, API tokens, the inbox and
+    the activity feed (its views are names: ``activity``, ``feed``)."""
 
     def static_children(self) -> dict[str, ChildFactory]:
         return {
@@ -741,6 +745,30 @@ class TokenResource(Resource):
     def __init__(self, request: Request, name: str, parent: Resource, row: ApiToken) -> None:
         super().__init__(request, name, parent)
         self.row = row
+
+
+class FeedContainer(Resource):
+    """The secret Atom feed addresses (``/feeds/<secret>/``): the secret is the only
+    authority, so no session or cookie is needed. A wrong secret, and a deactivated user's,
+    is a 404 (one lookup by digest, ``domain.accounts.feed_owner``)."""
+
+    def __getitem__(self, secret: str) -> FeedResource:
+        owner = feed_owner(self.dbsession, secret) if _FEED_SECRET.fullmatch(secret) else None
+        if owner is None:
+            raise KeyError("feed")
+        return FeedResource(self.request, secret, self, owner)
+
+
+class FeedResource(Resource):
+    """One user's feed address; its views show what ``owner`` may see now."""
+
+    def __init__(self, request: Request, name: str, parent: Resource, owner: User) -> None:
+        super().__init__(request, name, parent)
+        self.owner = owner
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.owner.id, self.owner.is_site_admin)
 
 
 def add_resource_child(

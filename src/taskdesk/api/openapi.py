@@ -17,7 +17,13 @@ from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.schema import Schema
-from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USERNAME_PATTERN
+from taskdesk.domain.schemas import (
+    ACTIVITY_QUERY,
+    GROUP_PATTERN,
+    SLUG_PATTERN,
+    TASK_QUERY,
+    USERNAME_PATTERN,
+)
 from taskdesk.resources import (
     AttachmentContainer,
     AttachmentResource,
@@ -303,7 +309,9 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         parameters.append({"name": "unread", "in": "query", "required": False,
                            "description": "`true`: only unread notifications.",
                            "schema": {"type": "string", "enum": ["true", "false"]}})
-    if operation.query in ("tasks", "page", "notifications"):
+    if operation.query == "activity":
+        parameters += ACTIVITY_QUERY.openapi_parameters(None)
+    if operation.query in ("tasks", "page", "notifications", "activity"):
         parameters += _paging_parameters(settings)
     if operation.idempotent:
         parameters.append(IDEMPOTENCY_KEY_PARAMETER)

@@ -160,6 +160,23 @@ ACTIVITY = _object({
     "created_at": TIMESTAMP,
 })
 
+FEED_ENTRY = _object({
+    "id": {"type": "integer", "description": "The newest folded entry's id."},
+    "oldest_id": {"type": "integer", "description": "The first folded entry's id (the "
+                  "same as `id` for one entry)."},
+    "count": {"type": "integer", "minimum": 1,
+              "description": "How many entries are folded into this one: consecutive "
+              "changes by one person to one task within ten minutes."},
+    "action": STRING,
+    "actor": nullable(STRING),
+    "changes": {"type": "object", "description": "`{field: [old, new]}`, combined over "
+                "the folded entries (first old value, last new value)."},
+    "created_at": TIMESTAMP,
+    "started_at": TIMESTAMP,
+    "task": nullable(INTEGER),
+    "task_url": nullable(URL),
+}, "An activity feed's entry: one activity entry, or several folded.")
+
 MEMBER = _object({
     "principal": {"type": "string", "description": "`user:<username>` or `group:<name>`"},
     "kind": {"type": "string", "enum": ["user", "group"]},
@@ -310,6 +327,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "TaskLinkList": _list_of("TaskLink"),
     "Activity": ACTIVITY,
     "ActivityList": _list_of("Activity"),
+    "FeedEntry": FEED_ENTRY,
+    "FeedEntryList": _list_of("FeedEntry"),
     "Member": MEMBER,
     "MemberList": _list_of("Member"),
     "Token": TOKEN,
@@ -472,6 +491,23 @@ def activity_json(row: Any) -> dict[str, Any]:
         "actor": row.actor_username,
         "changes": row.changes or {},
         "created_at": row.created_at,
+    }
+
+
+def feed_entry_json(urls: Urls, entry: Any) -> dict[str, Any]:
+    """A feed entry (``domain.activity_feed.FeedEntry``)."""
+    return {
+        "id": entry.id,
+        "oldest_id": entry.oldest_id,
+        "count": entry.count,
+        "action": entry.action,
+        "actor": entry.actor_username,
+        "changes": entry.changes or {},
+        "created_at": entry.created_at,
+        "started_at": entry.started_at,
+        "task": entry.task_number,
+        "task_url": (urls.task(entry.project_slug, entry.task_number)
+                     if entry.task_number is not None else None),
     }
 
 

@@ -1,4 +1,4 @@
-"""Users, groups, passwords and API tokens."""
+"""Users, groups, passwords, API tokens and Atom feed addresses."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.keyset import window
 from taskdesk.domain.schemas import GROUP, PASSWORD, PROFILE, TOKEN_CREATE, USER_CREATE
 from taskdesk.messages import _
-from taskdesk.models import ApiToken, AuthSession, Group, GroupMember, User
+from taskdesk.models import ApiToken, AuthSession, FeedToken, Group, GroupMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import hash_password, verify_password
 from taskdesk.security.secrets import digest, new_secret, visible_prefix
@@ -254,6 +254,31 @@ def create_token(
 def revoke_token(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+
+
+def feed_token(dbsession: Session, user: User) -> FeedToken | None:
+    """``user``'s Atom feed address (its prefix and date; the secret is not stored)."""
+    return dbsession.scalar(select(FeedToken).where(FeedToken.user_id == user.id))
+
+
+def renew_feed_token(dbsession: Session, user: User) -> tuple[FeedToken, str]:
+    """A new secret feed address for ``user``; the old one, if any, stops working at once.
+    The secret is returned once and only its digest is stored (as for API tokens)."""
+    dbsession.execute(delete(FeedToken).where(FeedToken.user_id == user.id))
+    secret = new_secret()
+    token = FeedToken(user_id=user.id, prefix=visible_prefix(secret), token_hash=digest(secret))
+    dbsession.add(token)
+    dbsession.flush()
+    return token, secret
+
+
+def feed_owner(dbsession: Session, secret: str) -> User | None:
+    """The active user whose feed address holds ``secret``; None for a wrong secret and for
+    a deactivated user alike. One lookup by digest (a unique index), so the answer takes
+    the same time however much of a wrong secret matches a real one."""
+    return dbsession.scalar(
+        select(User).join(FeedToken, FeedToken.user_id == User.id)
+        .where(FeedToken.token_hash == digest(secret), User.is_active.is_(True)))
 
 
 def change_password(

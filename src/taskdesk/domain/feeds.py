@@ -12,12 +12,12 @@ statement (GraphQL's nested fields).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.access import Viewer, holds_role_in, viewer_holds_role, visible_projects
@@ -159,35 +159,38 @@ def activity(
     viewer: Viewer | None,
     *,
     task_id: int | None = None,
+    project_id: int | None = None,
     member_only: bool = False,
+    where: Sequence[ColumnElement[bool]] = (),
     newest_first: bool = True,
     after: int = 0,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[ActivityRow]:
-    """Activity entries, in one statement: newest first (``limit`` the latest), or oldest
-    first, paged by keyset.
+    """Activity entries, in one statement, paged by keyset: newest first (``after``: the
+    last, smallest id seen) or oldest first.
 
     Only projects ``viewer`` may see (None: the caller has checked that it may see the task),
     and only the link entries naming tasks ``viewer`` may see (``domain.links``);
     with ``member_only`` (the dashboard's "my projects") only those where they hold a role
-    too. ``task_id`` narrows it to one task (its history).
+    too. ``task_id`` narrows it to one task (its history), ``project_id`` to one project;
+    ``where`` adds conditions on the entries (the feeds' filters, ``domain.activity_feed``).
     """
     statement = _ACTIVITY
     if viewer is not None:
         statement = statement.where(visible_projects(viewer), link_entry_visible(viewer))
-    if newest_first:
-        if after or offset:
-            raise ValueError("paging follows the oldest-first order")
-        statement = statement.order_by(Activity.id.desc()).limit(limit)
-    else:
-        statement = window(statement, Activity.id, after=after, limit=limit, offset=offset)
+    statement = window(statement, Activity.id, after=after, limit=limit, offset=offset,
+                       descending=newest_first)
     if member_only:
         if viewer is None:
             raise ValueError("member_only needs a viewer")
         statement = statement.where(holds_role_in(viewer))
     if task_id is not None:
         statement = statement.where(Activity.task_id == task_id)
+    if project_id is not None:
+        statement = statement.where(Activity.project_id == project_id)
+    if where:
+        statement = statement.where(*where)
     return [_activity_row(row) for row in dbsession.execute(statement)]
 
 

@@ -239,3 +239,21 @@ TASK_LINK = Schema(
                       "`{\"project\": \"slug\", \"number\": 12}`"),
     ),
 )
+
+
+#: The kinds of activity the feeds filter by (``domain.activity_feed`` says which entries
+#: each one holds).
+ACTIVITY_KINDS = ("created", "changed", "status", "assignee", "comments", "links",
+                  "attachments", "deleted", "members", "project")
+
+ACTIVITY_QUERY = QuerySchema(
+    "ActivityQuery",
+    (
+        Person("person", "Only what this person did: `me` or a username.",
+               username_pattern=USERNAME_PATTERN),
+        OneOf("kind", "Kinds of activity, comma-separated (any): `created` tasks, "
+              "`changed` tasks (any field), `status` and `assignee` changes, `comments`, "
+              "`links`, `attachments`, `deleted` tasks, `members`, `project` settings.",
+              attribute="kinds", choices=ACTIVITY_KINDS, repeatable=True),
+    ),
+)

@@ -207,6 +207,8 @@ class Activity(Base):
     __table_args__ = (
         Index("ix_activity_task_id_id", "task_id", "id"),
         Index("ix_activity_project_id_id", "project_id", "id"),
+        # The activity feeds' "by person" filter (newest first).
+        Index("ix_activity_actor_id_id", "actor_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +239,21 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedToken(Base):
+    """A user's secret Atom feed address (``/feeds/<secret>/activity.atom``): at most one per
+    user; regenerating it replaces the row, so the old address stops working. Only a SHA-256
+    of the secret is stored (like :class:`ApiToken`); the prefix is shown on the profile."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuthSession(Base):

@@ -90,6 +90,7 @@ TARGETS: dict[str, Target] = {
     "api_docs": lambda w, s, a: "/api/docs",
     "graphql": lambda w, s, a: "/api/graphql",
     "inbox": lambda w, s, a: "/me/notifications/",
+    "feed": lambda w, s, a: f"/feeds/{w.feed_secret}/",
     "task_watch": lambda w, s, a: f"{_task(w, s)}watchers/me",
     "task_links": lambda w, s, a: f"{_task(w, s)}links/",
     "task_link": lambda w, s, a: f"{_task(w, s)}links/{w.links[s].id}/",
@@ -121,7 +122,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "DeliveryContainer": "deliveries", "DeliveryResource": "delivery",
     "Inbox": "inbox", "TaskWatch": "task_watch", "ProjectWatch": "project_watch",
     "TaskLinks": "task_links", "TaskLinkResource": "task_link",
-    "SubtaskContainer": "subtasks",
+    "SubtaskContainer": "subtasks", "FeedResource": "feed",
     "AttachmentContainer": "attachments", "AttachmentResource": "attachment",
 }
 

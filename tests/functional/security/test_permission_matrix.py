@@ -174,6 +174,12 @@ RULES: list[Rule] = [
     *rules(TokenContainer, "", "POST", P.SIGNED_IN,
            body=lambda w, s: {"name": "ci", "scope": "read", "expires_in_days": "30"}),
     *rules(TokenResource, "revoke", "POST", P.SIGNED_IN, success=303),
+    # Activity: my feed, and a new secret Atom feed address (shown once: no redirect).
+    *rules(Me, "activity", "GET", P.SIGNED_IN),
+    *rules(Me, "feed", "POST", P.SIGNED_IN),
+    # The Atom feed: its secret is the authority, whoever asks (a feed reader sends no
+    # cookie); it shows what the address's owner may see (test_activity_feeds.py).
+    *rules("FeedResource", "activity.atom", "GET", P.PUBLIC),
     # -- site administration -----------------------------------------------------------------
     *rules(AdminArea, "", "GET", P.ADMINISTER),
     *rules(UserContainer, "", "GET", P.ADMINISTER),
@@ -226,6 +232,7 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "board", "GET", P.VIEW),
     *rules(ProjectResource, "charts", "GET", P.VIEW),
     *rules(ProjectResource, "changes", "GET", P.VIEW),
+    *rules(ProjectResource, "activity", "GET", P.VIEW),
     *rules(TaskContainer, "", "GET", P.VIEW, success=303),
     *rules(TaskContainer, "export.csv", "GET", P.VIEW),
     *rules(TaskContainer, "new", "GET", P.CREATE_TASK),
@@ -314,6 +321,7 @@ RULES: list[Rule] = [
            body=lambda w, s: {"title": "Patched"}),
     *rules(TaskResource, "", "DELETE", P.DELETE_TASK, api=True, success=204),
     *rules(TaskResource, "activity", "GET", P.VIEW, api=True),
+    *rules(ProjectResource, "activity", "GET", P.VIEW, api=True),
     *rules("TaskLinks", "", "GET", P.VIEW, api=True),
     *rules("TaskLinks", "", "POST", P.EDIT_TASK, api=True, success=201, body=link_form),
     *rules("TaskLinkResource", "", "GET", P.VIEW, api=True),

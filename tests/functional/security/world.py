@@ -92,6 +92,8 @@ class World:
     links: dict[str, TaskLink] = field(default_factory=dict)
     #: An image the member attached to the task in each project.
     attachments: dict[str, Attachment] = field(default_factory=dict)
+    #: The manager's secret Atom feed address (``/feeds/<secret>/``).
+    feed_secret: str = ""
 
     def user_of(self, actor: Actor) -> User | None:
         return self.users[actor.user] if actor.user else None
@@ -183,6 +185,7 @@ def build_world(factory: Factory, dbsession: Session) -> World:
     world.headers["read_only_token"] = {"Authorization": f"Bearer {read_secret}"}
     world.headers["revoked_token"] = {"Authorization": f"Bearer {revoked_secret}"}
     world.headers["write_token"] = {"Authorization": f"Bearer {write_secret}"}
+    world.feed_secret = accounts.renew_feed_token(dbsession, users["manager"])[1]
     # Deactivated after their session was made: the cookie must stop working.
     accounts.set_active(dbsession, users["deactivated"], False)
     dbsession.flush()

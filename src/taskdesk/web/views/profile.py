@@ -127,6 +127,7 @@ def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
         "zones": _zone_choices(request),
         "site_zone": settings_of(request.registry).time_zone.key,
         "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
+        "feed_token": accounts.feed_token(request.dbsession, user),
         **_notification_choices(request, notification_values, notification_errors),
     }
 
