@@ -25,6 +25,7 @@ from tests.support.oidc_provider import (
     openid_provider,
 )
 
+pytestmark = pytest.mark.usefixtures("cheap_passwords")
 ALERT = re.compile(r'<p role="alert" class="form-summary">([^<]*)</p>')
 
 
