@@ -197,7 +197,7 @@ class TaskdeskSettings:
     ldap_display_name_attribute: str = "cn"
     ldap_email_attribute: str = "mail"
     ldap_group_base_dn: str = ""
-    ldap_group_filter: str = "(|(member={dn})(uniqueMember={dn}))"
+    ldap_group_filter: str = "(member={dn})"
     ldap_timeout: int = 5
     #: Directory group (name or DN, lower case) -> Taskdesk groups (and ``site-admin``).
     directory_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -830,9 +830,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.ldap.group_base_dn", "ldap_group_base_dn", "", lambda k, v: v.strip(),
            "Where groups are searched (with `taskdesk.ldap.group_filter`); empty: a "
            "person's groups are read from their `memberOf` attribute."),
-    Option("taskdesk.ldap.group_filter", "ldap_group_filter",
-           "(|(member={dn})(uniqueMember={dn}))", _parse_ldap_filter,
-           "The filter finding a person's groups; `{dn}` is their DN (escaped)."),
+    Option("taskdesk.ldap.group_filter", "ldap_group_filter", "(member={dn})",
+           _parse_ldap_filter,
+           "The filter finding a person's groups; `{dn}` is their DN (escaped). "
+           "`(uniqueMember={dn})` for `groupOfUniqueNames`."),
     Option("taskdesk.ldap.timeout", "ldap_timeout", "5", _int_parser(1, 60),
            "Seconds connecting to and each answer from the directory may take."),
     Option("taskdesk.directory.groups", "directory_groups", "", _parse_group_map,
