@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import configparser
+import re
+from pathlib import Path
+
 import pytest
 
 from taskdesk.settings import SettingsError, parse_settings
@@ -79,3 +83,18 @@ def test_group_map_lines() -> None:
         "devs": ("reviewers", "developers"),
         "it-admins": ("site-admin",),
     }
+
+
+def test_the_readme_examples_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each INI example of the README's sign-in section starts an app's settings."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Company sign-in", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```ini\n(.*?)```", section, re.S)
+    assert len(examples) == 4
+    monkeypatch.setenv("TASKDESK_LDAP_PASSWORD", "from-the-environment")
+    for example in examples:
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read_string("[app:main]\n" + example)
+        settings = parse_settings({**BASE, **dict(parser["app:main"])})
+        assert settings.oidc_enabled or settings.ldap_enabled or settings.directory_groups
