@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from socketserver import ThreadingMixIn
 from urllib.parse import parse_qs, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -194,6 +195,13 @@ class Provider:
         return self._json(start_response, person.claims())
 
 
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection: a browser's idle pre-opened connection must not hold up
+    the next request."""
+
+    daemon_threads = True
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -203,7 +211,8 @@ class _QuietHandler(WSGIRequestHandler):
 def openid_provider() -> Iterator[Provider]:
     """The provider on 127.0.0.1 (a free port) in a thread, stopped afterwards."""
     provider = Provider()
-    server: WSGIServer = make_server("127.0.0.1", 0, provider, handler_class=_QuietHandler)
+    server: WSGIServer = make_server("127.0.0.1", 0, provider, server_class=_ThreadingServer,
+                                     handler_class=_QuietHandler)
     provider.issuer = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -46,6 +47,9 @@ DISCOVERY_TTL = 3600
 #: Fewest seconds between two fetches of the JWKS (an unknown ``kid`` cannot make every
 #: request fetch it again).
 JWKS_MIN_REFRESH = 10
+#: Seconds after a failed discovery before the provider is asked again (a provider that is
+#: down does not make every sign-in page wait for the timeout).
+DISCOVERY_RETRY = 30
 #: Seconds of clock difference with the provider accepted on ``exp``, ``iat`` and ``nbf``.
 LEEWAY = 60
 
@@ -75,6 +79,7 @@ class _Cache:
         self.lock = threading.Lock()
         self.documents: dict[str, tuple[float, dict[str, Any]]] = {}
         self.keys: dict[str, tuple[float, KeySet]] = {}
+        self.failed: dict[str, float] = {}
 
 
 _cache = _Cache()
@@ -100,15 +105,41 @@ def discovery(settings: TaskdeskSettings) -> dict[str, Any]:
         cached = _cache.documents.get(issuer)
     if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL:
         return cached[1]
-    document = _get_json(f"{issuer}/.well-known/openid-configuration", settings.oidc_timeout)
-    if document.get("issuer") != issuer:
-        raise OidcError(f"the discovery document names issuer {document.get('issuer')!r}")
-    for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        if not isinstance(document.get(key), str):
-            raise OidcError(f"the discovery document has no {key}")
+    if time.monotonic() - _cache.failed.get(issuer, -DISCOVERY_RETRY) < DISCOVERY_RETRY:
+        raise OidcError("discovery failed moments ago")
+    try:
+        document = _get_json(f"{issuer}/.well-known/openid-configuration",
+                             settings.oidc_timeout)
+        if document.get("issuer") != issuer:
+            raise OidcError(f"the discovery document names issuer {document.get('issuer')!r}")
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(document.get(key), str):
+                raise OidcError(f"the discovery document has no {key}")
+    except OidcError:
+        with _cache.lock:
+            _cache.failed[issuer] = time.monotonic()
+        raise
     with _cache.lock:
         _cache.documents[issuer] = (time.monotonic(), document)
+        _cache.failed.pop(issuer, None)
     return document
+
+
+def form_origins(settings: TaskdeskSettings) -> tuple[str, ...]:
+    """Where the "Sign in with ..." form leads: the issuer's origin and the authorization
+    endpoint's (from discovery; just the issuer's while the provider cannot be asked)."""
+    urls = [settings.oidc_issuer]
+    try:
+        urls.append(discovery(settings)["authorization_endpoint"])
+    except OidcError:
+        pass
+    origins = []
+    for url in urls:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
 
 
 def _key_set(settings: TaskdeskSettings, uri: str, *, refresh: bool) -> KeySet:

@@ -252,3 +252,15 @@ def test_without_an_issuer_there_is_no_button_and_no_views(
 def make_app(app_with: Callable[..., webtest.TestApp], idp: Provider) -> Callable[[], Any]:
     """Another browser on the same OpenID-enabled app."""
     return lambda: app_with(**oidc_settings(idp))
+
+
+def test_the_sign_in_page_lets_its_form_lead_to_the_provider(
+    app: webtest.TestApp, idp: Provider, testapp: webtest.TestApp
+) -> None:
+    """Browsers check form-action on each redirect after a form is sent: the sign-in page
+    (and a refusal shown on it) allow the provider's origin, other pages only the site."""
+    policy = app.get("/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {idp.issuer};" in policy
+    refused = app.get("/oidc-callback?state=forged&code=x")
+    assert f"form-action 'self' {idp.issuer};" in refused.headers["Content-Security-Policy"]
+    assert "form-action 'self';" in testapp.get("/login").headers["Content-Security-Policy"]

@@ -12,9 +12,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import forget, remember
 
+from taskdesk.headers import content_security_policy
 from taskdesk.messages import _
 from taskdesk.models import User
 from taskdesk.resources import Root
+from taskdesk.security import oidc
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import session_ended
@@ -49,6 +51,9 @@ def _form(request: Request, target: str, username: str, error: Any,
     ``idle_minutes`` for the first."""
     settings = settings_of(request.registry)
     idle = settings.session_idle_timeout
+    if settings.oidc_enabled:
+        request.response.headers["Content-Security-Policy"] = content_security_policy(
+            *oidc.form_origins(settings))
     return {"next": target, "username": username, "error": error,
             "https_problem": plain_http_problem(request), "ended": ended,
             "idle_minutes": max(1, round(idle / 60)),
@@ -58,8 +63,9 @@ def _form(request: Request, target: str, username: str, error: Any,
 
 def sign_in_form(request: Request, target: str, error: Any, username: str = "") -> Any:
     """The sign-in page again, saying why signing in did not work."""
-    return render_to_response("login.jinja2", _form(request, target, username, error),
-                              request=request)
+    values = _form(request, target, username, error)
+    return render_to_response("login.jinja2", values, request=request,
+                              response=request.response)
 
 
 def finish_sign_in(request: Request, user: User, method: str, target: str) -> Response:
