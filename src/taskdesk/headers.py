@@ -13,7 +13,6 @@ from pyramid.response import Response
 from taskdesk.settings import TaskdeskSettings, settings_of
 
 
-
 def content_security_policy(*form_targets: str) -> str:
     """The policy; ``form_targets`` are origins that forms may also lead to (the sign-in
     page's "Sign in with ..." form ends at the OpenID provider, and browsers check

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import threading
@@ -129,10 +130,8 @@ def form_origins(settings: TaskdeskSettings) -> tuple[str, ...]:
     """Where the "Sign in with ..." form leads: the issuer's origin and the authorization
     endpoint's (from discovery; just the issuer's while the provider cannot be asked)."""
     urls = [settings.oidc_issuer]
-    try:
+    with contextlib.suppress(OidcError):
         urls.append(discovery(settings)["authorization_endpoint"])
-    except OidcError:
-        pass
     origins = []
     for url in urls:
         parts = urlsplit(url)
