@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import webtest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from taskdesk.models import DirectoryAccount, Group, GroupMember, User
@@ -264,3 +266,48 @@ def test_the_sign_in_page_lets_its_form_lead_to_the_provider(
     refused = app.get("/oidc-callback?state=forged&code=x")
     assert f"form-action 'self' {idp.issuer};" in refused.headers["Content-Security-Policy"]
     assert "form-action 'self';" in testapp.get("/login").headers["Content-Security-Policy"]
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")):  # the test's own
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_statement_counts_of_an_openid_sign_in(
+    app: webtest.TestApp, make_app: Callable[[], webtest.TestApp], idp: Provider,
+    engine: Engine, factory: Factory
+) -> None:
+    """The sign-in page asks nothing; starting costs two statements; a returning person's
+    callback a fixed number, whatever their groups."""
+    idp.user = Person("sub-count", "cory", "Cory", "cory@example.com",
+                      groups=["engineering", "it-admins"])
+    sign_in(app)
+    for group in range(5):
+        factory.group(f"unmapped-{group}")
+    other = make_app()
+    with statements(engine) as seen:
+        page = other.get("/login")
+    assert seen == []
+    with statements(engine) as seen:
+        location = page.forms["oidc-form"].submit().headers["Location"]
+    assert len(seen) == 2, seen  # the stale sign-ins deleted, this one inserted
+    callback = follow_to_callback(location)
+    with statements(engine) as seen:
+        assert other.get(callback).status_int == 303
+    assert len(seen) == CALLBACK_STATEMENTS, "\n".join(seen)
+
+
+#: The callback of a returning person whose profile and groups did not change: the sign-in
+#: row claimed (1), the linked account (1), the mapped groups and their memberships (2), the
+#: new session (1).
+CALLBACK_STATEMENTS = 5
