@@ -1,5 +1,6 @@
 """A real LDAP server for tests: Debian's OpenLDAP ``slapd`` with a throw-away slapd.conf
-and an MDB database in a temporary directory, on a free loopback port, stopped afterwards.
+and an MDB database in a temporary directory, on free loopback ports (plain with STARTTLS,
+and LDAPS, with a self-signed certificate made by openssl), stopped afterwards.
 
 The directory holds a few people under ``ou=people``, two groups under ``ou=groups``
 (``groupOfNames``), a service account allowed to search, and a small schema standing in for
@@ -47,6 +48,8 @@ include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 include {directory}/test.schema
 pidfile {directory}/slapd.pid
+TLSCertificateFile {directory}/server.pem
+TLSCertificateKeyFile {directory}/server.key
 modulepath {modules}
 moduleload back_mdb
 database mdb
@@ -120,10 +123,28 @@ def slapd_binary() -> str | None:
 @dataclass(frozen=True)
 class Slapd:
     port: int
+    #: The LDAPS port (TLS from the start).
+    tls_port: int
+    #: The self-signed certificate of 127.0.0.1 the server presents (a PEM file).
+    ca_file: str
 
     @property
     def url(self) -> str:
         return f"ldap://127.0.0.1:{self.port}"
+
+    @property
+    def ldaps_url(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}"
+
+
+def _certificate(directory: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (its own authority) with openssl."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(directory / "server.key"), "-out", str(directory / "server.pem")],
+        check=True, capture_output=True, timeout=60,
+    )
 
 
 @contextmanager
@@ -136,11 +157,13 @@ def slapd_server(directory: Path) -> Iterator[Slapd]:
     conf.write_text(_CONF.format(directory=directory, modules=MODULES, suffix=SUFFIX,
                                  service=SERVICE_DN))
     (directory / "data.ldif").write_text(_data())
+    _certificate(directory)
     subprocess.run([SLAPADD, "-f", str(conf), "-l", str(directory / "data.ldif")],
                    check=True, capture_output=True, timeout=60)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
     process = subprocess.Popen(
-        [SLAPD, "-d", "0", "-f", str(conf), "-h", f"ldap://127.0.0.1:{port}/"],
+        [SLAPD, "-d", "0", "-f", str(conf), "-h",
+         f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
@@ -150,13 +173,14 @@ def slapd_server(directory: Path) -> Iterator[Slapd]:
                 raise RuntimeError("slapd stopped: " + process.stderr.read().decode()[-500:]
                                    if process.stderr else "slapd stopped")
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                for listening in (port, tls_port):
+                    socket.create_connection(("127.0.0.1", listening), timeout=0.5).close()
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError("slapd did not listen within 15 s") from None
                 time.sleep(0.1)
-        yield Slapd(port)
+        yield Slapd(port, tls_port, str(directory / "server.pem"))
     finally:
         process.terminate()
         try:

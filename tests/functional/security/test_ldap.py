@@ -270,3 +270,17 @@ def test_service_account_password_comes_from_the_environment(slapd: Slapd) -> No
     assert settings.ldap_bind_password == SERVICE_PASSWORD
     assert SERVICE_PASSWORD not in repr(settings)
 
+
+
+@pytest.mark.parametrize("transport", ["starttls", "ldaps"])
+def test_tls_with_the_servers_certificate_verified(
+    transport: str, app_with: Callable[..., webtest.TestApp], slapd: Slapd
+) -> None:
+    secure = ({"taskdesk.ldap.starttls": "true"} if transport == "starttls"
+              else {"taskdesk.ldap.url": slapd.ldaps_url})
+    trusted = app_with(**template_settings(slapd, **secure,
+                                           **{"taskdesk.ldap.ca_file": slapd.ca_file}))
+    assert login(trusted, "alice", PASSWORDS["alice"]).status_int == 303
+    # Without its authority the self-signed certificate is refused: no password is sent.
+    untrusted = app_with(**template_settings(slapd, **secure))
+    assert alert(login(untrusted, "alice", PASSWORDS["alice"])) == UNREACHABLE

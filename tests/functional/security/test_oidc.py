@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from taskdesk.models import DirectoryAccount, Group, GroupMember, User
 from taskdesk.security import oidc
 from tests.support.factories import Factory
+from tests.support.web import csrf_token
 from tests.support.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -311,3 +312,17 @@ def test_statement_counts_of_an_openid_sign_in(
 #: row claimed (1), the linked account (1), the mapped groups and their memberships (2), the
 #: new session (1).
 CALLBACK_STATEMENTS = 5
+
+
+def test_with_local_passwords_off_only_the_button_is_offered(
+    app_with: Callable[..., webtest.TestApp], idp: Provider, factory: Factory
+) -> None:
+    app = app_with(**oidc_settings(idp, **{"taskdesk.auth.local_passwords": "off"}))
+    page = app.get("/login")
+    assert "oidc-form" in page.forms
+    assert "login-form" not in page.forms
+    assert "or with a password" not in page.text
+    factory.user("root", admin=True)
+    refused = app.post("/login", {"username": "root", "password": Factory.PASSWORD,
+                                  "csrf_token": csrf_token(app)})
+    assert alert(refused) == "Wrong username or password."
