@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from taskdesk.models import DirectoryAccount, Group, GroupMember, User
 from taskdesk.security import oidc
 from tests.support.factories import Factory
-from tests.support.web import csrf_token
 from tests.support.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -27,6 +26,7 @@ from tests.support.oidc_provider import (
     follow_to_callback,
     openid_provider,
 )
+from tests.support.web import csrf_token
 
 pytestmark = pytest.mark.usefixtures("cheap_passwords")
 ALERT = re.compile(r'<p role="alert" class="form-summary">([^<]*)</p>')
