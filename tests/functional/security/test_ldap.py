@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts, directory
 from taskdesk.models import Group, GroupMember, LoginFailure, User
 from taskdesk.security import ldap
+from taskdesk.security.login import authenticate
 from taskdesk.settings import TaskdeskSettings, parse_settings
 from tests.support.factories import Factory
 from tests.support.slapd import (
@@ -284,3 +285,19 @@ def test_tls_with_the_servers_certificate_verified(
     # Without its authority the self-signed certificate is refused: no password is sent.
     untrusted = app_with(**template_settings(slapd, **secure))
     assert alert(login(untrusted, "alice", PASSWORDS["alice"])) == UNREACHABLE
+
+
+def test_authenticate_says_what_a_directory_sign_in_did(
+    slapd: Slapd, dbsession: Session
+) -> None:
+    """What the audit log needs: the method, and whether the account was made or changed."""
+    settings = parsed(slapd, "search")
+    first = authenticate(dbsession, settings, "alice", PASSWORDS["alice"], "127.0.0.1")
+    assert first.method == "ldap"
+    assert first.directory is not None
+    assert first.directory.created
+    assert first.directory.groups.added == ["developers"]
+    again = authenticate(dbsession, settings, "alice", PASSWORDS["alice"], "127.0.0.1")
+    assert again.directory is not None
+    assert not again.directory.created
+    assert again.directory.groups.added == []
