@@ -1091,6 +1091,11 @@ def _check_directory(raw: Mapping[str, Any], values: dict[str, Any]) -> None:
             raise SettingsError("taskdesk.ldap.user_dn_template", "", "LDAP needs either a "
                                 "DN template (bind as the person) or taskdesk.ldap.bind_dn "
                                 "and taskdesk.ldap.base_dn (search, then bind)")
+        template = values["ldap_user_dn_template"]
+        if template and "=" not in template.split(",", 1)[0] and not values["ldap_base_dn"]:
+            raise SettingsError("taskdesk.ldap.base_dn", "", "required with a template that "
+                                "is not a DN (such as {username}@corp.example.com): the "
+                                "person's entry is searched there")
         if values["ldap_starttls"] and values["ldap_url"].startswith("ldaps:"):
             raise SettingsError("taskdesk.ldap.starttls", "true", "STARTTLS is for ldap:// "
                                 "URLs; ldaps:// is encrypted from the start")

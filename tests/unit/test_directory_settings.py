@@ -53,6 +53,8 @@ def test_openid_settings_and_the_secret_from_the_environment(
     ({**LDAP, "taskdesk.ldap.user_dn_template": "uid=x,dc=example"},
      "taskdesk.ldap.user_dn_template"),
     ({**LDAP, "taskdesk.ldap.user_filter": "objectClass=person"}, "taskdesk.ldap.user_filter"),
+    ({**LDAP, "taskdesk.ldap.user_dn_template": "{username}@corp.example.com"},
+     "taskdesk.ldap.base_dn"),
     ({**LDAP, "taskdesk.ldap.bind_password_env": "TEST_UNSET_LDAP_PASSWORD"},
      "taskdesk.ldap.bind_password_env"),
     ({"taskdesk.directory.groups": "devs developers"}, "taskdesk.directory.groups"),
