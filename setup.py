@@ -56,6 +56,12 @@ requires = [
     # The GraphQL API (taskdesk.graphql). Strawberry changes its API between minor
     # releases, hence the narrow range.
     "strawberry-graphql>=0.341.2,<0.342",
+    # Directory sign-in: OpenID Connect with Authlib's client (over requests), ID tokens
+    # checked with joserfc (Authlib's JOSE library), LDAP / Active Directory with ldap3.
+    "Authlib>=1.9,<2",
+    "joserfc>=1.8,<2",
+    "requests>=2.32,<3",
+    "ldap3>=2.9,<3",
     # IANA time zone data for zoneinfo where the system has none (Windows, slim images).
     # No upper bound: each release only updates the rules, and stale rules show wrong times.
     "tzdata>=2024.1",

@@ -12,19 +12,27 @@ from pyramid.response import Response
 
 from taskdesk.settings import TaskdeskSettings, settings_of
 
+
+def content_security_policy(*form_targets: str) -> str:
+    """The policy; ``form_targets`` are origins that forms may also lead to (the sign-in
+    page's "Sign in with ..." form ends at the OpenID provider, and browsers check
+    ``form-action`` on every redirect after a form is sent)."""
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        " ".join(("form-action 'self'", *form_targets)),
+        "frame-ancestors 'none'",
+    ))
+
+
 #: No inline scripts or styles anywhere: JavaScript and CSS come from /static only.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 HSTS = "max-age=31536000; includeSubDomains"
 

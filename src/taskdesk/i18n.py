@@ -61,10 +61,16 @@ def accepted_locale(request: Any) -> str | None:
     """The shipped locale the request's Accept-Language prefers most, or None."""
     parsed = request.accept_language.parsed or ()
     for tag, quality in sorted(parsed, key=lambda item: -item[1]):
-        locale = _ACCEPT.get(tag.lower()) or _ACCEPT.get(tag.lower().split("-")[0])
+        locale = shipped_locale(tag)
         if locale and quality > 0:
             return locale
     return None
+
+
+def shipped_locale(tag: str) -> str | None:
+    """The shipped locale of a language tag (``zh-CN``, ``en_US``...), or None."""
+    tag = tag.strip().lower().replace("_", "-")
+    return _ACCEPT.get(tag) or _ACCEPT.get(tag.split("-")[0])
 
 
 def header_locale(request: Any) -> str:

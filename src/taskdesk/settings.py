@@ -171,10 +171,54 @@ class TaskdeskSettings:
     mail_from: str = ""
     mail_batch_seconds: int = 120
     mail_digest_hour: int = 8
+    #: Who may sign in with a Taskdesk password: "on" (everyone), "admins", "off".
+    local_passwords: str = "on"
+    #: The OpenID provider's issuer URL; empty: no OpenID Connect sign-in.
+    oidc_issuer: str = ""
+    oidc_name: str = ""
+    oidc_client_id: str = ""
+    #: From the INI or the variable ``taskdesk.oidc.client_secret_env`` names.
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_scopes: tuple[str, ...] = ("openid", "email", "profile")
+    oidc_link_claim: str = "sub"
+    oidc_groups_claim: str = ""
+    oidc_timeout: int = 10
+    #: The directory server (``ldap://`` or ``ldaps://``); empty: no LDAP sign-in.
+    ldap_url: str = ""
+    ldap_starttls: bool = False
+    ldap_ca_file: str = ""
+    ldap_user_dn_template: str = ""
+    ldap_base_dn: str = ""
+    ldap_username_attribute: str = "uid"
+    ldap_user_filter: str = ""
+    ldap_bind_dn: str = ""
+    #: From the variable ``taskdesk.ldap.bind_password_env`` names; never in the INI.
+    ldap_bind_password: str = field(default="", repr=False)
+    ldap_display_name_attribute: str = "cn"
+    ldap_email_attribute: str = "mail"
+    ldap_group_base_dn: str = ""
+    ldap_group_filter: str = "(member={dn})"
+    ldap_timeout: int = 5
+    #: Directory group (name or DN, lower case) -> Taskdesk groups (and ``site-admin``).
+    directory_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def mail_enabled(self) -> bool:
         return bool(self.mail_host)
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def ldap_enabled(self) -> bool:
+        return bool(self.ldap_url)
+
+    @property
+    def oidc_display_name(self) -> str:
+        """The provider's name on the sign-in button: ``taskdesk.oidc.name``, else the
+        issuer's host."""
+        return self.oidc_name or (urlsplit(self.oidc_issuer).hostname or self.oidc_issuer)
 
 
 @dataclass(frozen=True)
@@ -412,6 +456,86 @@ def _parse_public_url(key: str, value: str) -> str:
     return text.rstrip("/")
 
 
+def _parse_https_url(key: str, value: str) -> str:
+    """An issuer URL: https (http only for a loopback address, as in tests), no query."""
+    text = value.strip().rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if (parts.scheme != "https" and not (parts.scheme == "http" and loopback)) \
+            or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(key, value, "expected the provider's https:// issuer URL, e.g. "
+                            "https://login.example.com/realms/staff")
+    return text
+
+
+def _parse_ldap_url(key: str, value: str) -> str:
+    text = value.strip()
+    if text and not re.fullmatch(r"ldaps?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?/?",
+                                 text):
+        raise SettingsError(key, value, "expected ldap://host:389 or ldaps://host:636")
+    return text.rstrip("/")
+
+
+def _parse_template(placeholder: str) -> Callable[[str, str], str]:
+    def parse(key: str, value: str) -> str:
+        text = value.strip()
+        if text and text.count(placeholder) != 1:
+            raise SettingsError(key, value, f"expected exactly one {placeholder}")
+        return text
+
+    return parse
+
+
+def _parse_ldap_filter(key: str, value: str) -> str:
+    text = value.strip()
+    if text and not (text.startswith("(") and text.endswith(")")
+                     and text.count("(") == text.count(")")):
+        raise SettingsError(key, value, "expected an LDAP filter in parentheses, e.g. "
+                            "(objectClass=person)")
+    return text
+
+
+def _parse_attribute(key: str, value: str) -> str:
+    text = value.strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,63}", text):
+        raise SettingsError(key, value, "expected an LDAP attribute name such as uid")
+    return text
+
+
+def _parse_scopes(key: str, value: str) -> tuple[str, ...]:
+    scopes = tuple(_words(value))
+    if "openid" not in scopes or not all(re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]+", s)
+                                         for s in scopes):
+        raise SettingsError(key, value, "expected scopes separated by spaces, openid among "
+                            "them, e.g. openid email profile groups")
+    return scopes
+
+
+#: The Taskdesk target of a directory group mapping that makes its members site admins.
+SITE_ADMIN_TARGET = "site-admin"
+
+
+def _parse_group_map(key: str, value: str) -> dict[str, tuple[str, ...]]:
+    """Lines ``directory group -> taskdesk group`` (a name or a DN on the left; on the right
+    a Taskdesk group name or ``site-admin``); a directory group may map to several."""
+    mapping: dict[str, list[str]] = {}
+    for line in value.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        source, arrow, target = line.rpartition("->")
+        source, target = source.strip(), target.strip()
+        if not arrow or not source or not re.fullmatch(r"[^\s,]{1,64}", target):
+            raise SettingsError(key, line, "expected lines such as `cn=devs,ou=groups,"
+                                "dc=example,dc=com -> developers` or `admins -> site-admin`")
+        targets = mapping.setdefault(source.lower(), [])
+        if target not in targets:
+            targets.append(target)
+    return {source: tuple(targets) for source, targets in mapping.items()}
+
+
 def default_queue_url(database_url: str) -> str | None:
     """The queue beside a SQLite database file (``var/taskdesk.sqlite`` ->
     ``var/taskdesk-queue.sqlite``); None when the database is not a SQLite file."""
@@ -646,6 +770,77 @@ OPTIONS: tuple[Option, ...] = (
            "of changes arrives as one mail (the mail job runs every minute)."),
     Option("taskdesk.mail.digest_hour", "mail_digest_hour", "8", _int_parser(0, 23),
            "The hour (0-23) of the daily digest, in each recipient's time zone."),
+    Option("taskdesk.auth.local_passwords", "local_passwords", "on",
+           _choice_parser("on", "admins", "off"),
+           "Who may sign in with a password kept by Taskdesk: `on` (everyone), `admins` "
+           "(site admins only, e.g. as a way in when the directory is down) or `off` "
+           "(directory sign-in only; needs OpenID Connect or LDAP). `taskdesk INI "
+           "set-password` works in every mode (see the README on recovery)."),
+    Option("taskdesk.oidc.issuer", "oidc_issuer", "", _parse_https_url,
+           "The OpenID provider's issuer URL; its discovery document "
+           "(`/.well-known/openid-configuration`) names everything else. Empty: no "
+           "\"Sign in with ...\" button."),
+    Option("taskdesk.oidc.name", "oidc_name", "", lambda k, v: v.strip(),
+           "The provider's name on the sign-in button; empty: the issuer's host name."),
+    Option("taskdesk.oidc.client_id", "oidc_client_id", "", lambda k, v: v.strip(),
+           "The client id Taskdesk is registered under at the provider (the redirect URI to "
+           "register is `<site>/oidc-callback`)."),
+    Option("taskdesk.oidc.client_secret", "oidc_client_secret", "", lambda k, v: v.strip(),
+           "The client's secret; prefer `taskdesk.oidc.client_secret_env`."),
+    Option("taskdesk.oidc.scopes", "oidc_scopes", "openid email profile", _parse_scopes,
+           "Scopes asked for; add the one that releases the groups claim if the provider "
+           "needs it."),
+    Option("taskdesk.oidc.link_claim", "oidc_link_claim", "sub", _choice_parser("sub", "email"),
+           "How a first sign-in finds its account: `sub` (a new account per provider "
+           "subject) or `email` (an existing account with the same address is linked, only "
+           "when the provider says `email_verified`)."),
+    Option("taskdesk.oidc.groups_claim", "oidc_groups_claim", "", lambda k, v: v.strip(),
+           "The ID token or userinfo claim listing the person's groups (e.g. `groups`), for "
+           "`taskdesk.directory.groups`; empty: OpenID sign-ins change no groups."),
+    Option("taskdesk.oidc.timeout", "oidc_timeout", "10", _int_parser(1, 60),
+           "Seconds each request to the provider (discovery, keys, token) may take."),
+    Option("taskdesk.ldap.url", "ldap_url", "", _parse_ldap_url,
+           "The LDAP or Active Directory server, `ldap://host:389` or `ldaps://host:636`. "
+           "Empty: no LDAP. With it, the sign-in form checks passwords against the "
+           "directory (accounts are created at the first sign-in)."),
+    Option("taskdesk.ldap.starttls", "ldap_starttls", "false", _parse_bool,
+           "Upgrade an `ldap://` connection with STARTTLS before sending any password."),
+    Option("taskdesk.ldap.ca_file", "ldap_ca_file", "", lambda k, v: v.strip(),
+           "Certificate authorities (a PEM file) for LDAPS and STARTTLS; empty: the "
+           "system's. The server's certificate is always verified."),
+    Option("taskdesk.ldap.user_dn_template", "ldap_user_dn_template", "",
+           _parse_template("{username}"),
+           "Bind as the person: their DN with `{username}` in it, e.g. "
+           "`uid={username},ou=people,dc=example,dc=com` (or `{username}@corp.example.com` "
+           "for Active Directory). Empty: search-then-bind with `taskdesk.ldap.bind_dn`."),
+    Option("taskdesk.ldap.base_dn", "ldap_base_dn", "", lambda k, v: v.strip(),
+           "Where people's entries are searched, e.g. `ou=people,dc=example,dc=com`."),
+    Option("taskdesk.ldap.username_attribute", "ldap_username_attribute", "uid",
+           _parse_attribute,
+           "The attribute holding the username (`sAMAccountName` in Active Directory)."),
+    Option("taskdesk.ldap.user_filter", "ldap_user_filter", "", _parse_ldap_filter,
+           "An extra filter people's entries must match, e.g. `(objectClass=person)`."),
+    Option("taskdesk.ldap.bind_dn", "ldap_bind_dn", "", lambda k, v: v.strip(),
+           "The service account searching for people (search-then-bind); its password comes "
+           "from the variable `taskdesk.ldap.bind_password_env` names."),
+    Option("taskdesk.ldap.display_name_attribute", "ldap_display_name_attribute", "cn",
+           _parse_attribute, "The attribute holding a person's display name."),
+    Option("taskdesk.ldap.email_attribute", "ldap_email_attribute", "mail", _parse_attribute,
+           "The attribute holding a person's e-mail address."),
+    Option("taskdesk.ldap.group_base_dn", "ldap_group_base_dn", "", lambda k, v: v.strip(),
+           "Where groups are searched (with `taskdesk.ldap.group_filter`); empty: a "
+           "person's groups are read from their `memberOf` attribute."),
+    Option("taskdesk.ldap.group_filter", "ldap_group_filter", "(member={dn})",
+           _parse_ldap_filter,
+           "The filter finding a person's groups; `{dn}` is their DN (escaped). "
+           "`(uniqueMember={dn})` for `groupOfUniqueNames`."),
+    Option("taskdesk.ldap.timeout", "ldap_timeout", "5", _int_parser(1, 60),
+           "Seconds connecting to and each answer from the directory may take."),
+    Option("taskdesk.directory.groups", "directory_groups", "", _parse_group_map,
+           "Directory groups to Taskdesk groups, one `directory group -> taskdesk group` per "
+           "line (a group's name or DN on the left; `site-admin` on the right grants site "
+           "admin rights). At each directory sign-in the mapped Taskdesk groups are set to "
+           "follow the directory (added and removed); unmapped ones are left alone."),
 )
 
 #: Keys documented outside ``OPTIONS`` because their value is a name, not the value itself.
@@ -665,6 +860,12 @@ ENVIRONMENT_OPTIONS: tuple[tuple[str, str], ...] = (
     ("taskdesk.mail.password_env",
      "Name of an environment variable holding the SMTP password (with "
      "`taskdesk.mail.username`); start fails when it names an unset variable."),
+    ("taskdesk.oidc.client_secret_env",
+     "Name of an environment variable holding the OpenID client secret; wins over "
+     "`taskdesk.oidc.client_secret` when that variable is set."),
+    ("taskdesk.ldap.bind_password_env",
+     "Name of an environment variable holding the password of `taskdesk.ldap.bind_dn`; start "
+     "fails when it names an unset variable."),
     ("taskdesk.roles.<name>",
      "A project role and the permissions it grants (`*` for all). Defaults: viewer, member, "
      "manager; add keys to define more."),
@@ -837,6 +1038,7 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
         values["live_url"] = queue if queue.startswith(("redis://", "rediss://")) else "memory:"
 
     _check_mail(raw, values)
+    _check_directory(raw, values)
 
     if values["api_default_limit"] > values["api_max_limit"]:
         raise SettingsError(
@@ -866,6 +1068,41 @@ def _check_mail(raw: Mapping[str, Any], values: dict[str, Any]) -> None:
             raise SettingsError("taskdesk.public_url", "", "required when taskdesk.mail.host "
                                 "is set: links in e-mails need the site's address, e.g. "
                                 "https://tasks.example.com")
+
+
+def _check_directory(raw: Mapping[str, Any], values: dict[str, Any]) -> None:
+    """Secrets from the environment, and what each sign-in method needs once it is on."""
+    secret = _environment_value(raw, "taskdesk.oidc.client_secret_env")
+    if secret is not None:
+        values["oidc_client_secret"] = secret
+    variable = str(raw.get("taskdesk.ldap.bind_password_env", "") or "").strip()
+    if variable:
+        password = _environment_value(raw, "taskdesk.ldap.bind_password_env")
+        if password is None:
+            raise SettingsError("taskdesk.ldap.bind_password_env", variable,
+                                f"the environment variable {variable} is not set or empty")
+        values["ldap_bind_password"] = password
+    if values["oidc_issuer"] and not values["oidc_client_id"]:
+        raise SettingsError("taskdesk.oidc.client_id", "", "required when "
+                            "taskdesk.oidc.issuer is set")
+    if values["ldap_url"]:
+        if not values["ldap_user_dn_template"] and not (
+                values["ldap_bind_dn"] and values["ldap_base_dn"]):
+            raise SettingsError("taskdesk.ldap.user_dn_template", "", "LDAP needs either a "
+                                "DN template (bind as the person) or taskdesk.ldap.bind_dn "
+                                "and taskdesk.ldap.base_dn (search, then bind)")
+        template = values["ldap_user_dn_template"]
+        if template and "=" not in template.split(",", 1)[0] and not values["ldap_base_dn"]:
+            raise SettingsError("taskdesk.ldap.base_dn", "", "required with a template that "
+                                "is not a DN (such as {username}@corp.example.com): the "
+                                "person's entry is searched there")
+        if values["ldap_starttls"] and values["ldap_url"].startswith("ldaps:"):
+            raise SettingsError("taskdesk.ldap.starttls", "true", "STARTTLS is for ldap:// "
+                                "URLs; ldaps:// is encrypted from the start")
+    if values["local_passwords"] == "off" and not (values["oidc_issuer"]
+                                                   or values["ldap_url"]):
+        raise SettingsError("taskdesk.auth.local_passwords", "off", "nobody could sign in: "
+                            "set up taskdesk.oidc.issuer or taskdesk.ldap.url first")
 
 
 def configuration_table() -> str:

@@ -281,6 +281,43 @@ class LoginFailure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DirectoryAccount(Base):
+    """A Taskdesk account's identity in a directory: an OpenID provider's subject or an
+    LDAP username. Found again at each sign-in, whatever the person's name or address
+    became meanwhile."""
+
+    __tablename__ = "directory_accounts"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The OpenID issuer URL, or ``ldap``.
+    provider: Mapped[str] = mapped_column(String(255))
+    #: The ``sub`` claim, or the LDAP username (lower case).
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OidcSignIn(Base):
+    """An OpenID sign-in under way: what the callback needs to finish it, once.
+
+    The browser holds the state in its signed session cookie; the nonce and the PKCE
+    verifier stay here, and the row is deleted when the callback uses it, so a replayed
+    callback finds nothing.
+    """
+
+    __tablename__ = "oidc_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 (hex) of the ``state`` parameter.
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    #: Where to go once signed in (a path on this site).
+    target: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class IdempotencyKey(Base):
     """A creating API request sent with an ``Idempotency-Key`` header, and its answer.
 

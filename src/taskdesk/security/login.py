@@ -4,6 +4,9 @@ end; and ``purge``, which deletes what has expired.
 Failures are rows in the database, so the limits hold across processes and servers.
 Every refusal says the same thing: a wrong username and a wrong password are
 indistinguishable, in words and in time (a dummy hash is verified for unknown users).
+The password is checked against Taskdesk's own hash (where ``taskdesk.auth.local_passwords``
+allows it for the account), then against LDAP when ``taskdesk.ldap.url`` is set; a directory
+that cannot be reached is the one refusal that says something else.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import idempotency
+from taskdesk.domain import directory, idempotency
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
+from taskdesk.security import ldap
 from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
 from taskdesk.settings import TaskdeskSettings
 
@@ -27,6 +31,12 @@ from taskdesk.settings import TaskdeskSettings
 class LoginResult:
     user: User | None
     throttled: bool = False
+    #: How the password was checked: "password" (Taskdesk's hash) or "ldap".
+    method: str = "password"
+    #: The directory could not be asked (nothing was counted against the account).
+    unavailable: bool = False
+    #: What an LDAP sign-in did to the account (created, groups); None otherwise.
+    directory: directory.SignIn | None = None
 
 
 def _keys(username: str, address: str) -> tuple[str, str]:
@@ -68,14 +78,46 @@ def authenticate(
         return LoginResult(None, throttled=True)
 
     user = dbsession.scalar(select(User).where(User.username == username)) if username else None
-    matches, needs_rehash = verify_password(user.password_hash if user else DUMMY_HASH, password)
-    if user is None or not matches or not user.is_active:
-        dbsession.add_all([LoginFailure(key=account_key), LoginFailure(key=address_key)])
-        return LoginResult(None)
-    if needs_rehash:
-        user.password_hash = hash_password(password)
-    dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
-    return LoginResult(user)
+    local = user is not None and directory.local_password_allowed(settings, user)
+    matches, needs_rehash = verify_password(
+        user.password_hash if user is not None and local else DUMMY_HASH, password)
+    if user is not None and local and matches and user.is_active:
+        if needs_rehash:
+            user.password_hash = hash_password(password)
+        dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+        return LoginResult(user)
+    if settings.ldap_enabled:
+        try:
+            outcome = ldap.authenticate(settings, username, password)
+        except ldap.DirectoryUnavailable:
+            return LoginResult(None, method="ldap", unavailable=True)
+        signed_in = _directory_sign_in(dbsession, settings, username, outcome)
+        if signed_in is not None:
+            dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+            return LoginResult(signed_in.user, method="ldap", directory=signed_in)
+    dbsession.add_all([LoginFailure(key=account_key), LoginFailure(key=address_key)])
+    return LoginResult(None)
+
+
+def _directory_sign_in(dbsession: Session, settings: TaskdeskSettings, username: str,
+                       outcome: ldap.LdapOutcome) -> directory.SignIn | None:
+    """The account the directory vouched for; a person the directory says is gone or
+    disabled has their linked account deactivated."""
+    if outcome.gone or outcome.disabled:
+        directory.deactivate(dbsession, directory.LDAP, username)
+        return None
+    entry = outcome.entry
+    if entry is None:
+        return None
+    profile = directory.DirectoryProfile(
+        provider=directory.LDAP, subject=entry.username.lower(), username=entry.username,
+        display_name=entry.display_name, email=entry.email,
+        groups=entry.groups if settings.directory_groups else None,
+    )
+    try:
+        return directory.sign_in(dbsession, settings, profile)
+    except directory.DirectoryRefusal:
+        return None
 
 
 class SessionEnd(StrEnum):

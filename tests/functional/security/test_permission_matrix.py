@@ -145,6 +145,10 @@ RULES: list[Rule] = [
     *rules(Root, "login", "POST", P.PUBLIC,
            body=lambda w, s: {"username": "nobody", "password": "not the password"}),
     *rules(Root, "logout", "POST", P.PUBLIC, success=303),
+    # OpenID Connect sign-in: public; the matrix's app has no provider set up, so both
+    # answer 404 to everyone (tests/functional/security/test_oidc.py signs in for real).
+    *rules(Root, "oidc-sign-in", "POST", P.PUBLIC, success=404),
+    *rules(Root, "oidc-callback", "GET", P.PUBLIC, success=404),
     *rules(Root, "language", "POST", P.PUBLIC, success=303,
            body=lambda w, s: {"locale": "zh_CN", "next": "/"}),
     *rules(Root, "", "GET", P.SIGNED_IN),

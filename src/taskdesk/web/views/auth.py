@@ -7,11 +7,16 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.security import forget, remember
 
+from taskdesk.headers import content_security_policy
 from taskdesk.messages import _
+from taskdesk.models import User
 from taskdesk.resources import Root
+from taskdesk.security import oidc
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import session_ended
@@ -44,10 +49,31 @@ def _form(request: Request, target: str, username: str, error: Any,
     """The sign-in page's values; ``https_problem`` says why signing in cannot work here,
     ``ended`` why this browser's session ended (``idle`` or ``max_age``), with
     ``idle_minutes`` for the first."""
-    idle = settings_of(request.registry).session_idle_timeout
+    settings = settings_of(request.registry)
+    idle = settings.session_idle_timeout
+    if settings.oidc_enabled:
+        request.response.headers["Content-Security-Policy"] = content_security_policy(
+            *oidc.form_origins(settings))
     return {"next": target, "username": username, "error": error,
             "https_problem": plain_http_problem(request), "ended": ended,
-            "idle_minutes": max(1, round(idle / 60))}
+            "idle_minutes": max(1, round(idle / 60)),
+            "oidc_name": settings.oidc_display_name if settings.oidc_enabled else None,
+            "password_form": settings.local_passwords != "off" or settings.ldap_enabled}
+
+
+def sign_in_form(request: Request, target: str, error: Any, username: str = "") -> Any:
+    """The sign-in page again, saying why signing in did not work."""
+    values = _form(request, target, username, error)
+    return render_to_response("login.jinja2", values, request=request,
+                              response=request.response)
+
+
+def finish_sign_in(request: Request, user: User, method: str, target: str) -> Response:
+    """Sign ``user`` in, whoever vouched for them (``method``: "password", "ldap" or
+    "oidc"), with a new server-side session, and send them on to ``target`` (a path on this
+    site, else the home page)."""
+    headers = remember(request, user.id)
+    return HTTPSeeOther(safe_next(request, target), headers=headers)
 
 
 @web_view(context=Root, name="login", renderer="login.jinja2",
@@ -72,11 +98,12 @@ def login_submit(request: Request) -> Any:
         if result.throttled:
             request.response.status = 429
             error = _("Too many failed sign-ins. Please wait a few minutes and try again.")
+        elif result.unavailable:
+            error = _("The company directory cannot be reached. Please try again later.")
         else:
             error = _("Wrong username or password.")
         return _form(request, target, username, error)
-    headers = remember(request, result.user.id)
-    return HTTPSeeOther(safe_next(request, target), headers=headers)
+    return finish_sign_in(request, result.user, result.method, target)
 
 
 @web_view(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
