@@ -211,7 +211,8 @@ def test_every_page_fits_a_phone(phone: Any, live_server: Site, seeded: dict[str
 
 
 def test_phone_navigation_filters_tables_and_board(phone: Any, live_server: Site,
-                                                   seeded: dict[str, int]) -> None:
+                                                   seeded: dict[str, int],
+                                                   artifacts: Path) -> None:
     page = phone
     sign_in(page, live_server, live_server.username)
     choose_language(page, "en")
@@ -221,6 +222,7 @@ def test_phone_navigation_filters_tables_and_board(phone: Any, live_server: Site
     expect(projects_link).to_be_hidden()
     page.get_by_text("Menu", exact=True).click()
     expect(projects_link).to_be_visible()
+    page.screenshot(path=str(artifacts / "small-menu-en-open.png"))
     projects_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Projects")
     # The filters fold away until asked for.
@@ -229,6 +231,7 @@ def test_phone_navigation_filters_tables_and_board(phone: Any, live_server: Site
     expect(search).to_be_hidden()
     page.locator(".filter-fold__button").click()
     expect(search).to_be_visible()
+    page.screenshot(path=str(artifacts / "small-filters-en-open.png"), full_page=True)
     # Rows are cards with their column's name, and still rows and cells to a screen reader.
     card = page.get_by_role("row").filter(has_text="Build the offline cache")
     expect(card).to_have_count(1)
@@ -252,6 +255,7 @@ def test_phone_navigation_filters_tables_and_board(phone: Any, live_server: Site
     expect(projects_link).to_be_visible()
     expect(page.locator(".filter-fold__button")).to_be_hidden()
     expect(page.get_by_label("Search")).to_be_visible()
+    page.screenshot(path=str(artifacts / "wide-en-tasks.png"))
 
 
 def test_phone_navigation_without_script(chromium: Any, live_server: Site,
