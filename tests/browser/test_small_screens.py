@@ -13,7 +13,7 @@ dark-<width>-<lang>-<page>.png.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from taskdesk.models.meta import utcnow
 from taskdesk.settings import parse_settings
 from tests.support.apps import app_settings
 from tests.support.browser import Site, choose_language, sign_in
-from tests.support.files import png
 from tests.support.colours import contrast
+from tests.support.files import png
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def _seed(site: Site) -> dict[str, int]:
             "title": "Design the public API for the mobile clients and their offline mode",
             "description": f"- [x] Draft the endpoints\n- [ ] Review with 李雷\n\n{LONG_URL}",
             "priority": "high", "labels": ["api", "mobile", "设计"],
-            "due_date": (date.today() + timedelta(days=3)).isoformat(),
+            "due_date": (datetime.now(UTC).date() + timedelta(days=3)).isoformat(),
             "assignee": site.username}, may=UNRESTRICTED)
         create_task(dbsession, settings, project, rosa, {
             "title": "Write the endpoint reference", "parent": main.number}, may=UNRESTRICTED)

@@ -8,7 +8,7 @@ from pathlib import Path
 STYLESHEET = (Path(__file__).resolve().parents[2]
               / "src" / "taskdesk" / "web" / "static" / "css" / "taskdesk.css")
 _VARIABLE = re.compile(r"--([a-z0-9-]+)\s*:\s*(#[0-9a-fA-F]{6})\s*;")
-_DARK = re.compile(r"@media\s*\(prefers-color-scheme:\s*dark\)\s*\{\s*:root\s*\{(.*?)\}", re.S)
+DARK = re.compile(r"@media\s*\(prefers-color-scheme:\s*dark\)\s*\{\s*:root\s*\{(.*?)\}", re.S)
 
 
 def luminance(colour: str) -> float:
@@ -27,13 +27,14 @@ def contrast(first: str, second: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def themes(css: str | None = None) -> dict[str, dict[str, str]]:
+def themes() -> dict[str, dict[str, str]]:
     """The colour variables of the first ``:root`` rule (light) and of the dark theme's
     ``:root`` (light values where the dark theme keeps them)."""
-    css = STYLESHEET.read_text(encoding="utf-8") if css is None else css
+    css = STYLESHEET.read_text(encoding="utf-8")
     root = re.search(r":root\s*\{(.*?)\}", css, re.S)
-    dark = _DARK.search(css)
-    assert root is not None and dark is not None, "taskdesk.css lost a theme's :root rule"
+    dark = DARK.search(css)
+    assert root is not None, "taskdesk.css lost its :root rule"
+    assert dark is not None, "taskdesk.css lost the dark theme's :root rule"
     light = {name: value.lower() for name, value in _VARIABLE.findall(root.group(1))}
     return {"light": light,
             "dark": light | {name: value.lower()
