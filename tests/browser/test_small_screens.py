@@ -130,6 +130,7 @@ def _user_pages(ids: dict[str, int]) -> list[tuple[str, str]]:
         ("task-edit", f"{project}/tasks/1/edit"),
         ("comment-edit", f"{project}/tasks/1/comments/{ids['comment']}/edit"),
         ("task-new", f"{project}/tasks/new"),
+        ("task-delete", f"{project}/tasks/3/delete"),
         ("profile", "/me/"),
         ("tokens", "/me/tokens/"),
         ("notifications", "/me/notifications/"),
