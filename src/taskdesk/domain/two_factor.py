@@ -113,6 +113,10 @@ def required(settings: TaskdeskSettings, user: User) -> bool:
 
 
 # -- enrolment -----------------------------------------------------------------------------
+class AlreadyEnabled(Exception):
+    """Two-factor authentication is on already: there is nothing to set up."""
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """What the set-up page shows: the secret and the URI its QR code carries."""
@@ -128,10 +132,10 @@ class Enrolment:
 def start_enrolment(dbsession: Session, settings: TaskdeskSettings, user: User) -> Enrolment:
     """The secret being set up for ``user``: the same one until confirmed (so reloading the
     page does not invalidate a QR code already scanned), a new one if unreadable.
-    Refused (ValueError) when 2FA is already on."""
+    Refused (:class:`AlreadyEnabled`) when 2FA is on already."""
     row = dbsession.get(TwoFactor, user.id)
     if row is not None and row.enabled_at is not None:
-        raise ValueError("two-factor authentication is already on")
+        raise AlreadyEnabled(user.id)
     secret = _unseal_secret(settings, row.secret_box) if row is not None else None
     if secret is None:
         secret = totp.new_secret()

@@ -130,8 +130,11 @@ def enrol_required_form(request: Request) -> Any:
     found = _pending(request)
     if found is None:
         return _start_again(request)
-    return _enrolment(request, found[1], request.resource_url(request.context, "enrol"),
-                      required=True)
+    try:
+        return _enrolment(request, found[1], request.resource_url(request.context, "enrol"),
+                          required=True)
+    except two_factor.AlreadyEnabled:  # set up already: this sign-in needs a code instead
+        return HTTPSeeOther(request.resource_url(request.context, "verify"))
 
 
 @web_view(context=SignIn, name="enrol", renderer="two_factor/enrol.jinja2",
@@ -141,6 +144,8 @@ def enrol_required_submit(request: Request) -> Any:
     if found is None:
         return _start_again(request)
     pending, user = found
+    if two_factor.is_enabled(request.dbsession, user.id):
+        return HTTPSeeOther(request.resource_url(request.context, "verify"))
     codes = two_factor.confirm_enrolment(request.dbsession, settings_of(request.registry),
                                          user, request.POST.get("code", ""), time.time())
     if codes is None:
@@ -179,10 +184,10 @@ def _to_section(request: Request) -> HTTPSeeOther:
 @web_view(context=TwoFactorSettings, renderer="two_factor/enrol.jinja2",
           permission=Permission.SIGNED_IN, request_method="GET")
 def enrol_form(context: TwoFactorSettings, request: Request) -> Any:
-    user = signed_in(request).user
-    if two_factor.is_enabled(request.dbsession, user.id):
+    try:
+        return _enrolment(request, signed_in(request).user, request.resource_url(context))
+    except two_factor.AlreadyEnabled:
         return _to_section(request)
-    return _enrolment(request, user, request.resource_url(context))
 
 
 @web_view(context=TwoFactorSettings, renderer="two_factor/enrol.jinja2",
