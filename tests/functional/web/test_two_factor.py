@@ -11,14 +11,25 @@ from typing import Any
 
 import pytest
 import webtest
-from sqlalchemy import select, update
+from pyramid.request import Request
+from pyramid.scripting import prepare
+from sqlalchemy import func, select, update
 
 from taskdesk.domain import accounts
-from taskdesk.models import LoginFailure, PendingSignIn, RememberedDevice, TwoFactor, User
+from taskdesk.models import (
+    AuthSession,
+    LoginFailure,
+    PendingSignIn,
+    RememberedDevice,
+    TwoFactor,
+    User,
+)
 from taskdesk.models.meta import utcnow
+from taskdesk.resources import root_factory
 from taskdesk.security import totp
+from taskdesk.web.views.auth import finish_sign_in
 from tests.support.factories import Factory
-from tests.support.sessions import session_cookie, whoami
+from tests.support.sessions import COOKIE_NAME, session_cookie, session_data, whoami
 from tests.support.web import confirm, find_form, flashes, is_signed_in, login, post
 
 DEVICE_COOKIE = "taskdesk_device"
@@ -43,7 +54,8 @@ def enrol(app: webtest.TestApp) -> tuple[str, list[str]]:
     assert shown.status_int == 200
     assert shown.headers["Cache-Control"] == "no-store"
     codes = [c.get_text() for c in shown.html.select("#recovery-codes code")]
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
     return secret, codes
 
 
@@ -90,7 +102,7 @@ def mfa_settings(wsgi_app: Any) -> Iterator[Callable[..., None]]:
     registry.taskdesk_settings = saved
 
 
-def test_enrol_sign_out_sign_in_and_verify(testapp, login_as, user, dbsession):
+def test_enrol_sign_out_sign_in_and_verify(testapp, login_as, user, dbsession, make_testapp):
     login_as("wangwei")
     page = testapp.get("/me/")
     assert "Set up two-factor authentication" in page.text
@@ -105,13 +117,20 @@ def test_enrol_sign_out_sign_in_and_verify(testapp, login_as, user, dbsession):
     assert whoami(testapp) is None
 
     wrong = verify(testapp, "000000")
-    assert "That code is not right" in wrong.text and whoami(testapp) is None
+    assert "That code is not right" in wrong.text
+    assert whoami(testapp) is None
     done = verify(testapp, code(secret, 1))
     assert done.status_int == 303
     assert whoami(testapp) == "wangwei"
-    # A new session, not the pending one carried over (session fixation).
+    # A new session, not the pending one carried over (session fixation); a copy of the
+    # pending sign-in's cookie is worth nothing now.
     assert session_cookie(testapp) != pending_cookie
+    assert "pending_sign_in" not in session_data(session_cookie(testapp))
     assert dbsession.scalars(select(PendingSignIn)).all() == []
+    replay = make_testapp()
+    replay.set_cookie(COOKIE_NAME, pending_cookie)
+    assert replay.get("/login/verify").headers["Location"].endswith("/login")
+    assert whoami(replay) is None
 
 
 def test_the_sign_in_target_survives_the_second_step(testapp, enrolled):
@@ -132,7 +151,8 @@ def test_a_code_works_once(testapp, enrolled, make_testapp):
     other = make_testapp()
     login(other, "wangwei")
     refused = verify(other, used)
-    assert refused.status_int == 200 and "was used already" in refused.text
+    assert refused.status_int == 200
+    assert "was used already" in refused.text
     # Older codes cannot follow a newer one either.
     assert verify(other, code(secret)).status_int == 200
     assert whoami(other) is None
@@ -173,7 +193,9 @@ def test_a_remembered_device_skips_the_prompt_until_it_expires(testapp, enrolled
     done = verify(testapp, code(secret, 1), remember=True)
     cookie = next(h for n, h in done.headerlist
                   if n == "Set-Cookie" and h.startswith(DEVICE_COOKIE + "="))
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=2592000" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Max-Age=2592000" in cookie
     token = cookie.split(";")[0].split("=", 1)[1]
     assert dbsession.scalar(select(RememberedDevice.token_hash)) != token  # only a digest
     sign_out(testapp)
@@ -208,9 +230,8 @@ def test_a_remembered_device_of_one_user_does_not_pass_another(testapp, enrolled
     factory.user("lina")
     other = make_testapp()
     login(other, "lina")
-    secret_lina, _ = enrol(other)
+    enrol(other)
     sign_out(other)
-    testapp.set_cookie(DEVICE_COOKIE, testapp.cookies[DEVICE_COOKIE])
     assert login(testapp, "lina").headers["Location"].endswith("/login/verify")
 
 
@@ -249,7 +270,8 @@ def test_new_recovery_codes_need_reauthentication(testapp, enrolled):
     form["reauth"] = code(secret, 1)
     shown = form.submit()
     new = [c.get_text() for c in shown.html.select("#recovery-codes code")]
-    assert len(new) == 10 and not set(new) & set(codes)
+    assert len(new) == 10
+    assert not set(new) & set(codes)
     sign_out(testapp)
     login(testapp, "wangwei")
     assert verify(testapp, codes[2]).status_int == 200  # the old ones are gone
@@ -386,3 +408,32 @@ def test_a_sign_in_waiting_for_a_code_cannot_set_up_another_authenticator(testap
     refused = post(testapp, "/login/enrol", {"code": "123456"})
     assert refused.headers["Location"].endswith("/login/verify")
     assert whoami(testapp) is None
+
+
+@pytest.mark.parametrize(("method", "trust", "signed_in"), [
+    ("ldap", True, True), ("oidc", True, True), ("ldap", False, False),
+    ("password", True, False),
+])
+def test_provider_sign_ins_trust_the_providers_second_factor(
+        wsgi_app, enrolled, dbsession, mfa_settings, method, trust, signed_in):
+    """``finish_sign_in`` as the LDAP and OIDC views call it (helper ``sso`` adds them)."""
+    mfa_settings(mfa_trust_provider=trust)
+    user = dbsession.scalar(select(User).where(User.username == "wangwei"))
+    request = Request.blank("/login", base_url="http://taskdesk.test")
+    with prepare(request=request, registry=wsgi_app.registry) as env:
+        request.root = root_factory(request)
+        request.tm.begin()
+        try:
+            response = finish_sign_in(env["request"], user, method, "/projects/")
+            env["request"].dbsession.flush()
+            started = env["request"].dbsession.scalar(
+                select(func.count()).select_from(AuthSession)
+                .where(AuthSession.user_id == user.id))
+        finally:
+            request.tm.abort()
+    if signed_in:
+        assert response.location == "http://taskdesk.test/projects/"
+        assert started == 1
+    else:
+        assert response.location == "http://taskdesk.test/login/verify"
+        assert started == 0

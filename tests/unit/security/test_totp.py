@@ -68,8 +68,11 @@ def test_a_used_step_and_older_ones_never_match_again() -> None:
 
 def test_secret_and_provisioning_uri() -> None:
     secret = totp.new_secret()
-    assert len(secret) == 32 and len(base64.b32decode(secret)) == totp.SECRET_BYTES
+    assert len(secret) == 32
+    assert len(base64.b32decode(secret)) == totp.SECRET_BYTES
     uri = totp.provisioning_uri(secret, "wang wei", "Taskdesk")
     assert uri.startswith("otpauth://totp/Taskdesk%3Awang%20wei?secret=" + secret)
-    assert "issuer=Taskdesk" in uri and "digits=6" in uri and "period=30" in uri
+    assert "issuer=Taskdesk" in uri
+    assert "digits=6" in uri
+    assert "period=30" in uri
     assert totp.grouped("ABCDEFGHIJ") == "ABCD EFGH IJ"
