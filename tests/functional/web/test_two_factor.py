@@ -177,8 +177,8 @@ def test_a_recovery_code_works_once(testapp, enrolled, make_testapp):
     done = verify(testapp, codes[0].upper().replace("-", " "))
     assert done.status_int == 303
     page = done.follow()
-    assert ("error", "You signed in with a recovery code; 9 are left. You can make new ones "
-            "on your profile.") in flashes(page)
+    assert ("error", "You signed in with a recovery code. Recovery codes left: 9. You can "
+            "make new ones on your profile.") in flashes(page)
     assert testapp.get("/me/").html.select_one("#recovery-left").get_text() == "9"
     other = make_testapp()
     login(other, "wangwei")

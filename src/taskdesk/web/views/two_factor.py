@@ -119,8 +119,9 @@ def verify_submit(request: Request) -> Any:
                             secure=settings.https, samesite="Lax", path="/")
     if result.factor is Factor.RECOVERY_CODE:
         left = two_factor.status(dbsession, user.id).recovery_codes_left
-        flash(request, _("You signed in with a recovery code; ${count} are left. You can "
-                         "make new ones on your profile.", mapping={"count": left}), "error")
+        flash(request, _("You signed in with a recovery code. Recovery codes left: ${count}. "
+                         "You can make new ones on your profile.", mapping={"count": left}),
+              "error")
     return response
 
 
