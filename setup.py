@@ -65,6 +65,8 @@ requires = [
     # IANA time zone data for zoneinfo where the system has none (Windows, slim images).
     # No upper bound: each release only updates the rules, and stale rules show wrong times.
     "tzdata>=2024.1",
+    # Two-factor enrolment: the authenticator's QR code as an inline SVG (pure Python).
+    "segno>=1.6,<2",
 ]
 
 tests_require = [

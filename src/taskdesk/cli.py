@@ -23,7 +23,7 @@ from plaster.exceptions import PlasterError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import accounts
+from taskdesk.domain import accounts, two_factor
 from taskdesk.domain.errors import DomainError, ValidationError
 from taskdesk.domain.schema import plain_text
 from taskdesk.models import get_tm_session
@@ -188,6 +188,16 @@ def cmd_reactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
                 "revoked or expired")
 
 
+def cmd_reset_two_factor(env: dict[str, Any], args: argparse.Namespace) -> None:
+    with unit_of_work(env) as dbsession:
+        user = _user(dbsession, args.username)
+        if not two_factor.reset(dbsession, user.id):
+            raise CommandError(f"{user.username} has no two-factor authentication; "
+                               "nothing changed")
+    print(f"two-factor authentication of {user.username} reset: their next sign-in needs "
+          "only the password")
+
+
 def _width(text: str) -> int:
     """Columns ``text`` takes in a terminal: East Asian wide characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -325,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = add("reactivate-user", cmd_reactivate_user,
               "let a deactivated user sign in again")
+    sub.add_argument("username")
+
+    sub = add("reset-two-factor", cmd_reset_two_factor,
+              "turn a user's two-factor authentication off (lost phone and recovery codes): "
+              "their recovery codes and remembered devices stop working")
     sub.add_argument("username")
 
     sub = add("list-users", cmd_list_users,

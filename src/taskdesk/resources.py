@@ -121,6 +121,7 @@ class Root(Resource):
             "admin": lambda parent, name: AdminArea(self.request, name, parent),
             "me": lambda parent, name: Me(self.request, name, parent),
             "feeds": lambda parent, name: FeedContainer(self.request, name, parent),
+            "login": lambda parent, name: SignIn(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -135,6 +136,11 @@ class Root(Resource):
         if self.settings.project_creators == "everyone":
             acl.append((Allow, Authenticated, Permission.CREATE_PROJECT))
         return acl
+
+
+class SignIn(Resource):
+    """``/login``: the sign-in form, and the steps a sign-in may need after the password
+    (``verify``: the second factor; ``enrol``: setting it up where it is required)."""
 
 
 def root_factory(request: Request) -> Root:
@@ -711,10 +717,15 @@ class Me(Resource):
         return {
             "tokens": lambda parent, name: TokenContainer(self.request, name, parent),
             "notifications": lambda parent, name: Inbox(self.request, name, parent),
+            "two-factor": lambda parent, name: TwoFactorSettings(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
+
+
+class TwoFactorSettings(Resource):
+    """``/me/two-factor``: setting up, and turning off, the user's own second factor."""
 
 
 class Inbox(Resource):

@@ -113,6 +113,9 @@ class TaskdeskSettings:
     login_account_limit: int = 5
     login_address_limit: int = 30
     login_window: int = 900
+    mfa_require: str = "off"
+    mfa_remember_days: int = 30
+    mfa_trust_provider: bool = True
     project_creators: str = "everyone"
     workflow: Workflow = field(
         default_factory=lambda: Workflow(
@@ -615,6 +618,17 @@ OPTIONS: tuple[Option, ...] = (
            "is throttled (the API answers 429)."),
     Option("taskdesk.login.window", "login_window", "900", _int_parser(10, 86400),
            "The throttling window in seconds."),
+    Option("taskdesk.mfa.require", "mfa_require", "off",
+           _choice_parser("off", "admins", "everyone"),
+           "Who must use two-factor authentication: nobody (`off`; anybody may choose to), "
+           "site `admins`, or `everyone`. Who must and has not set it up is taken to the "
+           "set-up page at sign-in and can do nothing else until done."),
+    Option("taskdesk.mfa.remember_days", "mfa_remember_days", "30", _int_parser(0, 365),
+           "Days a browser may skip the second factor when the user ticks \"remember this "
+           "device\" (0: the option is not offered)."),
+    Option("taskdesk.mfa.trust_provider", "mfa_trust_provider", "true", _parse_bool,
+           "Sign-ins through OIDC or LDAP trust the provider's own second factor, and ask "
+           "for none here; `false` asks for Taskdesk's too."),
     Option("taskdesk.projects.creators", "project_creators", "everyone",
            _choice_parser("everyone", "admins"),
            "Who may create projects: `everyone` signed in, or site `admins` only."),

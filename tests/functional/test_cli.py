@@ -303,6 +303,30 @@ def test_list_deactivate_and_reactivate_users(any_ini: Path) -> None:
     assert "no user named ghost" in one_line_error(taskdesk(any_ini, "reactivate-user", "ghost"))
 
 
+def test_reset_two_factor(make_ini: Callable[..., Path]) -> None:
+    ini = make_ini()
+    assert create(ini, "wangwei", "--admin").returncode == 0
+    connection = database(ini)
+    with connection:
+        user_id = connection.execute("SELECT id FROM users").fetchone()[0]
+        connection.execute("INSERT INTO two_factor (user_id, secret_box, enabled_at, created_at)"
+                           " VALUES (?, x'00', '2026-12-03 10:00:00', '2026-12-03 10:00:00')",
+                           (user_id,))
+        connection.execute("INSERT INTO recovery_codes (user_id, code_hash, created_at) "
+                           "VALUES (?, 'h', '2026-12-03 10:00:00')", (user_id,))
+    connection.close()
+    reset = taskdesk(ini, "reset-two-factor", "WangWei")
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.startswith("two-factor authentication of wangwei reset")
+    connection = database(ini)
+    assert connection.execute("SELECT count(*) FROM two_factor").fetchone() == (0,)
+    assert connection.execute("SELECT count(*) FROM recovery_codes").fetchone() == (0,)
+    connection.close()
+    assert one_line_error(taskdesk(ini, "reset-two-factor", "wangwei")) == (
+        "taskdesk: wangwei has no two-factor authentication; nothing changed")
+    assert "no user named ghost" in one_line_error(taskdesk(ini, "reset-two-factor", "ghost"))
+
+
 def test_list_users_shows_when_a_user_was_last_seen(make_ini: Callable[..., Path]) -> None:
     ini = make_ini()
     assert create(ini, "alice").returncode == 0

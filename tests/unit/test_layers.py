@@ -28,6 +28,7 @@ LEAVES = (
     "taskdesk.security.permissions",
     "taskdesk.security.principals",
     "taskdesk.security.secrets",
+    "taskdesk.security.totp",
     "taskdesk.timezones",
 )
 

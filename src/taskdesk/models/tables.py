@@ -613,3 +613,73 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     uploader: Mapped[User | None] = relationship(lazy="raise")
+
+
+class TwoFactor(Base):
+    """A user's authenticator (TOTP) secret: being set up while ``enabled_at`` is None,
+    in force once a code confirmed it (``domain.two_factor``).
+
+    The secret is stored sealed (``security.secrets.seal``) with a key derived from the
+    session secret, so a copy of the database alone cannot produce codes.
+    """
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_box: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last time step whose code was accepted: it and older ones are refused.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code, stored as a keyed SHA-256 (``domain.two_factor``)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RememberedDevice(Base):
+    """A browser that skips the second factor until ``expires_at``: the SHA-256 of the
+    random token in its cookie."""
+
+    __tablename__ = "remembered_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PendingSignIn(Base):
+    """A sign-in whose first factor passed and whose second is awaited: not a session.
+
+    The browser holds the random secret in its session cookie; this row (by the secret's
+    SHA-256) says whose sign-in it is, how it started and where it goes, until
+    ``expires_at``. Finishing it deletes it and starts a real session.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: How the first factor was given: "password", "ldap" or "oidc".
+    method: Mapped[str] = mapped_column(String(16))
+    #: The page to go to afterwards (a path on this site, checked again when used).
+    target: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,5 +1,5 @@
-"""Password sign-in with throttling per account and per client address; when sessions
-end; and ``purge``, which deletes what has expired.
+"""Password sign-in and second-factor checks with throttling per account and per client
+address; when sessions end; and ``purge``, which deletes what has expired.
 
 Failures are rows in the database, so the limits hold across processes and servers.
 Every refusal says the same thing: a wrong username and a wrong password are
@@ -19,7 +19,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import directory, idempotency
+from taskdesk.domain import directory, idempotency, two_factor
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security import ldap
@@ -120,6 +120,54 @@ def _directory_sign_in(dbsession: Session, settings: TaskdeskSettings, username:
         return None
 
 
+class Factor(StrEnum):
+    """What passed a second-factor (or re-authentication) check."""
+
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery_code"
+    PASSWORD = "password"
+
+
+@dataclass(frozen=True)
+class FactorResult:
+    factor: Factor | None
+    throttled: bool = False
+
+
+def _second_factor_key(user_id: int) -> str:
+    return f"second-factor:{user_id}"
+
+
+def check_factor(
+    dbsession: Session, settings: TaskdeskSettings, user: User, text: str, address: str,
+    now: float, *, recovery: bool = False, password: bool = False,
+) -> FactorResult:
+    """Check ``text`` as the user's current authenticator code, or (when allowed) as one of
+    their recovery codes or their password; throttled like password sign-ins.
+
+    Failures are counted per user (``second-factor:<id>``, against
+    ``taskdesk.login.account_limit``) and per client address, in the same window and table
+    as failed passwords: six digits must not be guessable by trying them all.
+    """
+    key = _second_factor_key(user.id)
+    since = utcnow() - timedelta(seconds=settings.login_window)
+    if (_failures(dbsession, key, since) >= settings.login_account_limit
+            or address_throttled(dbsession, settings, address)):
+        return FactorResult(None, throttled=True)
+    factor = None
+    if two_factor.check_totp(dbsession, settings, user.id, text, now):
+        factor = Factor.TOTP
+    elif recovery and two_factor.use_recovery_code(dbsession, settings, user.id, text):
+        factor = Factor.RECOVERY_CODE
+    elif password and text and verify_password(user.password_hash, text)[0]:
+        factor = Factor.PASSWORD
+    if factor is None:
+        dbsession.add_all([LoginFailure(key=key), LoginFailure(key=_address_key(address))])
+        return FactorResult(None)
+    dbsession.execute(delete(LoginFailure).where(LoginFailure.key == key))
+    return FactorResult(factor)
+
+
 class SessionEnd(StrEnum):
     """Why a signed-in session is over (the sign-in page and the API say which)."""
 
@@ -165,7 +213,8 @@ class Expired(NamedTuple):
 
 
 def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> Expired:
-    """Delete sessions past their idle or absolute limit, failures older than the
+    """Delete sessions past their idle or absolute limit (and expired pending sign-ins and
+    remembered devices), failures older than the
     throttling window and idempotency keys older than their window; return how many of
     each. None can matter any more: an expired session is refused anyway, an old failure
     no longer counts, and an old key is claimed afresh."""
@@ -183,4 +232,7 @@ def purge_expired(dbsession: Session, settings: TaskdeskSettings) -> Expired:
         )
     )
     keys = idempotency.purge(dbsession, timedelta(seconds=settings.api_idempotency_window))
-    return Expired(sessions.rowcount, failures.rowcount, keys)  # type: ignore[attr-defined]
+    # Sign-ins that waited too long for their second factor and remembered devices past
+    # their lifetime count as sessions: both are sign-in state a browser holds.
+    sign_in_state = sessions.rowcount + two_factor.purge(dbsession)  # type: ignore[attr-defined]
+    return Expired(sign_in_state, failures.rowcount, keys)  # type: ignore[attr-defined]

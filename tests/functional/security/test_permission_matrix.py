@@ -82,10 +82,12 @@ from taskdesk.resources import (
     ProjectContainer,
     ProjectResource,
     Root,
+    SignIn,
     TaskContainer,
     TaskResource,
     TokenContainer,
     TokenResource,
+    TwoFactorSettings,
     UserContainer,
     UserResource,
     WebhookContainer,
@@ -141,9 +143,17 @@ RULES: list[Rule] = [
     # -- site: probes, sign-in, language ---------------------------------------------------
     *rules(Root, "healthz", "GET HEAD", P.PUBLIC),
     *rules(Root, "readyz", "GET HEAD", P.PUBLIC),
-    *rules(Root, "login", "GET", P.PUBLIC),
-    *rules(Root, "login", "POST", P.PUBLIC,
+    *rules(SignIn, "", "GET", P.PUBLIC),
+    *rules(SignIn, "", "POST", P.PUBLIC,
            body=lambda w, s: {"username": "nobody", "password": "not the password"}),
+    # The second step of a sign-in and required enrolment: without a pending sign-in
+    # (nobody here has one) they send the browser back to the sign-in page.
+    *rules(SignIn, "verify", "GET", P.PUBLIC, success=303),
+    *rules(SignIn, "verify", "POST", P.PUBLIC, success=303,
+           body=lambda w, s: {"code": "123456"}),
+    *rules(SignIn, "enrol", "GET", P.PUBLIC, success=303),
+    *rules(SignIn, "enrol", "POST", P.PUBLIC, success=303,
+           body=lambda w, s: {"code": "123456"}),
     *rules(Root, "logout", "POST", P.PUBLIC, success=303),
     # OpenID Connect sign-in: public; the matrix's app has no provider set up, so both
     # answer 404 to everyone (tests/functional/security/test_oidc.py signs in for real).
@@ -168,6 +178,16 @@ RULES: list[Rule] = [
     *rules(Me, "sessions", "POST", P.SIGNED_IN, success=303),
     *rules(Me, "notification-preferences", "POST", P.SIGNED_IN, success=303,
            body=lambda w, s: {"assigned": "digest", "watching": "off"}),
+    # Two-factor settings are only ever the caller's own (tests/functional/web/
+    # test_two_factor.py): nobody in the world has it on, so a wrong code is a form error,
+    # new recovery codes have nothing to replace, and turning it off changes nothing.
+    *rules(TwoFactorSettings, "", "GET", P.SIGNED_IN),
+    *rules(TwoFactorSettings, "", "POST", P.SIGNED_IN, success=400,
+           body=lambda w, s: {"code": "12345x"}),
+    *rules(TwoFactorSettings, "recovery-codes", "POST", P.SIGNED_IN, success=303),
+    *rules(TwoFactorSettings, "disable", "POST", P.SIGNED_IN, success=303,
+           body=lambda w, s: {"reauth": Factory.PASSWORD}),
+    *rules(TwoFactorSettings, "forget-devices", "POST", P.SIGNED_IN, success=303),
     # The inbox is only ever the caller's own (tests/functional/web/test_notifications.py).
     *rules("Inbox", "", "GET", P.SIGNED_IN),
     *rules("Inbox", "read", "POST", P.SIGNED_IN, success=303),
@@ -199,6 +219,8 @@ RULES: list[Rule] = [
     *rules(UserResource, "admin", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"is_site_admin": "true"}),
     *rules(UserResource, "end-sessions", "POST", P.ADMINISTER, success=303),
+    *rules(UserResource, "reset-two-factor", "POST", P.ADMINISTER, success=303,
+           body=confirmed),
     *rules(GroupContainer, "", "GET", P.ADMINISTER),
     *rules(GroupContainer, "new", "GET", P.ADMINISTER),
     *rules(GroupContainer, "new", "POST", P.ADMINISTER, success=303,

@@ -14,7 +14,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.domain import accounts
+from taskdesk.domain import accounts, two_factor
 from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.people import resolve_person
 from taskdesk.messages import _
@@ -86,6 +86,7 @@ def _user_page(context: UserResource, request: Request,
         "user": user,
         "groups": accounts.user_groups(request.dbsession, user),
         "sessions": accounts.count_sessions(request.dbsession, user),
+        "two_factor": two_factor.status(request.dbsession, user.id),
         "is_self": user.id == signed_in(request).user_id,
         "errors": errors or {},
     }
@@ -173,6 +174,26 @@ def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     accounts.end_sessions(request.dbsession, user, keep_session_id=keep)
     flash(request, _("All sessions of ${name} have ended.", mapping={"name": user.display_name}))
+    return _back_to_user(context, request)
+
+
+@web_view(context=UserResource, name="reset-two-factor", request_method="POST",
+          permission=Permission.ADMINISTER)
+def user_reset_two_factor(context: UserResource, request: Request) -> Response:
+    user = context.row
+    if not confirmed(request):
+        return confirmation(
+            request, nav="admin", subject=f"{user.display_name} (@{user.username})",
+            title=_("Reset two-factor authentication of ${name}?",
+                    mapping={"name": user.display_name}),
+            message=_("Their authenticator, recovery codes and remembered devices stop "
+                      "working. Their next sign-in needs only the password (or sets up two-"
+                      "factor authentication again where the site requires it)."),
+            button=_("Reset two-factor authentication"),
+            cancel_url=request.resource_url(context))
+    two_factor.reset(request.dbsession, user.id)
+    flash(request, _("Two-factor authentication of ${name} was reset.",
+                     mapping={"name": user.display_name}))
     return _back_to_user(context, request)
 
 

@@ -14,7 +14,7 @@ from pyramid.i18n import make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.request import Request
 
-from taskdesk.domain import accounts, preferences
+from taskdesk.domain import accounts, preferences, two_factor
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.events import Reason
 from taskdesk.domain.schemas import NOTIFICATION_PREFERENCES
@@ -109,12 +109,15 @@ def _notification_choices(request: Request, chosen: Mapping[str, Any] | None,
     }
 
 
-def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
-                  errors: Mapping[str, Any] | None = None,
-                  password_errors: Mapping[str, Any] | None = None,
-                  notification_values: Mapping[str, Any] | None = None,
-                  notification_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
+                 errors: Mapping[str, Any] | None = None,
+                 password_errors: Mapping[str, Any] | None = None,
+                 notification_values: Mapping[str, Any] | None = None,
+                 notification_errors: Mapping[str, Any] | None = None,
+                 two_factor_errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The profile page's values; the ``*_errors`` are those of the form that failed."""
     user = signed_in(request).user
+    settings = settings_of(request.registry)
     if values is None:
         values = {"display_name": user.display_name, "email": user.email,
                   "locale": user.locale or "", "time_zone": user.time_zone or ""}
@@ -125,9 +128,12 @@ def _profile_page(request: Request, *, values: Mapping[str, Any] | None = None,
         "password_errors": password_errors or {},
         "locales": LOCALES,
         "zones": _zone_choices(request),
-        "site_zone": settings_of(request.registry).time_zone.key,
+        "site_zone": settings.time_zone.key,
         "other_sessions": max(accounts.count_sessions(request.dbsession, user) - 1, 0),
         "feed_token": accounts.feed_token(request.dbsession, user),
+        "two_factor": two_factor.status(request.dbsession, user.id),
+        "two_factor_required": two_factor.required(settings, user),
+        "two_factor_errors": two_factor_errors or {},
         **_notification_choices(request, notification_values, notification_errors),
     }
 
@@ -139,7 +145,7 @@ def _back_to_profile(request: Request) -> HTTPSeeOther:
 @web_view(context=Me, renderer="me/profile.jinja2", request_method="GET",
           permission=Permission.SIGNED_IN)
 def profile_show(context: Me, request: Request) -> dict[str, Any]:
-    return _profile_page(request)
+    return profile_page(request)
 
 
 @web_view(context=Me, name="profile", renderer="me/profile.jinja2", request_method="POST",
@@ -150,7 +156,7 @@ def profile_update(context: Me, request: Request) -> Any:
         accounts.update_profile(request.dbsession, signed_in(request).user, values)
     except ValidationError as error:
         request.response.status = 400
-        return _profile_page(request, values=values, errors=form_errors(error))
+        return profile_page(request, values=values, errors=form_errors(error))
     # The confirmation speaks the language just chosen, as the next page will.
     directories = request.registry.queryUtility(ITranslationDirectories, default=[])
     localizer = make_localizer(choose_locale(request, signed_in(request).user.locale),
@@ -168,7 +174,7 @@ def notification_preferences_update(context: Me, request: Request) -> Any:
         preferences.set_channels(request.dbsession, signed_in(request).user.id, choices)
     except ValidationError as error:
         request.response.status = 400
-        return _profile_page(request, notification_values=values,
+        return profile_page(request, notification_values=values,
                              notification_errors=form_errors(error))
     flash(request, _("Your notification choices were saved."))
     return HTTPSeeOther(request.resource_url(request.root) + "me/#notifications")
@@ -192,7 +198,7 @@ def password_change(context: Me, request: Request) -> Any:
                       for field, message in error.fields.items()}
     if errors:
         request.response.status = 400
-        return _profile_page(request, password_errors=errors)
+        return profile_page(request, password_errors=errors)
     flash(request, _("Your password was changed; your other sessions have ended."))
     return _back_to_profile(request)
 
