@@ -17,7 +17,13 @@ from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
 from taskdesk.domain.schema import Schema
-from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USERNAME_PATTERN
+from taskdesk.domain.schemas import (
+    GROUP_PATTERN,
+    SEARCH_QUERY,
+    SLUG_PATTERN,
+    TASK_QUERY,
+    USERNAME_PATTERN,
+)
 from taskdesk.resources import (
     AttachmentContainer,
     AttachmentResource,
@@ -305,6 +311,9 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
                            "schema": {"type": "string", "enum": ["true", "false"]}})
     if operation.query in ("tasks", "page", "notifications"):
         parameters += _paging_parameters(settings)
+    if operation.query == "search":
+        parameters += SEARCH_QUERY.openapi_parameters(None)
+        parameters += [p for p in _paging_parameters(settings) if p["name"] != "offset"]
     if operation.idempotent:
         parameters.append(IDEMPOTENCY_KEY_PARAMETER)
     if operation.conditional:
