@@ -104,6 +104,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Members", "Who holds which role in a project."),
     ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
     ("Comments", "Comments on a task."),
+    ("Search", "Words in the tasks and comments of every project the caller may see, and "
+               "tasks by number (`#12`, `project#12`)."),
     ("Links", "Links between tasks: blocks / blocked by, relates to, duplicates / "
               "duplicated by, across the projects the caller may see."),
     ("Attachments", "Files attached to a task or its comments: upload (multipart), list, "
@@ -115,7 +117,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Reference", "This document."),
 )
 #: Each operation's tag: by view name where that decides it, else by the kind of resource.
-_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference"}
+_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference",
+                "search": "Search"}
 _TAG_BY_CONTEXT: dict[type, str] = {
     ProjectContainer: "Projects",
     ProjectResource: "Projects",
