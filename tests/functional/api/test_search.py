@@ -68,7 +68,8 @@ def test_search_pages_by_cursor(client_for, factory, people, shared):
         factory.task(shared, title=f"Upgrade note {n}")
     member = client_for(people["member"])
     first = member.get("/api/v1/search?q=upgrade&limit=4").json
-    assert len(first["items"]) == 4 and first["next"]
+    assert len(first["items"]) == 4
+    assert first["next"]
     seen = [(i["project"], i["number"]) for i in first["items"]]
     url = first["next"]
     while url:

@@ -111,7 +111,8 @@ def test_hash_number_opens_the_task_of_the_current_project(testapp, login_as, wo
     # The header sends the project of the page it is on.
     page = testapp.get("/projects/apollo/")
     form = page.forms[0]
-    assert form.action.endswith("/search") and form["project"].value == "apollo"
+    assert form.action.endswith("/search")
+    assert form["project"].value == "apollo"
     form["q"] = "#1"
     assert form.submit().location.endswith("/projects/apollo/tasks/1")
     response = testapp.get("/search", params={"q": "website#1"})
