@@ -37,7 +37,7 @@ def test_results_are_grouped_by_project_with_marked_matches(testapp, login_as, w
     assert "<mark>Migrate</mark> the billing database" in titles[1]
     excerpt = response.html.select_one(".search-hit__excerpt")
     # Escaped first, then marked: the description's markup is text, never a tag.
-    assert "Description:" in excerpt.get_text()
+    assert "In the description:" in excerpt.get_text()
     assert "Plan the <mark>migration</mark> of &lt;b&gt;old&lt;/b&gt; accounts &amp; logins." \
         in excerpt.decode_contents()
     assert excerpt.find("b") is None
@@ -50,7 +50,7 @@ def test_a_match_in_a_comment_shows_the_comment(testapp, login_as, world, make_t
     login_as("manny")
     response = testapp.get("/search", params={"q": "deploying"})
     excerpt = response.html.select_one(".search-hit__excerpt")
-    assert "Comment:" in excerpt.get_text()
+    assert "In a comment:" in excerpt.get_text()
     assert "<mark>deploy</mark>" in excerpt.decode_contents()
 
 
