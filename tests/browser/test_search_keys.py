@@ -154,7 +154,17 @@ def test_search_and_keyboard_shortcuts(page: Any, problems: list[str], live_serv
     page.keyboard.press("c")
     expect(page).to_have_url(re.compile(r"/projects/keys-demo/tasks/new$"))
 
-    # "#2" in the header on a project's page opens that project's task 2.
+    # On the board, j selects a card and s focuses its status control.
+    page.goto(f"{base}/projects/keys-demo/board")
+    page.locator("main h1").click()
+    page.keyboard.press("j")
+    card = _selected(page)
+    expect(card).to_have_class(re.compile("board-card"))
+    page.keyboard.press("s")
+    expect(card.locator("select")).to_be_focused()
+    steps.shot("board")
+
+    # "#1" in the header on a project's page opens that project's task 1.
     page.goto(f"{base}/projects/keys-docs/")
     page.locator("#header-search").fill("#1")
     page.locator("#header-search").press("Enter")
