@@ -126,11 +126,17 @@ def _visible(statement: _Statement, scope: str) -> _Statement:
 
 @lru_cache(maxsize=16)
 def _search_statement(dialect: str, scope: str, after: bool) -> Select[*tuple[Any, ...]]:
+    # The matches first, then their tasks: as ``Task.id IN (matches)`` PostgreSQL walks
+    # the projects in slug order to stop early at the LIMIT, computing each task's
+    # tsvector; at 100,000 tasks that took 1-7 s, with the GIN index unused. A
+    # materialized CTE makes it read the index (SQLite 3.35+ and PostgreSQL 12+ know it).
+    matches = matching_task_ids(dialect).cte("matches").prefix_with("MATERIALIZED")
     statement = _visible(
         select(Task.id, Project.slug, Project.name, Task.number, Task.title,
                Task.description, Task.status)
-        .join(Project, Project.id == Task.project_id)
-        .where(Task.id.in_(matching_task_ids(dialect))),
+        .select_from(matches)
+        .join(Task, Task.id == matches.c.task_id)
+        .join(Project, Project.id == Task.project_id),
         scope,
     )
     if after:
