@@ -12,13 +12,12 @@ stemmer (``domain.search``), so what is marked is what matched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, String, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain.access import Viewer, visible_to_member
+from taskdesk.domain.access import Viewer, visible_projects
 from taskdesk.domain.cursor import decode_cursor, encode_cursor, invalid_cursor, is_whole_number
 from taskdesk.domain.schema import FieldError, TaskRef, TaskReference
 from taskdesk.domain.search import (
@@ -30,7 +29,6 @@ from taskdesk.domain.search import (
 )
 from taskdesk.models import Comment, Project, Task, read_rows
 
-_Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 #: The most tasks a jump without a project offers to choose from.
 JUMP_CHOICES = 20
 _JUMP = TaskReference("q")
@@ -60,23 +58,15 @@ def tasks_numbered(dbsession: Session, viewer: Viewer, number: int, *,
     """The tasks of this number the viewer may see (in the project ``slug`` if given), by
     project slug, at most :data:`JUMP_CHOICES`. A hidden task is not there, as a missing one
     is not."""
-    statement = _jump_statement(_scope(viewer), slug is not None)
-    params: dict[str, Any] = {"number": number, "viewer_id": viewer.user_id, "slug": slug,
-                              "limit": JUMP_CHOICES}
-    return [NumberedTask._make(row) for row in read_rows(dbsession, statement, params)]
-
-
-@lru_cache(maxsize=16)
-def _jump_statement(scope: str, by_slug: bool) -> Select[*tuple[Any, ...]]:
-    statement = _visible(
+    statement = (
         select(Project.slug, Project.name, Task.number, Task.title, Task.status)
         .join(Project, Project.id == Task.project_id)
-        .where(Task.number == bindparam("number", type_=Integer)),
-        scope,
+        .where(Task.number == number, visible_projects(viewer))
     )
-    if by_slug:
-        statement = statement.where(Project.slug == bindparam("slug", type_=String))
-    return statement.order_by(Project.slug).limit(bindparam("limit", type_=Integer))
+    if slug is not None:
+        statement = statement.where(Project.slug == slug)
+    statement = statement.order_by(Project.slug).limit(JUMP_CHOICES)
+    return [NumberedTask._make(row) for row in read_rows(dbsession, statement)]
 
 
 class Hit(NamedTuple):
@@ -110,34 +100,19 @@ class SearchPage:
         return [hit for group in self.groups for hit in group.hits]
 
 
-def _scope(viewer: Viewer) -> str:
-    if viewer.is_site_admin:
-        return "everything"
-    return "nothing" if viewer.user_id is None else "visible"
-
-
-def _visible(statement: _Statement, scope: str) -> _Statement:
-    if scope == "nothing":
-        return statement.where(Project.id.is_(None))
-    if scope == "visible":
-        return statement.where(visible_to_member(bindparam("viewer_id", type_=Integer)))
-    return statement
-
-
-@lru_cache(maxsize=16)
-def _search_statement(dialect: str, scope: str, after: bool) -> Select[*tuple[Any, ...]]:
+def _search_statement(dialect: str, viewer: Viewer, after: bool) -> Select[*tuple[Any, ...]]:
     # The matches first, then their tasks: as ``Task.id IN (matches)`` PostgreSQL walks
     # the projects in slug order to stop early at the LIMIT, computing each task's
     # tsvector; at 100,000 tasks that took 1-7 s, with the GIN index unused. A
     # materialized CTE makes it read the index (SQLite 3.35+ and PostgreSQL 12+ know it).
     matches = matching_task_ids(dialect).cte("matches").prefix_with("MATERIALIZED")
-    statement = _visible(
+    statement = (
         select(Task.id, Project.slug, Project.name, Task.number, Task.title,
                Task.description, Task.status)
         .select_from(matches)
         .join(Task, Task.id == matches.c.task_id)
-        .join(Project, Project.id == Task.project_id),
-        scope,
+        .join(Project, Project.id == Task.project_id)
+        .where(visible_projects(viewer))
     )
     if after:
         slug = bindparam("after_slug", type_=String)
@@ -165,11 +140,10 @@ def search_tasks(dbsession: Session, viewer: Viewer, query: str, *, limit: int,
     if expression is None:
         return SearchPage([], None)
     after = _decode(cursor) if cursor else None
-    params: dict[str, Any] = {"search": expression, "viewer_id": viewer.user_id,
-                              "limit": limit + 1}
+    params: dict[str, Any] = {"search": expression, "limit": limit + 1}
     if after is not None:
         params.update(after_slug=after[0], after_number=after[1])
-    statement = _search_statement(dialect, _scope(viewer), after is not None)
+    statement = _search_statement(dialect, viewer, after is not None)
     rows = read_rows(dbsession, statement, params).all()
     next_cursor = None
     if len(rows) > limit:
