@@ -47,6 +47,8 @@ requires = [
     "markdown-it-py>=3.0,<5",
     "nh3>=0.2.17,<0.4",
     "orjson>=3.10,<4",
+    # Search: English words stemmed alike on SQLite and PostgreSQL (taskdesk.domain.search).
+    "snowballstemmer>=3.0,<4",
     # Attachments: image sizes from their headers, thumbnails.
     "Pillow>=11,<14",
     # The task queue behind notifications, e-mail and webhooks: SQLite by default, Redis

@@ -113,3 +113,37 @@ def test_every_revision_steps_down_and_up(empty_engine: Engine) -> None:
         upgrade(empty_engine, INI, revision)
         assert user_tables(empty_engine) == tables
         assert current_revision(empty_engine) == revision
+
+
+def test_search_stems_rebuilds_the_search_bodies(empty_engine: Engine, settings: Any) -> None:
+    """0013 rewrites every task's search body with stems (and back on the way down), so
+    tasks written before it are found by other forms of their words."""
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from taskdesk.domain.comments import add_comment
+    from taskdesk.domain.search import matching_task_ids, search_expression
+    from tests.support.factories import Factory
+
+    upgrade(empty_engine, INI)
+    with Session(empty_engine) as session:
+        factory = Factory(session, settings)
+        project = factory.project(slug="stems")
+        task = factory.task(project, title="Database migration")
+        factory.task(project, title="迁移数据库")
+        add_comment(session, task, factory.user(), {"body": "Deploying soon"})
+        session.commit()
+    bodies = "SELECT body FROM task_search ORDER BY task_id"
+    downgrade(empty_engine, INI, "0011")
+    with empty_engine.connect() as connection:
+        assert list(connection.execute(text(bodies)).scalars()) == [
+            "database migration deploying soon", "迁 移 数 据 库"]
+    upgrade(empty_engine, INI)
+    dialect = empty_engine.dialect.name
+    with empty_engine.connect() as connection:
+        assert list(connection.execute(text(bodies)).scalars()) == [
+            "databas migrat deploy soon database migration deploying soon", "迁 移 数 据 库"]
+        for query, found in (("migrating", 1), ("deploys", 1), ("数据", 1)):
+            ids = connection.execute(select(matching_task_ids(dialect).subquery()),
+                                     {"search": search_expression(dialect, query)}).all()
+            assert len(ids) == found, query

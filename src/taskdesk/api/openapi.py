@@ -20,6 +20,7 @@ from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import (
     ACTIVITY_QUERY,
     GROUP_PATTERN,
+    SEARCH_QUERY,
     SLUG_PATTERN,
     TASK_QUERY,
     USERNAME_PATTERN,
@@ -104,6 +105,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Members", "Who holds which role in a project."),
     ("Tasks", "Task lists (JSON, or CSV for spreadsheets), tasks and their history."),
     ("Comments", "Comments on a task."),
+    ("Search", "Words in the tasks and comments of every project the caller may see, and "
+               "tasks by number (`#12`, `project#12`)."),
     ("Links", "Links between tasks: blocks / blocked by, relates to, duplicates / "
               "duplicated by, across the projects the caller may see."),
     ("Attachments", "Files attached to a task or its comments: upload (multipart), list, "
@@ -115,7 +118,8 @@ TAGS: tuple[tuple[str, str], ...] = (
     ("Reference", "This document."),
 )
 #: Each operation's tag: by view name where that decides it, else by the kind of resource.
-_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference"}
+_TAG_BY_NAME = {"tasks.csv": "Tasks", "activity": "Tasks", "openapi.json": "Reference",
+                "search": "Search"}
 _TAG_BY_CONTEXT: dict[type, str] = {
     ProjectContainer: "Projects",
     ProjectResource: "Projects",
@@ -313,6 +317,9 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
         parameters += ACTIVITY_QUERY.openapi_parameters(None)
     if operation.query in ("tasks", "page", "notifications", "activity"):
         parameters += _paging_parameters(settings)
+    if operation.query == "search":
+        parameters += SEARCH_QUERY.openapi_parameters(None)
+        parameters += [p for p in _paging_parameters(settings) if p["name"] != "offset"]
     if operation.idempotent:
         parameters.append(IDEMPOTENCY_KEY_PARAMETER)
     if operation.conditional:

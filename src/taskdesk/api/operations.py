@@ -47,8 +47,8 @@ class Operation:
     #: PATCH: every field optional.
     partial: bool = False
     #: Query parameters: "tasks" (filters and paging), "page" (paging only),
-    #: "notifications" (paging and `unread`), "activity" (the feeds' filters and paging) or
-    #: None.
+    #: "notifications" (paging and `unread`), "activity" (the feeds' filters and paging),
+    #: "search" (``SEARCH_QUERY``, limit and cursor) or None.
     query: str | None = None
     #: Also answers text/csv (with ``Accept: text/csv``).
     csv: bool = False

@@ -19,6 +19,7 @@ from taskdesk.domain.events import Reason
 from taskdesk.domain.links import LinkRow
 from taskdesk.domain.preferences import Channel
 from taskdesk.domain.schemas import LINK_KINDS, SLUG_PATTERN
+from taskdesk.domain.search_results import Hit, NumberedTask
 from taskdesk.domain.task_list import TaskRow, task_row
 from taskdesk.models import (
     ApiToken,
@@ -313,6 +314,26 @@ NOTIFICATION_PREFERENCES = _object(
     "(not at all).",
 )
 
+MARKS = {
+    "type": "array",
+    "items": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2},
+    "description": "Where the search matched: [start, end) offsets in Unicode code points.",
+}
+SEARCH_HIT = _object({
+    "project": {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+    "project_name": STRING,
+    "number": INTEGER,
+    "title": STRING,
+    "title_marks": MARKS,
+    "status": STRING,
+    "excerpt": nullable(_object({
+        "field": {"type": "string", "enum": ["description", "comment"]},
+        "text": STRING,
+        "marks": MARKS,
+    }, "Text around the first match, with `…` where it was cut.")),
+    "url": URL,
+}, "A task found by a search, with where it matched.")
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Document": {"type": "object", "description": "This OpenAPI document."},
@@ -346,7 +367,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Delivery": DELIVERY,
     "DeliveryList": _list_of("Delivery"),
     "NotificationPreferences": NOTIFICATION_PREFERENCES,
+    "SearchHit": SEARCH_HIT,
+    "SearchHitList": _list_of("SearchHit"),
 }
+
+
+def search_hit_json(urls: Urls, hit: Hit | NumberedTask) -> dict[str, Any]:
+    """A search hit, or a task a ``#12`` search names (no marks, no excerpt)."""
+    found = hit if isinstance(hit, Hit) else None
+    return {
+        "project": hit.project_slug,
+        "project_name": hit.project_name,
+        "number": hit.number,
+        "title": hit.title,
+        "title_marks": [list(span) for span in found.title_spans] if found else [],
+        "status": hit.status,
+        "excerpt": {"field": found.field, "text": found.excerpt.text,
+                    "marks": [list(span) for span in found.excerpt.spans]}
+        if found is not None and found.excerpt is not None else None,
+        "url": urls.task(hit.project_slug, hit.number),
+    }
 
 
 class Urls:

@@ -225,6 +225,23 @@ TASK_QUERY = QuerySchema(
 )
 
 
+#: The longest search query read (the index reads at most eight terms anyway).
+MAX_SEARCH_QUERY = 200
+
+#: The parameters of a search (web page and API).
+SEARCH_QUERY = QuerySchema(
+    "SearchQuery",
+    (
+        Words("q", "Words to find in titles, descriptions and comments of every project the "
+              "caller may see (English words match their variations, Chinese words too); "
+              "`#12` or `project#12` finds the task of that number instead.",
+              max_length=MAX_SEARCH_QUERY),
+        Words("project", "The project `#12` means (a slug): the page the search started on.",
+              max_length=64),
+    ),
+)
+
+
 #: The kinds of link, as the task at hand sees them ("this task blocks #12"); each is stored
 #: once, in its canonical direction (``domain.links``).
 LINK_KINDS = ("blocks", "blocked_by", "relates_to", "duplicates", "duplicated_by")

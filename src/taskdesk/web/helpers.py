@@ -291,6 +291,15 @@ class Helpers:
         return Markup("").join(Markup(' {}="{}"').format(name, value)
                                for name, value in attrs.items())
 
+    @cached_property
+    def page_project(self) -> ProjectResource | None:
+        """The project the page shows: its context, or the nearest one above it (the header
+        search reads ``#12`` as this project's task, ``c`` creates a task in it)."""
+        node = self.request.context
+        while node is not None and not isinstance(node, ProjectResource):
+            node = getattr(node, "__parent__", None)
+        return node
+
     def can(self, permission: Permission, context: Any = None) -> bool:
         """Whether the caller holds ``permission`` (templates name it ``P.<NAME>``; a plain
         string, which a typo would turn into a silent deny, is refused)."""

@@ -162,6 +162,8 @@ RULES: list[Rule] = [
     *rules(Root, "language", "POST", P.PUBLIC, success=303,
            body=lambda w, s: {"locale": "zh_CN", "next": "/"}),
     *rules(Root, "", "GET", P.SIGNED_IN),
+    # Search everywhere: what it finds is filtered by visibility in SQL (test_search.py).
+    *rules(Root, "search", "GET", P.SIGNED_IN, query="q=task"),
     # The one-click link of notification mails: public, its token is the authority. The
     # matrix has no genuine token, so every caller gets the "not a valid link" page (400);
     # tests/functional/notify/test_unsubscribe.py follows real links.
@@ -333,6 +335,7 @@ RULES: list[Rule] = [
     *rules(ProjectResource, "tasks.csv", "GET", P.VIEW, api=True),
     *rules(Root, "tasks.csv", "GET", P.SIGNED_IN, api=True),
     *rules(AllTasks, "", "GET", P.SIGNED_IN, api=True),
+    *rules(Root, "search", "GET", P.SIGNED_IN, api=True, query="q=task"),
     *rules(MemberContainer, "", "GET", P.VIEW, api=True),
     *rules(MemberResource, "", "GET", P.VIEW, api=True),
     *rules(MemberResource, "", "PUT", P.MANAGE_MEMBERS, api=True,

@@ -104,7 +104,8 @@ def test_viewers_see_files_but_cannot_add_or_delete(testapp, login_as, world, ma
     assert "spec.txt" in page.text
     assert not [f for f in page.forms.values() if "/attachments" in (f.action or "")]
     assert testapp.get(url + "/download").body == b"the spec"
-    testapp.post(url + "/delete", {"csrf_token": page.forms[0]["csrf_token"].value},
+    token = page.html.select_one("meta[name=csrf-token]")["content"]
+    testapp.post(url + "/delete", {"csrf_token": token},
                  status=403)
 
     # Someone who cannot see the task cannot see its files: 404, as for the task.
