@@ -209,6 +209,7 @@ def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
 
 
 @api_view(context=TaskResource, name="move", method="POST", permission=Permission.SET_STATUS,
+          only_method=True,
           summary="Move a task on the board: order it in its column, or move it to "
           "another status's column", response="TaskMoved", body=move_body, conditional=True,
           description="`after` or `before` (a task number of the target column) places the "
