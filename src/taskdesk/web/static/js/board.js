@@ -51,6 +51,15 @@
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
 
+  // A move comes back to the board as it is shown now ("Show more" may have changed the URL
+  // since the card's form was rendered), like the status forms' (taskdesk.js).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("form.order-form") && event.detail.formData) {
+      event.detail.formData.set("next", window.location.pathname + window.location.search);
+    }
+  });
+
   // -- drag and drop -------------------------------------------------------------------------
   document.addEventListener("dragstart", function (event) {
     var card = event.target.closest && event.target.closest(".board-card[draggable='true']");
