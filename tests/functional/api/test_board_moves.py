@@ -10,8 +10,15 @@ from taskdesk.domain import ranks
 from taskdesk.domain.board import move_task
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Task
+from tests.support.databases import recorded_statements
 
 BASE = "/api/v1/projects/alpha"
+
+
+@pytest.fixture
+def statements(connection):
+    with recorded_statements(connection) as seen:
+        yield seen
 
 
 @pytest.fixture
@@ -103,3 +110,28 @@ def test_a_full_gap_renumbers_the_column(dbsession, factory, people):
                                .order_by(Task.rank)).all()
     assert len(set(spread)) == len(spread)
     assert max(spread) - min(spread) <= len(spread) * ranks.RANK_GAP
+
+
+@pytest.mark.parametrize("extra", [0, 30])
+@pytest.mark.parametrize(("status", "expected"), [
+    # traversal (the project; the task, its labels; identity: token, user); the anchor; its
+    # neighbour; the rank's UPDATE; the task's blocked state for its JSON
+    ("open", 9),
+    # ...and to another column: the status change's UPDATE (the rank in it), its history
+    # entry and event, the new column's bounded WIP count
+    ("in_progress", 12),
+])
+def test_a_move_costs_the_same_in_a_long_column(client_for, factory, people, statements,
+                                                status, expected, extra):
+    project = people["project"]
+    member = client_for(people["member"])
+    project.wip_limits = {"in_progress": 50}
+    for n in range(extra):
+        factory.task(project, title=f"filler {n}", status=status, labels=["x"])
+    moved = factory.task(project, title="moved")
+    anchor = factory.task(project, title="anchor", status=status)
+    member.get(f"{BASE}/tasks/{moved.number}")  # warm: token last-use stamp, caches
+    statements.clear()
+    member.post(f"{BASE}/tasks/{moved.number}/move", {"status": status,
+                                                      "after": anchor.number}, status=200)
+    assert len(statements) == expected, statements

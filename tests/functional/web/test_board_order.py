@@ -221,3 +221,18 @@ def test_board_statement_counts_with_swimlanes_and_limits_are_constant(
     large = [count("/projects/apollo/board?lanes=assignee"),
              count("/projects/apollo/board?lanes=priority")]
     assert small == large == [7, 7]
+
+
+def test_the_task_list_sorts_by_board_order(testapp, login_as, world, make_task):
+    older = make_task(world.project, world.manager, title="Older")
+    make_task(world.project, world.manager, title="Newer")
+    login_as("manny")
+    page = testapp.get("/projects/apollo/?sort=rank")
+    assert [row.select("td")[1].a.get_text() for row in page.html.select("tbody tr")] == [
+        "Newer", "Older"]
+    assert page.html.find("select", id="f-sort").find("option", selected=True)["value"] == (
+        "rank")
+    _move(testapp, older, before=2)
+    page = testapp.get("/projects/apollo/?sort=rank")
+    assert [row.select("td")[1].a.get_text() for row in page.html.select("tbody tr")] == [
+        "Older", "Newer"]
