@@ -27,6 +27,7 @@ from taskdesk.domain.ranks import rank_between, set_rank
 from taskdesk.domain.rights import TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schemas import move_schema
 from taskdesk.domain.tasks import update_task
+from taskdesk.domain.versions import expect_version
 from taskdesk.messages import _
 from taskdesk.models import Task, User
 from taskdesk.settings import TaskdeskSettings
@@ -51,13 +52,17 @@ def move_task(dbsession: Session, settings: TaskdeskSettings, task: Task, actor:
     permitted(may, {"status": status}, TASK_FIELD_PERMISSIONS)
     if values.get("after") is not None and values.get("before") is not None:
         raise ValidationError({"before": _("Give either after or before, not both.")})
+    version = values.get("version")
+    if status != task.status:
+        # Before anything is written (a renumbering): a stale status change changes nothing.
+        expect_version(task.version, expected_version)
+        expect_version(task.version, version, field="version")
     anchors = {side: _anchor(dbsession, task, status, side, values[side])
                for side in ("after", "before") if values.get(side) is not None}
     rank = rank_between(dbsession, task, status, **anchors)
     if status == task.status:
         set_rank(dbsession, task, rank)
         return Moved()
-    version = values.get("version")
     changes = update_task(dbsession, settings, task, actor,
                           {"status": status, **({"version": version} if version else {})},
                           may=may, expected_version=expected_version, rank=rank)
