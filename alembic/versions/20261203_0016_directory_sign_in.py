@@ -2,7 +2,7 @@
 sign-ins under way
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 16:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

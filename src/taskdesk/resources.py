@@ -169,6 +169,8 @@ class ProjectSnapshot(NamedTuple):
     is_archived: bool
     created_at: datetime
     updated_at: datetime
+    #: The board's WIP limits by status (``models.Project.wip_limits``).
+    wip_limits: dict[str, int]
     memberships: tuple[Membership, ...]
     #: The ids of the people watching the whole project (read with the rest, so the project
     #: page's "Watch project" costs no statement).
@@ -179,7 +181,8 @@ class ProjectSnapshot(NamedTuple):
            watcher_ids: Iterable[int] = ()) -> ProjectSnapshot:
         """The snapshot of a loaded ORM row (its current values)."""
         return cls(row.id, row.slug, row.name, row.description, row.visibility,
-                   row.is_archived, row.created_at, row.updated_at, tuple(memberships),
+                   row.is_archived, row.created_at, row.updated_at, dict(row.wip_limits or {}),
+                   tuple(memberships),
                    tuple(watcher_ids))
 
 

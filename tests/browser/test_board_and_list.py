@@ -134,7 +134,7 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     expect(page).to_have_url(re.compile(r"cards_done=40"))
     assert page.evaluate("window.boardPageMarker === true"), "Show more reloaded the page"
     # A card moved afterwards comes back to the board as shown, more cards and all.
-    with page.expect_response(lambda r: r.url.endswith("/status")
+    with page.expect_response(lambda r: r.url.endswith("/move")
                               and r.request.method == "POST"):
         page.locator(".board-card", has_text="Write the pilot guide").drag_to(
             page.locator("#column-blocked .board__cards"))
@@ -163,7 +163,8 @@ def test_board_with_and_without_javascript(browse: Any, pilot: Site, artifacts: 
     expect(page.locator("html")).not_to_have_class(re.compile(r"\bjs\b"))
     long_card = page.locator(".board-card", has_text="Investigate_")
     assert _width(long_card.locator(".move-form")) > 100
-    expect(page.get_by_text("Choose a card's status and press Move.")).to_be_visible()
+    expect(page.get_by_text("Choose a card's status and press Move, or move it up or down in "
+                            "its column.")).to_be_visible()
     steps.shot("en")
     page.locator("#column-done").get_by_role("link", name=re.compile("^Show more")).click()
     expect(page.locator("#column-done .board-card")).to_have_count(25)

@@ -13,7 +13,7 @@ from taskdesk.models import Project, Task
 from tests.support.factories import Factory
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-FLASH = re.compile(r'<p class="flash flash--(success|error)"[^>]*>([^<]*)</p>')
+FLASH = re.compile(r'<p class="flash flash--(success|warning|error)"[^>]*>([^<]*)</p>')
 FIELD_ERROR = re.compile(r'<p class="field-error" id="([\w-]+)-error">([^<]*)</p>')
 
 

@@ -89,6 +89,9 @@ PROJECT = _object({
     "description": STRING,
     "visibility": {"type": "string", "enum": ["private", "internal"]},
     "archived": BOOLEAN,
+    "wip_limits": {"type": "object", "additionalProperties": INTEGER,
+                   "description": "Most tasks wanted in each status's board column; statuses "
+                   "without a limit are left out."},
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "url": URL,
@@ -245,6 +248,12 @@ NOTIFICATION = _object({
 })
 MARKED_READ = _object({"marked": {"type": "integer", "description": "How many unread "
                                   "notifications were marked read."}})
+TASK_MOVED = _object({
+    "task": {"$ref": "#/components/schemas/Task"},
+    "over_wip_limit": nullable({**INTEGER, "description": "The WIP limit of the task's new "
+                                "column when the move put more tasks than that in it (a "
+                                "warning: the move is done)."}),
+})
 WATCH = _object({
     "watching": {"type": "boolean", "description": "Whether the caller watches it."},
     "watchers": {"type": "integer", "description": "How many people watch it."},
@@ -341,6 +350,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Project": PROJECT,
     "ProjectList": _list_of("Project"),
     "Task": TASK,
+    "TaskMoved": TASK_MOVED,
     "TaskList": _list_of("Task"),
     "Comment": COMMENT,
     "CommentList": _list_of("Comment"),
@@ -431,6 +441,7 @@ def project_json(urls: Urls, row: Project | Any, allowed: list[str]) -> dict[str
         "description": row.description,
         "visibility": row.visibility,
         "archived": row.is_archived,
+        "wip_limits": dict(row.wip_limits or {}),
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "url": url,

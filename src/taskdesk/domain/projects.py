@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from taskdesk.domain.activity import record
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
 from taskdesk.domain.rights import PROJECT_FIELD_PERMISSIONS, UNRESTRICTED, May, permitted
-from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE, member_schema
+from taskdesk.domain.schemas import PROJECT_CREATE, member_schema, project_update_schema
 from taskdesk.messages import _
 from taskdesk.models import Group, Project, ProjectMember, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission
-from taskdesk.settings import TaskdeskSettings
+from taskdesk.settings import TaskdeskSettings, Workflow
 
 MANAGER_ROLE = "manager"
 
@@ -50,16 +50,19 @@ def update_project(
     data: Mapping[str, Any],
     *,
     may: May,
+    workflow: Workflow | None = None,
     partial: bool = False,
     strict: bool = False,
 ) -> dict[str, list[Any]]:
-    """Change name, description, visibility or the archived flag; return what changed.
+    """Change name, description, visibility, WIP limits or the archived flag; return what
+    changed. WIP limits name statuses of ``workflow`` (without it, none is accepted).
 
     Each field needs its permission (:data:`PROJECT_FIELD_PERMISSIONS`, asked of ``may``),
     else ForbiddenFieldsError; a change naming no field needs ``manage_project``.
     """
     data = permitted(may, data, PROJECT_FIELD_PERMISSIONS, bare=Permission.MANAGE_PROJECT)
-    values = PROJECT_UPDATE.validate(data, partial=partial, strict=strict)
+    schema = project_update_schema(workflow.status_names if workflow else ())
+    values = schema.validate(data, partial=partial, strict=strict)
     changes: dict[str, list[Any]] = {}
     for field, value in values.items():
         attribute = "is_archived" if field == "archived" else field

@@ -56,6 +56,7 @@ PROJECT_FIELD_PERMISSIONS: Mapping[str, Permission] = {
     "name": P.MANAGE_PROJECT,
     "description": P.MANAGE_PROJECT,
     "visibility": P.MANAGE_PROJECT,
+    "wip_limits": P.MANAGE_PROJECT,
     "archived": P.ARCHIVE_PROJECT,
 }
 

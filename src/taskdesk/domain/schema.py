@@ -352,6 +352,51 @@ class ChoiceList(Field):
 
 
 @dataclass(frozen=True)
+class Limits(Field):
+    """Whole numbers by name, each name one of ``choices`` (e.g. WIP limits by status): a
+    JSON object, or from a form an object of the fields' texts. A name without a number
+    (null, or a blank field) has no limit and is left out."""
+
+    choices: Choices = ()
+    minimum: int = 1
+    maximum: int = 9999
+
+    def empty_value(self) -> Any:
+        return {}
+
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(self.choices() if callable(self.choices) else self.choices)
+
+    def convert(self, value: Any, json: bool = False) -> dict[str, int]:
+        allowed = self.allowed()
+        if not isinstance(value, Mapping):
+            raise FieldError(_("Must be an object of whole numbers by name."))
+        unknown = [str(name) for name in value if name not in allowed]
+        if unknown:
+            raise FieldError(_("Unknown: ${names}. Choose from: ${choices}.", mapping={
+                "names": ", ".join(unknown), "choices": ", ".join(allowed)}))
+        number = Integer(self.name, minimum=self.minimum, maximum=self.maximum)
+        limits: dict[str, int] = {}
+        for name in allowed:
+            given = value.get(name)
+            if given is None or (not json and isinstance(given, str) and not given.strip()):
+                continue
+            try:
+                limits[name] = number.convert(given, json=json)
+            except FieldError:
+                raise FieldError(_("Use whole numbers from ${a} to ${b}, or nothing for no "
+                                   "limit.", mapping={"a": self.minimum, "b": self.maximum})
+                                 ) from None
+        return limits
+
+    def json_type(self) -> dict[str, Any]:
+        number = {"anyOf": [{"type": "integer", "minimum": self.minimum,
+                             "maximum": self.maximum}, {"type": "null"}]}
+        return {"type": "object", "additionalProperties": False,
+                "properties": {name: number for name in self.allowed()}}
+
+
+@dataclass(frozen=True)
 class Schema:
     name: str
     fields: tuple[Field, ...]

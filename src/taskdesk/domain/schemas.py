@@ -19,6 +19,7 @@ from taskdesk.domain.schema import (
     Ids,
     Integer,
     Labels,
+    Limits,
     Moment,
     Number,
     OneOf,
@@ -64,15 +65,22 @@ PROJECT_CREATE = Schema(
     ),
 )
 
-PROJECT_UPDATE = Schema(
-    "ProjectUpdate",
-    (
-        Text("name", required=True, max_length=120),
-        Text("description", max_length=20_000, multiline=True, nullable=False),
-        Choice("visibility", choices=("private", "internal"), nullable=False),
-        Boolean("archived", nullable=False),
-    ),
-)
+@lru_cache(maxsize=8)
+def project_update_schema(statuses: tuple[str, ...]) -> Schema:
+    """A project's changeable fields; its WIP limits are by the workflow's ``statuses``."""
+    return Schema(
+        "ProjectUpdate",
+        (
+            Text("name", required=True, max_length=120),
+            Text("description", max_length=20_000, multiline=True, nullable=False),
+            Choice("visibility", choices=("private", "internal"), nullable=False),
+            Boolean("archived", nullable=False),
+            Limits("wip_limits", choices=statuses, nullable=False,
+                   description="Most tasks wanted in each status's board column (a "
+                   "warning, not a refusal, when a move goes past it); null or left out: "
+                   "no limit. A PATCH replaces the whole object."),
+        ),
+    )
 
 COMMENT = Schema("Comment", (Text("body", required=True, max_length=20_000, multiline=True),))
 
@@ -177,9 +185,28 @@ def task_schemas(workflow: Workflow) -> tuple[Schema, Schema]:
     return create, update
 
 
-SORT_FIELDS = ("number", "updated", "created", "due", "priority")
+SORT_FIELDS = ("number", "updated", "created", "due", "priority", "rank")
 #: Each field ascending, then descending (``-``).
 SORT_VALUES = tuple(f"{sign}{name}" for name in SORT_FIELDS for sign in ("", "-"))
+
+
+@lru_cache(maxsize=8)
+def move_schema(workflow: Workflow) -> Schema:
+    """A move on the board: to a status's column (default: the task's own), right after or
+    before another task of that column (default: on top)."""
+    return Schema(
+        "TaskMove",
+        (
+            Choice("status", choices=workflow.status_names, nullable=False,
+                   description="The column to move to; left out: the task's own"),
+            TaskNumber("after", description="Put the task right after (below) this task "
+                       "(its number) of the column"),
+            TaskNumber("before", description="Put the task right before (above) this task "
+                       "(its number) of the column; neither: on top of the column"),
+            Integer("version", minimum=1, description="The version the move is based on "
+                    "(checked when the status changes)"),
+        ),
+    )
 
 
 #: The ``subtasks`` filter's values (without it, sub-tasks are listed like any task).

@@ -217,7 +217,8 @@ def _segments(sort: str, priority_order: tuple[str, ...]) -> list[_Segment]:
     if name == "priority":
         ordered = list(reversed(priority_order)) if descending else list(priority_order)
         return [_Segment(Task.priority == p, Task.number) for p in ordered]
-    column = {"number": Task.number, "updated": Task.updated_at, "created": Task.created_at}
+    column = {"number": Task.number, "updated": Task.updated_at, "created": Task.created_at,
+              "rank": Task.rank}
     return [_Segment(true(), column[name])]
 
 

@@ -18,6 +18,7 @@ from taskdesk.domain.checklists import progress
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.mentions import newly_mentioned
 from taskdesk.domain.merge import Merge, three_way
+from taskdesk.domain.ranks import top_of_column
 from taskdesk.domain.rights import CREATE_FIELD_PERMISSIONS, TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import task_schemas
@@ -190,6 +191,7 @@ def create_task(
     description = values.get("description", "")
     checklist = progress(description)
     now = utcnow()
+    status = values.get("status", workflow.initial_status)
     # The relationships are set, not only the ids: they are lazy="raise", and callers go on
     # to use the new task (update_task reads task.project and task.assignee).
     task = Task(
@@ -197,7 +199,7 @@ def create_task(
         number=_allocate_number(dbsession, project),
         title=values["title"],
         description=description,
-        status=values.get("status", workflow.initial_status),
+        status=status,
         priority=values.get("priority", workflow.default_priority),
         due_date=values.get("due_date"),
         reporter=actor,
@@ -205,6 +207,8 @@ def create_task(
         parent=parent,
         checklist_done=checklist.done,
         checklist_total=checklist.total,
+        # On top of its board column (``domain.ranks``), computed by the INSERT itself.
+        rank=top_of_column(project.id, status),
         created_at=now,
         updated_at=now,
     )
@@ -242,8 +246,12 @@ def update_task(
     expected_version: int | None = None,
     partial: bool = True,
     strict: bool = False,
+    rank: int | None = None,
 ) -> dict[str, list[Any]]:
     """Apply the changed fields, bump the version and log them; return the changes.
+
+    A task whose status changes goes to the top of its new board column, or to ``rank``
+    (a move on the board, ``domain.board``).
 
     Each field needs its permission (:data:`TASK_FIELD_PERMISSIONS`, asked of ``may``): a
     refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out; a change
@@ -310,6 +318,8 @@ def update_task(
             assignments["completed_at"] = now
         elif was_done and not is_done:
             assignments["completed_at"] = None
+        assignments["rank"] = rank if rank is not None else top_of_column(
+            task.project_id, assignments["status"])
     assignments["updated_at"] = now
     with versioned_flush(dbsession, task):
         for attribute, value in assignments.items():

@@ -78,6 +78,10 @@ class Project(Base):
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The last task number handed out; incremented under the row's write lock.
     task_counter: Mapped[int] = mapped_column(Integer, default=0)
+    #: The board's work-in-progress limits: status name -> most cards wanted in its column
+    #: (statuses without a limit are left out). Kept with the project row, which traversal
+    #: reads anyway, so the board shows them at no cost (``domain.board``).
+    wip_limits: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, server_default="{}")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -128,6 +132,8 @@ class Task(Base):
         Index("ix_tasks_project_completed", "project_id", "completed_at"),
         # "The sub-tasks of": a task page's list, ``parent=<n>`` and the cycle checks.
         Index("ix_tasks_parent_number", "parent_id", "number"),
+        # A board column in board order (``domain.ranks``).
+        Index("ix_tasks_project_status_rank", "project_id", "status", "rank", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,6 +158,9 @@ class Task(Base):
     #: whenever the description is written, so lists show "3/5" without parsing Markdown.
     checklist_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     checklist_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The task's place in its board column: lower first, ties by id (``domain.ranks``).
+    #: Not versioned data: reordering a column changes neither ``version`` nor the history.
+    rank: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     project: Mapped[Project] = relationship(lazy="raise")
     parent: Mapped[Task | None] = relationship(remote_side=[id], lazy="raise")

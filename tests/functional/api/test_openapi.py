@@ -13,8 +13,9 @@ from taskdesk.api.representations import SCHEMAS
 from taskdesk.domain.schemas import (
     COMMENT,
     PROJECT_CREATE,
-    PROJECT_UPDATE,
     TOKEN_CREATE,
+    move_schema,
+    project_update_schema,
     task_schemas,
 )
 from taskdesk.security.permissions import Permission
@@ -62,7 +63,9 @@ def test_request_bodies_are_the_domains_schemas(openapi_document, settings):
     assert schemas["TaskCreateInput"] == create.json_schema()
     assert schemas["TaskUpdatePatchInput"] == update.json_schema(partial=True)
     assert schemas["ProjectCreateInput"] == PROJECT_CREATE.json_schema()
-    assert schemas["ProjectUpdatePatchInput"] == PROJECT_UPDATE.json_schema(partial=True)
+    assert schemas["ProjectUpdatePatchInput"] == project_update_schema(
+        settings.workflow.status_names).json_schema(partial=True)
+    assert schemas["TaskMoveInput"] == move_schema(settings.workflow).json_schema()
     assert schemas["CommentInput"] == COMMENT.json_schema()
     assert schemas["TokenCreateInput"] == TOKEN_CREATE.json_schema()
     for name, schema in SCHEMAS.items():

@@ -270,7 +270,7 @@ def test_board_move_form_is_for_browsers_without_javascript(testapp, login_as, w
     assert head_scripts[0]["src"].endswith("/js/has-js.js")
     assert not head_scripts[0].has_attr("defer")  # runs before the body is drawn
     assert page.html.select_one("p.no-js-only").get_text() == (
-        "Choose a card's status and press Move.")
+        "Choose a card's status and press Move, or move it up or down in its column.")
     assert "Drag a card" in page.html.select_one("p.js-only").get_text()
     css = testapp.get(page.html.find("link", rel="stylesheet")["href"]).text
     assert ".js .board-card:not(:focus-within) .move-form" in css

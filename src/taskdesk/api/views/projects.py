@@ -15,7 +15,7 @@ from taskdesk.api.representations import Urls, project_json, version_of
 from taskdesk.api.support import actor, created, viewer
 from taskdesk.domain.feeds import projects_by_id
 from taskdesk.domain.projects import archive_project, create_project, update_project
-from taskdesk.domain.schemas import PROJECT_CREATE, PROJECT_UPDATE
+from taskdesk.domain.schemas import PROJECT_CREATE, project_update_schema
 from taskdesk.resources import (
     ProjectContainer,
     ProjectResource,
@@ -25,6 +25,11 @@ from taskdesk.resources import (
 )
 from taskdesk.security.actions import ListActions, actor_may, allowed_actions
 from taskdesk.security.permissions import Permission
+from taskdesk.settings import TaskdeskSettings, settings_of
+
+
+def update_schema(project_settings: TaskdeskSettings) -> Any:
+    return project_update_schema(project_settings.workflow.status_names)
 
 
 def _state(project: ProjectResource) -> str:
@@ -74,16 +79,18 @@ def project_show(context: ProjectResource, request: Request) -> dict[str, Any] |
 
 
 @api_view(context=ProjectResource, method="PATCH", permission=Permission.VIEW,
-          summary="Change a project's name, description, visibility or archived flag",
-          response="Project", body=PROJECT_UPDATE, partial=True, conditional=True,
-          description="`name`, `description` and `visibility` need `manage_project`; "
+          summary="Change a project's name, description, visibility, WIP limits or archived "
+          "flag", response="Project", body=update_schema, partial=True, conditional=True,
+          description="`name`, `description`, `visibility` and `wip_limits` need "
+          "`manage_project`; "
           "`archived` needs `archive_project`. An archived project is read-only for "
           "everyone: the only change it accepts is `{\"archived\": false}`.")
 def project_update(context: ProjectResource, request: Request) -> dict[str, Any]:
     data = json_body(request)
     conditional.check_if_match(request, _state(context))
     update_project(request.dbsession, context.entity(), actor(request), data,
-                   may=actor_may(request, context), partial=True, strict=True)
+                   may=actor_may(request, context),
+                   workflow=settings_of(request.registry).workflow, partial=True, strict=True)
     changed = context.changed()
     return conditional.tagged(request, _body(request, changed), _state(changed))
 

@@ -24,11 +24,12 @@ from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import TaskJson, Urls, activity_json
 from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.api.traversal import AllTasks
+from taskdesk.domain.board import move_task
 from taskdesk.domain.errors import ValidationError
 from taskdesk.domain.export import TaskUrl
 from taskdesk.domain.feeds import activity
 from taskdesk.domain.links import is_blocked
-from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.schemas import move_schema, task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import create_task, delete_task, update_task
 from taskdesk.downloads import csv_task_urls, task_csv_response
@@ -42,6 +43,10 @@ from taskdesk.resources import (
 )
 from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
+
+
+def move_body(task_settings: Any) -> Any:
+    return move_schema(task_settings.workflow)
 
 
 def create_schema(task_settings: Any) -> Any:
@@ -201,6 +206,27 @@ def task_update(context: TaskResource, request: Request) -> dict[str, Any]:
                 expected_version=conditional.if_match_version(request, "task", task.id),
                 partial=True, strict=True)
     return conditional.tagged(request, _body(request, context), _state(context))
+
+
+@api_view(context=TaskResource, name="move", method="POST", permission=Permission.SET_STATUS,
+          only_method=True,
+          summary="Move a task on the board: order it in its column, or move it to "
+          "another status's column", response="TaskMoved", body=move_body, conditional=True,
+          description="`after` or `before` (a task number of the target column) places the "
+          "task right below or above that task; neither places it on top. A move to "
+          "another `status` is a status change (its history entry, `version` and "
+          "`If-Match` checks, 412 when stale); a move within the column changes neither. "
+          "Lists show board order with `sort=rank`. Past the column's WIP limit the move "
+          "is done and `over_wip_limit` says so.")
+def task_move(context: TaskResource, request: Request) -> dict[str, Any]:
+    task = context.row
+    moved = move_task(request.dbsession, settings(request), task, actor(request),
+                      json_body(request), may=actor_may(request, context),
+                      wip_limits=context.project.row.wip_limits,
+                      expected_version=conditional.if_match_version(request, "task", task.id),
+                      strict=True)
+    body = {"task": _body(request, context), "over_wip_limit": moved.over_limit}
+    return conditional.tagged(request, body, _state(context))
 
 
 @api_view(context=TaskResource, method="DELETE", permission=Permission.DELETE_TASK,

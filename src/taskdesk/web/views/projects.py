@@ -68,30 +68,43 @@ def project_create(context: ProjectContainer, request: Request) -> Any:
     return HTTPSeeOther(request.resource_url(context, project.slug, ""))
 
 
-def _settings_page(context: ProjectResource, values: dict[str, Any],
+def _settings_page(request: Request, context: ProjectResource, values: dict[str, Any],
                    errors: dict[str, Any]) -> dict[str, Any]:
     return {"nav": "projects", "project": context.row, "values": values, "errors": errors,
-            "tab": "settings"}
+            "tab": "settings", "statuses": settings_of(request.registry).workflow.statuses}
+
+
+def _wip_field(status: str) -> str:
+    """The settings form's field of a status's WIP limit."""
+    return f"wip_{status}"
 
 
 @web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
           permission=Permission.MANAGE_PROJECT, request_method="GET")
 def project_settings(context: ProjectResource, request: Request) -> dict[str, Any]:
     row = context.row
-    values = {"name": row.name, "description": row.description, "visibility": row.visibility}
-    return _settings_page(context, values, {})
+    values = {"name": row.name, "description": row.description, "visibility": row.visibility,
+              **{_wip_field(status): str(limit) for status, limit in row.wip_limits.items()}}
+    return _settings_page(request, context, values, {})
 
 
 @web_view(context=ProjectResource, name="settings", renderer="projects/settings.jinja2",
           permission=Permission.MANAGE_PROJECT, request_method="POST")
 def project_settings_save(context: ProjectResource, request: Request) -> Any:
-    values = form_values(request, SETTINGS_FIELDS)
+    workflow = settings_of(request.registry).workflow
+    values = form_values(request, (*SETTINGS_FIELDS,
+                                   *(_wip_field(name) for name in workflow.status_names)))
+    data: dict[str, Any] = {name: values[name] for name in SETTINGS_FIELDS if name in values}
+    if any(_wip_field(name) in values for name in workflow.status_names):
+        data["wip_limits"] = {name: values.get(_wip_field(name), "")
+                              for name in workflow.status_names}
     try:
         changes = update_project(request.dbsession, context.entity(), signed_in(request).user,
-                                 values, may=actor_may(request, context), partial=True)
+                                 data, may=actor_may(request, context), workflow=workflow,
+                                 partial=True)
     except DomainError as error:
         refuse(request)
-        return _settings_page(context, values, form_errors(error))
+        return _settings_page(request, context, values, form_errors(error))
     if changes:
         flash(request, _("Project settings saved."))
     else:

@@ -14,6 +14,7 @@ from translationstring import TranslationString
 
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import FieldChange, task_changes_after
+from taskdesk.domain.board import move_task, over_limit, past_limit
 from taskdesk.domain.checklists import with_items_done
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import activity, task_comments
@@ -190,15 +191,24 @@ def task_export(context: TaskContainer, request: Request) -> Response:
 
 
 # -- the board --------------------------------------------------------------------------------
+#: The board's swimlanes (``lanes`` in the URL, like its filters); without: none.
+LANE_CHOICES = ("assignee", "priority")
+
+
 @web_view(context=ProjectResource, name="board", renderer="projects/board.jinja2",
           permission=Permission.VIEW, request_method="GET")
 def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
-    """One column per status: one bounded query per column, so the count stays constant.
+    """One column per status, in board order: one bounded query per column, so the count
+    stays constant; swimlanes regroup the same cards (no statement more).
 
     The column totals count every task of a status; the cards follow the board's filters.
     """
     workflow = settings_of(request.registry).workflow
     query, errors = _query(request, workflow, ignore=("status", "state", "sort"))
+    lanes_by = request.GET.get("lanes", "")
+    if lanes_by not in LANE_CHOICES:
+        lanes_by = ""
+    wip_limits = context.row.wip_limits
     totals = count_by_status(request.dbsession, context.row.id, workflow.status_names,
                              cap=BOARD_COUNT_CAP)
     params = query.as_params()
@@ -209,7 +219,7 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         page = None
         if not errors and totals.get(status.name):
             column_query = parse_task_query(
-                {**params, "status": status.name, "sort": "-updated"}, workflow)
+                {**params, "status": status.name, "sort": "rank"}, workflow)
             page = list_tasks(request.dbsession, signed_in(request).viewer, column_query,
                               project_id=context.row.id, limit=size)
             items = page.items
@@ -222,7 +232,10 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
                 key: str(min(size + _initial_size(status), BOARD_COLUMN_MAX))})
         columns.append({"status": status, "tasks": items, "total": min(total, BOARD_COUNT_CAP),
                         "more": total > BOARD_COUNT_CAP, "show_more": show_more,
-                        "truncated": page is not None and page.next_cursor is not None})
+                        "truncated": page is not None and page.next_cursor is not None,
+                        "limit": wip_limits.get(status.name),
+                        "over": over_limit(total, status.name, wip_limits)})
+    helpers = Helpers(request)
     return {
         "nav": "projects",
         "tab": "board",
@@ -230,13 +243,42 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         "workflow": workflow,
         "columns": columns,
         # Translated once, not once per card.
-        "status_labels": {s.name: Helpers(request).status(s.name) for s in workflow.statuses},
+        "status_labels": {s.name: helpers.status(s.name) for s in workflow.statuses},
         "errors": errors,
+        "lanes_by": lanes_by,
+        "lanes": _lanes(columns, lanes_by, workflow, helpers) if lanes_by else [],
         "filters": _filter_values(request),
         "filtered": bool(params),
         "list_params": params,
         "can_move": request.has_permission(Permission.SET_STATUS, context),
     }
+
+
+def _lanes(columns: list[dict[str, Any]], by: str, workflow: Workflow,
+           helpers: Helpers) -> list[dict[str, Any]]:
+    """The board's cards in swimlanes by assignee (by name, nobody last) or by priority
+    (highest first): each lane a row of the columns, holding the cards the columns show;
+    a lane without cards is left out."""
+    lanes: dict[Any, dict[str, Any]] = {}
+    for index, column in enumerate(columns):
+        for task in column["tasks"]:
+            if by == "priority":
+                key: Any = task.priority
+                title = helpers.priority(task.priority)
+            else:
+                key = task.assignee
+                title = task.assignee_name or helpers.translate(_("Unassigned"))
+            lane = lanes.setdefault(key, {"key": key or "", "title": title, "count": 0,
+                                          "cells": [[] for _column in columns]})
+            lane["cells"][index].append(task)
+            lane["count"] += 1
+    if by == "priority":
+        order = {name: place for place, name in enumerate(reversed(workflow.priorities))}
+        ordered = sorted(lanes.values(), key=lambda lane: order.get(lane["key"], len(order)))
+    else:
+        ordered = sorted(lanes.values(), key=lambda lane: (
+            not lane["key"], lane["title"].casefold(), lane["key"]))
+    return ordered
 
 
 def _initial_size(status: Status) -> int:
@@ -560,6 +602,48 @@ def task_set_status(context: TaskResource, request: Request) -> HTTPSeeOther:
     if _quick_update(request, context, {"status": status}):
         flash(request, _("#${number} moved to ${status}.", mapping={
             "number": context.row.number, "status": Helpers(request).status(status)}))
+        _warn_past_limit(request, context, past_limit(
+            request.dbsession, context.row.project_id, status, context.project.row.wip_limits))
+    return _back(request, context)
+
+
+def _warn_past_limit(request: Request, context: TaskResource, limit: int | None) -> None:
+    """Warn (not refuse: ``domain.board``) when a move put its column past its WIP limit."""
+    if limit is not None:
+        flash(request, _("${status} now holds more than its WIP limit of ${limit} tasks.",
+                         mapping={"status": Helpers(request).status(context.row.status),
+                                  "limit": limit}), "warning")
+
+
+@web_view(context=TaskResource, name="move", permission=Permission.SET_STATUS,
+          request_method="POST")
+def task_move(context: TaskResource, request: Request) -> HTTPSeeOther:
+    """A card moved on the board: by drag and drop or the keyboard (board.js), or by its
+    "Move up"/"Move down" buttons without JavaScript; back to the board."""
+    task = context.row
+    data = {key: request.POST[key] for key in ("status", "after", "before", "version")
+            if request.POST.get(key)}
+    try:
+        moved = move_task(request.dbsession, settings_of(request.registry), task,
+                          signed_in(request).user, data, may=actor_may(request, context),
+                          wip_limits=context.project.row.wip_limits)
+    except ConflictError as error:
+        retry_if_raced(error)
+        flash(request, _("Task #${number} was changed by someone else meanwhile; nothing was "
+                         "saved. Here is its current state.", mapping={"number": task.number}),
+              "error")
+        return _back(request, context)
+    except DomainError as error:
+        for message in form_errors(error).values():
+            flash(request, message, "error")
+        return _back(request, context)
+    helpers = Helpers(request)
+    if moved.changes:
+        flash(request, _("#${number} moved to ${status}.", mapping={
+            "number": task.number, "status": helpers.status(task.status)}))
+    else:
+        flash(request, _("#${number} moved.", mapping={"number": task.number}))
+    _warn_past_limit(request, context, moved.over_limit)
     return _back(request, context)
 
 

@@ -1,8 +1,5 @@
 /* Taskdesk: progressive enhancement only; every flow also works without JavaScript.
- *
- * Board: cards can be dragged onto another column. A drop sets the card's status <select>
- * and submits the card's own form, which htmx (hx-post on the form) sends in the
- * background and whose answer replaces the board, so the page does not reload.
+ * The board's drag and drop and keyboard moves are in board.js.
  */
 (function () {
   "use strict";
@@ -85,57 +82,5 @@
     if (form.querySelector("input[name='confirmed']")) { return; }
     event.preventDefault();
     askToConfirm(form);
-  });
-
-  // -- the board ----------------------------------------------------------------------------
-  var dragged = null;
-
-  function columnOf(element) {
-    return element && element.closest ? element.closest("[data-status]") : null;
-  }
-
-  document.addEventListener("dragstart", function (event) {
-    var card = event.target.closest && event.target.closest(".board-card[draggable='true']");
-    if (!card) { return; }
-    dragged = card;
-    card.classList.add("is-dragging");
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", card.id);
-  });
-
-  document.addEventListener("dragend", function () {
-    if (dragged) { dragged.classList.remove("is-dragging"); }
-    dragged = null;
-    document.querySelectorAll(".is-drop-target").forEach(function (column) {
-      column.classList.remove("is-drop-target");
-    });
-  });
-
-  document.addEventListener("dragover", function (event) {
-    var column = columnOf(event.target);
-    if (!dragged || !column) { return; }
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "move";
-    column.classList.add("is-drop-target");
-  });
-
-  document.addEventListener("dragleave", function (event) {
-    var column = columnOf(event.target);
-    if (column && !column.contains(event.relatedTarget)) {
-      column.classList.remove("is-drop-target");
-    }
-  });
-
-  document.addEventListener("drop", function (event) {
-    var column = columnOf(event.target);
-    if (!dragged || !column) { return; }
-    event.preventDefault();
-    column.classList.remove("is-drop-target");
-    var form = dragged.querySelector("form.move-form");
-    var status = column.getAttribute("data-status");
-    if (!form || columnOf(dragged) === column) { return; }
-    form.querySelector("select[name='status']").value = status;
-    column.querySelector(".board__cards").appendChild(dragged);
-    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   });
 })();
