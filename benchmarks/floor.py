@@ -112,10 +112,13 @@ CONCAT = {"sqlite": "group_concat(m.role)", "postgresql": "string_agg(m.role, ',
 
 NUMBER_SQL = """UPDATE projects SET task_counter = task_counter + 1 WHERE id = {p}
 RETURNING task_counter"""
+#: On top of its board column (``domain.ranks.top_of_column``), computed by the INSERT.
 INSERT_TASK_SQL = """INSERT INTO tasks (project_id, number, title, description, status, priority,
   assignee_id, reporter_id, due_date, created_at, updated_at, completed_at, version, parent_id,
-  checklist_done, checklist_total)
-VALUES ({p}, {p}, {p}, '', {p}, {p}, NULL, {p}, NULL, {p}, {p}, NULL, 1, NULL, 0, 0)
+  checklist_done, checklist_total, rank)
+VALUES ({p}, {p}, {p}, '', {p}, {p}, NULL, {p}, NULL, {p}, {p}, NULL, 1, NULL, 0, 0,
+  COALESCE((SELECT MIN(c.rank) FROM tasks c WHERE c.project_id = {p} AND c.status = {p})
+           - 1048576, 0))
 RETURNING id"""
 INSERT_LABEL_SQL = "INSERT INTO task_labels (task_id, name) VALUES ({p}, {p})"
 INSERT_SEARCH_SQL = "INSERT INTO task_search (task_id, body) VALUES ({p}, {p})"
@@ -345,6 +348,7 @@ def task_create(environ: dict[str, Any], slug: str) -> tuple[str, list[tuple[str
         number = cursor.execute(database.number, (project_id,)).fetchone()[0]
         task_id = cursor.execute(database.insert_task, (
             project_id, number, title, status, priority, user_id, stored, stored,
+            project_id, status,
         )).fetchone()[0]
         if labels:
             cursor.executemany(database.insert_label, [(task_id, label) for label in labels])
