@@ -296,6 +296,34 @@ NOTIFICATION_PREFERENCES = _object(
     "(not at all).",
 )
 
+SAVED_VIEW = _object({
+    "id": INTEGER,
+    "name": STRING,
+    "shared": {"type": "boolean", "description": "Shared with the project (a tab for its "
+               "members); false: private, only its owner sees it."},
+    "filters": {"type": "object", "additionalProperties": STRING,
+                "description": "The task list's query parameters, as text."},
+    "valid": {"type": "boolean", "description": "Whether the filters still hold (a status "
+              "may have left the workflow since); an invalid view lists nothing."},
+    "owner": STRING,
+    "url": URL,
+    "tasks_url": {**URL, "description": "The project's task list with these filters."},
+    "allowed": ALLOWED,
+}, "A named task-list filter and sort of a project.")
+
+BULK_RESULT = _object({
+    "items": {"type": "array", "items": _object({
+        "number": INTEGER,
+        "outcome": {"type": "string", "enum": ["changed", "unchanged", "deleted", "refused"]},
+        "changes": {"type": "object", "description": "Each changed field: [old, new]."},
+        "reason": nullable({"type": "string", "enum": [
+            "version_conflict", "forbidden", "invalid", "not_found"]}),
+        "message": nullable(STRING),
+    })},
+    "changed": INTEGER,
+    "refused": INTEGER,
+}, "What a bulk change did to each task, in the order given.")
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Document": {"type": "object", "description": "This OpenAPI document."},
@@ -327,6 +355,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Delivery": DELIVERY,
     "DeliveryList": _list_of("Delivery"),
     "NotificationPreferences": NOTIFICATION_PREFERENCES,
+    "SavedView": SAVED_VIEW,
+    "SavedViewList": _list_of("SavedView"),
+    "TaskBulkResult": BULK_RESULT,
 }
 
 
