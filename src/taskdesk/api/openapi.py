@@ -33,6 +33,8 @@ from taskdesk.resources import (
     ProjectResource,
     ProjectWatch,
     Root,
+    SavedViewContainer,
+    SavedViewResource,
     SubtaskContainer,
     TaskContainer,
     TaskLinkResource,
@@ -57,6 +59,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "webhook_id": ID,
     "delivery_id": ID,
     "attachment_id": ID,
+    "view_id": ID,
     "principal": {
         "type": "string",
         "pattern": f"^(user:{USERNAME_PATTERN}|group:{GROUP_PATTERN})$",
@@ -90,6 +93,8 @@ PATHS: dict[type, str] = {
     WebhookResource: "/projects/{slug}/webhooks/{webhook_id}",
     DeliveryContainer: "/projects/{slug}/webhooks/{webhook_id}/deliveries",
     DeliveryResource: "/projects/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+    SavedViewContainer: "/projects/{slug}/views",
+    SavedViewResource: "/projects/{slug}/views/{view_id}",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -104,6 +109,8 @@ TAGS: tuple[tuple[str, str], ...] = (
                     "download, delete."),
     ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
                       "projects to hear of their changes."),
+    ("Views", "Saved views of a project: named task-list filters, private to their owner "
+              "or shared with the project."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
     ("Account", "The caller and their API tokens."),
     ("Reference", "This document."),
@@ -135,6 +142,8 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     WebhookResource: "Webhooks",
     DeliveryContainer: "Webhooks",
     DeliveryResource: "Webhooks",
+    SavedViewContainer: "Views",
+    SavedViewResource: "Views",
 }
 
 
@@ -151,6 +160,7 @@ _IN_PROJECT = frozenset(
         TaskLinkResource, SubtaskContainer,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
         DeliveryContainer, DeliveryResource, AttachmentContainer, AttachmentResource,
+        SavedViewContainer, SavedViewResource,
     )
 )
 

@@ -219,3 +219,61 @@ def test_bulk_without_a_change_or_task_is_explained(testapp, login_as, world, ma
     page = _bulk_form(testapp.get("/projects/apollo/")).submit(status=400)
     text = page.html.select_one("#bulk-summary").get_text(" ")
     assert "Choose at least one task." in text
+
+
+# -- statement counts -------------------------------------------------------------------------
+def _count(testapp, count_statements, path):
+    testapp.get(path)  # warm caches
+    with count_statements() as statements:
+        testapp.get(path)
+    return len(statements)
+
+
+def _add_views(dbsession, world, count):
+    dbsession.add_all([SavedView(project_id=world.project.id, owner_id=world.manager.id,
+                                 name=f"View {i}", shared=i % 2 == 0,
+                                 params={"priority": "high"}) for i in range(count)])
+    dbsession.flush()
+
+
+def test_the_tabs_cost_one_statement_however_many_views(testapp, login_as, world, make_task,
+                                                       dbsession, count_statements):
+    for i in range(3):
+        make_task(world.project, world.manager, title=f"Task {i}")
+    login_as("manny")
+    _add_views(dbsession, world, 1)
+    few = {path: _count(testapp, count_statements, path)
+           for path in ("/projects/apollo/", "/projects/apollo/board")}
+    _add_views(dbsession, world, 12)
+    many = {path: _count(testapp, count_statements, path)
+            for path in ("/projects/apollo/", "/projects/apollo/board")}
+    assert few == many == {"/projects/apollo/": 8, "/projects/apollo/board": 8}
+    assert len(_tabs(testapp.get("/projects/apollo/"))) == 13
+
+
+def _bulk_count(testapp, count_statements, tasks, data):
+    page = testapp.get("/projects/apollo/?sort=number")
+    form = _bulk_form(page)
+    _tick(form, *(t.number for t in tasks))
+    for name, value in data.items():
+        form[name] = value
+    with count_statements() as statements:
+        answer = form.submit()
+    assert "refused" not in answer.html.select_one("#bulk-summary").get_text(" ")
+    return len(statements)
+
+
+def test_a_bulk_change_costs_a_fixed_number_of_statements_per_task(
+        testapp, login_as, world, make_task, count_statements):
+    """Reading the tasks costs two statements whatever their number; each task's write
+    costs what a single edit's write costs (its savepoint, UPDATE and release, its history
+    entry and event), nothing read per task: a + b·n, bounded by MAX_BULK_TASKS."""
+    tasks = [make_task(world.project, world.manager, title=f"Task {i}") for i in range(20)]
+    login_as("manny")
+    two = _bulk_count(testapp, count_statements, tasks[:2], {"status": "in_progress"})
+    twenty = _bulk_count(testapp, count_statements, tasks, {"status": "done"})
+    print(f"bulk status: {two} statements for 2 tasks, {twenty} for 20")
+    # 9 for the request and the reads (session, identity, project, bell, the tasks and their
+    # labels...), then 5 per task: SAVEPOINT, UPDATE ... WHERE version, RELEASE, the history
+    # entry and its event.
+    assert (two, twenty) == (9 + 5 * 2, 9 + 5 * 20)
