@@ -16,7 +16,7 @@ for a shared one, renames or deletes it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
@@ -65,20 +65,20 @@ _COLUMNS = (SavedView.id, SavedView.name, SavedView.shared, SavedView.params,
             SavedView.owner_id, User.username, SavedView.project_id)
 #: Every view a person sees in a project: the shared ones and their own, shared first, by
 #: name. One statement (the tabs of the list and board cost exactly this one).
-_VISIBLE: Select[Any] = (
+_VISIBLE: Select[Any] = cast("Select[Any]", (
     select(*_COLUMNS).join(User, User.id == SavedView.owner_id)
     .where(SavedView.project_id == bindparam("project_id"),
            or_(SavedView.shared.is_(True), SavedView.owner_id == bindparam("user_id")))
     .order_by(SavedView.shared.desc(), SavedView.name, SavedView.id)
     .limit(bindparam("limit"))
-)
+))
 
 
 def views_in(dbsession: Session, project_id: int, user_id: int | None) -> list[ViewRow]:
     """The shared views of a project and ``user_id``'s own there; one statement."""
     rows = read_rows(dbsession, _VISIBLE, {"project_id": project_id, "user_id": user_id or -1,
                                            "limit": MAX_VIEWS_PER_PROJECT * 4})
-    return [ViewRow(*row) for row in rows]
+    return [ViewRow._make(row) for row in rows]
 
 
 def view_row(view: SavedView, owner: str) -> ViewRow:

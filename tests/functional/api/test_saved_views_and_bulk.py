@@ -18,7 +18,9 @@ def test_save_list_show_change_and_delete_views(client_for, people):
     body = member.post(VIEWS, {"name": "Urgent", "shared": True,
                                      "filters": {"priority": "urgent", "state": "open"}},
                        status=201).json
-    assert body["name"] == "Urgent" and body["shared"] is True and body["valid"] is True
+    assert body["name"] == "Urgent"
+    assert body["shared"] is True
+    assert body["valid"] is True
     assert body["filters"] == {"priority": "urgent", "state": "open"}
     assert body["allowed"] == ["change_view"]
     assert body["tasks_url"].endswith("/projects/alpha/tasks?priority=urgent&state=open")

@@ -41,7 +41,8 @@ def test_save_a_shared_view_and_see_its_tab_on_list_and_board(
     board = other.get("/projects/apollo/board")
     assert _tabs(board) == ["Hot"]
     tab = board.html.select_one("nav.saved-views a[data-view]")
-    assert "/board?" in tab["href"] and "priority=urgent" in tab["href"]
+    assert "/board?" in tab["href"]
+    assert "priority=urgent" in tab["href"]
     assert "sort=" not in tab["href"]
 
 
@@ -166,7 +167,8 @@ def test_bulk_refuses_a_task_changed_since_it_was_shown(testapp, login_as, world
     edit.submit()
     page = form.submit()
     text = page.html.select_one("#bulk-summary").get_text(" ")
-    assert "1 task changed." in text and "1 refused." in text
+    assert "1 task changed." in text
+    assert "1 refused." in text
     assert "Changed by someone else since it was shown" in text
     assert reload_task(dbsession, world.project, one.number).priority != "urgent"
     assert reload_task(dbsession, world.project, two.number).priority == "urgent"

@@ -104,7 +104,8 @@ def view_show(context: SavedViewResource, request: Request) -> dict[str, Any]:
 def view_update(context: SavedViewResource, request: Request) -> dict[str, Any]:
     update_view(request.dbsession, settings(request).workflow, context.row, json_body(request),
                 may=actor_may(request, context.project), strict=True)
-    return view_show(context, request)
+    body: dict[str, Any] = view_show(context, request)
+    return body
 
 
 @api_view(context=SavedViewResource, method="DELETE", permission=Permission.CHANGE_VIEW,

@@ -13,8 +13,8 @@ from pyramid_retry import mark_error_retryable
 from translationstring import TranslationString
 
 from taskdesk.domain.access import may_be_assigned
-from taskdesk.domain.bulk import MAX_BULK_TASKS
 from taskdesk.domain.activity import FieldChange, task_changes_after
+from taskdesk.domain.bulk import MAX_BULK_TASKS
 from taskdesk.domain.checklists import with_items_done
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import activity, task_comments
