@@ -273,6 +273,7 @@ RULES: list[Rule] = [
            body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
     # Bulk changes: secured with "view"; each task's change is checked as a single change
     # would be (a viewer's is refused per task, on the summary page).
+    *rules(TaskContainer, "bulk", "GET", P.VIEW, success=303),
     *rules(TaskContainer, "bulk", "POST", P.VIEW, body=bulk_form),
     # Saved views: anyone who may see the project saves a private one (sharing needs
     # edit_task, checked in the domain); the owner, or a manager for a shared one, changes

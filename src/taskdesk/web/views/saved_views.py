@@ -232,6 +232,13 @@ def _bulk_data(request: Request, project: ProjectResource) -> dict[str, Any]:
 
 
 @web_view(context=TaskContainer, name="bulk", permission=Permission.VIEW,
+          request_method="GET")
+def task_bulk_page(context: TaskContainer, request: Request) -> HTTPSeeOther:
+    """The summary's URL read again (a reload, the page's live updates): the list."""
+    return redirect(request, context.project)
+
+
+@web_view(context=TaskContainer, name="bulk", permission=Permission.VIEW,
           request_method="POST", renderer="tasks/bulk.jinja2")
 def task_bulk(context: TaskContainer, request: Request) -> Any:
     """Apply the list's bulk change and show what changed and what was refused."""
