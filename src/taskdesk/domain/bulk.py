@@ -9,8 +9,9 @@ is refused leaves the others be; the result says, per task, what changed or why 
 
 Cost: the tasks are read in two statements whatever their number (the rows with their
 people and parent, then their labels); each task's write then costs the statements a
-single edit's write costs (its UPDATE in a savepoint, its activity entry and event), so a
-batch of n tasks runs ``a + b·n`` statements, bounded by :data:`MAX_BULK_TASKS`. Batching
+single edit's write costs (its UPDATE in a savepoint, its activity entry and event: five for
+a status; an assignee adds the membership check and the watch), so a batch of n tasks runs
+``a + b·n`` statements, bounded by :data:`MAX_BULK_TASKS`. Batching
 the UPDATEs would lose the per-task version check and savepoint that make a stale task a
 refusal instead of a failure of the whole batch.
 """
