@@ -62,7 +62,9 @@ def view_list(context: SavedViewContainer, request: Request) -> Response:
     project = context.project
     me = request.authenticated_userid
     manager = request.has_permission(Permission.MANAGE_PROJECT, project)
-    change = [str(Permission.CHANGE_VIEW)]
+    # The views' own ACL, answered for the whole list (no check per row): the owner, and a
+    # manager for a shared one; nobody in an archived project.
+    change = [] if project.row.is_archived else [str(Permission.CHANGE_VIEW)]
     items = [_json(request, project.row.slug, row,
                    change if row.owner_id == me or (row.shared and manager) else [])
              for row in views_in(request.dbsession, project.row.id, me)]

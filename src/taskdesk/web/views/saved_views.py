@@ -58,7 +58,8 @@ def view_links(request: Request, project: ProjectResource, views: list[ViewRow],
                      "url": request.resource_url(project, *((page,) if page else ()),
                                                  query=params),
                      "current": shown == str(row.id),
-                     "editable": row.owner_id == me or (row.shared and bool(manager)),
+                     "editable": not project.row.is_archived and (
+                         row.owner_id == me or (row.shared and bool(manager))),
                      "edit_url": request.resource_url(project, "views", str(row.id), "edit")})
     return tabs
 
