@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.errors import ForbiddenFieldsError, ValidationError
@@ -141,8 +141,8 @@ def create_view(dbsession: Session, workflow: Workflow, project_id: int, owner: 
     values = _values(data, workflow, partial=False, strict=strict)
     if values.get("shared"):
         _may_share(may)
-    count = len([row for row in views_in(dbsession, project_id, owner.id)
-                 if row.owner_id == owner.id])
+    count = dbsession.scalar(select(func.count()).select_from(SavedView).where(
+        SavedView.project_id == project_id, SavedView.owner_id == owner.id)) or 0
     if count >= MAX_VIEWS_PER_PROJECT:
         raise ValidationError({"name": _("You have ${n} views in this project already; "
                                          "delete one first.",
