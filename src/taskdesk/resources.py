@@ -762,6 +762,7 @@ class Me(Resource):
         return {
             "tokens": lambda parent, name: TokenContainer(self.request, name, parent),
             "notifications": lambda parent, name: Inbox(self.request, name, parent),
+            "views": lambda parent, name: MyViews(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -778,6 +779,14 @@ class Inbox(Resource):
         if user_id is None:
             return []
         return [(Allow, user_principal(user_id), Permission.SIGNED_IN)]
+
+
+class MyViews(Resource):
+    """The signed-in user's private saved views across projects (``/me/views``): a list
+    only; each view is reached under its project."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
 
 
 class TokenContainer(Resource):

@@ -29,6 +29,7 @@ from taskdesk.resources import (
     Me,
     MemberContainer,
     MemberResource,
+    MyViews,
     ProjectContainer,
     ProjectResource,
     ProjectWatch,
@@ -94,6 +95,7 @@ PATHS: dict[type, str] = {
     DeliveryContainer: "/projects/{slug}/webhooks/{webhook_id}/deliveries",
     DeliveryResource: "/projects/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}",
     SavedViewContainer: "/projects/{slug}/views",
+    MyViews: "/me/views",
     SavedViewResource: "/projects/{slug}/views/{view_id}",
 }
 
@@ -143,6 +145,7 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     DeliveryContainer: "Webhooks",
     DeliveryResource: "Webhooks",
     SavedViewContainer: "Views",
+    MyViews: "Views",
     SavedViewResource: "Views",
 }
 

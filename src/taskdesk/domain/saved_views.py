@@ -21,12 +21,13 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from taskdesk.domain.access import Viewer, visible_projects
 from taskdesk.domain.errors import ForbiddenFieldsError, ValidationError
 from taskdesk.domain.rights import May
 from taskdesk.domain.schema import Boolean, Schema, StringMap, Text
 from taskdesk.domain.task_list import TaskQuery, parse_task_query
 from taskdesk.messages import _
-from taskdesk.models import SavedView, User, read_rows
+from taskdesk.models import Project, SavedView, User, read_rows
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import Workflow
@@ -79,6 +80,20 @@ def views_in(dbsession: Session, project_id: int, user_id: int | None) -> list[V
     rows = read_rows(dbsession, _VISIBLE, {"project_id": project_id, "user_id": user_id or -1,
                                            "limit": MAX_VIEWS_PER_PROJECT * 4})
     return [ViewRow._make(row) for row in rows]
+
+
+def private_views(dbsession: Session, viewer: Viewer, *,
+                  limit: int = MAX_VIEWS_PER_PROJECT * 4) -> list[tuple[str, ViewRow]]:
+    """(project slug, view) of ``viewer``'s private views in the projects they may still
+    see, by project and name; one statement."""
+    statement = (
+        select(Project.slug, *_COLUMNS).join(User, User.id == SavedView.owner_id)
+        .join(Project, Project.id == SavedView.project_id)
+        .where(SavedView.owner_id == (viewer.user_id or -1), SavedView.shared.is_(False),
+               visible_projects(viewer))
+        .order_by(Project.slug, SavedView.name, SavedView.id).limit(limit)
+    )
+    return [(row[0], ViewRow._make(row[1:])) for row in dbsession.execute(statement)]
 
 
 def view_row(view: SavedView, owner: str) -> ViewRow:

@@ -27,11 +27,15 @@ def test_save_list_show_change_and_delete_views(client_for, people):
     private = member.post(VIEWS, {"name": "Mine"}, status=201).json
     assert private["shared"] is False
     assert [v["name"] for v in member.get(VIEWS).json["items"]] == ["Urgent", "Mine"]
+    # The caller's private views in every project they may see.
+    assert [v["url"] for v in member.get("/api/v1/me/views").json["items"]] == [
+        private["url"]]
     # Others see the shared view only; the private one is a 404 to them.
     viewer = client_for(people["viewer"])
     assert [v["name"] for v in viewer.get(VIEWS).json["items"]] == ["Urgent"]
     assert viewer.get(body["url"]).json["allowed"] == []
     viewer.get(private["url"], status=404)
+    assert viewer.get("/api/v1/me/views").json["items"] == []
     viewer.patch(body["url"], {"name": "Mine now"}, status=403)
     # The manager may rename and delete a shared view, not see a private one.
     manager = client_for(people["manager"])

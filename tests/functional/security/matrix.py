@@ -101,6 +101,7 @@ TARGETS: dict[str, Target] = {
     "deliveries": lambda w, s, a: (
         f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/"),
     "views": lambda w, s, a: f"{_project(w, s)}views/",
+    "my_views": lambda w, s, a: "/me/views/",
     "view": lambda w, s, a: f"{_project(w, s)}views/{w.views[s].id}/",
     "delivery": lambda w, s, a: (
         f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/{w.deliveries[s].id}/"),
@@ -127,7 +128,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "TaskLinks": "task_links", "TaskLinkResource": "task_link",
     "SubtaskContainer": "subtasks",
     "AttachmentContainer": "attachments", "AttachmentResource": "attachment",
-    "SavedViewContainer": "views", "SavedViewResource": "view",
+    "SavedViewContainer": "views", "SavedViewResource": "view", "MyViews": "my_views",
 }
 
 

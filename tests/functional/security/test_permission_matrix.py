@@ -347,6 +347,7 @@ RULES: list[Rule] = [
     *rules("SubtaskContainer", "", "GET", P.VIEW, api=True),
     *rules(TaskContainer, "bulk", "POST", P.VIEW, api=True, body=bulk_json),
     *rules("SavedViewContainer", "", "GET", P.VIEW, api=True),
+    *rules("MyViews", "", "GET", P.SIGNED_IN, api=True),
     *rules("SavedViewContainer", "", "POST", P.VIEW, api=True, success=201,
            body=lambda w, s: {"name": "Mine", "filters": {"priority": "high"}}),
     *rules("SavedViewResource", "", "GET", P.VIEW, api=True),

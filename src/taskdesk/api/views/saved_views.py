@@ -12,13 +12,14 @@ from taskdesk.api.operations import api_view
 from taskdesk.api.paging import bad_parameters, page, query_params
 from taskdesk.api.rendering import json_body
 from taskdesk.api.representations import Urls
-from taskdesk.api.support import actor, created, no_content, settings
+from taskdesk.api.support import actor, created, no_content, settings, viewer
 from taskdesk.domain.bulk import MAX_BULK_TASKS, apply_bulk_change, bulk_schema, read_bulk_change
 from taskdesk.domain.saved_views import (
     SAVED_VIEW,
     ViewRow,
     create_view,
     delete_view,
+    private_views,
     update_view,
     view_query,
     view_row,
@@ -27,7 +28,7 @@ from taskdesk.domain.saved_views import (
 from taskdesk.i18n import header_locale, localizer_for
 from taskdesk.messages import _
 from taskdesk.models import User
-from taskdesk.resources import SavedViewContainer, SavedViewResource, TaskContainer
+from taskdesk.resources import MyViews, SavedViewContainer, SavedViewResource, TaskContainer
 from taskdesk.security.actions import actor_may
 from taskdesk.security.permissions import Permission
 
@@ -68,6 +69,20 @@ def view_list(context: SavedViewContainer, request: Request) -> Response:
     items = [_json(request, project.row.slug, row,
                    change if row.owner_id == me or (row.shared and manager) else [])
              for row in views_in(request.dbsession, project.row.id, me)]
+    return page(request, items, None)
+
+
+@api_view(context=MyViews, method="GET", permission=Permission.SIGNED_IN,
+          summary="The caller's private saved views in every project", response="SavedViewList",
+          description="Private views in the projects the caller may still see, by project "
+          "and name (shared ones are listed with their project).")
+def my_view_list(context: MyViews, request: Request) -> Response:
+    unknown = {key: _("Unknown parameter.") for key in query_params(request)}
+    if unknown:
+        raise bad_parameters(unknown)
+    change = [str(Permission.CHANGE_VIEW)]
+    items = [_json(request, slug, row, change)
+             for slug, row in private_views(request.dbsession, viewer(request))]
     return page(request, items, None)
 
 
