@@ -5,7 +5,7 @@ batches of tasks by id; the index follows (FTS5 triggers on SQLite, the GIN expr
 on PostgreSQL). The downgrade writes the unstemmed bodies back.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 16:30:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ from taskdesk.domain.access import Viewer
 from taskdesk.domain.accounts import feed_owner
 from taskdesk.domain.attachments import find_attachment
 from taskdesk.domain.links import LinkRow, find_link
+from taskdesk.domain.saved_views import find_view
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
 from taskdesk.domain.tasks import Subtask
 from taskdesk.domain.watching import Watcher
@@ -41,6 +42,7 @@ from taskdesk.models import (
     Project,
     ProjectMember,
     ProjectWatcher,
+    SavedView,
     Task,
     TaskWatcher,
     User,
@@ -301,6 +303,7 @@ class ProjectResource(Resource):
             "members": lambda parent, name: MemberContainer(self.request, name, parent),
             "watchers": lambda parent, name: Watchers(self.request, name, parent),
             "webhooks": lambda parent, name: WebhookContainer(self.request, name, parent),
+            "views": lambda parent, name: SavedViewContainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -341,6 +344,58 @@ def _granted(permissions: frozenset[Permission], archived: bool) -> frozenset[Pe
     if Permission.MANAGE_PROJECT in permissions:
         permissions = permissions | {Permission.ARCHIVE_PROJECT}
     return permissions & ARCHIVED_PERMISSIONS if archived else permissions
+
+
+class SavedViewContainer(Resource):
+    """A project's saved views (``.../views/<id>``): the shared ones and the caller's own; a
+    private view of someone else is a 404 like a missing one."""
+
+    __parent__: ProjectResource
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__
+
+    def __getitem__(self, key: str) -> SavedViewResource:
+        row = find_view(self.dbsession, self.project.row.id, parse_number(key),
+                        self.request.authenticated_userid)
+        if row is None:
+            raise KeyError(key)
+        return SavedViewResource(self.request, key, self, row)
+
+
+class SavedViewResource(Resource):
+    """One saved view. Its owner may change it; so may whoever may manage the project when
+    it is shared (the project's ACL entries granting ``manage_project``, read here, not a
+    check per row). An archived project's views are read-only."""
+
+    __parent__: SavedViewContainer
+
+    def __init__(self, request: Request, name: str, parent: SavedViewContainer,
+                 row: SavedView) -> None:
+        super().__init__(request, name, parent)
+        self.row = row
+
+    @property
+    def project(self) -> ProjectResource:
+        return self.__parent__.project
+
+    def __acl__(self) -> list[ACE]:
+        project = self.project
+        if project.row.is_archived:
+            return [(Deny, Everyone, Permission.CHANGE_VIEW)]
+        acl: list[ACE] = [(Allow, user_principal(self.row.owner_id), Permission.CHANGE_VIEW)]
+        if self.row.shared:
+            acl.extend((Allow, principal, Permission.CHANGE_VIEW)
+                       for action, principal, permissions in project.__acl__()
+                       if action == Allow and _grants(permissions, Permission.MANAGE_PROJECT))
+        return acl
+
+
+def _grants(permissions: Any, permission: Permission) -> bool:
+    """Whether an ACE's permissions (one name or a collection) include ``permission``."""
+    return bool(permissions == permission or (
+        not isinstance(permissions, str) and permission in permissions))
 
 
 class TaskContainer(Resource):
@@ -721,6 +776,7 @@ class Me(Resource):
             "tokens": lambda parent, name: TokenContainer(self.request, name, parent),
             "notifications": lambda parent, name: Inbox(self.request, name, parent),
             "two-factor": lambda parent, name: TwoFactorSettings(self.request, name, parent),
+            "views": lambda parent, name: MyViews(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
@@ -741,6 +797,14 @@ class Inbox(Resource):
         if user_id is None:
             return []
         return [(Allow, user_principal(user_id), Permission.SIGNED_IN)]
+
+
+class MyViews(Resource):
+    """The signed-in user's private saved views across projects (``/me/views``): a list
+    only; each view is reached under its project."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
 
 
 class TokenContainer(Resource):

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from taskdesk.domain import accounts, comments, links, projects, tasks
 from taskdesk.domain.attachments import Upload, add_attachments
 from taskdesk.domain.rights import UNRESTRICTED
-from taskdesk.models import User, Webhook, WebhookDelivery, get_engine
+from taskdesk.models import SavedView, User, Webhook, WebhookDelivery, get_engine
 from taskdesk.security.passwords import hash_password
 from taskdesk.settings import TaskdeskSettings
 from taskdesk.storage import DirectoryStore
@@ -101,6 +101,11 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
         dbsession.add(delivery)
         dbsession.flush()
         hook_id, delivery_id = hook.id, delivery.id
+        view = SavedView(project_id=project.id, owner_id=admin.id, name="Mine", shared=True,
+                         params={"state": "open"})
+        dbsession.add(view)
+        dbsession.flush()
+        view_id = view.id
         # production.ini keeps attachments in var/attachments beside itself.
         store = DirectoryStore(database.parent / "var" / "attachments")
         store.check()
@@ -112,7 +117,7 @@ def seed(database: Path) -> tuple[str, dict[str, Any]]:
     return secret, {"slug": "fuzz", "number": 3, "comment_id": comment_id,
                     "principal": "user:alice", "token_id": spare_id,
                     "webhook_id": hook_id, "delivery_id": delivery_id, "link_id": link_id,
-                    "attachment_id": attachment_id}
+                    "attachment_id": attachment_id, "view_id": view_id}
 
 
 @pytest.fixture(scope="module")

@@ -36,10 +36,13 @@ from taskdesk.resources import (
     Me,
     MemberContainer,
     MemberResource,
+    MyViews,
     ProjectContainer,
     ProjectResource,
     ProjectWatch,
     Root,
+    SavedViewContainer,
+    SavedViewResource,
     SubtaskContainer,
     TaskContainer,
     TaskLinkResource,
@@ -64,6 +67,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "webhook_id": ID,
     "delivery_id": ID,
     "attachment_id": ID,
+    "view_id": ID,
     "principal": {
         "type": "string",
         "pattern": f"^(user:{USERNAME_PATTERN}|group:{GROUP_PATTERN})$",
@@ -97,6 +101,9 @@ PATHS: dict[type, str] = {
     WebhookResource: "/projects/{slug}/webhooks/{webhook_id}",
     DeliveryContainer: "/projects/{slug}/webhooks/{webhook_id}/deliveries",
     DeliveryResource: "/projects/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+    SavedViewContainer: "/projects/{slug}/views",
+    MyViews: "/me/views",
+    SavedViewResource: "/projects/{slug}/views/{view_id}",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -113,6 +120,8 @@ TAGS: tuple[tuple[str, str], ...] = (
                     "download, delete."),
     ("Notifications", "The caller's notifications (their inbox), and watching tasks and "
                       "projects to hear of their changes."),
+    ("Views", "Saved views of a project: named task-list filters, private to their owner "
+              "or shared with the project."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
     ("Account", "The caller and their API tokens."),
     ("Reference", "This document."),
@@ -145,6 +154,9 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     WebhookResource: "Webhooks",
     DeliveryContainer: "Webhooks",
     DeliveryResource: "Webhooks",
+    SavedViewContainer: "Views",
+    MyViews: "Views",
+    SavedViewResource: "Views",
 }
 
 
@@ -161,6 +173,7 @@ _IN_PROJECT = frozenset(
         TaskLinkResource, SubtaskContainer,
         CommentContainer, CommentResource, WebhookContainer, WebhookResource,
         DeliveryContainer, DeliveryResource, AttachmentContainer, AttachmentResource,
+        SavedViewContainer, SavedViewResource,
     )
 )
 

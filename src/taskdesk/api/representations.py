@@ -342,6 +342,33 @@ SEARCH_HIT = _object({
     }, "Text around the first match, with `…` where it was cut.")),
     "url": URL,
 }, "A task found by a search, with where it matched.")
+SAVED_VIEW = _object({
+    "id": INTEGER,
+    "name": STRING,
+    "shared": {"type": "boolean", "description": "Shared with the project (a tab for its "
+               "members); false: private, only its owner sees it."},
+    "filters": {"type": "object", "additionalProperties": STRING,
+                "description": "The task list's query parameters, as text."},
+    "valid": {"type": "boolean", "description": "Whether the filters still hold (a status "
+              "may have left the workflow since); an invalid view lists nothing."},
+    "owner": STRING,
+    "url": URL,
+    "tasks_url": {**URL, "description": "The project's task list with these filters."},
+    "allowed": ALLOWED,
+}, "A named task-list filter and sort of a project.")
+
+BULK_RESULT = _object({
+    "items": {"type": "array", "items": _object({
+        "number": INTEGER,
+        "outcome": {"type": "string", "enum": ["changed", "unchanged", "deleted", "refused"]},
+        "changes": {"type": "object", "description": "Each changed field: [old, new]."},
+        "reason": nullable({"type": "string", "enum": [
+            "version_conflict", "forbidden", "invalid", "not_found"]}),
+        "message": nullable(STRING),
+    })},
+    "changed": INTEGER,
+    "refused": INTEGER,
+}, "What a bulk change did to each task, in the order given.")
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
@@ -379,6 +406,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "NotificationPreferences": NOTIFICATION_PREFERENCES,
     "SearchHit": SEARCH_HIT,
     "SearchHitList": _list_of("SearchHit"),
+    "SavedView": SAVED_VIEW,
+    "SavedViewList": _list_of("SavedView"),
+    "TaskBulkResult": BULK_RESULT,
 }
 
 

@@ -283,6 +283,77 @@ class Ids(Field):
 
 
 @dataclass(frozen=True)
+class StringMap(Field):
+    """A JSON object of short text values (a saved view's list parameters); the keys and
+    values are checked by whoever reads them (``domain.saved_views``)."""
+
+    max_items: int = 20
+    max_length: int = 200
+
+    def empty_value(self) -> Any:
+        return {}
+
+    def convert(self, value: Any, json: bool = False) -> dict[str, str]:
+        if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise FieldError(_("Must be an object of text values."))
+        if len(value) > self.max_items:
+            raise FieldError(_("At most ${n} entries.", mapping={"n": self.max_items}))
+        if any(len(v) > self.max_length for v in value.values()):
+            raise FieldError(_("Must be at most ${n} characters.", mapping={
+                "n": self.max_length}))
+        return {k: v.strip() for k, v in value.items() if v.strip()}
+
+    def json_type(self) -> dict[str, Any]:
+        return {"type": "object", "maxProperties": self.max_items,
+                "additionalProperties": {"type": "string", "maxLength": self.max_length}}
+
+
+class Versioned(NamedTuple):
+    """A task named by its number, as it was at ``version`` (when it was shown)."""
+
+    number: int
+    version: int
+
+
+@dataclass(frozen=True)
+class TaskVersions(Field):
+    """Tasks with the version each was shown at: JSON ``[{"number": 3, "version": 2}]``; a
+    form sends ``3:2`` per checkbox (given here as a list). At most ``max_items``."""
+
+    max_items: int = 500
+
+    def empty_value(self) -> Any:
+        return []
+
+    def _one(self, item: Any) -> Versioned:
+        if isinstance(item, str):
+            number, _sep, version = item.partition(":")
+            if re.fullmatch(r"\d{1,10}", number) and re.fullmatch(r"\d{1,10}", version):
+                item = {"number": int(number), "version": int(version)}
+        if isinstance(item, Mapping) and set(item) == {"number", "version"}:
+            number, version = item["number"], item["version"]
+            if all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 2**31 - 1
+                   for v in (number, version)):
+                return Versioned(number, version)
+        raise FieldError(_("Give each task as {\"number\": n, \"version\": v}."))
+
+    def convert(self, value: Any, json: bool = False) -> list[Versioned]:
+        if not isinstance(value, list):
+            raise FieldError(_("Must be a list of tasks."))
+        if len(value) > self.max_items:
+            raise FieldError(_("At most ${n} tasks at once.", mapping={"n": self.max_items}))
+        found = {item.number: item for item in map(self._one, value)}
+        return list(found.values())
+
+    def json_type(self) -> dict[str, Any]:
+        number = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+        return {"type": "array", "maxItems": self.max_items, "items": {
+            "type": "object", "properties": {"number": number, "version": number},
+            "required": ["number", "version"], "additionalProperties": False}}
+
+
+@dataclass(frozen=True)
 class Labels(Field):
     """A list of short labels; a form sends them comma-separated."""
 

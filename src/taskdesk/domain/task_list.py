@@ -483,3 +483,18 @@ def list_tasks(
         last = rows[-1]
         next_cursor = _encode_cursor(sort, last.segment, last.sort_key, last.id)
     return TaskPage([TaskRow._make(row[:_ROW_WIDTH]) for row in rows], next_cursor)
+
+
+#: "My work": the open tasks assigned to the viewer in every project they may see.
+MY_WORK = {"assignee": "me", "state": "open", "sort": "due"}
+
+
+def my_work(dbsession: Session, viewer: Viewer, workflow: Workflow, *, limit: int) -> TaskPage:
+    """The viewer's open tasks across projects, by due date (undated last), then by
+    priority, highest first: the list's due-date order with the priority deciding among the
+    tasks due the same day (on the page read; past ``limit`` a tie may continue on the next)."""
+    page = list_tasks(dbsession, viewer, parse_task_query(MY_WORK, workflow), limit=limit)
+    rank = {name: index for index, name in enumerate(workflow.priorities)}
+    items = sorted(page.items, key=lambda row: (
+        row.due_date is None, row.due_date or date.min, -rank.get(row.priority, -1)))
+    return TaskPage(items, page.next_cursor)

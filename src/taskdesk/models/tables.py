@@ -692,3 +692,23 @@ class PendingSignIn(Base):
     target: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+class SavedView(Base):
+    """A named task-list filter and sort in a project: ``private`` (its owner's alone) or
+    shared with the project's members (shown as a tab on the list and the board). ``params``
+    holds the list's URL parameters as text (``domain.saved_views`` validates them with
+    the list's own rules when they are saved and again when they are used)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        Index("ix_saved_views_project_shared", "project_id", "shared"),
+        Index("ix_saved_views_owner", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

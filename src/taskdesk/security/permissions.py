@@ -31,6 +31,9 @@ class Permission(StrEnum):
     ARCHIVE_PROJECT = "archive_project"
 
     EDIT_COMMENT = "edit_comment"
+    #: Rename, change or delete a saved view: its owner, and a project manager for a shared
+    #: one (see ``resources.SavedViewResource``), while they may still see the project.
+    CHANGE_VIEW = "change_view"
     CREATE_PROJECT = "create_project"
     SIGNED_IN = "signed_in"
     ADMINISTER = "administer"
@@ -70,6 +73,7 @@ PREREQUISITES: dict[str, Permission] = {
     Permission.EDIT_COMMENT: Permission.COMMENT,
     Permission.DELETE_COMMENT: Permission.COMMENT,
     Permission.DELETE_ATTACHMENT: Permission.COMMENT,
+    Permission.CHANGE_VIEW: Permission.VIEW,
 }
 
 DEFAULT_ROLES: dict[str, tuple[Permission, ...]] = {

@@ -43,6 +43,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 #: The author of every comment in the world, and the uploader of every attachment.
 COMMENT_AUTHOR = "member"
+#: The owner of the (shared) saved view in every project.
+VIEW_OWNER = "member"
 
 
 # -- targets: where a rule's request goes ----------------------------------------------------
@@ -101,13 +103,16 @@ TARGETS: dict[str, Target] = {
     "webhook": lambda w, s, a: f"{_project(w, s)}webhooks/{w.webhooks[s].id}/",
     "deliveries": lambda w, s, a: (
         f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/"),
+    "views": lambda w, s, a: f"{_project(w, s)}views/",
+    "my_views": lambda w, s, a: "/me/views/",
+    "view": lambda w, s, a: f"{_project(w, s)}views/{w.views[s].id}/",
     "delivery": lambda w, s, a: (
         f"{_project(w, s)}webhooks/{w.webhooks[s].id}/deliveries/{w.deliveries[s].id}/"),
 }
 PROJECT_TARGETS = frozenset({"project", "tasks", "task", "comments", "comment", "members",
                              "member", "webhooks", "webhook", "deliveries", "delivery",
                              "task_watch", "project_watch", "task_links", "task_link",
-                             "subtasks", "attachments", "attachment"})
+                             "subtasks", "attachments", "attachment", "views", "view"})
 #: Targets only their owner can find; anybody else gets 404 from traversal.
 OWNED_TARGETS = frozenset({"token"})
 
@@ -127,6 +132,7 @@ DEFAULT_TARGETS: dict[str, str] = {
     "TaskLinks": "task_links", "TaskLinkResource": "task_link",
     "SubtaskContainer": "subtasks", "FeedResource": "feed",
     "AttachmentContainer": "attachments", "AttachmentResource": "attachment",
+    "SavedViewContainer": "views", "SavedViewResource": "view", "MyViews": "my_views",
 }
 
 
@@ -362,6 +368,10 @@ def grants(actor: Actor, rule: Rule, state: str) -> bool:
         return is_author and P.COMMENT in held
     if needed == P.DELETE_COMMENT:
         return (is_author or P.DELETE_COMMENT in held) and P.COMMENT in held
+    if needed == P.CHANGE_VIEW:
+        # Its owner, or a manager of the project (the view is shared); never when archived.
+        return state != "archived" and P.VIEW in held and (
+            actor.user == VIEW_OWNER or P.MANAGE_PROJECT in held)
     if needed == P.DELETE_ATTACHMENT:
         return (is_author or P.DELETE_ATTACHMENT in held) and P.COMMENT in held
     return needed in held

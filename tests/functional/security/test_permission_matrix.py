@@ -131,6 +131,16 @@ def link_form(w: World, state: str) -> dict[str, str]:
     return {"kind": "blocks", "task": f"#{w.others[state].number}"}
 
 
+def bulk_form(w: World, state: str) -> dict[str, str]:
+    task = w.tasks[state]
+    return {"task": f"{task.number}:{task.version}", "priority": "high"}
+
+
+def bulk_json(w: World, state: str) -> dict[str, Any]:
+    task = w.tasks[state]
+    return {"tasks": [{"number": task.number, "version": task.version}], "priority": "high"}
+
+
 def comment_version(w: World, state: str) -> dict[str, str]:
     return {"version": str(w.comments[state].version)}
 
@@ -298,6 +308,22 @@ RULES: list[Rule] = [
     *rules(TaskResource, "delete", "GET", P.DELETE_TASK),
     *rules(TaskResource, "delete", "POST", P.DELETE_TASK, success=303,
            body=lambda w, s: {**version(w, s), "confirmed": "yes"}),
+    # Bulk changes: secured with "view"; each task's change is checked as a single change
+    # would be (a viewer's is refused per task, on the summary page).
+    *rules(TaskContainer, "bulk", "GET", P.VIEW, success=303),
+    *rules(TaskContainer, "bulk", "POST", P.VIEW, body=bulk_form),
+    # Saved views: anyone who may see the project saves a private one (sharing needs
+    # edit_task, checked in the domain); the owner, or a manager for a shared one, changes
+    # or deletes it.
+    *rules("SavedViewContainer", "", "GET", P.VIEW, success=303),
+    *rules("SavedViewContainer", "", "POST", P.VIEW, success=303,
+           body=lambda w, s: {"name": "Mine", "priority": "high"}),
+    *rules("SavedViewResource", "", "GET", P.VIEW, success=303),
+    *rules("SavedViewResource", "edit", "GET", P.CHANGE_VIEW),
+    *rules("SavedViewResource", "edit", "POST", P.CHANGE_VIEW, success=303,
+           body=lambda w, s: {"name": "Renamed"}),
+    *rules("SavedViewResource", "delete", "GET", P.CHANGE_VIEW),
+    *rules("SavedViewResource", "delete", "POST", P.CHANGE_VIEW, success=303, body=confirmed),
     # -- comments ------------------------------------------------------------------------------
     *rules(CommentContainer, "", "GET", P.VIEW, success=303),
     *rules(CommentContainer, "", "POST", P.COMMENT, success=303,
@@ -360,6 +386,15 @@ RULES: list[Rule] = [
     *rules("TaskLinkResource", "", "GET", P.VIEW, api=True),
     *rules("TaskLinkResource", "", "DELETE", P.EDIT_TASK, api=True, success=204),
     *rules("SubtaskContainer", "", "GET", P.VIEW, api=True),
+    *rules(TaskContainer, "bulk", "POST", P.VIEW, api=True, body=bulk_json),
+    *rules("SavedViewContainer", "", "GET", P.VIEW, api=True),
+    *rules("MyViews", "", "GET", P.SIGNED_IN, api=True),
+    *rules("SavedViewContainer", "", "POST", P.VIEW, api=True, success=201,
+           body=lambda w, s: {"name": "Mine", "filters": {"priority": "high"}}),
+    *rules("SavedViewResource", "", "GET", P.VIEW, api=True),
+    *rules("SavedViewResource", "", "PATCH", P.CHANGE_VIEW, api=True,
+           body=lambda w, s: {"name": "Renamed"}),
+    *rules("SavedViewResource", "", "DELETE", P.CHANGE_VIEW, api=True, success=204),
     *rules(CommentContainer, "", "GET", P.VIEW, api=True),
     *rules(CommentContainer, "", "POST", P.COMMENT, api=True, success=201,
            body=lambda w, s: {"body": "From the API"}),

@@ -25,6 +25,7 @@ from taskdesk.models import (
     Comment,
     Group,
     Project,
+    SavedView,
     Task,
     TaskLink,
     User,
@@ -94,6 +95,8 @@ class World:
     attachments: dict[str, Attachment] = field(default_factory=dict)
     #: The manager's secret Atom feed address (``/feeds/<secret>/``).
     feed_secret: str = ""
+    #: A view the member saved and shared in each project.
+    views: dict[str, SavedView] = field(default_factory=dict)
 
     def user_of(self, actor: Actor) -> User | None:
         return self.users[actor.user] if actor.user else None
@@ -169,6 +172,11 @@ def build_world(factory: Factory, dbsession: Session) -> World:
         dbsession.add(link)
         dbsession.flush()
         world.others[state], world.links[state] = other, link
+        view = SavedView(project_id=project.id, owner_id=users["member"].id, name="Urgent",
+                         shared=True, params={"priority": "urgent"})
+        dbsession.add(view)
+        dbsession.flush()
+        world.views[state] = view
 
     for actor in ACTORS:
         if actor.via == "cookie":

@@ -1,4 +1,5 @@
-"""The dashboard: my open tasks by due date, tasks I reported, activity in my projects."""
+"""The dashboard, everyone's landing page: "My work" (my open tasks in every project, by due
+date then priority), tasks I reported, activity in my projects."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from pyramid.request import Request
 
 from taskdesk.domain.feeds import activity, sees_any_project
-from taskdesk.domain.task_list import list_tasks, parse_task_query
+from taskdesk.domain.task_list import list_tasks, my_work, parse_task_query
 from taskdesk.domain.tasks import is_overdue
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
@@ -28,11 +29,7 @@ def dashboard(context: Root, request: Request) -> dict[str, Any]:
     dbsession = request.dbsession
     viewer = signed_in(request).viewer
     workflow = settings_of(request.registry).workflow
-    mine = list_tasks(
-        dbsession, viewer,
-        parse_task_query({"assignee": "me", "state": "open", "sort": "due"}, workflow),
-        limit=MY_TASKS_LIMIT,
-    )
+    mine = my_work(dbsession, viewer, workflow, limit=MY_TASKS_LIMIT)
     today = request.today
     end_of_week = today + timedelta(days=6 - today.weekday())
     groups: dict[str, list[Any]] = {"overdue": [], "week": [], "later": []}

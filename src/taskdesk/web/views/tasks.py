@@ -15,6 +15,7 @@ from translationstring import TranslationString
 from taskdesk.domain.access import may_be_assigned
 from taskdesk.domain.activity import FieldChange, task_changes_after
 from taskdesk.domain.board import move_task, over_limit, past_limit
+from taskdesk.domain.bulk import MAX_BULK_TASKS
 from taskdesk.domain.checklists import with_items_done
 from taskdesk.domain.errors import ConflictError, DomainError, ValidationError
 from taskdesk.domain.feeds import activity, task_comments
@@ -57,6 +58,7 @@ from taskdesk.web.forms import (
 )
 from taskdesk.web.helpers import Helpers
 from taskdesk.web.views.auth import safe_next
+from taskdesk.web.views.saved_views import FILTER_PREFIX, views_page
 
 PAGE_SIZE = 50
 #: Cards a board column shows at first: fewer in closed columns (done, cancelled), which
@@ -172,6 +174,15 @@ def task_list(context: ProjectResource, request: Request) -> dict[str, Any]:
         "filtered": any(value for key, value in request.GET.items()
                         if key not in ("cursor", "trail")),
         "can_create": request.has_permission(Permission.CREATE_TASK, context),
+        # Bulk changes: offered to whoever may make one of them (each task is checked).
+        "can_bulk": any(request.has_permission(p, context) for p in (
+            Permission.EDIT_TASK, Permission.SET_STATUS, Permission.ASSIGN,
+            Permission.DELETE_TASK)),
+        "can_delete": request.has_permission(Permission.DELETE_TASK, context),
+        "max_bulk": MAX_BULK_TASKS,
+        "filter_prefix": FILTER_PREFIX,
+        "list_filters": {k: v for k, v in request.GET.items() if k in TASK_QUERY.keys},
+        **views_page(request, context, ""),
     }
 
 
@@ -251,6 +262,8 @@ def task_board(context: ProjectResource, request: Request) -> dict[str, Any]:
         "filtered": bool(params),
         "list_params": params,
         "can_move": request.has_permission(Permission.SET_STATUS, context),
+        "list_filters": {k: v for k, v in request.GET.items() if k in TASK_QUERY.keys},
+        **views_page(request, context, "board"),
     }
 
 
