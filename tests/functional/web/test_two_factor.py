@@ -382,9 +382,9 @@ def test_statement_counts_of_the_pages(testapp, enrolled, count_statements, dbse
     # The pending sign-in, then its user.
     assert counted(testapp, "/login/verify") == 4
     verify(testapp, code(secret, 1), remember=True)
-    # The profile: one statement more than before two-factor authentication (its status).
+    # The profile: one statement for the two-factor status, one for the feed address card.
     few = counted(testapp, "/me/")
-    assert few == 8
+    assert few == 9
     user_id = dbsession.scalar(select(User.id).where(User.username == "wangwei"))
     for n in range(5):
         dbsession.add(RememberedDevice(user_id=user_id, token_hash=f"{n:064d}",
