@@ -16,7 +16,8 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import idempotency
+from taskdesk.domain import audit, idempotency
+from taskdesk.domain.audit import AuditKind
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
@@ -55,9 +56,20 @@ def record_address_failure(dbsession: Session, address: str) -> None:
     dbsession.add(LoginFailure(key=_address_key(address)))
 
 
+def _audit_failure(dbsession: Session, username: str, address: str, reason: str,
+                   user: User | None = None) -> None:
+    audit.record(dbsession, kind=AuditKind.SIGN_IN_FAILED, actor_id=None,
+                 target=f"user:{user.id}" if user else None,
+                 details={"username": username[:64], "method": "password", "reason": reason},
+                 address=address)
+
+
 def authenticate(
     dbsession: Session, settings: TaskdeskSettings, username: str, password: str, address: str
 ) -> LoginResult:
+    """Check a password sign-in; every outcome is in the audit log (the failures' reasons
+    too, which the person signing in is never told). A throttled attempt is only recorded
+    if the caller keeps the transaction's changes (the web's sign-in does)."""
     username = username.strip().lower()
     account_key, address_key = _keys(username, address)
     since = utcnow() - timedelta(seconds=settings.login_window)
@@ -65,16 +77,22 @@ def authenticate(
         _failures(dbsession, account_key, since) >= settings.login_account_limit
         or address_throttled(dbsession, settings, address)
     ):
+        _audit_failure(dbsession, username, address, "throttled")
         return LoginResult(None, throttled=True)
 
     user = dbsession.scalar(select(User).where(User.username == username)) if username else None
     matches, needs_rehash = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not matches or not user.is_active:
         dbsession.add_all([LoginFailure(key=account_key), LoginFailure(key=address_key)])
+        reason = ("unknown_user" if user is None else "wrong_password" if not matches
+                  else "deactivated")
+        _audit_failure(dbsession, username, address, reason, user)
         return LoginResult(None)
     if needs_rehash:
         user.password_hash = hash_password(password)
     dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+    audit.record(dbsession, kind=AuditKind.SIGN_IN, actor_id=user.id, target=f"user:{user.id}",
+                 details={"method": "password"}, address=address)
     return LoginResult(user)
 
 

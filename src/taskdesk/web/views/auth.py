@@ -10,11 +10,14 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.security import forget, remember
 
+from taskdesk.domain import audit
+from taskdesk.domain.audit import AuditKind
 from taskdesk.messages import _
+from taskdesk.models import KEEP_CHANGES
 from taskdesk.resources import Root
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
-from taskdesk.security.policy import session_ended
+from taskdesk.security.policy import identity_of, session_ended
 from taskdesk.security.transport import plain_http_problem
 from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
@@ -71,6 +74,8 @@ def login_submit(request: Request) -> Any:
     if result.user is None:
         if result.throttled:
             request.response.status = 429
+            # The answer is an error, but the audit log keeps the attempt.
+            request.environ[KEEP_CHANGES] = True
             error = _("Too many failed sign-ins. Please wait a few minutes and try again.")
         else:
             error = _("Wrong username or password.")
@@ -81,5 +86,9 @@ def login_submit(request: Request) -> Any:
 
 @web_view(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
 def logout(request: Request) -> HTTPSeeOther:
+    identity = identity_of(request)
+    if identity is not None:
+        audit.record(request.dbsession, kind=AuditKind.SIGN_OUT, actor_id=identity.user_id,
+                     target=f"user:{identity.user_id}", details={"via": identity.via})
     headers = forget(request)
     return HTTPSeeOther(request.resource_url(request.root, "login"), headers=headers)
