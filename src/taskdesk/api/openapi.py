@@ -16,7 +16,7 @@ from taskdesk.api import API_ROUTE
 from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
-from taskdesk.domain.schema import Schema
+from taskdesk.domain.schema import QuerySchema, Schema
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, TASK_QUERY, USERNAME_PATTERN
 from taskdesk.resources import (
     AttachmentContainer,
@@ -25,6 +25,7 @@ from taskdesk.resources import (
     CommentResource,
     DeliveryContainer,
     DeliveryResource,
+    Explainer,
     Inbox,
     Me,
     MemberContainer,
@@ -90,6 +91,7 @@ PATHS: dict[type, str] = {
     WebhookResource: "/projects/{slug}/webhooks/{webhook_id}",
     DeliveryContainer: "/projects/{slug}/webhooks/{webhook_id}/deliveries",
     DeliveryResource: "/projects/{slug}/webhooks/{webhook_id}/deliveries/{delivery_id}",
+    Explainer: "/admin/explain",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -106,6 +108,7 @@ TAGS: tuple[tuple[str, str], ...] = (
                       "projects to hear of their changes."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
     ("Account", "The caller and their API tokens."),
+    ("Administration", "Site administration (site admins only)."),
     ("Reference", "This document."),
 )
 #: Each operation's tag: by view name where that decides it, else by the kind of resource.
@@ -135,6 +138,7 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     WebhookResource: "Webhooks",
     DeliveryContainer: "Webhooks",
     DeliveryResource: "Webhooks",
+    Explainer: "Administration",
 }
 
 
@@ -299,6 +303,8 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
     parameters: list[dict[str, Any]] = []
     if operation.query in ("tasks", "filters"):
         parameters += TASK_QUERY.openapi_parameters(settings.workflow)
+    if isinstance(operation.query, QuerySchema):
+        parameters += operation.query.openapi_parameters(settings)
     if operation.query == "notifications":
         parameters.append({"name": "unread", "in": "query", "required": False,
                            "description": "`true`: only unread notifications.",

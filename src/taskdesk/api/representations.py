@@ -296,6 +296,29 @@ NOTIFICATION_PREFERENCES = _object(
     "(not at all).",
 )
 
+EXPLANATION = _object({
+    "user": STRING,
+    "path": {"type": "string", "description": "The resource's traversal path."},
+    "permission": STRING,
+    "allowed": {"type": "boolean", "description": "The security policy's verdict."},
+    "decision": {"type": "string", "description": "Which ACL entry decided, in words."},
+    "ace": nullable(_object({
+        "action": {"type": "string", "enum": ["allow", "deny"]},
+        "principal": STRING,
+        "permissions": {"anyOf": [{"type": "array", "items": STRING},
+                                  {"type": "string", "enum": ["ALL"]}]},
+        "where": {"type": "string", "description": "The path of the resource whose ACL "
+                  "holds the entry."},
+    }, "The ACL entry that decided; null for the default deny.")),
+    "grants": {"type": "array", "items": STRING,
+               "description": "The user's roles in the project and where each comes from."},
+    "notes": {"type": "array", "items": STRING,
+              "description": "Other rules that apply (archived, visibility, site admin, "
+              "prerequisites)."},
+    "what_if": nullable({"$ref": "#/components/schemas/Explanation"}),
+}, "Why a user may, or may not, have a permission on a resource. `what_if`: the same "
+   "answer after the change asked for (which is not made), else null.")
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
     "Document": {"type": "object", "description": "This OpenAPI document."},
@@ -327,6 +350,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Delivery": DELIVERY,
     "DeliveryList": _list_of("Delivery"),
     "NotificationPreferences": NOTIFICATION_PREFERENCES,
+    "Explanation": EXPLANATION,
 }
 
 
