@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Row, event, select, text
 from sqlalchemy.orm import Session
 from translationstring import TranslationString
 
@@ -137,7 +137,7 @@ def entry_hash(*, id: int, created_at: datetime, kind: str, actor_id: int | None
     return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
-def _hash_of(entry: AuditEntry) -> str:
+def _hash_of(entry: AuditEntry | Row[Any]) -> str:
     return entry_hash(id=entry.id, created_at=entry.created_at, kind=entry.kind,
                       actor_id=entry.actor_id, target=entry.target, details=entry.details,
                       address=entry.address, previous_hash=entry.previous_hash)
@@ -192,19 +192,20 @@ class Verdict:
         return self.broken_id is None
 
 
-def _batches(dbsession: Session, since: datetime | None = None) -> Iterator[AuditEntry]:
-    """Every entry in id order, read ``BATCH`` at a time (keyset), expunged once read."""
+def _batches(dbsession: Session, since: datetime | None = None) -> Iterator[Row[Any]]:
+    """Every entry in id order as it is stored (columns, not entities: the session's
+    identity map could hold stale ones, and nothing accumulates there), read ``BATCH`` at
+    a time (keyset)."""
     after = 0
+    table = AuditEntry.__table__
     while True:
-        statement = select(AuditEntry).where(AuditEntry.id > after)
+        statement = select(table).where(table.c.id > after)
         if since is not None:
-            statement = statement.where(AuditEntry.created_at >= since)
-        rows = list(dbsession.scalars(statement.order_by(AuditEntry.id).limit(BATCH)))
+            statement = statement.where(table.c.created_at >= since)
+        rows = dbsession.execute(statement.order_by(table.c.id).limit(BATCH)).all()
         if not rows:
             return
-        for row in rows:
-            dbsession.expunge(row)
-            yield row
+        yield from rows
         after = rows[-1].id
 
 
@@ -228,7 +229,7 @@ def verify(dbsession: Session) -> Verdict:
 
 # -- reading ---------------------------------------------------------------------------------
 
-def as_json(entry: AuditEntry, actor: str | None) -> dict[str, Any]:
+def as_json(entry: AuditEntry | Row[Any], actor: str | None) -> dict[str, Any]:
     """An entry as one exported JSON object (``actor``: the actor's username, if known)."""
     return {"id": entry.id, "created_at": _timestamp(entry.created_at), "kind": entry.kind,
             "actor_id": entry.actor_id, "actor": actor, "target": entry.target,

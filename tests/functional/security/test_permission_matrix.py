@@ -68,12 +68,14 @@ from sqlalchemy.orm import Session
 from taskdesk.api.traversal import AllTasks
 from taskdesk.resources import (
     AdminArea,
+    AuditLog,
     AttachmentContainer,
     AttachmentResource,
     CommentContainer,
     CommentResource,
     DeliveryContainer,
     DeliveryResource,
+    Explainer,
     GroupContainer,
     GroupResource,
     Me,
@@ -202,6 +204,11 @@ RULES: list[Rule] = [
     *rules("Deliveries", "", "GET", P.ADMINISTER),
     *rules("Deliveries", "retry", "POST", P.ADMINISTER, success=303,
            body=lambda w, s: {"event": "1"}),
+    *rules(AuditLog, "", "GET", P.ADMINISTER, query="kind=auth.sign_in"),
+    *rules(Explainer, "", "GET", P.ADMINISTER,
+           query="user=member&path=private-project&permission=edit_task&if_role=viewer"),
+    *rules(Explainer, "", "GET", P.ADMINISTER, api=True,
+           query="user=member&path=private-project&permission=edit_task&if_role=viewer"),
     # -- projects and their members ------------------------------------------------------------
     *rules(ProjectContainer, "", "GET", P.SIGNED_IN),
     *rules(ProjectContainer, "new", "GET", P.CREATE_PROJECT),
