@@ -277,7 +277,8 @@ def cmd_explain(env: dict[str, Any], args: argparse.Namespace) -> None:
         request = env["request"]
         request.dbsession = dbsession
         question = read_question(request, params)
-        answers = [("", explain(request, question.user, question.path, question.permission))]
+        answers = [("", explain(request, question.user, question.path, question.permission,
+                                resource=question.resource))]
         if question.change is not None:
             answers.append((
                 "What if: " + ", ".join(f"{key.removeprefix('if_')} {value}"

@@ -75,18 +75,26 @@ class Question:
     path: str
     permission: Permission
     change: Change | None
+    #: What ``path`` names (traversed once, to check it).
+    resource: Any
 
 
 def read_question(request: Request, params: Any, *, strict: bool = False) -> Question:
     """The question ``params`` ask (``EXPLAIN_QUERY``), with the user, the resource, the role
     or the group looked up; a :class:`ValidationError` names every field that is wrong."""
-    values = EXPLAIN_QUERY.read(params, None, strict=strict)
-    dbsession: Session = request.dbsession
     errors: dict[str, Any] = {}
+    try:
+        values = EXPLAIN_QUERY.read(params, None, strict=strict)
+    except ValidationError as error:
+        # Every problem in one answer: the parameters that parsed are checked further.
+        errors.update(error.fields)
+        values = EXPLAIN_QUERY.read({key: value for key, value in params.items()
+                                     if key not in errors}, None)
+    dbsession: Session = request.dbsession
     for key in ("user", "path", "permission"):
-        if key not in values:
+        if key not in values and key not in errors:
             errors[key] = _("Required.")
-    user = None
+    user = resource = None
     if "user" in values:
         user = dbsession.scalar(select(User).where(User.username == values["user"].lower()))
         if user is None:
@@ -116,7 +124,7 @@ def read_question(request: Request, params: Any, *, strict: bool = False) -> Que
     if errors:
         raise ValidationError(errors)
     assert user is not None
-    return Question(user, values["path"], Permission(values["permission"]), change)
+    return Question(user, values["path"], Permission(values["permission"]), change, resource)
 
 
 @dataclass(frozen=True)
@@ -205,12 +213,13 @@ def _hypothetically(dbsession: Session, user: User, project: ProjectResource | N
 
 
 def explain(request: Request, user: User, path: str, permission: Permission,
-            change: Change | None = None) -> Explanation:
-    """Why ``user`` may or may not have ``permission`` on ``path`` (after ``change``)."""
+            change: Change | None = None, *, resource: Any = None) -> Explanation:
+    """Why ``user`` may or may not have ``permission`` on ``path`` (after ``change``);
+    ``resource``: what ``path`` names, when the caller has traversed to it already."""
     dbsession: Session = request.dbsession
     policy = request.registry.getUtility(ISecurityPolicy)
     assert isinstance(policy, TaskdeskSecurityPolicy)
-    before = resolve(request, path)
+    before = resource if resource is not None else resolve(request, path)
     with _hypothetically(dbsession, user, _project(before), change):
         # Traversed again inside the savepoint: the project's ACL is read afresh.
         context = resolve(request, path) if change is not None else before
@@ -218,9 +227,9 @@ def explain(request: Request, user: User, path: str, permission: Permission,
         principals = identity.principals if identity is not None else ANONYMOUS
         verdict = policy.principals_permit(context, principals, permission)
         first = policy.acl.permits(context, principals, permission)
+        group_ids = identity.group_ids if identity is not None else ()
         group_names = {group_id: name for group_id, name in dbsession.execute(
-            select(Group.id, Group.name).where(
-                Group.id.in_(identity.group_ids if identity else ())))}
+            select(Group.id, Group.name).where(Group.id.in_(group_ids)))} if group_ids else {}
         explanation = Explanation(
             user=user, path=resource_path(context), permission=permission,
             allowed=bool(verdict), decision=_("No entry names them: denied by default."),

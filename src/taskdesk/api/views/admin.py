@@ -35,7 +35,8 @@ def explain_show(context: Explainer, request: Request) -> dict[str, Any]:
         question = read_question(request, query_params(request), strict=True)
     except ValidationError as error:
         raise bad_parameters(error.fields) from None
-    body = _json(request, explain(request, question.user, question.path, question.permission))
+    body = _json(request, explain(request, question.user, question.path, question.permission,
+                                  resource=question.resource))
     if question.change is not None:
         body["what_if"] = _json(request, explain(request, question.user, question.path,
                                                  question.permission, question.change))

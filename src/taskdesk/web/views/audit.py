@@ -63,7 +63,8 @@ def explain_page(context: Explainer, request: Request) -> dict[str, Any]:
         request.response.status = 400
         page["errors"] = form_errors(error)
         return page
-    page["answer"] = explain(request, question.user, question.path, question.permission)
+    page["answer"] = explain(request, question.user, question.path, question.permission,
+                             resource=question.resource)
     if question.change is not None:
         page["whatif"] = explain(request, question.user, question.path, question.permission,
                                  question.change)
