@@ -377,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("ini", help="the application's INI file, e.g. development.ini")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Callable[..., int | None],
+            help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text,
                                   allow_abbrev=False)
         sub.set_defaults(handler=handler)

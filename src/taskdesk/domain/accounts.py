@@ -219,7 +219,7 @@ def set_active(
         end_sessions(dbsession, user)
     if changed:
         audit.record(dbsession, kind=AuditKind.USER_REACTIVATED if active
-                     else AuditKind.USER_DEACTIVATED, actor_id=actor and actor.id,
+                     else AuditKind.USER_DEACTIVATED, actor_id=actor.id if actor else None,
                      target=f"user:{user.id}", details={"username": user.username})
     return changed
 
@@ -232,8 +232,8 @@ def set_site_admin(dbsession: Session, user: User, is_admin: bool, *,
             {"is_site_admin": _("You cannot remove your own site admin rights.")}
         )
     if user.is_site_admin != is_admin:
-        audit.record(dbsession, kind=AuditKind.USER_ADMIN_CHANGED, actor_id=actor and actor.id,
-                     target=f"user:{user.id}",
+        audit.record(dbsession, kind=AuditKind.USER_ADMIN_CHANGED,
+                     actor_id=actor.id if actor else None, target=f"user:{user.id}",
                      details={"username": user.username, "is_site_admin": is_admin})
     user.is_site_admin = is_admin
 

@@ -52,7 +52,7 @@ def test_an_empty_log_is_intact(dbsession: Session) -> None:
 
 
 def test_unknown_kinds_are_refused(dbsession: Session) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"auth\.sign_inn"):
         audit.record(dbsession, kind="auth.sign_inn", actor_id=None)
 
 

@@ -54,7 +54,7 @@ def test_concurrent_appends_keep_one_chain(fresh_engine: Engine) -> None:
                     audit.record(dbsession, kind=AuditKind.SIGN_IN, actor_id=writer,
                                  details={"n": n})
                     time.sleep(0.01)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(index,)) for index in range(WRITERS)]

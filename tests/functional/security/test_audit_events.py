@@ -194,7 +194,8 @@ def test_project_settings_archive_and_roles(testapp: webtest.TestApp, factory: F
         ("membership.changed", boss.id, project, {"principal": "group:team", "from": None,
                                                   "to": "viewer"}),
     ]
-    assert lina.id and team.id
+    assert lina.id
+    assert team.id
 
 
 def test_a_new_project_records_its_first_manager(factory: Factory, dbsession: Session) -> None:

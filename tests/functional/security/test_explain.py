@@ -94,7 +94,8 @@ def test_a_direct_member(ask: Callable[..., Explanation]) -> None:
 def test_a_member_through_a_group(ask: Callable[..., Explanation]) -> None:
     answer = ask("carol", "/projects/acme/tasks/1", Permission.EDIT_TASK)
     assert answer.allowed
-    assert answer.ace is not None and answer.ace["principal"].startswith("group:")
+    assert answer.ace is not None
+    assert answer.ace["principal"].startswith("group:")
     assert "to the group “team”, of which Carol is a member" in texts(answer)
     assert "Through the group “team”: the built-in role “member”" in texts(answer)
 
@@ -132,7 +133,8 @@ def test_an_outsider(ask: Callable[..., Explanation]) -> None:
 def test_a_site_admin(ask: Callable[..., Explanation]) -> None:
     answer = ask("root", "acme#1", Permission.DELETE_TASK)
     assert answer.allowed
-    assert answer.ace is not None and answer.ace["where"] == "/"
+    assert answer.ace is not None
+    assert answer.ace["where"] == "/"
     assert "Allowed by the site's root ACL: it grants “delete_task” to site admins." \
         in texts(answer)
     assert "Root is a site admin" in texts(answer)

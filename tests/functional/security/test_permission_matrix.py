@@ -68,9 +68,9 @@ from sqlalchemy.orm import Session
 from taskdesk.api.traversal import AllTasks
 from taskdesk.resources import (
     AdminArea,
-    AuditLog,
     AttachmentContainer,
     AttachmentResource,
+    AuditLog,
     CommentContainer,
     CommentResource,
     DeliveryContainer,
