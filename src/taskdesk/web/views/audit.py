@@ -1,7 +1,8 @@
 """Site administration: the security audit log and the permission explainer (site admins).
 
-Both are read-only pages driven by GET parameters, so an answer can be bookmarked or sent
-to a colleague ("why can 李娜 edit #42?").
+Both are pages driven by GET parameters, so an answer can be bookmarked or sent to a
+colleague ("why can 李娜 edit #42?"). The explainer's "what if" writes, but only inside a
+savepoint it rolls back (``security.explain``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ PAGE_SIZE = 50
 def audit_log(context: AuditLog, request: Request) -> dict[str, Any]:
     form = {key: request.GET.get(key, "") for key in audit.AUDIT_QUERY.form_keys}
     page: dict[str, Any] = {"nav": "admin", "form": form, "errors": {}, "rows": [],
-                            "next_before": None, "kinds": audit.LABELS}
+                            "next_before": None, "kinds": audit.LABELS,
+                            "filtered": any(form.values())}
     try:
         values = audit.AUDIT_QUERY.read(request.GET, None)
     except ValidationError as error:
@@ -43,7 +45,6 @@ def audit_log(context: AuditLog, request: Request) -> dict[str, Any]:
         rows = rows[:PAGE_SIZE]
         page["next_before"] = rows[-1].entry.id
     page["rows"] = rows
-    page["filtered"] = any(form.values())
     return page
 
 
