@@ -14,9 +14,10 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import transaction
 from plaster.exceptions import PlasterError
@@ -191,7 +192,7 @@ def cmd_reactivate_user(env: dict[str, Any], args: argparse.Namespace) -> None:
 def cmd_reset_two_factor(env: dict[str, Any], args: argparse.Namespace) -> None:
     with unit_of_work(env) as dbsession:
         user = _user(dbsession, args.username)
-        if not two_factor.reset(dbsession, user.id):
+        if not two_factor.reset(dbsession, user.id, actor_id=None):
             raise CommandError(f"{user.username} has no two-factor authentication; "
                                "nothing changed")
     print(f"two-factor authentication of {user.username} reset: their next sign-in needs "
@@ -226,6 +227,91 @@ def cmd_list_users(env: dict[str, Any], args: argparse.Namespace) -> None:
         print(_table(("USERNAME", "DISPLAY NAME", "E-MAIL", "SITE ADMIN", "ACTIVE",
                       "LAST SEEN (UTC)"), rows))
     print(f"{total} user{'' if total == 1 else 's'}")
+
+
+def cmd_audit_verify(env: dict[str, Any], args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain: 0 when intact, 1 naming the first broken entry."""
+    from taskdesk.domain import audit
+
+    with unit_of_work(env) as dbsession:
+        verdict = audit.verify(dbsession)
+    if verdict.intact:
+        print(f"audit log intact: {verdict.checked} entries; head hash {verdict.head_hash}")
+        return 0
+    print(f"audit log broken at entry {verdict.broken_id}: {verdict.reason} "
+          f"({verdict.checked} entries before it are intact; their head hash "
+          f"{verdict.head_hash})", file=sys.stderr)
+    return 1
+
+
+def _moment(text: str) -> datetime:
+    """A --since value: a day (its midnight, UTC) or a moment (UTC without an offset)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date like 2026-12-31 or a moment like 2026-12-31T08:00:00Z: {text}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_audit_export(env: dict[str, Any], args: argparse.Namespace) -> None:
+    """Write the audit log as JSON lines (one entry each), streamed in batches."""
+    from taskdesk.domain import audit
+
+    with unit_of_work(env) as dbsession, ExitStack() as stack:
+        if args.output:
+            try:
+                out: TextIO = stack.enter_context(open(args.output, "w", encoding="utf-8"))
+            except OSError as error:
+                raise CommandError(f"cannot write {args.output}: {error.strerror}") from None
+        else:
+            out = sys.stdout
+        written = 0
+        for line in audit.export_lines(dbsession, args.since):
+            out.write(line)
+            written += 1
+    if args.output:
+        print(f"exported {written} audit entries to {args.output}", file=sys.stderr)
+
+
+def cmd_explain(env: dict[str, Any], args: argparse.Namespace) -> None:
+    """Why USER may or may not have PERMISSION on PATH (and what if one thing changed)."""
+    from taskdesk.security.explain import Explanation, explain, read_question
+
+    params = {"user": args.user, "path": args.path, "permission": args.permission}
+    for key in ("if_role", "if_join", "if_leave"):
+        if getattr(args, key):
+            params[key] = getattr(args, key)
+    with unit_of_work(env) as dbsession:
+        request = env["request"]
+        request.dbsession = dbsession
+        question = read_question(request, params)
+        answers = [("", explain(request, question.user, question.path, question.permission,
+                                resource=question.resource))]
+        if question.change is not None:
+            answers.append((
+                "What if: " + ", ".join(f"{key.removeprefix('if_')} {value}"
+                                        for key, value in params.items()
+                                        if key.startswith("if_")),
+                explain(request, question.user, question.path, question.permission,
+                        question.change)))
+
+        def show(answer: Explanation) -> None:
+            verdict = "ALLOWED" if answer.allowed else "DENIED"
+            print(f"{verdict}: {answer.user.display_name} ({answer.user.username}) "
+                  f"{'may' if answer.allowed else 'may not'} {answer.permission.value} on "
+                  f"{answer.path}")
+            print(f"  why: {plain_text(answer.decision)}")
+            for grant in answer.grants:
+                print(f"  role: {plain_text(grant)}")
+            for note in answer.notes:
+                print(f"  note: {plain_text(note)}")
+
+        for heading, answer in answers:
+            if heading:
+                print(f"\n{heading}")
+            show(answer)
 
 
 def cmd_purge(env: dict[str, Any], args: argparse.Namespace) -> None:
@@ -301,7 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("ini", help="the application's INI file, e.g. development.ini")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, handler: Callable[..., int | None],
+            help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text,
                                   allow_abbrev=False)
         sub.set_defaults(handler=handler)
@@ -369,6 +456,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--no-periodic", action="store_true",
                      help="leave the periodic jobs to another worker")
 
+    audit_parser = add("audit", cmd_audit_verify, "the security audit log")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True,
+                                                 metavar="ACTION")
+    audit_commands.add_parser(
+        "verify", help="check the hash chain: exit 0 when intact, 1 naming the first "
+        "broken entry").set_defaults(handler=cmd_audit_verify)
+    sub = audit_commands.add_parser(
+        "export", help="write the entries as JSON lines (for a SIEM), oldest first")
+    sub.set_defaults(handler=cmd_audit_export)
+    sub.add_argument("--since", type=_moment, metavar="DATE",
+                     help="only entries at or after this day or moment (UTC)")
+    sub.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    sub = add("explain", cmd_explain,
+              "why USER may or may not have PERMISSION on PATH (acme, acme#42 or a path)")
+    sub.add_argument("user", metavar="USER")
+    sub.add_argument("path", metavar="PATH")
+    sub.add_argument("permission", metavar="PERMISSION")
+    whatif = sub.add_mutually_exclusive_group()
+    whatif.add_argument("--if-role", metavar="ROLE",
+                        help="what if USER had this own role in the project (none: no role)")
+    whatif.add_argument("--if-join", metavar="GROUP", help="what if USER joined GROUP")
+    whatif.add_argument("--if-leave", metavar="GROUP", help="what if USER left GROUP")
+
     sub = add("seed-demo", cmd_seed_demo, "load the demo data set (once)")
     sub.add_argument("--tasks", type=int, default=300, help="tasks in the demo data set")
     sub.add_argument(PRODUCTION_FLAG, action="store_true",
@@ -389,7 +500,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with bootstrapped(args.ini) as env:
-            args.handler(env, args)
+            code = args.handler(env, args)
     except CommandError as error:
         print(f"taskdesk: {error}", file=sys.stderr)
         return 2
@@ -408,7 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         return 130
-    return 0
+    return int(code or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -667,10 +667,20 @@ class AdminArea(Resource):
             "users": lambda parent, name: UserContainer(self.request, name, parent),
             "groups": lambda parent, name: GroupContainer(self.request, name, parent),
             "webhooks": lambda parent, name: WebhookContainer(self.request, name, parent),
+            "audit": lambda parent, name: AuditLog(self.request, name, parent),
+            "explain": lambda parent, name: Explainer(self.request, name, parent),
         }
 
     def __getitem__(self, name: str) -> Any:
         return self.child(name)
+
+
+class AuditLog(Resource):
+    """The security audit log (``/admin/audit``), for site admins."""
+
+
+class Explainer(Resource):
+    """The permission explainer (``/admin/explain``), for site admins."""
 
 
 class WebhookContainer(Resource):

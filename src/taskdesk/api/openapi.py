@@ -16,7 +16,7 @@ from taskdesk.api import API_ROUTE
 from taskdesk.api.operations import Operation, operation_of, view_methods
 from taskdesk.api.representations import SCHEMAS
 from taskdesk.api.traversal import AllTasks
-from taskdesk.domain.schema import Schema
+from taskdesk.domain.schema import QuerySchema, Schema
 from taskdesk.domain.schemas import (
     ACTIVITY_QUERY,
     GROUP_PATTERN,
@@ -32,6 +32,7 @@ from taskdesk.resources import (
     CommentResource,
     DeliveryContainer,
     DeliveryResource,
+    Explainer,
     Inbox,
     Me,
     MemberContainer,
@@ -104,6 +105,7 @@ PATHS: dict[type, str] = {
     SavedViewContainer: "/projects/{slug}/views",
     MyViews: "/me/views",
     SavedViewResource: "/projects/{slug}/views/{view_id}",
+    Explainer: "/admin/explain",
 }
 
 #: The reference page's groups, in order: (tag, description).
@@ -124,6 +126,7 @@ TAGS: tuple[tuple[str, str], ...] = (
               "or shared with the project."),
     ("Webhooks", "A project's webhooks and their delivery logs (project managers)."),
     ("Account", "The caller and their API tokens."),
+    ("Administration", "Site administration (site admins only)."),
     ("Reference", "This document."),
 )
 #: Each operation's tag: by view name where that decides it, else by the kind of resource.
@@ -157,6 +160,7 @@ _TAG_BY_CONTEXT: dict[type, str] = {
     SavedViewContainer: "Views",
     MyViews: "Views",
     SavedViewResource: "Views",
+    Explainer: "Administration",
 }
 
 
@@ -322,6 +326,8 @@ def _operation(path: str, method: str, view: Any, operation: Operation,
     parameters: list[dict[str, Any]] = []
     if operation.query in ("tasks", "filters"):
         parameters += TASK_QUERY.openapi_parameters(settings.workflow)
+    if isinstance(operation.query, QuerySchema):
+        parameters += operation.query.openapi_parameters(settings)
     if operation.query == "notifications":
         parameters.append({"name": "unread", "in": "query", "required": False,
                            "description": "`true`: only unread notifications.",

@@ -23,7 +23,7 @@ from pyramid.response import Response
 
 from taskdesk.api import API_ROUTE, idempotency
 from taskdesk.api.rendering import json_view
-from taskdesk.domain.schema import Schema
+from taskdesk.domain.schema import QuerySchema, Schema
 from taskdesk.messages import _
 from taskdesk.security.permissions import Permission
 from taskdesk.security.refusals import error_response
@@ -48,8 +48,9 @@ class Operation:
     partial: bool = False
     #: Query parameters: "tasks" (filters and paging), "page" (paging only),
     #: "notifications" (paging and `unread`), "activity" (the feeds' filters and paging),
-    #: "search" (``SEARCH_QUERY``, limit and cursor) or None.
-    query: str | None = None
+    #: "search" (``SEARCH_QUERY``, limit and cursor), a QuerySchema of the view's own, or
+    #: None.
+    query: str | QuerySchema | None = None
     #: Also answers text/csv (with ``Accept: text/csv``).
     csv: bool = False
     #: Honours If-Match (412) / If-None-Match (304).

@@ -369,6 +369,28 @@ BULK_RESULT = _object({
     "changed": INTEGER,
     "refused": INTEGER,
 }, "What a bulk change did to each task, in the order given.")
+EXPLANATION = _object({
+    "user": STRING,
+    "path": {"type": "string", "description": "The resource's traversal path."},
+    "permission": STRING,
+    "allowed": {"type": "boolean", "description": "The security policy's verdict."},
+    "decision": {"type": "string", "description": "Which ACL entry decided, in words."},
+    "ace": nullable(_object({
+        "action": {"type": "string", "enum": ["allow", "deny"]},
+        "principal": STRING,
+        "permissions": {"anyOf": [{"type": "array", "items": STRING},
+                                  {"type": "string", "enum": ["ALL"]}]},
+        "where": {"type": "string", "description": "The path of the resource whose ACL "
+                  "holds the entry."},
+    }, "The ACL entry that decided; null for the default deny.")),
+    "grants": {"type": "array", "items": STRING,
+               "description": "The user's roles in the project and where each comes from."},
+    "notes": {"type": "array", "items": STRING,
+              "description": "Other rules that apply (archived, visibility, site admin, "
+              "prerequisites)."},
+    "what_if": nullable({"$ref": "#/components/schemas/Explanation"}),
+}, "Why a user may, or may not, have a permission on a resource. `what_if`: the same "
+   "answer after the change asked for (which is not made), else null.")
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": ERROR,
@@ -409,6 +431,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "SavedView": SAVED_VIEW,
     "SavedViewList": _list_of("SavedView"),
     "TaskBulkResult": BULK_RESULT,
+    "Explanation": EXPLANATION,
 }
 
 

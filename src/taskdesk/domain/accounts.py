@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import audit
+from taskdesk.domain.audit import AuditKind
 from taskdesk.domain.errors import DuplicateError, ValidationError
 from taskdesk.domain.keyset import window
 from taskdesk.domain.schemas import GROUP, PASSWORD, PROFILE, TOKEN_CREATE, USER_CREATE
@@ -136,7 +138,8 @@ def list_tokens(dbsession: Session, user: User, *, newest_first: bool = True,
 
 
 def create_user(
-    dbsession: Session, data: Mapping[str, Any], *, strict: bool = False
+    dbsession: Session, data: Mapping[str, Any], *, strict: bool = False,
+    actor_id: int | None = None,
 ) -> User:
     values = USER_CREATE.validate(
         {**data, "username": str(data.get("username", "")).lower()}, strict=strict
@@ -152,6 +155,9 @@ def create_user(
     )
     dbsession.add(user)
     dbsession.flush()
+    audit.record(dbsession, kind=AuditKind.USER_CREATED, actor_id=actor_id,
+                 target=f"user:{user.id}",
+                 details={"username": user.username, "is_site_admin": user.is_site_admin})
     return user
 
 
@@ -171,13 +177,30 @@ def end_sessions(dbsession: Session, user: User, *, keep_session_id: int | None 
     dbsession.execute(statement)
 
 
-def set_password(
-    dbsession: Session, user: User, password: str, *, keep_session_id: int | None = None
-) -> None:
-    """Set a new password and end the user's other sessions at once."""
+def sign_out_everywhere(dbsession: Session, user: User, *, actor_id: int | None,
+                        keep_session_id: int | None = None) -> None:
+    """End ``user``'s sessions (but the one given) on request, and record it."""
+    end_sessions(dbsession, user, keep_session_id=keep_session_id)
+    audit.record(dbsession, kind=AuditKind.USER_SESSIONS_ENDED, actor_id=actor_id,
+                 target=f"user:{user.id}", details={"username": user.username})
+
+
+def _store_password(dbsession: Session, user: User, password: str,
+                    keep_session_id: int | None) -> None:
     values = PASSWORD.validate({"password": password})
     user.password_hash = hash_password(values["password"])
     end_sessions(dbsession, user, keep_session_id=keep_session_id)
+
+
+def set_password(
+    dbsession: Session, user: User, password: str, *, keep_session_id: int | None = None,
+    actor_id: int | None = None,
+) -> None:
+    """Set a new password (an admin's reset, or the admin command's when ``actor_id`` is
+    None) and end the user's other sessions at once."""
+    _store_password(dbsession, user, password, keep_session_id)
+    audit.record(dbsession, kind=AuditKind.USER_PASSWORD_RESET, actor_id=actor_id,
+                 target=f"user:{user.id}", details={"username": user.username})
 
 
 def set_active(
@@ -194,41 +217,65 @@ def set_active(
     user.is_active = active
     if not active:
         end_sessions(dbsession, user)
+    if changed:
+        audit.record(dbsession, kind=AuditKind.USER_REACTIVATED if active
+                     else AuditKind.USER_DEACTIVATED, actor_id=actor.id if actor else None,
+                     target=f"user:{user.id}", details={"username": user.username})
     return changed
 
 
-def set_site_admin(user: User, is_admin: bool, *, actor: User | None = None) -> None:
+def set_site_admin(dbsession: Session, user: User, is_admin: bool, *,
+                   actor: User | None = None) -> None:
     """Grant or remove site admin rights; an admin (``actor``) cannot remove their own."""
     if not is_admin and actor is not None and actor.id == user.id:
         raise ValidationError(
             {"is_site_admin": _("You cannot remove your own site admin rights.")}
         )
+    if user.is_site_admin != is_admin:
+        audit.record(dbsession, kind=AuditKind.USER_ADMIN_CHANGED,
+                     actor_id=actor.id if actor else None, target=f"user:{user.id}",
+                     details={"username": user.username, "is_site_admin": is_admin})
     user.is_site_admin = is_admin
 
 
-def create_group(dbsession: Session, data: Mapping[str, Any], *, strict: bool = False) -> Group:
+def create_group(dbsession: Session, data: Mapping[str, Any], *, strict: bool = False,
+                 actor_id: int | None = None) -> Group:
     values = GROUP.validate(data, strict=strict)
     if dbsession.scalar(select(exists().where(Group.name == values["name"]))):
         raise DuplicateError("name", _("This group name is taken."))
     group = Group(name=values["name"], description=values.get("description", ""))
     dbsession.add(group)
     dbsession.flush()
+    audit.record(dbsession, kind=AuditKind.GROUP_CREATED, actor_id=actor_id,
+                 target=f"group:{group.id}", details={"group": group.name})
     return group
 
 
-def add_group_member(dbsession: Session, group: Group, user: User) -> bool:
+def _record_group_member(dbsession: Session, kind: AuditKind, group: Group, user: User,
+                         actor_id: int | None) -> None:
+    audit.record(dbsession, kind=kind, actor_id=actor_id, target=f"group:{group.id}",
+                 details={"group": group.name, "user_id": user.id, "username": user.username})
+
+
+def add_group_member(dbsession: Session, group: Group, user: User, *,
+                     actor_id: int | None = None) -> bool:
     if dbsession.get(GroupMember, (group.id, user.id)) is not None:
         return False
     dbsession.add(GroupMember(group_id=group.id, user_id=user.id))
     dbsession.flush()
+    _record_group_member(dbsession, AuditKind.GROUP_MEMBER_ADDED, group, user, actor_id)
     return True
 
 
-def remove_group_member(dbsession: Session, group: Group, user: User) -> bool:
+def remove_group_member(dbsession: Session, group: Group, user: User, *,
+                        actor_id: int | None = None) -> bool:
     result = dbsession.execute(
         delete(GroupMember).where(GroupMember.group_id == group.id, GroupMember.user_id == user.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    _record_group_member(dbsession, AuditKind.GROUP_MEMBER_REMOVED, group, user, actor_id)
+    return True
 
 
 def create_token(
@@ -248,12 +295,20 @@ def create_token(
     )
     dbsession.add(token)
     dbsession.flush()
+    audit.record(dbsession, kind=AuditKind.TOKEN_CREATED, actor_id=user.id,
+                 target=f"token:{token.id}",
+                 details={"name": token.name, "scope": token.scope, "prefix": token.prefix,
+                          "expires_in_days": days})
     return token, secret
 
 
-def revoke_token(token: ApiToken) -> None:
+def revoke_token(dbsession: Session, token: ApiToken) -> None:
+    """Revoke ``token`` (its owner does; an admin cannot reach another's tokens)."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(dbsession, kind=AuditKind.TOKEN_REVOKED, actor_id=token.user_id,
+                     target=f"token:{token.id}", details={"name": token.name,
+                                                          "prefix": token.prefix})
 
 
 def feed_token(dbsession: Session, user: User) -> FeedToken | None:
@@ -287,4 +342,6 @@ def change_password(
     """A user's own password change: the current password must be right."""
     if not verify_password(user.password_hash, current)[0]:
         raise ValidationError({"current_password": _("The current password is wrong.")})
-    set_password(dbsession, user, new, keep_session_id=keep_session_id)
+    _store_password(dbsession, user, new, keep_session_id)
+    audit.record(dbsession, kind=AuditKind.USER_PASSWORD_CHANGED, actor_id=user.id,
+                 target=f"user:{user.id}", details={"username": user.username})

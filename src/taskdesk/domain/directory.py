@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import audit
 from taskdesk.domain.accounts import set_active
+from taskdesk.domain.audit import AuditKind
 from taskdesk.domain.errors import DomainError
 from taskdesk.domain.schemas import USERNAME_PATTERN
 from taskdesk.i18n import shipped_locale
@@ -138,7 +140,25 @@ def sign_in(dbsession: Session, settings: TaskdeskSettings, profile: DirectoryPr
         result.groups = sync_groups(dbsession, result.user, profile.groups,
                                     settings.directory_groups)
     dbsession.flush()
+    _audit_sign_in(dbsession, profile, result)
     return result
+
+
+def _audit_sign_in(dbsession: Session, profile: DirectoryProfile, result: SignIn) -> None:
+    """What the sign-in did to the account, in the audit log (the sign-in itself is
+    recorded when the session starts)."""
+    user_id = result.user.id
+    about = {"provider": profile.provider, "subject": profile.subject[:200]}
+    if result.created or result.linked:
+        audit.record(dbsession, kind=AuditKind.DIRECTORY_ACCOUNT_CREATED if result.created
+                     else AuditKind.DIRECTORY_ACCOUNT_LINKED, actor_id=user_id,
+                     target=f"user:{user_id}", details=about)
+    groups = result.groups
+    if groups.added or groups.removed or groups.site_admin is not None:
+        audit.record(dbsession, kind=AuditKind.DIRECTORY_GROUPS_SYNCED, actor_id=None,
+                     target=f"user:{user_id}",
+                     details={**about, "added": groups.added, "removed": groups.removed,
+                              "site_admin": groups.site_admin})
 
 
 def _by_email(dbsession: Session, profile: DirectoryProfile) -> User | None:

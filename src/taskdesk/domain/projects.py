@@ -9,7 +9,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import audit
 from taskdesk.domain.activity import record
+from taskdesk.domain.audit import AuditKind
 from taskdesk.domain.errors import DomainError, DuplicateError, ValidationError
 from taskdesk.domain.rights import PROJECT_FIELD_PERMISSIONS, UNRESTRICTED, May, permitted
 from taskdesk.domain.schemas import PROJECT_CREATE, member_schema, project_update_schema
@@ -40,6 +42,7 @@ def create_project(
         raise DuplicateError("slug", _("This URL name is taken.")) from None
     dbsession.add(ProjectMember(project_id=project.id, user_id=actor.id, role=MANAGER_ROLE))
     record(dbsession, project_id=project.id, actor_id=actor.id, action="project.created")
+    _audit_membership(dbsession, project, actor, actor, None, MANAGER_ROLE)
     return project
 
 
@@ -74,7 +77,21 @@ def update_project(
         project.updated_at = utcnow()
         record(dbsession, project_id=project.id, actor_id=actor.id,
                action="project.updated", changes=changes)
+        _audit_project(dbsession, project, actor, changes)
     return changes
+
+
+def _audit_project(dbsession: Session, project: Project, actor: User,
+                   changes: dict[str, list[Any]]) -> None:
+    """Record archiving apart from the other settings' changes (audit log)."""
+    settings = {field: change for field, change in changes.items() if field != "archived"}
+    target = f"project:{project.slug}"
+    if "archived" in changes:
+        audit.record(dbsession, kind=AuditKind.PROJECT_ARCHIVED if project.is_archived
+                     else AuditKind.PROJECT_UNARCHIVED, actor_id=actor.id, target=target)
+    if settings:
+        audit.record(dbsession, kind=AuditKind.PROJECT_SETTINGS_CHANGED, actor_id=actor.id,
+                     target=target, details={"changes": settings})
 
 
 def archive_project(dbsession: Session, project: Project, actor: User, archived: bool) -> None:
@@ -140,6 +157,7 @@ def set_member(
         record(dbsession, project_id=project.id, actor_id=actor.id, action="member.added",
                changes={_principal_label(principal): [None, role]},
                data={"user_id": membership.user_id, "group_id": membership.group_id})
+        _audit_membership(dbsession, project, principal, actor, None, role)
         return membership, True
     if membership.role != role:
         if membership.role == MANAGER_ROLE and not _managers_left_without(
@@ -148,6 +166,7 @@ def set_member(
             raise DomainError(_("A project needs at least one manager."))
         record(dbsession, project_id=project.id, actor_id=actor.id, action="member.changed",
                changes={_principal_label(principal): [membership.role, role]})
+        _audit_membership(dbsession, project, principal, actor, membership.role, role)
         membership.role = role
     return membership, False
 
@@ -166,4 +185,13 @@ def remove_member(
     dbsession.delete(membership)
     record(dbsession, project_id=project.id, actor_id=actor.id, action="member.removed",
            changes={_principal_label(principal): [membership.role, None]})
+    _audit_membership(dbsession, project, principal, actor, membership.role, None)
     return True
+
+
+def _audit_membership(dbsession: Session, project: Project, principal: User | Group,
+                      actor: User, old: str | None, new: str | None) -> None:
+    """Audit a project role given (``old`` None), changed or taken (``new`` None)."""
+    audit.record(dbsession, kind=AuditKind.MEMBERSHIP_CHANGED, actor_id=actor.id,
+                 target=f"project:{project.slug}",
+                 details={"principal": _principal_label(principal), "from": old, "to": new})

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from taskdesk.domain import audit
+from taskdesk.domain.audit import AuditKind
 from taskdesk.models import PendingSignIn, RecoveryCode, RememberedDevice, TwoFactor, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security import totp
@@ -159,13 +161,26 @@ def confirm_enrolment(dbsession: Session, settings: TaskdeskSettings, user: User
         return None
     row.enabled_at = utcnow()
     row.last_step = step
-    return new_recovery_codes(dbsession, settings, user.id)
+    _audit(dbsession, AuditKind.TWO_FACTOR_ENABLED, user.id)
+    return _replace_recovery_codes(dbsession, settings, user.id)
+
+
+def _audit(dbsession: Session, kind: AuditKind, user_id: int,
+           actor_id: int | None = None) -> None:
+    audit.record(dbsession, kind=kind, actor_id=user_id if actor_id is None else actor_id,
+                 target=f"user:{user_id}")
 
 
 def new_recovery_codes(dbsession: Session, settings: TaskdeskSettings,
                        user_id: int) -> list[str]:
     """Replace the user's recovery codes with :data:`RECOVERY_CODES` new ones; return them
     formatted for reading ("abcde-fghij"). Only their keyed hashes are kept."""
+    _audit(dbsession, AuditKind.RECOVERY_CODES_RENEWED, user_id)
+    return _replace_recovery_codes(dbsession, settings, user_id)
+
+
+def _replace_recovery_codes(dbsession: Session, settings: TaskdeskSettings,
+                            user_id: int) -> list[str]:
     dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     alphabet = "abcdefghijklmnopqrstuvwxyz234567"
     codes = ["".join(secrets.choice(alphabet) for _ in range(RECOVERY_LENGTH))
@@ -178,17 +193,25 @@ def new_recovery_codes(dbsession: Session, settings: TaskdeskSettings,
 
 def disable(dbsession: Session, user_id: int) -> None:
     """Turn 2FA off: the secret, the recovery codes and every remembered device go."""
+    _turn_off(dbsession, user_id)
+    _audit(dbsession, AuditKind.TWO_FACTOR_DISABLED, user_id)
+
+
+def _turn_off(dbsession: Session, user_id: int) -> None:
     dbsession.execute(delete(TwoFactor).where(TwoFactor.user_id == user_id))
     dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    forget_devices(dbsession, user_id)
+    _forget_devices(dbsession, user_id)
 
 
-def reset(dbsession: Session, user_id: int) -> bool:
-    """An administrator's reset for a user locked out: 2FA off (as :func:`disable`) and any
-    sign-in of theirs waiting for a code abandoned. Whether 2FA was on."""
+def reset(dbsession: Session, user_id: int, *, actor_id: int | None) -> bool:
+    """An administrator's reset for a user locked out (``actor_id``: the admin, None from
+    the CLI): 2FA off (as :func:`disable`) and any sign-in of theirs waiting for a code
+    abandoned. Whether 2FA was on."""
     was_on = is_enabled(dbsession, user_id)
-    disable(dbsession, user_id)
+    _turn_off(dbsession, user_id)
     end_pending(dbsession, user_id)
+    audit.record(dbsession, kind=AuditKind.TWO_FACTOR_RESET, actor_id=actor_id,
+                 target=f"user:{user_id}", details={"was_on": was_on})
     return was_on
 
 
@@ -256,6 +279,11 @@ def device_remembered(dbsession: Session, user_id: int, secret: str | None) -> b
 
 def forget_devices(dbsession: Session, user_id: int) -> int:
     """Forget every remembered device of the user; return how many were live."""
+    _audit(dbsession, AuditKind.DEVICES_FORGOTTEN, user_id)
+    return _forget_devices(dbsession, user_id)
+
+
+def _forget_devices(dbsession: Session, user_id: int) -> int:
     result = dbsession.execute(
         delete(RememberedDevice).where(RememberedDevice.user_id == user_id))
     return int(result.rowcount)  # type: ignore[attr-defined]

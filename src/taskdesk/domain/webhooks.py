@@ -30,6 +30,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from taskdesk.domain import audit
+from taskdesk.domain.audit import AuditKind
 from taskdesk.domain.errors import ConflictError, ValidationError
 from taskdesk.domain.events import DUE_SOON, DUE_TODAY, run_after_commit
 from taskdesk.domain.keyset import window
@@ -250,11 +252,22 @@ def create_webhook(dbsession: Session, settings: TaskdeskSettings, actor: User,
                    secret=new_secret(), created_by_id=actor.id)
     dbsession.add(hook)
     dbsession.flush()
+    _audit(dbsession, AuditKind.WEBHOOK_CREATED, hook, actor.id,
+           {"events": hook.events, "active": hook.is_active})
     return hook
 
 
+def _audit(dbsession: Session, kind: AuditKind, hook: Webhook, actor_id: int | None,
+           details: dict[str, Any] | None = None) -> None:
+    """Audit a change of ``hook`` (never its URL, which may carry credentials, nor its
+    secret)."""
+    audit.record(dbsession, kind=kind, actor_id=actor_id, target=f"webhook:{hook.id}",
+                 details={"project_id": hook.project_id, **(details or {})})
+
+
 def update_webhook(dbsession: Session, settings: TaskdeskSettings, hook: Webhook,
-                   data: Mapping[str, Any], *, partial: bool = False, strict: bool = False,
+                   data: Mapping[str, Any], *, actor_id: int, partial: bool = False,
+                   strict: bool = False,
                    expected_version: int | None = None) -> dict[str, list[Any]]:
     """Change a hook's URL, description, events or active flag; return what changed."""
     if expected_version is not None and expected_version != hook.version:
@@ -270,19 +283,23 @@ def update_webhook(dbsession: Session, settings: TaskdeskSettings, hook: Webhook
     if changes:
         hook.version += 1
         hook.updated_at = utcnow()
+        _audit(dbsession, AuditKind.WEBHOOK_CHANGED, hook, actor_id,
+               {"fields": sorted(changes)})
     return changes
 
 
-def regenerate_secret(hook: Webhook) -> str:
+def regenerate_secret(dbsession: Session, hook: Webhook, *, actor_id: int) -> str:
     """Give ``hook`` a new secret (deliveries from now on are signed with it)."""
     hook.secret = new_secret()
     hook.version += 1
     hook.updated_at = utcnow()
+    _audit(dbsession, AuditKind.WEBHOOK_SECRET_CHANGED, hook, actor_id)
     return hook.secret
 
 
-def delete_webhook(dbsession: Session, hook: Webhook) -> None:
+def delete_webhook(dbsession: Session, hook: Webhook, *, actor_id: int) -> None:
     """Remove a hook and its delivery log."""
+    _audit(dbsession, AuditKind.WEBHOOK_DELETED, hook, actor_id)
     dbsession.delete(hook)
     dbsession.flush()
 

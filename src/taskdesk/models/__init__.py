@@ -28,6 +28,7 @@ from taskdesk.models.tables import (
     Activity,
     ApiToken,
     Attachment,
+    AuditEntry,
     AuthSession,
     Comment,
     DirectoryAccount,
@@ -61,11 +62,13 @@ from taskdesk.models.writers import WriterQueue
 from taskdesk.settings import settings_of
 
 __all__ = [
+    "CLIENT_ADDRESS",
     "KEEP_CHANGES",
     "UNMANAGED_SCHEMA_NAMES",
     "Activity",
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "AuthSession",
     "Base",
     "Comment",
@@ -114,6 +117,9 @@ configure_mappers()
 #: Request environ flag: commit this request's changes even though it answers with an
 #: error (a failed authentication is recorded for throttling, and then refused).
 KEEP_CHANGES = "taskdesk.keep_changes"
+#: ``Session.info`` key: the client address of the request a session serves (the audit log
+#: records it with each entry).
+CLIENT_ADDRESS = "taskdesk.client_address"
 
 
 def commit_veto(request: Any, response: Any) -> bool:
@@ -424,6 +430,9 @@ def includeme(config: Configurator) -> None:
 
     def dbsession(request: Any) -> Session:
         read_only = request.method in ("GET", "HEAD", "OPTIONS")
-        return transactions.session(request.tm, binds, read_only)
+        session = transactions.session(request.tm, binds, read_only)
+        # Audit entries the request writes carry its client's address (domain.audit).
+        session.info[CLIENT_ADDRESS] = request.remote_addr
+        return session
 
     config.add_request_method(dbsession, reify=True)

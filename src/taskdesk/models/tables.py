@@ -712,3 +712,34 @@ class SavedView(Base):
     params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained security audit log (``domain.audit``).
+
+    Entries are never changed or deleted by the application (``purge`` leaves them alone);
+    on PostgreSQL a trigger made by migration 0018 refuses UPDATE and DELETE on the table.
+    ``id`` is given by the writer, one more than the chain's head, under the append lock:
+    a gap is a deleted entry. ``actor_id`` has no foreign key, so an entry never changes
+    when its actor does.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_kind_id", "kind", "id"),
+        Index("ix_audit_log_actor_id_id", "actor_id", "id"),
+        Index("ix_audit_log_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: A dotted name from ``domain.audit.AuditKind``.
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    #: What the event is about, e.g. ``user:7``, ``project:acme``, ``token:3``.
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The client's address, where a request made the change.
+    address: Mapped[str | None] = mapped_column(String(64))
+    #: SHA-256 (hex) of the previous entry (64 zeros for the first one).
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 (hex) of this entry's canonical JSON and ``previous_hash``.
+    hash: Mapped[str] = mapped_column(String(64))

@@ -19,7 +19,8 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import directory, idempotency, two_factor
+from taskdesk.domain import audit, directory, idempotency, two_factor
+from taskdesk.domain.audit import AuditKind
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security import ldap
@@ -65,9 +66,22 @@ def record_address_failure(dbsession: Session, address: str) -> None:
     dbsession.add(LoginFailure(key=_address_key(address)))
 
 
+def _audit_failure(dbsession: Session, username: str, address: str, reason: str,
+                   user: User | None = None, method: str = "password") -> None:
+    audit.record(dbsession, kind=AuditKind.SIGN_IN_FAILED, actor_id=None,
+                 target=f"user:{user.id}" if user else None,
+                 details={"username": username[:64], "method": method, "reason": reason},
+                 address=address)
+
+
 def authenticate(
     dbsession: Session, settings: TaskdeskSettings, username: str, password: str, address: str
 ) -> LoginResult:
+    """Check a password sign-in (the local hash, then the directory); every failure is in
+    the audit log with its reason, which the person signing in is never told (a throttled
+    attempt only if the caller keeps the transaction's changes: the web's sign-in does).
+    A success is recorded when the session starts (``web.views.auth``), after any second
+    factor."""
     username = username.strip().lower()
     account_key, address_key = _keys(username, address)
     since = utcnow() - timedelta(seconds=settings.login_window)
@@ -75,6 +89,7 @@ def authenticate(
         _failures(dbsession, account_key, since) >= settings.login_account_limit
         or address_throttled(dbsession, settings, address)
     ):
+        _audit_failure(dbsession, username, address, "throttled")
         return LoginResult(None, throttled=True)
 
     user = dbsession.scalar(select(User).where(User.username == username)) if username else None
@@ -90,12 +105,17 @@ def authenticate(
         try:
             outcome = ldap.authenticate(settings, username, password)
         except ldap.DirectoryUnavailable:
+            _audit_failure(dbsession, username, address, "directory_unavailable", user, "ldap")
             return LoginResult(None, method="ldap", unavailable=True)
         signed_in = _directory_sign_in(dbsession, settings, username, outcome)
         if signed_in is not None:
             dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
             return LoginResult(signed_in.user, method="ldap", directory=signed_in)
     dbsession.add_all([LoginFailure(key=account_key), LoginFailure(key=address_key)])
+    reason = ("unknown_user" if user is None else "wrong_password" if not matches
+              else "deactivated")
+    _audit_failure(dbsession, username, address, reason, user,
+                   "ldap" if settings.ldap_enabled and not local else "password")
     return LoginResult(None)
 
 

@@ -113,6 +113,18 @@ class Identity:
         return self.token_scope == "read"
 
 
+def identity_for(dbsession: Session, user: User, via: str) -> Identity | None:
+    """The identity ``user`` would have when signed in (None when their account is
+    deactivated: the policy then gives them none), for asking what they may do."""
+    if not user.is_active:
+        return None
+    group_ids = tuple(dbsession.scalars(
+        select(GroupMember.group_id).where(GroupMember.user_id == user.id)
+        .order_by(GroupMember.group_id)))
+    return Identity(user.id, user.username, user.display_name, user.is_site_admin,
+                    user.locale, user.time_zone, group_ids, via, dbsession)
+
+
 def identity_of(request: Request) -> Identity | None:
     """``request.identity``, typed (Pyramid's request is not): who is asking, or None."""
     identity: Identity | None = request.identity
@@ -357,18 +369,20 @@ class TaskdeskSecurityPolicy:
     def acl_permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
         """What the ACLs grant the caller on ``context``, whatever the request's method
         (``permits`` adds the read-only token rule on top)."""
-        return self._acl_permits(context, self.effective_principals(request), permission)
+        return self.principals_permit(context, self.effective_principals(request), permission)
 
     def acl_granted(
         self, request: Request, context: Any, permissions: Iterable[str]
     ) -> list[str]:
         """Those of ``permissions`` that ``acl_permits`` grants, asked together."""
         principals = self.effective_principals(request)
-        return [p for p in permissions if self._acl_permits(context, principals, p)]
+        return [p for p in permissions if self.principals_permit(context, principals, p)]
 
-    def _acl_permits(
+    def principals_permit(
         self, context: Any, principals: frozenset[str], permission: str
     ) -> Allowed | Denied:
+        """What the ACLs grant ``principals`` on ``context`` (the permission explainer asks
+        it about other users than the caller)."""
         result = self.acl.permits(context, principals, permission)
         prerequisite = PREREQUISITES.get(permission) if result else None
         if prerequisite is not None:

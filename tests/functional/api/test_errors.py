@@ -43,7 +43,7 @@ def test_revoked_token_is_401_on_its_next_request(client_for, people, dbsession)
     token = dbsession.scalars(
         accounts.select(accounts.ApiToken).where(accounts.ApiToken.user_id == people["member"].id)
     ).one()
-    accounts.revoke_token(token)
+    accounts.revoke_token(dbsession, token)
     dbsession.flush()
     response = client.get("/api/v1/projects/alpha")
     _error(response, 401, "unauthorized")

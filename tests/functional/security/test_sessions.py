@@ -251,7 +251,7 @@ def test_revoked_token_is_refused_on_the_next_request(
     token, secret = accounts.create_token(dbsession, alice, {"name": "ci", "scope": "read"})
     app: webtest.TestApp = browser()
     assert whoami(app, **bearer(secret)) == "alice"
-    accounts.revoke_token(token)
+    accounts.revoke_token(dbsession, token)
     dbsession.flush()
     assert app.get("/api/v1/me", headers=bearer(secret), expect_errors=True).status_int == 401
 

@@ -71,7 +71,7 @@ def test_broken_tokens_get_401(
     elif case == "expired":
         token.expires_at = utcnow() - timedelta(seconds=1)
     elif case == "revoked":
-        accounts.revoke_token(token)
+        accounts.revoke_token(dbsession, token)
     elif case == "deactivated":
         accounts.set_active(dbsession, alice, False)
     dbsession.flush()

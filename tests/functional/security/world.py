@@ -187,7 +187,7 @@ def build_world(factory: Factory, dbsession: Session) -> World:
         dbsession, users["manager"], {"name": "read", "scope": "read"})
     revoked, revoked_secret = accounts.create_token(
         dbsession, users["manager"], {"name": "revoked", "scope": "write"})
-    accounts.revoke_token(revoked)
+    accounts.revoke_token(dbsession, revoked)
     _, write_secret = accounts.create_token(
         dbsession, users["member"], {"name": "write", "scope": "write"})
     world.headers["read_only_token"] = {"Authorization": f"Bearer {read_secret}"}

@@ -67,5 +67,5 @@ def token_show(context: TokenResource, request: Request) -> dict[str, Any] | Res
           status=204, conditional=True)
 def token_revoke(context: TokenResource, request: Request) -> Response:
     conditional.check_if_match(request, _state(context.row))
-    revoke_token(context.row)
+    revoke_token(request.dbsession, context.row)
     return no_content()

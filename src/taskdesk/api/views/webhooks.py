@@ -29,6 +29,7 @@ from taskdesk.resources import (
 )
 from taskdesk.security.actions import actions_in
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 
 
 def _slug(context: Any) -> str:
@@ -98,8 +99,8 @@ def webhook_update(context: WebhookResource, request: Request) -> dict[str, Any]
     _slug(context)
     hook = context.row
     webhooks.update_webhook(
-        request.dbsession, settings(request), hook, json_body(request), partial=True,
-        strict=True,
+        request.dbsession, settings(request), hook, json_body(request),
+        actor_id=signed_in(request).user_id, partial=True, strict=True,
         expected_version=conditional.if_match_version(request, "webhook", hook.id))
     return conditional.tagged(request, _body(request, context.__parent__, hook), _state(hook))
 
@@ -110,7 +111,7 @@ def webhook_update(context: WebhookResource, request: Request) -> dict[str, Any]
 def webhook_delete(context: WebhookResource, request: Request) -> Response:
     _slug(context)
     conditional.check_if_match(request, _state(context.row))
-    webhooks.delete_webhook(request.dbsession, context.row)
+    webhooks.delete_webhook(request.dbsession, context.row, actor_id=signed_in(request).user_id)
     return no_content()
 
 

@@ -69,7 +69,8 @@ def user_new(context: UserContainer, request: Request) -> dict[str, Any]:
 def user_create(context: UserContainer, request: Request) -> Any:
     values = form_values(request, USER_FIELDS)
     try:
-        user = accounts.create_user(request.dbsession, values)
+        user = accounts.create_user(request.dbsession, values,
+                                    actor_id=signed_in(request).user_id)
     except (ValidationError, DuplicateError) as error:
         request.response.status = 400
         values.pop("password", None)
@@ -126,7 +127,7 @@ def user_deactivate(context: UserResource, request: Request) -> Response:
 @web_view(context=UserResource, name="reactivate", request_method="POST",
           permission=Permission.ADMINISTER)
 def user_reactivate(context: UserResource, request: Request) -> HTTPSeeOther:
-    accounts.set_active(request.dbsession, context.row, True)
+    accounts.set_active(request.dbsession, context.row, True, actor=signed_in(request).user)
     flash(request, _("${name} was reactivated and may sign in again.",
                      mapping={"name": context.row.display_name}))
     return _back_to_user(context, request)
@@ -140,7 +141,7 @@ def user_reset_password(context: UserResource, request: Request) -> Any:
     keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     try:
         accounts.set_password(request.dbsession, user, request.POST.get("password", ""),
-                              keep_session_id=keep)
+                              keep_session_id=keep, actor_id=signed_in(request).user_id)
     except ValidationError as error:
         request.response.status = 400
         return _user_page(context, request, form_errors(error))
@@ -155,7 +156,8 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     make_admin = request.POST.get("is_site_admin") == "true"
     try:
-        accounts.set_site_admin(user, make_admin, actor=signed_in(request).user)
+        accounts.set_site_admin(request.dbsession, user, make_admin,
+                                actor=signed_in(request).user)
     except ValidationError as error:
         flash(request, error.fields["is_site_admin"], "error")
     else:
@@ -172,7 +174,8 @@ def user_set_admin(context: UserResource, request: Request) -> HTTPSeeOther:
 def user_end_sessions(context: UserResource, request: Request) -> HTTPSeeOther:
     user = context.row
     keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
-    accounts.end_sessions(request.dbsession, user, keep_session_id=keep)
+    accounts.sign_out_everywhere(request.dbsession, user, keep_session_id=keep,
+                                 actor_id=signed_in(request).user_id)
     flash(request, _("All sessions of ${name} have ended.", mapping={"name": user.display_name}))
     return _back_to_user(context, request)
 
@@ -191,7 +194,7 @@ def user_reset_two_factor(context: UserResource, request: Request) -> Response:
                       "factor authentication again where the site requires it)."),
             button=_("Reset two-factor authentication"),
             cancel_url=request.resource_url(context))
-    two_factor.reset(request.dbsession, user.id)
+    two_factor.reset(request.dbsession, user.id, actor_id=signed_in(request).user_id)
     flash(request, _("Two-factor authentication of ${name} was reset.",
                      mapping={"name": user.display_name}))
     return _back_to_user(context, request)
@@ -215,7 +218,8 @@ def group_new(context: GroupContainer, request: Request) -> dict[str, Any]:
 def group_create(context: GroupContainer, request: Request) -> Any:
     values = form_values(request, GROUP_FIELDS)
     try:
-        group = accounts.create_group(request.dbsession, values)
+        group = accounts.create_group(request.dbsession, values,
+                                      actor_id=signed_in(request).user_id)
     except (ValidationError, DuplicateError) as error:
         request.response.status = 400
         return {"nav": "admin", "values": values, "errors": form_errors(error)}
@@ -251,7 +255,8 @@ def group_add_member(context: GroupResource, request: Request) -> Any:
     except ValidationError as error:
         request.response.status = 400
         return _group_page(context, request, username, form_errors(error))
-    if not accounts.add_group_member(request.dbsession, context.row, user):
+    if not accounts.add_group_member(request.dbsession, context.row, user,
+                                     actor_id=signed_in(request).user_id):
         request.response.status = 400
         return _group_page(context, request, username,
                            {"username": _("This user is a member already.")})
@@ -272,7 +277,8 @@ def group_remove_member(context: GroupResource, request: Request) -> Response:
                       "them again later."),
             button=_("Remove from group"), cancel_url=request.resource_url(context),
             fields=[("username", user.username)])
-    if user is not None and accounts.remove_group_member(request.dbsession, context.row, user):
+    if user is not None and accounts.remove_group_member(
+            request.dbsession, context.row, user, actor_id=signed_in(request).user_id):
         flash(request, _("${name} was removed from the group.",
                          mapping={"name": user.display_name}))
     else:

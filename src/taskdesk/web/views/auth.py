@@ -12,15 +12,16 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import forget, remember
 
-from taskdesk.domain import two_factor
+from taskdesk.domain import audit, two_factor
+from taskdesk.domain.audit import AuditKind
 from taskdesk.headers import content_security_policy
 from taskdesk.messages import _
-from taskdesk.models import User
+from taskdesk.models import KEEP_CHANGES, User
 from taskdesk.resources import Root, SignIn
 from taskdesk.security import oidc
 from taskdesk.security.login import authenticate
 from taskdesk.security.permissions import Permission
-from taskdesk.security.policy import session_ended
+from taskdesk.security.policy import identity_of, session_ended
 from taskdesk.security.transport import plain_http_problem
 from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
@@ -92,6 +93,8 @@ def login_submit(request: Request) -> Any:
     if result.user is None:
         if result.throttled:
             request.response.status = 429
+            # The answer is an error, but the audit log keeps the attempt.
+            request.environ[KEEP_CHANGES] = True
             error = _("Too many failed sign-ins. Please wait a few minutes and try again.")
         elif result.unavailable:
             error = _("The company directory cannot be reached. Please try again later.")
@@ -130,7 +133,7 @@ def finish_sign_in(request: Request, user: User, method: str, target: str) -> Re
         elif two_factor.required(settings, user):
             step = "enrol"
     if step is None:
-        return signed_in_response(request, user.id, target)
+        return signed_in_response(request, user.id, target, method)
     # A sign-in in progress ends whoever was signed in on this browser.
     forget(request)
     request.session[PENDING_KEY] = two_factor.start_pending(dbsession, user.id, method,
@@ -138,13 +141,23 @@ def finish_sign_in(request: Request, user: User, method: str, target: str) -> Re
     return HTTPSeeOther(request.resource_url(request.root, "login", step))
 
 
-def signed_in_response(request: Request, user_id: int, target: str) -> HTTPSeeOther:
-    """Start the session (a new one: ``remember`` rotates it) and go to ``target``."""
+def signed_in_response(request: Request, user_id: int, target: str, method: str,
+                       second_factor: str | None = None) -> HTTPSeeOther:
+    """Start the session (a new one: ``remember`` rotates it) and go to ``target``; the
+    audit log records the sign-in, how the first factor passed and what the second was."""
+    audit.record(request.dbsession, kind=AuditKind.SIGN_IN, actor_id=user_id,
+                 target=f"user:{user_id}",
+                 details={"method": method, "second_factor": second_factor},
+                 address=client_address(request))
     headers = remember(request, user_id)
     return HTTPSeeOther(safe_next(request, target), headers=headers)
 
 
 @web_view(context=Root, name="logout", permission=Permission.PUBLIC, request_method="POST")
 def logout(request: Request) -> HTTPSeeOther:
+    identity = identity_of(request)
+    if identity is not None:
+        audit.record(request.dbsession, kind=AuditKind.SIGN_OUT, actor_id=identity.user_id,
+                     target=f"user:{identity.user_id}", details={"via": identity.via})
     headers = forget(request)
     return HTTPSeeOther(request.resource_url(request.root, "login"), headers=headers)

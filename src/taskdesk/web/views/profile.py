@@ -206,8 +206,9 @@ def password_change(context: Me, request: Request) -> Any:
 @web_view(context=Me, name="sessions", request_method="POST",
           permission=Permission.SIGNED_IN)
 def sessions_end_others(context: Me, request: Request) -> HTTPSeeOther:
-    accounts.end_sessions(request.dbsession, signed_in(request).user,
-                          keep_session_id=signed_in(request).session_id)
+    identity = signed_in(request)
+    accounts.sign_out_everywhere(request.dbsession, identity.user, actor_id=identity.user_id,
+                                 keep_session_id=identity.session_id)
     flash(request, _("You were signed out of all other sessions."))
     return _back_to_profile(request)
 
@@ -252,7 +253,7 @@ def token_create(context: TokenContainer, request: Request) -> Any:
 @web_view(context=TokenResource, name="revoke", request_method="POST",
           permission=Permission.SIGNED_IN)
 def token_revoke(context: TokenResource, request: Request) -> HTTPSeeOther:
-    accounts.revoke_token(context.row)
+    accounts.revoke_token(request.dbsession, context.row)
     flash(request, _("The token ${name} was revoked; it no longer works.",
                      mapping={"name": context.row.name}))
     return HTTPSeeOther(request.resource_url(request.root, "me", "tokens"))

@@ -13,7 +13,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from taskdesk.domain import two_factor
+from taskdesk.domain import audit, two_factor
+from taskdesk.domain.audit import AuditKind
 from taskdesk.messages import _
 from taskdesk.models import KEEP_CHANGES, PendingSignIn, User
 from taskdesk.resources import SignIn, TwoFactorSettings
@@ -104,13 +105,20 @@ def verify_submit(request: Request) -> Any:
     result = check_factor(dbsession, settings, user, request.POST.get("code", ""),
                           client_address(request), time.time(), recovery=True)
     if result.factor is None:
-        # Answered 200 like a wrong password, so the failure (throttling) is committed.
+        # Answered 200 like a wrong password, so the failure (throttling) is committed; a
+        # throttled attempt's 429 keeps its audit entry too.
+        audit.record(dbsession, kind=AuditKind.SECOND_FACTOR_FAILED, actor_id=None,
+                     target=f"user:{user.id}", address=client_address(request),
+                     details={"method": pending.method,
+                              "reason": "throttled" if result.throttled else "wrong_code"})
         if result.throttled:
             request.response.status = 429
+            request.environ[KEEP_CHANGES] = True
         return _verify_form(request, THROTTLED if result.throttled else _(
             "That code is not right, or was used already. Try the next one."))
     two_factor.end_pending(dbsession, user.id)
-    response = signed_in_response(request, user.id, pending.target)
+    response = signed_in_response(request, user.id, pending.target, pending.method,
+                                  str(result.factor))
     days = settings.mfa_remember_days
     if days and request.POST.get("remember") == "yes":
         secret, _expires = two_factor.remember_device(dbsession, user.id, days,
@@ -154,7 +162,7 @@ def enrol_required_submit(request: Request) -> Any:
         return _enrolment(request, user, request.resource_url(request.context, "enrol"),
                           required=True, error=_WRONG_ENROLMENT_CODE)
     two_factor.end_pending(request.dbsession, user.id)
-    signed_in_response(request, user.id, pending.target)
+    signed_in_response(request, user.id, pending.target, pending.method, "enrolled")
     return _codes_page(request, codes, safe_next(request, pending.target))
 
 

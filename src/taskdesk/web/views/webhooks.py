@@ -141,7 +141,8 @@ def webhook_save(context: WebhookResource, request: Request) -> Any:
     values = _values_of(request)
     try:
         changes = webhooks.update_webhook(request.dbsession, settings_of(request.registry),
-                                          context.row, values)
+                                          context.row, values,
+                                          actor_id=signed_in(request).user_id)
     except DomainError as error:
         refuse(request)
         return _hook_page(request, context, values, form_errors(error))
@@ -159,7 +160,8 @@ def webhook_regenerate(context: WebhookResource, request: Request) -> Response:
             message=_("Deliveries are signed with the new secret from now on: the receiver "
                       "refuses them until it is configured with the new one."),
             button=_("Regenerate secret"), cancel_url=request.resource_url(context))
-    webhooks.regenerate_secret(context.row)
+    webhooks.regenerate_secret(request.dbsession, context.row,
+                               actor_id=signed_in(request).user_id)
     flash(request, _("New secret made. Configure the receiver with it."))
     return redirect(request, context)
 
@@ -173,7 +175,8 @@ def webhook_delete(context: WebhookResource, request: Request) -> Response:
             title=_("Delete this webhook?"), subject=context.row.url,
             message=_("Nothing more is sent to it, and its delivery log is deleted too."),
             button=_("Delete webhook"), cancel_url=request.resource_url(context))
-    webhooks.delete_webhook(request.dbsession, context.row)
+    webhooks.delete_webhook(request.dbsession, context.row,
+                            actor_id=signed_in(request).user_id)
     flash(request, _("Webhook deleted."))
     return redirect(request, context.__parent__)
 

@@ -73,7 +73,7 @@ def test_create_token_shows_the_secret_once(
 def test_token_without_expiry_and_list_shows_states(
     user: User, dbsession: Session, app: webtest.TestApp
 ) -> None:
-    accounts.revoke_token(accounts.create_token(dbsession, user, {"name": "old"})[0])
+    accounts.revoke_token(dbsession, accounts.create_token(dbsession, user, {"name": "old"})[0])
     expired, _secret = accounts.create_token(dbsession, user, {"name": "expired"})
     expired.expires_at = utcnow() - timedelta(days=1)
     dbsession.flush()
