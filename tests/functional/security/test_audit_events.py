@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain import accounts, audit, projects, webhooks
+from taskdesk.domain import accounts, audit, directory, projects, two_factor, webhooks
 from taskdesk.domain.audit import AuditKind
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import AuditEntry, User
@@ -60,7 +60,8 @@ def test_sign_in_failures_and_sign_out(testapp: webtest.TestApp, factory: Factor
          {"username": "nobody", "method": "password", "reason": "unknown_user"}),
         ("auth.sign_in_failed", None, f"user:{gone.id}",
          {"username": "gone", "method": "password", "reason": "deactivated"}),
-        ("auth.sign_in", lina.id, f"user:{lina.id}", {"method": "password"}),
+        ("auth.sign_in", lina.id, f"user:{lina.id}",
+         {"method": "password", "second_factor": None}),
         ("auth.sign_out", lina.id, f"user:{lina.id}", {"via": "session"}),
     ]
     assert audit.verify(dbsession).intact
@@ -266,3 +267,23 @@ def test_a_rolled_back_request_writes_no_entry(failing_app: Any, connection: Any
         browser = webtest.TestApp(failing_app, extra_environ={"HTTP_HOST": HOST})
         browser.post("/test-audit-fail", status=400)
     assert logged(dbsession, start) == []
+
+
+def test_two_factor_and_directory_sign_ins_are_recorded(dbsession, settings) -> None:
+    """Two-factor changes, an admin's reset and what a directory sign-in did to the account."""
+    user = User(username="zhao", display_name="赵", password_hash="x")
+    dbsession.add(user)
+    dbsession.flush()
+    two_factor.forget_devices(dbsession, user.id)
+    two_factor.reset(dbsession, user.id, actor_id=None)
+    profile = directory.DirectoryProfile(provider="ldap", subject="qian", username="qian",
+                                         display_name="钱", email="", groups=None)
+    created = directory.sign_in(dbsession, settings, profile).user
+    dbsession.flush()
+    kinds = [(e.kind, e.actor_id, e.target) for e in dbsession.scalars(
+        select(AuditEntry).order_by(AuditEntry.id)).all()[-3:]]
+    assert kinds == [
+        ("two_factor.devices_forgotten", user.id, f"user:{user.id}"),
+        ("two_factor.reset", None, f"user:{user.id}"),
+        ("directory.account_created", created.id, f"user:{created.id}"),
+    ]

@@ -305,13 +305,15 @@ def test_statement_counts_of_an_openid_sign_in(
     callback = follow_to_callback(location)
     with statements(engine) as seen:
         assert other.get(callback).status_int == 303
-    assert len(seen) == CALLBACK_STATEMENTS, "\n".join(seen)
+    # PostgreSQL takes the audit chain's advisory lock in one statement more.
+    expected = CALLBACK_STATEMENTS + (engine.dialect.name == "postgresql")
+    assert len(seen) == expected, "\n".join(seen)
 
 
 #: The callback of a returning person whose profile and groups did not change: the sign-in
 #: row claimed (1), the linked account (1), the mapped groups and their memberships (2), the
-#: new session (1).
-CALLBACK_STATEMENTS = 5
+#: audit entry (the chain's head, the entry: 2), the new session (1).
+CALLBACK_STATEMENTS = 7
 
 
 def test_with_local_passwords_off_only_the_button_is_offered(
