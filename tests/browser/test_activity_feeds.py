@@ -14,17 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from taskdesk.domain import projects
 from taskdesk.domain.comments import add_comment
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task, update_task
-from taskdesk.models import User
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, choose_language, sign_in
+from tests.support.browser import Site, Steps, choose_language, seeded_project, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,16 +29,8 @@ expect = sync_api.expect
 def _seed(site: Site) -> None:
     """Rosa's project "feed-demo" (Ada a member): two tasks, three quick changes by Rosa to
     the first, a comment by Ada."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
-        project = projects.create_project(dbsession, rosa, {"slug": "feed-demo",
-                                                            "name": "Feed demo 动态"})
-        projects.set_member(dbsession, settings, project, ada, rosa, {"role": "member"})
+    with seeded_project(site, "feed-demo", "Feed demo 动态") as seed:
+        dbsession, settings, ada, rosa, project = seed
         first, second = (create_task(dbsession, settings, project, rosa, {"title": title},
                                      may=UNRESTRICTED)
                          for title in ("Prepare the launch plan", "Book the venue"))
@@ -54,8 +40,6 @@ def _seed(site: Site) -> None:
             update_task(dbsession, settings, first, rosa, values, may=UNRESTRICTED)
             dbsession.flush()
         add_comment(dbsession, second, ada, {"body": "I will call them tomorrow."})
-        dbsession.commit()
-    engine.dispose()
 
 
 def test_read_filter_and_subscribe(page: Any, problems: list[str], live_server: Site,

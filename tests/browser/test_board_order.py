@@ -13,16 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from taskdesk.domain import projects
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task
-from taskdesk.models import User
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, choose_language, sign_in
+from tests.support.browser import Site, Steps, choose_language, seeded_project, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,16 +30,8 @@ PHONE = {"width": 390, "height": 844}
 def _seed(site: Site) -> None:
     """Rosa's project "kanban" (Ada a member, WIP limit 1 on "In progress"): three open
     tasks (created A, B, C: shown C, B, A), two in progress."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
-        project = projects.create_project(dbsession, rosa, {"slug": "kanban",
-                                                            "name": "Kanban 看板"})
-        projects.set_member(dbsession, settings, project, ada, rosa, {"role": "member"})
+    with seeded_project(site, "kanban", "Kanban 看板") as seed:
+        dbsession, settings, rosa, project = seed.dbsession, seed.settings, seed.admin, seed.project
         project.wip_limits = {"in_progress": 1}
         for title, values in (
                 ("Card A 需求", {"assignee": "ada", "priority": "high"}),
@@ -55,8 +41,6 @@ def _seed(site: Site) -> None:
                 ("Doing E", {"status": "in_progress", "priority": "urgent"})):
             create_task(dbsession, settings, project, rosa, {"title": title, **values},
                         may=UNRESTRICTED)
-        dbsession.commit()
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

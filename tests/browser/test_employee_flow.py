@@ -65,7 +65,7 @@ def test_employee_flow(page: Any, problems: list[str], live_server: Site,
     card = page.locator("#card-1")
     expect(page.locator('[data-status="open"] #card-1')).to_be_visible()
     page.evaluate("window.boardPageMarker = true")
-    with page.expect_response(lambda r: r.url.endswith("/tasks/1/status")
+    with page.expect_response(lambda r: r.url.endswith("/tasks/1/move")
                               and r.request.method == "POST") as moved:
         card.drag_to(page.locator('[data-status="in_progress"] .board__cards'))
     assert moved.value.status < 400, moved.value.status

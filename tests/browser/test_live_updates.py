@@ -72,7 +72,7 @@ def _open(chromium: Any, base: str, username: str, viewport: dict[str, int] = DE
 
 
 def _drag(page: Any, title: str, status: str) -> None:
-    with page.expect_response(lambda r: r.url.endswith("/status")
+    with page.expect_response(lambda r: r.url.endswith("/move")
                               and r.request.method == "POST"):
         page.locator(".board-card", has_text=title).drag_to(
             page.locator(f"#column-{status} .board__cards"))

@@ -12,16 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from taskdesk.domain import projects
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task
-from taskdesk.models import User
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, choose_language, sign_in
+from tests.support.browser import Site, Steps, choose_language, seeded_project, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,22 +28,12 @@ TITLES = ("Order the laptops", "Set up the accounts", "Write the welcome mail",
 
 def _seed(site: Site) -> None:
     """Rosa's project "bulk-demo" (Ada a member) with six open tasks."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
-        project = projects.create_project(dbsession, rosa, {"slug": "bulk-demo",
-                                                           "name": "Onboarding"})
-        projects.set_member(dbsession, settings, project, ada, rosa, {"role": "member"})
+    with seeded_project(site, "bulk-demo", "Onboarding") as seed:
+        dbsession, settings, rosa, project = seed.dbsession, seed.settings, seed.admin, seed.project
         for number, title in enumerate(TITLES):
             create_task(dbsession, settings, project, rosa, {
                 "title": title, "priority": "high" if number % 2 else "normal"},
                 may=UNRESTRICTED)
-        dbsession.commit()
-    engine.dispose()
 
 
 def _box(page: Any, title: str) -> Any:

@@ -4,12 +4,20 @@ Waitress, numbered screenshots, signing in."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import waitress
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
+from taskdesk.domain import projects
+from taskdesk.models import Project, User
+from taskdesk.settings import TaskdeskSettings, parse_settings
+from tests.support.apps import app_settings
 from tests.support.system import install
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,6 +87,37 @@ class Site:
     password: str = PASSWORD
     #: The database the app serves, for tests that seed their own data.
     database_url: str = ""
+
+
+class Seed(NamedTuple):
+    """What a browser test seeds its data with (:func:`seeded_project`)."""
+
+    dbsession: Session
+    settings: TaskdeskSettings
+    #: The site's employee and its admin.
+    user: User
+    admin: User
+    project: Project
+
+
+@contextmanager
+def seeded_project(site: Site, slug: str, name: str, role: str = "member") -> Iterator[Seed]:
+    """A project of the site's admin in which its employee holds ``role``, on a session of
+    the site's database that is committed when the block ends."""
+    engine = create_engine(site.database_url)
+    try:
+        with Session(engine) as dbsession:
+            user = dbsession.scalar(select(User).where(User.username == site.username))
+            admin = dbsession.scalar(select(User).where(User.username == site.admin))
+            assert user is not None
+            assert admin is not None
+            settings = parse_settings(app_settings(site.database_url))
+            project = projects.create_project(dbsession, admin, {"slug": slug, "name": name})
+            projects.set_member(dbsession, settings, project, user, admin, {"role": role})
+            yield Seed(dbsession, settings, user, admin, project)
+            dbsession.commit()
+    finally:
+        engine.dispose()
 
 
 class Steps:
