@@ -254,6 +254,11 @@ def _words(value: str) -> list[str]:
     return value.replace(",", " ").split()
 
 
+def _parse_text(key: str, value: str) -> str:
+    """Any text, without surrounding blanks."""
+    return value.strip()
+
+
 def _parse_bool(key: str, value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("true", "yes", "on", "1"):
@@ -597,7 +602,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.includes", "includes", "", _parse_includes,
            "Feature packages to switch on, included after the core, e.g. "
            "`taskdesk.web taskdesk.api`."),
-    Option("taskdesk.session.secret", "session_secret", "", lambda k, v: v.strip(),
+    Option("taskdesk.session.secret", "session_secret", "", _parse_text,
            "Secret signing session cookies (at least 32 characters). Prefer "
            "`taskdesk.session.secret_env`."),
     Option("taskdesk.https", "https", "false", _parse_bool,
@@ -638,7 +643,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.workflow.priorities", "priorities", DEFAULT_PRIORITIES, _parse_priorities,
            "Task priorities, lowest first."),
     Option("taskdesk.workflow.default_priority", "default_priority", "normal",
-           lambda k, v: v.strip(), "Priority of a new task when none is given."),
+           _parse_text, "Priority of a new task when none is given."),
     Option("taskdesk.sqlite.busy_timeout", "sqlite_busy_timeout", "5000",
            _int_parser(0, 600_000),
            "Milliseconds a SQLite writer waits for the lock before giving up."),
@@ -699,7 +704,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("taskdesk.metrics.allow", "metrics_allow", DEFAULT_METRICS_ALLOW, _parse_networks,
            "Client addresses or networks (the server's `REMOTE_ADDR`) that may read "
            "`/metrics` when `taskdesk.metrics` is included; empty to allow none."),
-    Option("taskdesk.metrics.token", "metrics_token", "", lambda k, v: v.strip(),
+    Option("taskdesk.metrics.token", "metrics_token", "", _parse_text,
            "A bearer token that also grants `/metrics` (`Authorization: Bearer ...`) from "
            "any address; empty for none."),
     Option("taskdesk.time_zone", "time_zone", "UTC", _parse_time_zone,
@@ -772,7 +777,7 @@ OPTIONS: tuple[Option, ...] = (
            "`starttls` (upgrade a plain connection, usually port 587), `tls` (TLS from the "
            "start, usually 465) or `none` (a relay on the same machine or network only). The "
            "server's certificate is verified against the system's certificate authorities."),
-    Option("taskdesk.mail.username", "mail_username", "", lambda k, v: v.strip(),
+    Option("taskdesk.mail.username", "mail_username", "", _parse_text,
            "The SMTP user name; empty to send without signing in. Its password comes from "
            "the variable `taskdesk.mail.password_env` names."),
     Option("taskdesk.mail.from", "mail_from", "", _parse_address,
@@ -794,12 +799,12 @@ OPTIONS: tuple[Option, ...] = (
            "The OpenID provider's issuer URL; its discovery document "
            "(`/.well-known/openid-configuration`) names everything else. Empty: no "
            "\"Sign in with ...\" button."),
-    Option("taskdesk.oidc.name", "oidc_name", "", lambda k, v: v.strip(),
+    Option("taskdesk.oidc.name", "oidc_name", "", _parse_text,
            "The provider's name on the sign-in button; empty: the issuer's host name."),
-    Option("taskdesk.oidc.client_id", "oidc_client_id", "", lambda k, v: v.strip(),
+    Option("taskdesk.oidc.client_id", "oidc_client_id", "", _parse_text,
            "The client id Taskdesk is registered under at the provider (the redirect URI to "
            "register is `<site>/oidc-callback`)."),
-    Option("taskdesk.oidc.client_secret", "oidc_client_secret", "", lambda k, v: v.strip(),
+    Option("taskdesk.oidc.client_secret", "oidc_client_secret", "", _parse_text,
            "The client's secret; prefer `taskdesk.oidc.client_secret_env`."),
     Option("taskdesk.oidc.scopes", "oidc_scopes", "openid email profile", _parse_scopes,
            "Scopes asked for; add the one that releases the groups claim if the provider "
@@ -808,7 +813,7 @@ OPTIONS: tuple[Option, ...] = (
            "How a first sign-in finds its account: `sub` (a new account per provider "
            "subject) or `email` (an existing account with the same address is linked, only "
            "when the provider says `email_verified`)."),
-    Option("taskdesk.oidc.groups_claim", "oidc_groups_claim", "", lambda k, v: v.strip(),
+    Option("taskdesk.oidc.groups_claim", "oidc_groups_claim", "", _parse_text,
            "The ID token or userinfo claim listing the person's groups (e.g. `groups`), for "
            "`taskdesk.directory.groups`; empty: OpenID sign-ins change no groups."),
     Option("taskdesk.oidc.timeout", "oidc_timeout", "10", _int_parser(1, 60),
@@ -819,7 +824,7 @@ OPTIONS: tuple[Option, ...] = (
            "directory (accounts are created at the first sign-in)."),
     Option("taskdesk.ldap.starttls", "ldap_starttls", "false", _parse_bool,
            "Upgrade an `ldap://` connection with STARTTLS before sending any password."),
-    Option("taskdesk.ldap.ca_file", "ldap_ca_file", "", lambda k, v: v.strip(),
+    Option("taskdesk.ldap.ca_file", "ldap_ca_file", "", _parse_text,
            "Certificate authorities (a PEM file) for LDAPS and STARTTLS; empty: the "
            "system's. The server's certificate is always verified."),
     Option("taskdesk.ldap.user_dn_template", "ldap_user_dn_template", "",
@@ -827,21 +832,21 @@ OPTIONS: tuple[Option, ...] = (
            "Bind as the person: their DN with `{username}` in it, e.g. "
            "`uid={username},ou=people,dc=example,dc=com` (or `{username}@corp.example.com` "
            "for Active Directory). Empty: search-then-bind with `taskdesk.ldap.bind_dn`."),
-    Option("taskdesk.ldap.base_dn", "ldap_base_dn", "", lambda k, v: v.strip(),
+    Option("taskdesk.ldap.base_dn", "ldap_base_dn", "", _parse_text,
            "Where people's entries are searched, e.g. `ou=people,dc=example,dc=com`."),
     Option("taskdesk.ldap.username_attribute", "ldap_username_attribute", "uid",
            _parse_attribute,
            "The attribute holding the username (`sAMAccountName` in Active Directory)."),
     Option("taskdesk.ldap.user_filter", "ldap_user_filter", "", _parse_ldap_filter,
            "An extra filter people's entries must match, e.g. `(objectClass=person)`."),
-    Option("taskdesk.ldap.bind_dn", "ldap_bind_dn", "", lambda k, v: v.strip(),
+    Option("taskdesk.ldap.bind_dn", "ldap_bind_dn", "", _parse_text,
            "The service account searching for people (search-then-bind); its password comes "
            "from the variable `taskdesk.ldap.bind_password_env` names."),
     Option("taskdesk.ldap.display_name_attribute", "ldap_display_name_attribute", "cn",
            _parse_attribute, "The attribute holding a person's display name."),
     Option("taskdesk.ldap.email_attribute", "ldap_email_attribute", "mail", _parse_attribute,
            "The attribute holding a person's e-mail address."),
-    Option("taskdesk.ldap.group_base_dn", "ldap_group_base_dn", "", lambda k, v: v.strip(),
+    Option("taskdesk.ldap.group_base_dn", "ldap_group_base_dn", "", _parse_text,
            "Where groups are searched (with `taskdesk.ldap.group_filter`); empty: a "
            "person's groups are read from their `memberOf` attribute."),
     Option("taskdesk.ldap.group_filter", "ldap_group_filter", "(member={dn})",
