@@ -27,7 +27,8 @@ from pathlib import Path
 
 from pyramid.paster import bootstrap
 
-from benchmarks.profile_request import TOKEN_ENDPOINTS, Target, caller, prepare
+from benchmarks.load import ENDPOINTS
+from benchmarks.profile_request import Target, caller, prepare
 
 CHILD = "TASKDESK_INSTRUCTIONS_CHILD"
 WARM_UP = 30
@@ -59,7 +60,7 @@ def _count(target: Target, name: str, requests: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--endpoint", default="json_list", choices=TOKEN_ENDPOINTS)
+    parser.add_argument("--endpoint", default="json_list", choices=sorted(ENDPOINTS))
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()

@@ -5,8 +5,8 @@
 Builds a SQLite database like benchmarks/load.py (production.ini's settings, generate-data),
 the app with taskdesk/wsgi.py's loader, a write-scope token for the benchmark user, then
 times ``--requests`` calls of the endpoint through the whole WSGI stack (tweens, security,
-view, renderer, commit) and profiles as many again with cProfile. Only API (token)
-endpoints: the web pages need a session cookie, use benchmarks/load.py for those.
+view, renderer, commit) and profiles as many again with cProfile. The web pages are called
+with the session cookie of a sign-in made first, through the app, as a browser would.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,11 +27,19 @@ from pyramid.paster import bootstrap
 from pyramid.request import Request
 from sqlalchemy import text
 
-from benchmarks.load import BENCH_USER, ENDPOINTS, environment, free_port, taskdesk, write_ini
+from benchmarks.load import (
+    BENCH_PASSWORD,
+    BENCH_USER,
+    ENDPOINTS,
+    environment,
+    free_port,
+    taskdesk,
+    write_ini,
+)
 from taskdesk.domain.accounts import create_token, find_user
 from taskdesk.models import get_tm_session
 
-TOKEN_ENDPOINTS = [name for name, endpoint in ENDPOINTS.items() if endpoint.auth == "token"]
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class Target(NamedTuple):
@@ -66,8 +75,11 @@ def caller(app: Any, target: Target, name: str) -> Callable[[], None]:
     """A function sending one request of endpoint ``name`` through the whole WSGI stack."""
     endpoint = ENDPOINTS[name]
     path = endpoint.path.format(**target.path_values)
-    headers = {"Authorization": f"Bearer {target.secret}", "Accept": "application/json",
-               "Content-Type": "application/json"}
+    if endpoint.auth == "token":
+        headers = {"Authorization": f"Bearer {target.secret}", "Accept": "application/json",
+                   "Content-Type": "application/json"}
+    else:
+        headers = {"Cookie": _signed_in_cookie(app)}
 
     def call() -> None:
         request = Request.blank(path, method=endpoint.method, headers=headers,
@@ -78,9 +90,24 @@ def caller(app: Any, target: Target, name: str) -> Callable[[], None]:
     return call
 
 
+def _signed_in_cookie(app: Any) -> str:
+    """The Cookie header of a browser that signed in as the benchmark user."""
+    page = Request.blank("/login").get_response(app)
+    cookie = "; ".join(value.split(";", 1)[0] for key, value in page.headerlist
+                       if key == "Set-Cookie")
+    token = CSRF_INPUT.search(page.text)
+    assert token is not None, "no CSRF token on the sign-in page"
+    signed_in = Request.blank("/login", method="POST", headers={"Cookie": cookie}, POST={
+        "username": BENCH_USER, "password": BENCH_PASSWORD,
+        "csrf_token": token.group(1)}).get_response(app)
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    return "; ".join(value.split(";", 1)[0] for key, value in signed_in.headerlist
+                     if key == "Set-Cookie")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--endpoint", default="json_list", choices=TOKEN_ENDPOINTS)
+    parser.add_argument("--endpoint", default="json_list", choices=sorted(ENDPOINTS))
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--top", type=int, default=30)

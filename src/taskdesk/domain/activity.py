@@ -6,14 +6,15 @@ transaction: whatever is recorded can be told (inbox, e-mail, webhooks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from taskdesk.domain.events import emit
+from taskdesk.domain.events import emit, emit_many
 from taskdesk.models import Activity, Task, User
 
 #: How many of a task's newest changes a stale edit looks at to say who changed what.
@@ -50,8 +51,34 @@ def record(
     )
     dbsession.add(entry)
     emit(dbsession, action, project_id=project_id, task_id=task_id, actor_id=actor_id,
-         data={"changes": changes or {}, **(data or {})})
+         data=_event_data(changes, data))
     return entry
+
+
+class Change(NamedTuple):
+    """One change of many recorded at once (:func:`record_many`)."""
+
+    task_id: int | None
+    changes: dict[str, Any]
+    data: dict[str, Any]
+
+
+def record_many(dbsession: Session, *, project_id: int, actor_id: int | None, action: str,
+                entries: Sequence[Change]) -> None:
+    """:func:`record` each of ``entries``, in two statements however many there are (one
+    INSERT of the history entries, one of their events)."""
+    if not entries:
+        return
+    dbsession.execute(insert(Activity), [
+        {"project_id": project_id, "task_id": entry.task_id, "actor_id": actor_id,
+         "action": action, "changes": entry.changes} for entry in entries])
+    emit_many(dbsession, action, project_id=project_id, actor_id=actor_id, events=[
+        (entry.task_id, _event_data(entry.changes, entry.data)) for entry in entries])
+
+
+def _event_data(changes: dict[str, Any] | None, data: dict[str, Any] | None) -> dict[str, Any]:
+    """What an entry's event says: the changes, and the ids consumers need beyond them."""
+    return {"changes": changes or {}, **(data or {})}
 
 
 def task_changes_after(dbsession: Session, task: Task, version: int) -> dict[str, FieldChange]:

@@ -1,19 +1,19 @@
 """Bulk edit: one change (status, priority, assignee, labels added or removed, due date) or
 deletion applied to many tasks of a project in one transaction.
 
-Each task goes through the single-task operations (``update_task``, ``delete_task``), so
-every rule stays in its one home: the field permissions (``may``, the project's ACL, which
-every task of the project shares), validation, the version each task was shown at (a task
-changed since is refused, not overwritten), and one activity entry per task. A task that
-is refused leaves the others be; the result says, per task, what changed or why not.
+The rules are those of a single edit, from their one home in ``domain.tasks`` and
+``domain.rights``: the field permissions (``may``, the project's ACL, which every task of the
+project shares), the update schema, what counts as a change, what a status change sets
+beside the status, one history entry (and event) per task, the version each task was shown
+at (a task changed since is refused, not overwritten). A task that is refused leaves the
+others be; the result says, per task, what changed or why not.
 
-Cost: the tasks are read in two statements whatever their number (the rows with their
-people and parent, then their labels); each task's write then costs the statements a
-single edit's write costs (its UPDATE in a savepoint, its activity entry and event: five for
-a status; an assignee adds the membership check and the watch), so a batch of n tasks runs
-``a + b·n`` statements, bounded by :data:`MAX_BULK_TASKS`. Batching
-the UPDATEs would lose the per-task version check and savepoint that make a stale task a
-refusal instead of a failure of the whole batch.
+Cost: a fixed number of statements whatever the number of tasks (constant per batch of at
+most :data:`MAX_BULK_TASKS`). The tasks are read and locked in two statements, so the
+versions compared are the ones written over; every task taking the same columns is written
+by one UPDATE (at most a few: a status change splits them by whether they were done), the
+labels by one DELETE and one INSERT, the history entries and their events by one INSERT each,
+all in one savepoint.
 """
 
 from __future__ import annotations
@@ -23,16 +23,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from taskdesk.domain.activity import Change, record_many
 from taskdesk.domain.errors import (
     ConflictError,
     DomainError,
     ForbiddenFieldsError,
     ValidationError,
 )
-from taskdesk.domain.rights import May
+from taskdesk.domain.rights import TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schema import (
     Boolean,
     Choice,
@@ -43,9 +44,13 @@ from taskdesk.domain.schema import (
     Text,
     Versioned,
 )
-from taskdesk.domain.tasks import delete_task, update_task
+from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.tasks import assignable_user, delete_tasks, status_columns, task_changes
+from taskdesk.domain.versions import expect_version
+from taskdesk.domain.watching import watch_tasks
 from taskdesk.messages import _
-from taskdesk.models import Project, Task, User
+from taskdesk.models import Project, Task, TaskLabel, User, insert_missing
+from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings, Workflow
 
@@ -129,12 +134,14 @@ class BulkResult:
 
 
 def _load(dbsession: Session, project: Project, numbers: Sequence[int]) -> dict[int, Task]:
-    """The project's tasks of these numbers with what an update reads; two statements."""
+    """The project's tasks of these numbers with their assignees and labels, locked until
+    the transaction ends (PostgreSQL; SQLite holds its write lock already), so the versions
+    read are the ones written over; two statements."""
     tasks = dbsession.scalars(
         select(Task)
-        .options(joinedload(Task.project), joinedload(Task.parent), joinedload(Task.assignee),
-                 joinedload(Task.reporter), selectinload(Task.label_rows))
+        .options(joinedload(Task.assignee), selectinload(Task.label_rows))
         .where(Task.project_id == project.id, Task.number.in_(numbers))
+        .with_for_update(of=Task)
     ).unique()
     return {task.number: task for task in tasks}
 
@@ -168,47 +175,126 @@ def apply_bulk_change(dbsession: Session, settings: TaskdeskSettings, project: P
         if task is None:
             results[item.number] = BulkResult(item.number, "", "refused", reason=NOT_FOUND,
                                               message=_("No such task in this project."))
+            continue
+        try:
+            expect_version(task.version, item.version)
+        except ConflictError as error:
+            results[item.number] = _refused(task, error)
+            continue
+        todo.append(task)
+    try:
+        if change.delete:
+            _delete(dbsession, actor, todo, results, may)
         else:
-            todo.append((item, task))
-    if change.delete:
-        _delete(dbsession, actor, todo, results, may)
-    else:
-        for item, task in todo:
-            data = dict(change.values)
-            labels = _labels(task, change)
-            if labels is not None:
-                data["labels"] = labels
-            title = task.title
-            try:
-                changes = update_task(dbsession, settings, task, actor, data, may=may,
-                                      expected_version=item.version, partial=True)
-            except DomainError as error:
-                reason, message = _refusal(error)
-                results[item.number] = BulkResult(item.number, title, "refused",
-                                                  reason=reason, message=message)
-                continue
-            results[item.number] = BulkResult(
-                item.number, title, "changed" if changes else "unchanged", changes)
+            _update(dbsession, settings, project, actor, change, todo, results, may)
+    except DomainError as error:  # the whole batch: a field refused, a bad assignee, a race
+        for task in todo:
+            results[task.number] = _refused(task, error)
     return [results[item.number] for item in change.tasks]
 
 
-def _delete(dbsession: Session, actor: User, todo: list[tuple[Versioned, Task]],
-            results: dict[int, BulkResult], may: May) -> None:
-    """Delete the tasks that are still as shown; sub-tasks first, so a parent selected
-    with its sub-tasks does not delete them a second time."""
-    if not may(Permission.DELETE_TASK):
-        for item, task in todo:
-            results[item.number] = BulkResult(
-                item.number, task.title, "refused", reason=FORBIDDEN,
-                message=_("You do not have permission to do this."))
-        return
-    for item, task in sorted(todo, key=lambda pair: pair[1].parent_id is None):
-        title = task.title
-        try:
-            delete_task(dbsession, task, actor, expected_version=item.version)
-        except DomainError as error:
-            reason, message = _refusal(error)
-            results[item.number] = BulkResult(item.number, title, "refused", reason=reason,
-                                              message=message)
+def _refused(task: Task, error: DomainError) -> BulkResult:
+    reason, message = _refusal(error)
+    return BulkResult(task.number, task.title, "refused", reason=reason, message=message)
+
+
+def _update(dbsession: Session, settings: TaskdeskSettings, project: Project, actor: User,
+            change: BulkChange, tasks: list[Task], results: dict[int, BulkResult],
+            may: May) -> None:
+    """Change the tasks as a single edit of each would (``domain.tasks``: the permissions,
+    the update schema, what counts as a change, a status's completion date and board rank),
+    writing every task that takes the same columns in one UPDATE."""
+    asked = dict(change.values)
+    if change.add_labels or change.remove_labels:
+        asked["labels"] = list(change.add_labels)
+    permitted(may, asked, TASK_FIELD_PERMISSIONS, bare=Permission.EDIT_TASK)
+    _create, update_schema = task_schemas(settings.workflow)
+    values = dict(change.values)
+    if "assignee" in values:
+        username = values["assignee"]
+        values["assignee"] = assignable_user(dbsession, project, username) if username else None
+    now = utcnow()
+    planned: dict[tuple[Any, ...], list[Task]] = {}
+    columns_of: dict[tuple[Any, ...], dict[str, Any]] = {}
+    edits: list[tuple[Task, dict[str, list[Any]], list[str] | None]] = []
+    for task in tasks:
+        task_values = dict(values)
+        labels = _labels(task, change)
+        if labels is not None:
+            try:
+                task_values["labels"] = update_schema.validate({"labels": labels},
+                                                              partial=True)["labels"]
+            except ValidationError as error:
+                results[task.number] = _refused(task, error)
+                continue
+        changes, assignments = task_changes(task, task_values)
+        if not changes:
+            results[task.number] = BulkResult(task.number, task.title, "unchanged")
             continue
-        results[item.number] = BulkResult(item.number, title, "deleted")
+        new_labels = labels if "label_rows" in assignments else None
+        assignments.pop("label_rows", None)
+        if "assignee" in assignments:
+            assignee = assignments.pop("assignee")
+            assignments["assignee_id"] = assignee.id if assignee else None
+        if "status" in assignments:
+            assignments.update(status_columns(settings.workflow, project.id, task.status,
+                                              assignments["status"], now))
+        key = tuple(sorted((name, value if name != "rank" else None)
+                           for name, value in assignments.items()))
+        planned.setdefault(key, []).append(task)
+        columns_of[key] = assignments
+        edits.append((task, changes, new_labels))
+    if not edits:
+        return
+    with dbsession.begin_nested():
+        for key, group in planned.items():
+            _write(dbsession, group, {**columns_of[key], "updated_at": now})
+        _write_labels(dbsession, change, [task for task, _changes, new in edits if new is not None])
+        assignee_id = values["assignee"].id if values.get("assignee") else None
+        if assignee_id:
+            watch_tasks(dbsession, [task.id for task, changes, _l in edits
+                                    if "assignee" in changes], [assignee_id])
+        record_many(dbsession, project_id=project.id, actor_id=actor.id, action="task.updated",
+                    entries=[Change(task.id, changes, {"assignee_id": assignee_id}
+                                    if "assignee" in changes else {})
+                             for task, changes, _new in edits])
+    for task, changes, _new in edits:
+        results[task.number] = BulkResult(task.number, task.title, "changed", changes)
+        dbsession.expire(task)
+
+
+def _write(dbsession: Session, tasks: list[Task], columns: Mapping[str, Any]) -> None:
+    """One UPDATE of ``tasks`` at the versions they were read at, each version bumped."""
+    written = dbsession.execute(
+        update(Task)
+        .where(tuple_(Task.id, Task.version).in_([(task.id, task.version) for task in tasks]))
+        .values(**columns, version=Task.version + 1),
+        execution_options={"synchronize_session": False})
+    if written.rowcount != len(tasks):  # type: ignore[attr-defined]
+        raise ConflictError(0, raced=True)
+
+
+def _write_labels(dbsession: Session, change: BulkChange, tasks: list[Task]) -> None:
+    """Remove and add the change's labels of ``tasks``: at most two statements."""
+    if not tasks:
+        return
+    if change.remove_labels:
+        dbsession.execute(
+            delete(TaskLabel).where(TaskLabel.task_id.in_([task.id for task in tasks]),
+                                    TaskLabel.name.in_(change.remove_labels)),
+            execution_options={"synchronize_session": False})
+    insert_missing(dbsession, TaskLabel, [{"task_id": task.id, "name": name}
+                                          for task in tasks for name in change.add_labels])
+
+
+def _delete(dbsession: Session, actor: User, tasks: list[Task],
+            results: dict[int, BulkResult], may: May) -> None:
+    """Delete the tasks that are still as shown, with their sub-tasks (``delete_tasks``)."""
+    if not may(Permission.DELETE_TASK):
+        raise ForbiddenFieldsError((), _("You do not have permission to do this."))
+    if not tasks:
+        return
+    with dbsession.begin_nested():
+        delete_tasks(dbsession, tasks, actor)
+    for task in tasks:
+        results[task.number] = BulkResult(task.number, task.title, "deleted")

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from taskdesk.models import Event, Notification, Project, Task, insert_missing
@@ -84,6 +84,17 @@ def emit(
     dbsession.add(event)
     run_after_commit(dbsession, DISPATCH_JOB)
     return event
+
+
+def emit_many(dbsession: Session, kind: str, *, project_id: int | None, actor_id: int | None,
+              events: Sequence[tuple[int | None, dict[str, Any]]]) -> None:
+    """:func:`emit` events of one kind, each a ``(task_id, data)``, in one statement."""
+    if not events:
+        return
+    dbsession.execute(insert(Event), [
+        {"kind": kind, "project_id": project_id, "task_id": task_id, "actor_id": actor_id,
+         "data": data} for task_id, data in events])
+    run_after_commit(dbsession, DISPATCH_JOB)
 
 
 # -- what an admin sees of the outbox ------------------------------------------------------

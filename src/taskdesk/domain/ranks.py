@@ -16,6 +16,8 @@ apart, in one executemany; renumbering is not a change of the tasks (no version,
 New tasks go to the top of their column: the board shows the first 30 cards of a column, so
 a task added at the bottom of a long column would not be seen; on top, the team sees it and
 drags it to its place (triage), as the board showed newest first before it had an order.
+A bulk status change (``domain.bulk``) puts its tasks on top together, in one UPDATE: they
+share the rank, and stand by id among themselves.
 """
 
 from __future__ import annotations

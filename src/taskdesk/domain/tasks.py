@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain import search
 from taskdesk.domain.access import may_be_assigned
-from taskdesk.domain.activity import record
+from taskdesk.domain.activity import Change, record, record_many
 from taskdesk.domain.checklists import progress
-from taskdesk.domain.errors import ValidationError
+from taskdesk.domain.errors import ConflictError, ValidationError
 from taskdesk.domain.mentions import newly_mentioned
 from taskdesk.domain.merge import Merge, three_way
 from taskdesk.domain.ranks import top_of_column
@@ -41,7 +41,7 @@ class Subtask(NamedTuple):
     checklist_total: int
 
 
-def _assignable_user(dbsession: Session, project: Project, username: str) -> User:
+def assignable_user(dbsession: Session, project: Project, username: str) -> User:
     """The active user named ``username`` if they may be assigned in ``project``."""
     found = dbsession.execute(
         select(User, may_be_assigned(project.id).label("assignable"))
@@ -123,7 +123,7 @@ def _task_values(dbsession: Session, schema: Schema, project: Project,
         values["assignee"] = None
         if username:
             try:
-                values["assignee"] = _assignable_user(dbsession, project, username)
+                values["assignee"] = assignable_user(dbsession, project, username)
             except ValidationError as error:
                 errors.update(error.fields)
     if errors:
@@ -234,6 +234,52 @@ def _display(value: Any) -> Any:
     return value
 
 
+def task_changes(task: Task, values: Mapping[str, Any]) -> tuple[
+        dict[str, list[Any]], dict[str, Any]]:
+    """What setting clean ``values`` (an assignee as a User, a parent as a Task, labels as a
+    list) would change of ``task``: the changes as history shows them ({field: [old, new]},
+    people by username, a parent by number) and the attributes to assign."""
+    changes: dict[str, list[Any]] = {}
+    assignments: dict[str, Any] = {}
+    for field, value in values.items():
+        if field == "assignee":
+            old_name = task.assignee.username if task.assignee else None
+            new_name = value.username if value else None
+            if old_name != new_name:
+                changes["assignee"] = [old_name, new_name]
+                assignments["assignee"] = value
+        elif field == "parent":
+            old_number = parent_number(task)
+            new_number = value.number if value else None
+            if old_number != new_number:
+                changes["parent"] = [old_number, new_number]
+                assignments["parent"] = value
+        elif field == "labels":
+            if value != task.labels:
+                changes["labels"] = [task.labels, value]
+                assignments["label_rows"] = [TaskLabel(name=name) for name in value]
+        elif getattr(task, field) != value:
+            changes[field] = [_display(getattr(task, field)), _display(value)]
+            assignments[field] = value
+    return changes, assignments
+
+
+def status_columns(workflow: Workflow, project_id: int, old: str, new: str, now: datetime,
+                   *, rank: int | ColumnElement[int] | None = None) -> dict[str, Any]:
+    """The columns a status change sets beside ``status``: ``completed_at`` when the task
+    becomes done (or stops being done), and its ``rank``, on top of its new board column
+    unless given."""
+    columns: dict[str, Any] = {
+        "rank": rank if rank is not None else top_of_column(project_id, new)}
+    was_done = workflow.status(old).is_done
+    is_done = workflow.status(new).is_done
+    if is_done and not was_done:
+        columns["completed_at"] = now
+    elif was_done and not is_done:
+        columns["completed_at"] = None
+    return columns
+
+
 def update_task(
     dbsession: Session,
     settings: TaskdeskSettings,
@@ -271,32 +317,7 @@ def update_task(
     expect_version(task.version, values.pop("version", None), field="version")
     _apply_completed_shortcut(values, task.status, workflow)
 
-    changes: dict[str, list[Any]] = {}
-    assignments: dict[str, Any] = {}
-    if "assignee" in values:
-        new_assignee = values.pop("assignee")
-        old_name = task.assignee.username if task.assignee else None
-        new_name = new_assignee.username if new_assignee else None
-        if old_name != new_name:
-            changes["assignee"] = [old_name, new_name]
-            assignments["assignee"] = new_assignee
-    if "parent" in values:
-        new_parent: Task | None = values.pop("parent")
-        old_number = parent_number(task)
-        new_number = new_parent.number if new_parent else None
-        if old_number != new_number:
-            changes["parent"] = [old_number, new_number]
-            assignments["parent"] = new_parent
-    if "labels" in values:
-        labels = values.pop("labels")
-        if labels != task.labels:
-            changes["labels"] = [task.labels, labels]
-            assignments["label_rows"] = [TaskLabel(name=name) for name in labels]
-    for field, value in values.items():
-        old = getattr(task, field)
-        if old != value:
-            changes[field] = [_display(old), _display(value)]
-            assignments[field] = value
+    changes, assignments = task_changes(task, values)
     if not changes:
         return changes
 
@@ -306,20 +327,13 @@ def update_task(
     if "description" in assignments:
         told["mentioned"] = newly_mentioned(dbsession, assignments["description"],
                                             before=task.description)
-    if "description" in assignments:
         checklist = progress(assignments["description"])
         assignments["checklist_done"] = checklist.done
         assignments["checklist_total"] = checklist.total
     now = utcnow()
     if "status" in changes:
-        was_done = workflow.status(task.status).is_done
-        is_done = workflow.status(assignments["status"]).is_done
-        if is_done and not was_done:
-            assignments["completed_at"] = now
-        elif was_done and not is_done:
-            assignments["completed_at"] = None
-        assignments["rank"] = rank if rank is not None else top_of_column(
-            task.project_id, assignments["status"])
+        assignments.update(status_columns(workflow, task.project_id, task.status,
+                                          assignments["status"], now, rank=rank))
     assignments["updated_at"] = now
     with versioned_flush(dbsession, task):
         for attribute, value in assignments.items():
@@ -401,19 +415,52 @@ def parent_candidates(dbsession: Session, project_id: int,
 def delete_task(
     dbsession: Session, task: Task, actor: User, *, expected_version: int | None = None
 ) -> None:
-    """Delete ``task`` and, as in Jira or Redmine, its sub-tasks with it (each recorded as
-    deleted); closing or reopening a parent, by contrast, leaves its sub-tasks as they are."""
+    """Delete ``task`` and its sub-tasks (:func:`delete_tasks`), if it is still at
+    ``expected_version`` (no expectation: any)."""
     expect_version(task.version, expected_version)
-    for child in subtasks_of(dbsession, task.id):
-        record(dbsession, project_id=child.project_id, actor_id=actor.id,
-               action="task.deleted",
-               changes={"task": [f"#{child.number} {child.title}", None]},
-               data={"task_id": child.id, "number": child.number, "parent": task.number})
-    record(dbsession, project_id=task.project_id, actor_id=actor.id, action="task.deleted",
-           changes={"task": [f"#{task.number} {task.title}", None]},
-           data={"task_id": task.id, "number": task.number})
-    dbsession.delete(task)
-    dbsession.flush()
+    delete_tasks(dbsession, [task], actor)
+
+
+def delete_tasks(dbsession: Session, tasks: Sequence[Task], actor: User) -> None:
+    """Delete ``tasks`` (of one project) and, as in Jira or Redmine, their sub-tasks with
+    them, each recorded as deleted; closing or reopening a parent, by contrast, leaves its
+    sub-tasks as they are.
+
+    Four statements however many tasks: their sub-tasks are read, the tasks deleted at the
+    versions they were read at (the database deletes the sub-tasks, comments, labels... with
+    them; a sub-task deleted with its parent is checked when it is read, under the lock the
+    caller holds), then the history entries and their events are written, one INSERT each. A task
+    changed by another transaction since it was read raises ConflictError before anything
+    is written.
+    """
+    if not tasks:
+        return
+    ids = [task.id for task in tasks]
+    numbers = {task.id: task.number for task in tasks}
+    children = dbsession.scalars(
+        select(Task).where(Task.parent_id.in_(ids), Task.id.not_in(ids))
+        .order_by(Task.parent_id, Task.number)).all()
+    # A task whose parent is deleted too goes with it (ON DELETE CASCADE), so the DELETE
+    # names the others alone: its row count then says whether each was at its version.
+    tops = [task for task in tasks if task.parent_id not in numbers]
+    deleted = dbsession.execute(
+        delete(Task).where(tuple_(Task.id, Task.version).in_(
+            [(task.id, task.version) for task in tops])),
+        execution_options={"synchronize_session": False})
+    if deleted.rowcount != len(tops):  # type: ignore[attr-defined]
+        current = dbsession.scalar(select(Task.version).where(Task.id == tasks[0].id))
+        raise ConflictError(current or 0, raced=True)
+    record_many(dbsession, project_id=tasks[0].project_id, actor_id=actor.id,
+                action="task.deleted", entries=[
+                    *(Change(None, {"task": [f"#{child.number} {child.title}", None]},
+                             {"task_id": child.id, "number": child.number,
+                              "parent": numbers[child.parent_id or 0]})
+                      for child in children),
+                    *(Change(None, {"task": [f"#{task.number} {task.title}", None]},
+                             {"task_id": task.id, "number": task.number})
+                      for task in tasks)])
+    for row in (*children, *tasks):
+        dbsession.expunge(row)
 
 
 def is_overdue(workflow: Workflow, status: str, due_date: date | None, today: date) -> bool:
