@@ -189,7 +189,11 @@ def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
 @api_view(context=TaskResource, method="GET", permission=Permission.VIEW,
           summary="A task", response="Task", conditional=True)
 def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Response:
-    return conditional.respond(request, _body(request, context), _state(context))
+    shown = context.shown  # what traversal reads for a GET of a task (``read_task``)
+    assert shown is not None
+    build = TaskJson(Urls(request), settings(request).workflow)
+    body = build.row(shown, task_actions(request, context.project))
+    return conditional.respond(request, body, conditional.state("task", shown.id, shown.version))
 
 
 @api_view(context=TaskResource, method="PATCH", permission=Permission.VIEW,
