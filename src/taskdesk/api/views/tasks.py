@@ -43,6 +43,7 @@ from taskdesk.resources import (
 )
 from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 
 
 def move_body(task_settings: Any) -> Any:
@@ -179,7 +180,8 @@ def _body(request: Request, task: TaskResource, *, new: bool = False) -> dict[st
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     project = context.project
-    row = create_task(request.dbsession, settings(request), project.entity(), actor(request),
+    row = create_task(request.dbsession, settings(request),
+                      *project.entity_and_user(signed_in(request).user_id),
                       json_body(request), may=actor_may(request, context), strict=True)
     task = TaskResource(request, str(row.number), context, row)
     body = conditional.tagged(request, _body(request, task, new=True), _state(task))
