@@ -32,6 +32,7 @@ from taskdesk.domain.attachments import find_attachment
 from taskdesk.domain.links import LinkRow, find_link
 from taskdesk.domain.saved_views import find_view
 from taskdesk.domain.schemas import GROUP_PATTERN, SLUG_PATTERN, USERNAME_PATTERN
+from taskdesk.domain.task_list import TaskRow, read_task
 from taskdesk.domain.tasks import Subtask
 from taskdesk.domain.watching import Watcher
 from taskdesk.models import (
@@ -277,6 +278,10 @@ def project_resource(request: Request, snapshot: ProjectSnapshot,
     return ProjectResource(request, snapshot.slug, parent, snapshot)
 
 
+_PROJECT_AND_USER = (select(Project, User).join(User, User.id == bindparam("user_id"))
+                     .where(Project.id == bindparam("project_id")))
+
+
 class ProjectResource(Resource):
     """A project in the tree: its immutable :class:`ProjectSnapshot` as ``row``, its ACL
     computed once from it, and its ORM row on demand (``entity()``) for writes."""
@@ -291,6 +296,14 @@ class ProjectResource(Resource):
         statement of this request loaded it already (a task's page), else one SELECT."""
         project: Project = self.dbsession.get_one(Project, self.row.id)
         return project
+
+    def entity_and_user(self, user_id: int) -> tuple[Project, User]:
+        """The project's ORM row and a user's, for a change made in that user's name that
+        needs both (a new task): one statement where ``entity()`` and the identity's
+        ``user`` take two."""
+        project, user = self.dbsession.execute(
+            _PROJECT_AND_USER, {"project_id": self.row.id, "user_id": user_id}).one()
+        return project, user
 
     def changed(self) -> ProjectResource:
         """This project as it is after a change made through ``entity()`` (values, ACL)."""
@@ -407,14 +420,18 @@ class TaskContainer(Resource):
 
     def __getitem__(self, key: str) -> TaskResource:
         number = parse_number(key)
-        project = self.project
-        dbsession = self.dbsession
+        request = self.request
         # Web pages traverse without a route; the JSON API through its hybrid route.
-        page = getattr(self.request, "matched_route", None) is None
-        found = dbsession.execute(
-            _task_by_number(dbsession.get_bind().dialect.name, page),
-            {"project_id": project.row.id, "number": number},
-        ).first()
+        page = getattr(request, "matched_route", None) is None
+        if not page and _reads_the_task(request):
+            # The JSON of the task itself: its columns as the lists read them, no ORM row.
+            identity = request.identity
+            viewer = identity.viewer if identity is not None else Viewer(None)
+            shown = read_task(self.dbsession, viewer, self.project.row.id, number)
+            if shown is None:
+                raise KeyError(key)
+            return TaskResource(request, key, self, shown=shown)
+        found = self.load(number, page).first()
         if found is None:
             raise KeyError(key)
         watchers = subtasks = None
@@ -422,23 +439,56 @@ class TaskContainer(Resource):
             watchers = sorted((Watcher(*item) for item in found[1] or ()),
                               key=lambda w: (w.display_name, w.user_id))
             subtasks = sorted(Subtask(*item) for item in found[2] or ())
-        # The statement loads the project's ORM row too (``project.entity()`` finds it in
-        # the session): changes to the task need it.
-        return TaskResource(self.request, key, self, found[0], watchers, subtasks)
+        return TaskResource(request, key, self, found[0], watchers, subtasks)
+
+    def load(self, number: int, page: bool = False) -> Any:
+        """The result holding the task ``number`` if there is one: its ORM entity with its
+        project, parent, people and labels, and for web ``page``s who watches it and its
+        sub-tasks. The statement loads the project's ORM row too (``project.entity()`` finds
+        it in the session): changes to the task need it."""
+        dbsession = self.dbsession
+        return dbsession.execute(
+            _task_by_number(dbsession.get_bind().dialect.name, page),
+            {"project_id": self.project.row.id, "number": number},
+        )
+
+
+#: Where a task is in the API's ``*traverse`` path: projects / <slug> / tasks / <number>.
+_TASK_PATH_LENGTH = 4
+
+
+def _reads_the_task(request: Request) -> bool:
+    """Whether an API request reads the task itself (``GET .../tasks/<number>``), which shows
+    its columns, rather than changing it or reaching something under it, which need its ORM
+    row."""
+    return (request.method in ("GET", "HEAD")
+            and len(request.matchdict.get("traverse", ())) == _TASK_PATH_LENGTH)
 
 
 class TaskResource(Resource):
     __parent__: TaskContainer
 
-    def __init__(self, request: Request, name: str, parent: TaskContainer, row: Task,
-                 watchers: list[Watcher] | None = None,
-                 subtasks: list[Subtask] | None = None) -> None:
+    def __init__(self, request: Request, name: str, parent: TaskContainer,
+                 row: Task | None = None, watchers: list[Watcher] | None = None,
+                 subtasks: list[Subtask] | None = None, shown: TaskRow | None = None) -> None:
         super().__init__(request, name, parent)
-        self.row = row
+        self._row = row
         #: Who watches the task, by name, when traversal read it (for web pages); else None.
         self.watchers = watchers
         #: Its sub-tasks by number, when traversal read them (for web pages); else None.
         self.subtasks = subtasks
+        #: The task as the lists show it to the caller (``domain.task_list.read_task``), when
+        #: traversal read that instead of the ORM row (the API's GET of the task); else None.
+        self.shown = shown
+
+    @property
+    def row(self) -> Task:
+        """The task's ORM row, with its project, parent, people and labels: read by
+        traversal, or on first use when traversal read only what the task's JSON shows."""
+        row = self._row
+        if row is None:
+            row = self._row = self.__parent__.load(parse_number(self.__name__)).one()[0]
+        return row
 
     @property
     def project(self) -> ProjectResource:

@@ -456,6 +456,27 @@ def _statement(
     )
 
 
+@lru_cache(maxsize=16)
+def _one_task(shape: ListShape, dialect: str) -> Select[Any]:
+    """The statement of :func:`read_task` for a shape (its viewer's blocker scope)."""
+    return (
+        filtered_tasks(shape, dialect)
+        .add_columns(_labels_of(Task.id, dialect))
+        .where(Task.number == bindparam("number", type_=Integer))
+    )
+
+
+def read_task(dbsession: Session, viewer: Viewer, project_id: int, number: int
+              ) -> TaskRow | None:
+    """The task of ``number`` in a project as the lists show it to ``viewer`` (people,
+    parent, labels and the ``blocked`` flag), or None: one statement, plain columns."""
+    dialect = dbsession.get_bind().dialect.name
+    shape, params = list_shape(viewer, TaskQuery(), dialect, project_id)
+    params["number"] = number
+    row = read_rows(dbsession, _one_task(shape, dialect), params).first()
+    return None if row is None else TaskRow._make(row)
+
+
 def list_tasks(
     dbsession: Session,
     viewer: Viewer,

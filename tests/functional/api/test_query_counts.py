@@ -66,18 +66,42 @@ def test_list_etag_costs_no_statement(client_for, factory, people, statements, u
 
 @pytest.mark.parametrize("labels", [["x"], ["a", "b", "c", "d", "e"]])
 def test_create_statements(client_for, people, statements, labels):
-    """Creating a task: identity, the project (its snapshot for the ACL, then its row),
-    the actor, the assignee; the number (one UPDATE ... RETURNING, not a second UPDATE
-    writing the same number back); the task, its labels (one statement however many) and its
-    search row (written, not read first: a new task has no comments and no row); the
-    reporter's watch, the activity entry and its event."""
+    """Creating a task: identity, the project's snapshot (for the ACL), the project's and
+    the actor's rows (one statement), the assignee; the number (one UPDATE ... RETURNING, not
+    a second UPDATE writing the same number back); the task, its labels (one statement
+    however many) and its search row (written, not read first: a new task has no comments
+    and no row); the reporter's watch, the activity entry and its event."""
     member = client_for(people["member"])
     member.post("/api/v1/projects/alpha/tasks", {"title": "warm"}, status=201)
     statements.clear()
     created = member.post("/api/v1/projects/alpha/tasks",
                           {"title": "Migrate the 数据库", "labels": labels,
                            "assignee": "member"}, status=201)
-    assert len(statements) == 12, statements
+    assert len(statements) == 11, statements
     assert sum(s.startswith("UPDATE projects") for s in statements) == 1, statements
     found = member.get("/api/v1/tasks?q=" + quote("数据库"), status=200).json["items"]
     assert [item["number"] for item in found] == [created.json["number"]]
+
+
+@pytest.mark.parametrize("labels", [["x"], ["a", "b", "c", "d", "e"]])
+def test_task_statements(client_for, factory, people, statements, labels):
+    """A task's JSON: identity; the project with its memberships; the task with its people,
+    parent, labels and blocked flag (one statement however many labels). A 304 costs the
+    same."""
+    project = people["project"]
+    member = client_for(people["member"])
+    parent = factory.task(project)
+    blocker = factory.task(project)
+    task = factory.task(project, labels=labels, assignee="member", parent=parent.number)
+    url = f"/api/v1/projects/alpha/tasks/{task.number}"
+    member.post(f"{url}/links", {"kind": "blocked_by", "task": f"#{blocker.number}"},
+                status=201)
+    member.get(url, status=200)  # warm
+    statements.clear()
+    shown = member.get(url, status=200)
+    assert len(statements) == 3, statements
+    assert (shown.json["labels"], shown.json["assignee"], shown.json["parent"],
+            shown.json["blocked"]) == (sorted(labels), "member", parent.number, True)
+    statements.clear()
+    member.get(url, headers={"If-None-Match": shown.headers["ETag"]}, status=304)
+    assert len(statements) == 3, statements

@@ -43,6 +43,7 @@ from taskdesk.resources import (
 )
 from taskdesk.security.actions import ListActions, actor_may, task_actions
 from taskdesk.security.permissions import Permission
+from taskdesk.security.policy import signed_in
 
 
 def move_body(task_settings: Any) -> Any:
@@ -179,7 +180,8 @@ def _body(request: Request, task: TaskResource, *, new: bool = False) -> dict[st
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     project = context.project
-    row = create_task(request.dbsession, settings(request), project.entity(), actor(request),
+    row = create_task(request.dbsession, settings(request),
+                      *project.entity_and_user(signed_in(request).user_id),
                       json_body(request), may=actor_may(request, context), strict=True)
     task = TaskResource(request, str(row.number), context, row)
     body = conditional.tagged(request, _body(request, task, new=True), _state(task))
@@ -189,7 +191,11 @@ def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
 @api_view(context=TaskResource, method="GET", permission=Permission.VIEW,
           summary="A task", response="Task", conditional=True)
 def task_show(context: TaskResource, request: Request) -> dict[str, Any] | Response:
-    return conditional.respond(request, _body(request, context), _state(context))
+    shown = context.shown  # what traversal reads for a GET of a task (``read_task``)
+    assert shown is not None
+    build = TaskJson(Urls(request), settings(request).workflow)
+    body = build.row(shown, task_actions(request, context.project))
+    return conditional.respond(request, body, conditional.state("task", shown.id, shown.version))
 
 
 @api_view(context=TaskResource, method="PATCH", permission=Permission.VIEW,

@@ -394,7 +394,8 @@ def task_create(context: TaskContainer, request: Request) -> Any:
         # The form shows the fields the user may not set read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
         task = create_task(request.dbsession, settings_of(request.registry),
-                           context.project.entity(), signed_in(request).user, data,
+                           *context.project.entity_and_user(signed_in(request).user_id),
+                           data,
                            may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
         refuse(request)
