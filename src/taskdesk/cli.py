@@ -147,7 +147,7 @@ def cmd_create_user(env: dict[str, Any], args: argparse.Namespace) -> None:
                 "email": args.email or "",
                 "password": password,
                 "is_site_admin": args.admin,
-            })
+            }, cost=_settings(env).password_cost)
         except DomainError as error:
             raise CommandError(f"cannot create user {args.username!r}: {_describe(error)}"
                                ) from None
@@ -164,7 +164,8 @@ def _user(dbsession: Session, username: str) -> Any:
 def cmd_set_password(env: dict[str, Any], args: argparse.Namespace) -> None:
     password = _read_password(args)
     with unit_of_work(env) as dbsession:
-        accounts.set_password(dbsession, _user(dbsession, args.username), password)
+        accounts.set_password(dbsession, _user(dbsession, args.username), password,
+                              cost=_settings(env).password_cost)
     print(f"password of {args.username} changed; their sessions were ended")
 
 
