@@ -52,7 +52,10 @@ def bootstrapped(ini: str) -> Iterator[dict[str, Any]]:
         reason = str(error).strip().splitlines()[0]
         raise CommandError(f"{ini} is not a usable application INI file: {reason}") from None
     with env:
-        yield env
+        try:
+            yield env
+        finally:  # the connections close now, not whenever the process ends
+            env["registry"]["dbbinds"].engine.dispose()
 
 
 @contextmanager
