@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import chdir, contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -56,14 +57,28 @@ def _stdin(text: str) -> Iterator[None]:
         sys.stdin = saved
 
 
-def run_command(ini: Path | str, *args: str,
-                stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+
+
+def run_command(ini: Path | str, *args: str, stdin: str | None = None,
+                environ: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``taskdesk INI ARGS`` in this process, in the INI's folder, with ``stdin`` as its
-    standard input (no terminal)."""
+    standard input (no terminal) and ``environ`` added to the environment."""
     out, err = io.StringIO(), io.StringIO()
     argv = [str(ini), *args]
-    with (_logging_restored(), chdir(Path(str(ini)).parent), _stdin(stdin or ""),
-          redirect_stdout(out), redirect_stderr(err)):
+    with (_logging_restored(), _environment(environ or {}), chdir(Path(str(ini)).parent),
+          _stdin(stdin or ""), redirect_stdout(out), redirect_stderr(err)):
         try:
             code = cli.main(argv)
         except SystemExit as exit_:  # argparse: usage errors (2), --help (0)
