@@ -52,7 +52,10 @@ def bootstrapped(ini: str) -> Iterator[dict[str, Any]]:
         reason = str(error).strip().splitlines()[0]
         raise CommandError(f"{ini} is not a usable application INI file: {reason}") from None
     with env:
-        yield env
+        try:
+            yield env
+        finally:  # the connections close now, not whenever the process ends
+            env["registry"]["dbbinds"].engine.dispose()
 
 
 @contextmanager
@@ -147,7 +150,7 @@ def cmd_create_user(env: dict[str, Any], args: argparse.Namespace) -> None:
                 "email": args.email or "",
                 "password": password,
                 "is_site_admin": args.admin,
-            })
+            }, cost=_settings(env).password_cost)
         except DomainError as error:
             raise CommandError(f"cannot create user {args.username!r}: {_describe(error)}"
                                ) from None
@@ -164,7 +167,8 @@ def _user(dbsession: Session, username: str) -> Any:
 def cmd_set_password(env: dict[str, Any], args: argparse.Namespace) -> None:
     password = _read_password(args)
     with unit_of_work(env) as dbsession:
-        accounts.set_password(dbsession, _user(dbsession, args.username), password)
+        accounts.set_password(dbsession, _user(dbsession, args.username), password,
+                              cost=_settings(env).password_cost)
     print(f"password of {args.username} changed; their sessions were ended")
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, attributes
 from taskdesk.domain import accounts, comments, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Comment, Group, Project, Task, User
+from taskdesk.security.passwords import Argon2Cost
 from taskdesk.settings import TaskdeskSettings
 from taskdesk.timezones import local_today
 
@@ -176,7 +177,7 @@ def seed_demo(dbsession: Session, settings: TaskdeskSettings, tasks: int = 300) 
     start = now - HISTORY
     clock = _Clock(start - timedelta(days=7))
     with clock.dating(dbsession):
-        users = _create_users(dbsession)
+        users = _create_users(dbsession, settings.password_cost)
         groups = _create_groups(dbsession, users)
         created = 0
         events: list[Event] = []
@@ -264,18 +265,18 @@ class _Clock:
             run()
 
 
-def _create_users(dbsession: Session) -> dict[str, User]:
+def _create_users(dbsession: Session, cost: Argon2Cost) -> dict[str, User]:
     users = {
         ADMIN_USERNAME: accounts.create_user(dbsession, {
             "username": ADMIN_USERNAME, "display_name": "Demo Admin",
             "email": "admin@example.com", "password": PASSWORD, "is_site_admin": True,
-        })
+        }, cost=cost)
     }
     for username, display_name, locale, _groups in USERS:
         user = accounts.create_user(dbsession, {
             "username": username, "display_name": display_name,
             "email": f"{username}@example.com", "password": PASSWORD,
-        })
+        }, cost=cost)
         if locale is not None:
             accounts.update_profile(dbsession, user, {"locale": locale})
         users[username] = user

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from taskdesk.security.passwords import PRODUCTION_COST, Argon2Cost
 from taskdesk.security.permissions import DEFAULT_ROLES, PROJECT_PERMISSIONS, Permission
 from taskdesk.timezones import is_zone
 
@@ -113,6 +114,7 @@ class TaskdeskSettings:
     login_account_limit: int = 5
     login_address_limit: int = 30
     login_window: int = 900
+    password_cost: Argon2Cost = PRODUCTION_COST
     mfa_require: str = "off"
     mfa_remember_days: int = 30
     mfa_trust_provider: bool = True
@@ -623,6 +625,16 @@ OPTIONS: tuple[Option, ...] = (
            "is throttled (the API answers 429)."),
     Option("taskdesk.login.window", "login_window", "900", _int_parser(10, 86400),
            "The throttling window in seconds."),
+    Option("taskdesk.passwords.argon2_time_cost", "argon2_time_cost",
+           str(PRODUCTION_COST.time_cost), _int_parser(1, 100),
+           "Argon2id passes over memory for each password hash. Lower costs are for test "
+           "suites only: a stored hash made at another cost is replaced at its next sign-in."),
+    Option("taskdesk.passwords.argon2_memory_cost", "argon2_memory_cost",
+           str(PRODUCTION_COST.memory_cost), _int_parser(8, 4 * 1024 * 1024),
+           "KiB of memory each password hash takes (at least 8 per lane)."),
+    Option("taskdesk.passwords.argon2_parallelism", "argon2_parallelism",
+           str(PRODUCTION_COST.parallelism), _int_parser(1, 64),
+           "Argon2id lanes for each password hash."),
     Option("taskdesk.mfa.require", "mfa_require", "off",
            _choice_parser("off", "admins", "everyone"),
            "Who must use two-factor authentication: nobody (`off`; anybody may choose to), "
@@ -1015,6 +1027,13 @@ def parse_settings(raw: Mapping[str, Any]) -> TaskdeskSettings:
             "expected one of " + ", ".join(priorities),
         )
     values["workflow"] = Workflow(values.pop("statuses"), priorities, default_priority)
+
+    cost = Argon2Cost(values.pop("argon2_time_cost"), values.pop("argon2_memory_cost"),
+                      values.pop("argon2_parallelism"))
+    if cost.memory_cost < 8 * cost.parallelism:
+        raise SettingsError("taskdesk.passwords.argon2_memory_cost", cost.memory_cost,
+                            f"expected at least 8 KiB per lane ({8 * cost.parallelism})")
+    values["password_cost"] = cost
 
     roles = {name: frozenset(perms) for name, perms in DEFAULT_ROLES.items()}
     for key, value in raw.items():

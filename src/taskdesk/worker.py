@@ -9,7 +9,8 @@ them). What Huey does differently by default, and why it is changed here:
   both are graceful here: no new job starts, the jobs in hand finish (the dispatcher ends
   after its current batch, leaving the rest for the next run), then the process exits 0. A
   second signal stops at once. Nothing is lost either way: a job cut off rolls its
-  transaction back, and the events it was dispatching stay pending.
+  transaction back, and the events it was dispatching stay pending. The handlers are set
+  before the worker says it started, so a signal during start-up stops it cleanly too.
 - Huey logs a failing job with its traceback; here it is one line (the traceback at DEBUG).
 - A starting worker asks for one dispatch, so events a killed worker left pending are
   delivered at once rather than at the next minute's catch-up.
@@ -41,6 +42,11 @@ class GracefulConsumer(Consumer):  # type: ignore[misc]
         super().__init__(huey, graceful_signal="TERM", **options)
         self._signal_actions[signal.SIGINT] = (False, True)  # (restart, graceful)
         self._stopping = stopping
+        # Huey sets its handlers at the very end of ``start``, after its threads: a signal
+        # before then (a worker stopped as it starts, "worker started" already logged) would
+        # kill the process by the signal. Set now, the signal is noted and the first turn of
+        # the consumer's loop stops it cleanly.
+        self._set_signal_handlers()
 
     def stop(self, graceful: bool = False) -> None:
         self._stopping.set()

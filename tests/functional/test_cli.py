@@ -1,4 +1,6 @@
-"""The ``taskdesk`` admin command, run as a real process against a temporary INI file."""
+"""The ``taskdesk`` admin command against a temporary INI file: as a real process where the
+process is the point (exit statuses, arguments, environment variables, start-up, several
+processes at once), in the test's process (``run_command``) where its work is."""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ import pytest
 from taskdesk.security.passwords import verify_password
 from taskdesk.settings import parse_settings
 from tests.support.apps import SESSION_SECRET
+from tests.support.cli import run_command
 from tests.support.databases import ROOT, create_database, migrated_engine
 
-pytestmark = pytest.mark.slow  # every test starts real processes
+pytestmark = pytest.mark.slow  # most tests start real processes or commands
 
 SCRIPT = Path(sys.executable).with_name("taskdesk")
 COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "taskdesk.cli"]
@@ -138,13 +141,13 @@ def any_ini(
 
 
 def create(ini: Path, username: str, *options: str) -> subprocess.CompletedProcess[str]:
-    return taskdesk(ini, "create-user", username, *options, "--password-stdin",
+    return run_command(ini, "create-user", username, *options, "--password-stdin",
                     stdin="a good password 1\n")
 
 
 def user_rows(ini: Path, *options: str) -> list[list[str]]:
     """``list-users`` as rows of cells (header first); the columns are two spaces apart."""
-    result = taskdesk(ini, "list-users", *options)
+    result = run_command(ini, "list-users", *options)
     assert result.returncode == 0, result.stderr
     *table, total = result.stdout.rstrip("\n").split("\n")
     assert re.fullmatch(r"\d+ users?", total), result.stdout
@@ -170,7 +173,7 @@ def test_migrate_creates_the_schema(make_ini: Callable[..., Path]) -> None:
 
 def test_account_commands(make_ini: Callable[..., Path]) -> None:
     ini = make_ini()
-    created = taskdesk(ini, "create-user", "Alice", "--display-name", "王伟", "--admin",
+    created = run_command(ini, "create-user", "Alice", "--display-name", "王伟", "--admin",
                        "--email", "alice@example.com", "--password-stdin",
                        stdin="first password 1\n")
     assert created.returncode == 0, created.stderr
@@ -182,14 +185,14 @@ def test_account_commands(make_ini: Callable[..., Path]) -> None:
     assert row[:3] == ("王伟", 1, 1)
     assert verify_password(row[3], "first password 1")[0]
 
-    duplicate = taskdesk(ini, "create-user", "ALICE", "--password-stdin",
+    duplicate = run_command(ini, "create-user", "ALICE", "--password-stdin",
                          stdin="another password\n")
     assert "This username is taken." in one_line_error(duplicate)
 
-    short = taskdesk(ini, "create-user", "bob", "--password-stdin", stdin="short\n")
+    short = run_command(ini, "create-user", "bob", "--password-stdin", stdin="short\n")
     assert "password" in one_line_error(short)
 
-    changed = taskdesk(ini, "set-password", "alice", "--password-stdin",
+    changed = run_command(ini, "set-password", "alice", "--password-stdin",
                        stdin="second password 2\n")
     assert changed.returncode == 0, changed.stderr
     with database(ini) as connection:
@@ -199,21 +202,21 @@ def test_account_commands(make_ini: Callable[..., Path]) -> None:
     assert not verify_password(password_hash, "first password 1")[0]
 
     assert "no user named nobody" in one_line_error(
-        taskdesk(ini, "set-password", "nobody", "--password-stdin", stdin="whatever 12345\n"))
+        run_command(ini, "set-password", "nobody", "--password-stdin", stdin="whatever 12345\n"))
 
-    deactivated = taskdesk(ini, "deactivate-user", "alice")
+    deactivated = run_command(ini, "deactivate-user", "alice")
     assert deactivated.returncode == 0, deactivated.stderr
     with database(ini) as connection:
         assert connection.execute(
             "SELECT is_active FROM users WHERE username = 'alice'").fetchone() == (0,)
-    assert "no user named ghost" in one_line_error(taskdesk(ini, "deactivate-user", "ghost"))
+    assert "no user named ghost" in one_line_error(run_command(ini, "deactivate-user", "ghost"))
 
 
 def test_migrate_to_an_unknown_revision_answers_one_line(any_ini: Path) -> None:
-    message = one_line_error(taskdesk(any_ini, "migrate", "--revision", "nosuch"))
+    message = one_line_error(run_command(any_ini, "migrate", "--revision", "nosuch"))
     assert "cannot migrate to nosuch" in message
     assert "known revisions: 0001, " in message
-    older = taskdesk(any_ini, "migrate", "--revision", "0001")  # says where it really is
+    older = run_command(any_ini, "migrate", "--revision", "0001")  # says where it really is
     assert older.returncode == 0, older.stderr
     assert "(head)" in older.stdout
 
@@ -222,7 +225,7 @@ def test_wait_for_migrations_waits_for_the_migrate_job_and_never_migrates(
     make_ini: Callable[..., Path],
 ) -> None:
     ini = make_ini(migrate=False)
-    gave_up = one_line_error(taskdesk(ini, "wait-for-migrations", "--timeout", "0.5"))
+    gave_up = one_line_error(run_command(ini, "wait-for-migrations", "--timeout", "0.5"))
     assert gave_up.startswith("taskdesk: the database is not migrated after 0.5 s; this "
                               "version needs revision ")
     assert "run `taskdesk INI migrate` (the migrate job)" in gave_up
@@ -235,7 +238,7 @@ def test_wait_for_migrations_waits_for_the_migrate_job_and_never_migrates(
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=ENVIRONMENT, cwd=ini.parent)
     try:
-        assert taskdesk(ini, "migrate").returncode == 0
+        assert run_command(ini, "migrate").returncode == 0
         out, err = waiting.communicate(timeout=120)
     finally:
         waiting.kill()
@@ -244,7 +247,7 @@ def test_wait_for_migrations_waits_for_the_migrate_job_and_never_migrates(
 
     with database(ini) as connection:  # a newer version's migration: no wait would help
         connection.execute("UPDATE alembic_version SET version_num = 'ffff9999'")
-    newer = one_line_error(taskdesk(ini, "wait-for-migrations", "--timeout", "60"))
+    newer = one_line_error(run_command(ini, "wait-for-migrations", "--timeout", "60"))
     assert newer.startswith("taskdesk: the database is at revision ffff9999, which this "
                             "version does not know")
 
@@ -283,10 +286,10 @@ def test_list_deactivate_and_reactivate_users(any_ini: Path) -> None:
     assert rows == [["alice", "Alice Johnson", "-", "-", "yes", "-"],
                     ["wangwei", "王伟", "wangwei@example.com", "yes", "yes", "-"]]
 
-    deactivated = taskdesk(any_ini, "deactivate-user", "Alice")
+    deactivated = run_command(any_ini, "deactivate-user", "Alice")
     assert deactivated.returncode == 0, deactivated.stderr
     assert deactivated.stdout.startswith("alice deactivated")
-    assert one_line_error(taskdesk(any_ini, "deactivate-user", "alice")) == (
+    assert one_line_error(run_command(any_ini, "deactivate-user", "alice")) == (
         "taskdesk: alice is deactivated already; nothing changed")
     assert [row[0] for row in user_rows(any_ini, "--inactive")[1:]] == ["alice"]
     assert [row[0] for row in user_rows(any_ini, "--active")[1:]] == ["wangwei"]
@@ -294,13 +297,14 @@ def test_list_deactivate_and_reactivate_users(any_ini: Path) -> None:
         ["alice", "Alice Johnson", "-", "-", "no"]]
     assert user_rows(any_ini, "nobody-matches") == []
 
-    reactivated = taskdesk(any_ini, "reactivate-user", "alice")
+    reactivated = run_command(any_ini, "reactivate-user", "alice")
     assert reactivated.returncode == 0, reactivated.stderr
     assert reactivated.stdout.startswith("alice reactivated")
-    assert one_line_error(taskdesk(any_ini, "reactivate-user", "alice")) == (
+    assert one_line_error(run_command(any_ini, "reactivate-user", "alice")) == (
         "taskdesk: alice is active already; nothing changed")
     assert user_rows(any_ini, "--inactive") == []
-    assert "no user named ghost" in one_line_error(taskdesk(any_ini, "reactivate-user", "ghost"))
+    assert "no user named ghost" in one_line_error(
+        run_command(any_ini, "reactivate-user", "ghost"))
 
 
 def test_reset_two_factor(make_ini: Callable[..., Path]) -> None:
@@ -315,16 +319,16 @@ def test_reset_two_factor(make_ini: Callable[..., Path]) -> None:
         connection.execute("INSERT INTO recovery_codes (user_id, code_hash, created_at) "
                            "VALUES (?, 'h', '2026-12-03 10:00:00')", (user_id,))
     connection.close()
-    reset = taskdesk(ini, "reset-two-factor", "WangWei")
+    reset = run_command(ini, "reset-two-factor", "WangWei")
     assert reset.returncode == 0, reset.stderr
     assert reset.stdout.startswith("two-factor authentication of wangwei reset")
     connection = database(ini)
     assert connection.execute("SELECT count(*) FROM two_factor").fetchone() == (0,)
     assert connection.execute("SELECT count(*) FROM recovery_codes").fetchone() == (0,)
     connection.close()
-    assert one_line_error(taskdesk(ini, "reset-two-factor", "wangwei")) == (
+    assert one_line_error(run_command(ini, "reset-two-factor", "wangwei")) == (
         "taskdesk: wangwei has no two-factor authentication; nothing changed")
-    assert "no user named ghost" in one_line_error(taskdesk(ini, "reset-two-factor", "ghost"))
+    assert "no user named ghost" in one_line_error(run_command(ini, "reset-two-factor", "ghost"))
 
 
 def test_list_users_shows_when_a_user_was_last_seen(make_ini: Callable[..., Path]) -> None:
@@ -352,7 +356,7 @@ def test_create_user_without_a_terminal_asks_for_password_stdin(
     make_ini: Callable[..., Path],
 ) -> None:
     ini = make_ini()
-    message = one_line_error(taskdesk(ini, "create-user", "carol", stdin=""))
+    message = one_line_error(run_command(ini, "create-user", "carol", stdin=""))
     assert "--password-stdin" in message
 
 
@@ -361,7 +365,7 @@ def test_create_user_without_a_terminal_asks_for_password_stdin(
 
 def test_seed_demo_once(make_ini: Callable[..., Path]) -> None:
     ini = make_ini()
-    first = taskdesk(ini, "seed-demo", "--tasks", "60")
+    first = run_command(ini, "seed-demo", "--tasks", "60")
     assert first.returncode == 0, first.stderr
     assert "Demo data loaded" in first.stdout
     assert "admin" in first.stdout
@@ -378,7 +382,7 @@ def test_seed_demo_once(make_ini: Callable[..., Path]) -> None:
     assert admin[0] == 1
     assert verify_password(admin[1], "taskdesk-demo")[0]
 
-    second = taskdesk(ini, "seed-demo")
+    second = run_command(ini, "seed-demo")
     assert second.returncode == 0, second.stderr
     assert "already there" in second.stdout
     assert "admin" in second.stdout
@@ -464,7 +468,7 @@ def check_generated_invariants(connection: sqlite3.Connection) -> None:
 
 def test_generate_data(make_ini: Callable[..., Path]) -> None:
     ini = make_ini()
-    result = taskdesk(ini, "generate-data", "--tasks", "2000", "--projects", "4",
+    result = run_command(ini, "generate-data", "--tasks", "2000", "--projects", "4",
                       "--users", "12")
     assert result.returncode == 0, result.stderr
     assert "\r[" in result.stderr
@@ -484,7 +488,7 @@ def test_generate_data(make_ini: Callable[..., Path]) -> None:
         assert verify_password(password_hash, "benchmark-password")[0]
         check_generated_invariants(connection)
 
-    again = taskdesk(ini, "generate-data", "--tasks", "700", "--projects", "2", "--users",
+    again = run_command(ini, "generate-data", "--tasks", "700", "--projects", "2", "--users",
                      "3", "--quiet")
     assert again.returncode == 0, again.stderr
     assert "\r[" not in again.stderr
@@ -501,8 +505,8 @@ def test_generate_data_after_the_demo_keeps_numbering_and_names_apart(
     make_ini: Callable[..., Path],
 ) -> None:
     ini = make_ini()
-    assert taskdesk(ini, "seed-demo", "--tasks", "30").returncode == 0
-    result = taskdesk(ini, "generate-data", "--tasks", "300", "--quiet")
+    assert run_command(ini, "seed-demo", "--tasks", "30").returncode == 0
+    result = run_command(ini, "generate-data", "--tasks", "300", "--quiet")
     assert result.returncode == 0, result.stderr
     with database(ini) as connection:
         assert connection.execute("SELECT count(*) FROM tasks").fetchone() == (330,)
@@ -512,15 +516,15 @@ def test_generate_data_after_the_demo_keeps_numbering_and_names_apart(
 def test_generate_data_refuses_nonsense_counts(make_ini: Callable[..., Path]) -> None:
     ini = make_ini()
     assert "--users" in one_line_error(
-        taskdesk(ini, "generate-data", "--tasks", "10", "--users", "0"))
-    assert "--tasks" in one_line_error(taskdesk(ini, "generate-data", "--tasks", "-1"))
+        run_command(ini, "generate-data", "--tasks", "10", "--users", "0"))
+    assert "--tasks" in one_line_error(run_command(ini, "generate-data", "--tasks", "-1"))
 
 
 # -- errors ---------------------------------------------------------------------------------------
 
 
 def test_wrong_ini_path(tmp_path: Path) -> None:
-    message = one_line_error(taskdesk(tmp_path / "missing.ini", "migrate"))
+    message = one_line_error(run_command(tmp_path / "missing.ini", "migrate"))
     assert "no such INI file" in message
 
 
@@ -528,12 +532,12 @@ def test_wrong_ini_path(tmp_path: Path) -> None:
 def test_a_file_that_is_not_an_application_ini(tmp_path: Path, content: str) -> None:
     ini = tmp_path / "notes.ini"
     ini.write_text(content, encoding="utf-8")
-    assert "not a usable application INI file" in one_line_error(taskdesk(ini, "migrate"))
+    assert "not a usable application INI file" in one_line_error(run_command(ini, "migrate"))
 
 
 def test_bad_setting_in_the_ini(tmp_path: Path) -> None:
     ini = write_ini(tmp_path, **{"taskdesk.workflow.priorities": "Low HIGH"})
-    message = one_line_error(taskdesk(ini, "migrate"))
+    message = one_line_error(run_command(ini, "migrate"))
     assert "taskdesk.workflow.priorities" in message
 
 
@@ -541,7 +545,7 @@ def test_unreachable_database(tmp_path: Path) -> None:
     ini = write_ini(tmp_path)
     ini.write_text(ini.read_text(encoding="utf-8").replace(
         str(tmp_path / "taskdesk.sqlite"), str(tmp_path / "no" / "such" / "dir.sqlite")))
-    assert "database error" in one_line_error(taskdesk(ini, "migrate"))
+    assert "database error" in one_line_error(run_command(ini, "migrate"))
 
 
 def test_production_ini_without_its_secret_names_the_environment_variable() -> None:
@@ -552,7 +556,7 @@ def test_production_ini_without_its_secret_names_the_environment_variable() -> N
     assert "export TASKDESK_SESSION_SECRET" in message
 
 
-@pytest.mark.parametrize("args", [
+WRONG_ARGUMENTS = [
     (),
     ("frobnicate",),
     ("list-users", "--active", "--inactive"),
@@ -565,16 +569,37 @@ def test_production_ini_without_its_secret_names_the_environment_variable() -> N
     ("worker", "--workers", "0"),
     ("worker", "--workers", "many"),
     ("worker", "--no-such-option"),
-])
-def test_wrong_arguments(tmp_path: Path, args: tuple[str, ...]) -> None:
+]
+
+
+def usage_error(result: subprocess.CompletedProcess[str]) -> None:
     """argparse's usage line(s), then one error line; exit status 2; no traceback."""
-    result = taskdesk(write_ini(tmp_path), *args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("usage: taskdesk")
     assert all(line.startswith(" ") for line in lines[1:-1]), result.stderr
     assert re.match(r"^taskdesk( ini [\w-]+)?: error: ", lines[-1]), result.stderr
+
+
+@pytest.mark.parametrize("args", WRONG_ARGUMENTS)
+def test_wrong_arguments(tmp_path: Path, args: tuple[str, ...]) -> None:
+    usage_error(run_command(write_ini(tmp_path), *args))
+
+
+@pytest.mark.parametrize("args", [WRONG_ARGUMENTS[1], WRONG_ARGUMENTS[-3]])
+def test_wrong_arguments_end_a_real_process_with_status_2(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    usage_error(taskdesk(write_ini(tmp_path), *args))
+
+
+def test_help_in_a_real_process() -> None:
+    result = subprocess.run([*COMMAND, "--help"], capture_output=True, text=True, timeout=60,
+                            env=ENVIRONMENT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: taskdesk")
+    assert "create-user" in result.stdout
 
 
 def test_no_arguments_at_all() -> None:
@@ -597,7 +622,7 @@ def test_purge(make_ini: Callable[..., Path]) -> None:
             "'2000-01-01 00:00:01.000000', 0, '')"
         )
         connection.commit()
-    result = taskdesk(ini, "purge")
+    result = run_command(ini, "purge")
     assert result.returncode == 0, result.stderr
     assert ("removed 0 expired sessions, 1 old sign-in failures, 0 expired idempotency keys, "
             "1 dispatched events, 0 read notifications and 0 unused attachment files"
@@ -613,7 +638,7 @@ def test_analyze_gives_the_planner_row_counts(make_ini: Callable[..., Path]) -> 
         connection.execute("INSERT INTO groups (name, description, created_at) VALUES "
                            "('ops', '', '2026-01-01 00:00:00.000000')")
         connection.commit()
-    result = taskdesk(ini, "analyze")
+    result = run_command(ini, "analyze")
     assert result.returncode == 0, result.stderr
     assert "statistics refreshed for every table" in result.stdout
     with database(ini) as connection:

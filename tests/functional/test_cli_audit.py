@@ -1,5 +1,5 @@
-"""``taskdesk INI audit verify|export`` and ``taskdesk INI explain``, as real processes on a
-SQLite database (the admin command's own changes are audited too)."""
+"""``taskdesk INI audit verify|export`` and ``taskdesk INI explain``, run in the test's process
+on a SQLite database (the admin command's own changes are audited too)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from taskdesk.domain import projects
 from taskdesk.models import User
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import parse_settings
-from tests.functional.test_cli import one_line_error, taskdesk, write_ini
+from tests.functional.test_cli import one_line_error, write_ini
 from tests.support.apps import app_settings
+from tests.support.cli import run_command
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +29,9 @@ def ini(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with lina and boss (created by the command) and boss's project acme,
     in which lina is a viewer."""
     ini = write_ini(tmp_path_factory.mktemp("audit"))
-    assert taskdesk(ini, "migrate").returncode == 0
+    assert run_command(ini, "migrate").returncode == 0
     for name in ("lina", "boss"):
-        created = taskdesk(ini, "create-user", name, "--password-stdin", stdin=PASSWORD)
+        created = run_command(ini, "create-user", name, "--password-stdin", stdin=PASSWORD)
         assert created.returncode == 0, created.stderr
     url = f"sqlite:///{ini.parent / 'taskdesk.sqlite'}"
     engine = create_engine(url)
@@ -46,12 +47,12 @@ def ini(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_verify_export_and_tampering(ini: Path, tmp_path: Path) -> None:
-    verified = taskdesk(ini, "audit", "verify")
+    verified = run_command(ini, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("audit log intact: 4 entries; head hash ")
 
     out = tmp_path / "audit.jsonl"
-    exported = taskdesk(ini, "audit", "export", "--since", "2020-01-01", "--output", str(out))
+    exported = run_command(ini, "audit", "export", "--since", "2020-01-01", "--output", str(out))
     assert exported.returncode == 0, exported.stderr
     assert "exported 4 audit entries" in exported.stderr
     entries = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -59,9 +60,9 @@ def test_verify_export_and_tampering(ini: Path, tmp_path: Path) -> None:
         ("user.created", None), ("user.created", None), ("membership.changed", "boss"),
         ("membership.changed", "boss")]
     assert entries[-1]["hash"] in verified.stdout
-    later = taskdesk(ini, "audit", "export", "--since", "2999-01-01T00:00:00Z")
+    later = run_command(ini, "audit", "export", "--since", "2999-01-01T00:00:00Z")
     assert (later.returncode, later.stdout) == (0, "")
-    bad = taskdesk(ini, "audit", "export", "--since", "last tuesday")
+    bad = run_command(ini, "audit", "export", "--since", "last tuesday")
     assert bad.returncode == 2
     assert "not a date" in bad.stderr
 
@@ -75,22 +76,22 @@ def test_verify_export_and_tampering(ini: Path, tmp_path: Path) -> None:
     target.execute("UPDATE audit_log SET details = '{\"username\": \"mallory\"}' WHERE id = 2")
     target.commit()
     target.close()
-    broken = taskdesk(tampered_ini, "audit", "verify")
+    broken = run_command(tampered_ini, "audit", "verify")
     assert broken.returncode == 1
     assert "audit log broken at entry 2: its contents do not match its hash" in broken.stderr
 
 
 def test_explain(ini: Path) -> None:
-    answer = taskdesk(ini, "explain", "lina", "acme", "manage_members", "--if-role", "manager")
+    answer = run_command(ini, "explain", "lina", "acme", "manage_members", "--if-role", "manager")
     assert answer.returncode == 0, answer.stderr
     lines = answer.stdout.splitlines()
     assert lines[0] == "DENIED: lina (lina) may not manage_members on /projects/acme"
     assert "  role: Direct member of acme with the built-in role “viewer” (view)." in lines
     assert "What if: role manager" in lines
     assert "ALLOWED: lina (lina) may manage_members on /projects/acme" in lines
-    unchanged = taskdesk(ini, "explain", "lina", "acme", "manage_members")
+    unchanged = run_command(ini, "explain", "lina", "acme", "manage_members")
     assert unchanged.stdout.startswith("DENIED")
-    refused = one_line_error(taskdesk(ini, "explain", "nobody", "acme#7", "fly"))
+    refused = one_line_error(run_command(ini, "explain", "nobody", "acme#7", "fly"))
     assert refused.startswith("taskdesk: permission: Unknown value: fly. Allowed: "
                               + ", ".join(Permission))
     assert "; user: No user has this username; path: Nothing is found at this path" in refused

@@ -1,5 +1,6 @@
 """Stopping servers: both drain on SIGTERM (readiness 503 while the port still accepts, then
-requests in flight finish, then exit 0 at once); a killed Waitress leaves no half-written data.
+requests in flight finish, then exit 0 at once); a killed Waitress leaves no half-written data;
+a worker stopped as it starts exits cleanly.
 
 A request that is honestly slow inside the application: the test holds SQLite's write lock
 (``BEGIN IMMEDIATE`` on its own connection), so the app's sign-in, which writes, waits for the
@@ -16,6 +17,7 @@ import re
 import signal
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support.servers import (
+    BIN,
     PASSWORD,
     Client,
     Response,
@@ -32,6 +35,7 @@ from tests.support.servers import (
     hypercorn_config,
     make_site,
     raw_connection,
+    server_env,
 )
 
 pytestmark = pytest.mark.slow
@@ -192,3 +196,26 @@ def test_killing_waitress_mid_write_leaves_no_half_written_data(tmp_path: Path) 
     assert incomplete == 0
     assert set(acknowledged) <= set(numbers)
     assert counter >= len(acknowledged)
+
+
+def test_a_worker_stopped_the_moment_it_says_it_started_exits_cleanly(tmp_path: Path) -> None:
+    """A process manager may stop a worker at any moment of its start-up. SIGTERM the
+    instant "worker started" is written (Huey's consumer used to set its signal handlers
+    only after starting its threads: the signal then killed the process, status -15)."""
+    site = make_site(tmp_path)
+    worker = subprocess.Popen(
+        [str(BIN / "taskdesk"), str(site.ini), "worker", "--workers", "1"], cwd=tmp_path,
+        env=server_env(site.ini), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert worker.stdout is not None
+        seen = []
+        for line in worker.stdout:
+            seen.append(line)
+            if "worker started" in line:
+                worker.send_signal(signal.SIGTERM)
+                break
+        output = "".join(seen) + worker.communicate(timeout=60)[0]
+        assert worker.returncode == 0, output
+        assert "worker stopped" in output
+    finally:
+        worker.kill()

@@ -12,10 +12,15 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from taskdesk import make_configurator
+from taskdesk.security.passwords import Argon2Cost
 
 HOST = "taskdesk.test"
 SESSION_SECRET = "test-secret-" + "x" * 40
 METRICS_TOKEN = "metrics-token-" + "m" * 30
+#: Argon2id at its smallest cost (about a millisecond, against ~50 ms or far more on a
+#: busy machine at the production cost) for the test apps, which sign in by the thousand:
+#: ``tests/functional/security/test_passwords.py`` covers the production cost.
+TEST_PASSWORD_COST = Argon2Cost(time_cost=1, memory_cost=1024, parallelism=1)
 #: Where the test apps keep attachment files: one directory per test process (content-
 #: addressed, so tests sharing it cannot disturb each other's files).
 ATTACHMENTS = os.path.join(tempfile.gettempdir(), f"taskdesk-test-attachments-{os.getpid()}")
@@ -34,6 +39,9 @@ def app_settings(url: str, **overrides: str) -> dict[str, str]:
         # Jobs stay in the app's process: a test that needs them run starts a consumer.
         "taskdesk.queue.url": "memory:",
         "taskdesk.attachments.path": ATTACHMENTS,
+        "taskdesk.passwords.argon2_time_cost": str(TEST_PASSWORD_COST.time_cost),
+        "taskdesk.passwords.argon2_memory_cost": str(TEST_PASSWORD_COST.memory_cost),
+        "taskdesk.passwords.argon2_parallelism": str(TEST_PASSWORD_COST.parallelism),
     }
     settings.update(overrides)
     return settings

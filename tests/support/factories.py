@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,27 +14,38 @@ from taskdesk.domain import accounts, projects, tasks
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.models import Comment, Group, Notification, Project, Task, User
 from taskdesk.models.meta import utcnow
-from taskdesk.security.passwords import hash_password
+from taskdesk.security.passwords import Argon2Cost, hash_password
 from taskdesk.settings import TaskdeskSettings
 
 _counter = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@cache
+def password_hash(cost: Argon2Cost) -> str:
+    """``PASSWORD`` hashed at ``cost``: one hash, made once, that every factory user shares.
+    At the app's cost, so signing in neither costs more than the app's own hashes nor
+    replaces the hash."""
+    return hash_password(PASSWORD, cost)
 
 
 class Factory:
-    PASSWORD = "correct horse battery"
-    #: Hashing with Argon2 takes ~50 ms; every factory user shares one precomputed hash.
-    _password_hash = hash_password(PASSWORD)
+    PASSWORD = PASSWORD
 
     def __init__(self, dbsession: Session, settings: TaskdeskSettings) -> None:
         self.dbsession = dbsession
         self.settings = settings
+
+    @property
+    def password_hash(self) -> str:
+        return password_hash(self.settings.password_cost)
 
     def user(self, username: str | None = None, *, admin: bool = False, active: bool = True,
              display_name: str | None = None, locale: str | None = None,
              time_zone: str | None = None) -> User:
         username = username or f"user{next(_counter)}"
         user = User(username=username, display_name=display_name or username.title(),
-                    email=f"{username}@example.com", password_hash=self._password_hash,
+                    email=f"{username}@example.com", password_hash=self.password_hash,
                     is_site_admin=admin, is_active=active, locale=locale,
                     time_zone=time_zone)
         self.dbsession.add(user)

@@ -17,7 +17,7 @@ from taskdesk.domain.schemas import GROUP, PASSWORD, PROFILE, TOKEN_CREATE, USER
 from taskdesk.messages import _
 from taskdesk.models import ApiToken, AuthSession, FeedToken, Group, GroupMember, User
 from taskdesk.models.meta import utcnow
-from taskdesk.security.passwords import hash_password, verify_password
+from taskdesk.security.passwords import PRODUCTION_COST, Argon2Cost, hash_password, verify_password
 from taskdesk.security.secrets import digest, new_secret, visible_prefix
 
 
@@ -139,8 +139,9 @@ def list_tokens(dbsession: Session, user: User, *, newest_first: bool = True,
 
 def create_user(
     dbsession: Session, data: Mapping[str, Any], *, strict: bool = False,
-    actor_id: int | None = None,
+    actor_id: int | None = None, cost: Argon2Cost = PRODUCTION_COST,
 ) -> User:
+    """A new account; its password hashed at ``cost`` (``settings.password_cost``)."""
     values = USER_CREATE.validate(
         {**data, "username": str(data.get("username", "")).lower()}, strict=strict
     )
@@ -150,7 +151,7 @@ def create_user(
         username=values["username"],
         display_name=values["display_name"],
         email=values.get("email", ""),
-        password_hash=hash_password(values["password"]),
+        password_hash=hash_password(values["password"], cost),
         is_site_admin=values.get("is_site_admin", False),
     )
     dbsession.add(user)
@@ -186,19 +187,19 @@ def sign_out_everywhere(dbsession: Session, user: User, *, actor_id: int | None,
 
 
 def _store_password(dbsession: Session, user: User, password: str,
-                    keep_session_id: int | None) -> None:
+                    keep_session_id: int | None, cost: Argon2Cost) -> None:
     values = PASSWORD.validate({"password": password})
-    user.password_hash = hash_password(values["password"])
+    user.password_hash = hash_password(values["password"], cost)
     end_sessions(dbsession, user, keep_session_id=keep_session_id)
 
 
 def set_password(
     dbsession: Session, user: User, password: str, *, keep_session_id: int | None = None,
-    actor_id: int | None = None,
+    actor_id: int | None = None, cost: Argon2Cost = PRODUCTION_COST,
 ) -> None:
     """Set a new password (an admin's reset, or the admin command's when ``actor_id`` is
     None) and end the user's other sessions at once."""
-    _store_password(dbsession, user, password, keep_session_id)
+    _store_password(dbsession, user, password, keep_session_id, cost)
     audit.record(dbsession, kind=AuditKind.USER_PASSWORD_RESET, actor_id=actor_id,
                  target=f"user:{user.id}", details={"username": user.username})
 
@@ -337,11 +338,12 @@ def feed_owner(dbsession: Session, secret: str) -> User | None:
 
 
 def change_password(
-    dbsession: Session, user: User, current: str, new: str, *, keep_session_id: int | None
+    dbsession: Session, user: User, current: str, new: str, *, keep_session_id: int | None,
+    cost: Argon2Cost = PRODUCTION_COST,
 ) -> None:
     """A user's own password change: the current password must be right."""
     if not verify_password(user.password_hash, current)[0]:
         raise ValidationError({"current_password": _("The current password is wrong.")})
-    _store_password(dbsession, user, new, keep_session_id)
+    _store_password(dbsession, user, new, keep_session_id, cost)
     audit.record(dbsession, kind=AuditKind.USER_PASSWORD_CHANGED, actor_id=user.id,
                  target=f"user:{user.id}", details={"username": user.username})

@@ -24,7 +24,7 @@ from taskdesk.domain.audit import AuditKind
 from taskdesk.models import AuthSession, LoginFailure, User
 from taskdesk.models.meta import utcnow
 from taskdesk.security import ldap
-from taskdesk.security.passwords import DUMMY_HASH, hash_password, verify_password
+from taskdesk.security.passwords import dummy_hash, hash_password, verify_password
 from taskdesk.settings import TaskdeskSettings
 
 
@@ -94,11 +94,12 @@ def authenticate(
 
     user = dbsession.scalar(select(User).where(User.username == username)) if username else None
     local = user is not None and directory.local_password_allowed(settings, user)
+    cost = settings.password_cost
     matches, needs_rehash = verify_password(
-        user.password_hash if user is not None and local else DUMMY_HASH, password)
+        user.password_hash if user is not None and local else dummy_hash(cost), password, cost)
     if user is not None and local and matches and user.is_active:
         if needs_rehash:
-            user.password_hash = hash_password(password)
+            user.password_hash = hash_password(password, cost)
         dbsession.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
         return LoginResult(user)
     if settings.ldap_enabled:

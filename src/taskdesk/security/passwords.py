@@ -1,25 +1,53 @@
-"""Argon2id password hashing."""
+"""Argon2id password hashing, at the cost the settings name (``taskdesk.passwords.argon2_*``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+
+@dataclass(frozen=True)
+class Argon2Cost:
+    """What one hash costs: passes over memory, KiB of memory, lanes. The defaults are
+    argon2-cffi's (RFC 9106's second recommendation): the production cost. A hash records
+    its own cost, so verifying never depends on this; a hash made at another cost is
+    replaced at the next sign-in."""
+
+    time_cost: int = 3
+    memory_cost: int = 65536
+    parallelism: int = 4
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+PRODUCTION_COST = Argon2Cost()
 
 
-def verify_password(password_hash: str, password: str) -> tuple[bool, bool]:
-    """Return (matches, needs_rehash): rehash when the parameters have changed since."""
+@cache
+def _hasher(cost: Argon2Cost) -> PasswordHasher:
+    return PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_cost,
+                          parallelism=cost.parallelism)
+
+
+def hash_password(password: str, cost: Argon2Cost = PRODUCTION_COST) -> str:
+    return _hasher(cost).hash(password)
+
+
+def verify_password(password_hash: str, password: str,
+                    cost: Argon2Cost = PRODUCTION_COST) -> tuple[bool, bool]:
+    """Return (matches, needs_rehash): rehash when the hash was made at another cost."""
+    hasher = _hasher(cost)
     try:
-        _hasher.verify(password_hash, password)
+        hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False, False
-    return True, _hasher.check_needs_rehash(password_hash)
+    return True, hasher.check_needs_rehash(password_hash)
 
 
-#: Verifying against this keeps a wrong username as slow as a wrong password.
-DUMMY_HASH = hash_password("taskdesk-timing-equaliser")
+@cache
+def dummy_hash(cost: Argon2Cost) -> str:
+    """Verifying against this keeps a wrong username as slow as a wrong password (it costs
+    what real hashes cost). Made at its first use, not at import: every ``taskdesk``
+    command would pay for it otherwise."""
+    return hash_password("taskdesk-timing-equaliser", cost)

@@ -32,6 +32,7 @@ from taskdesk.domain import accounts
 from taskdesk.models import User, get_engine, get_tm_session
 from taskdesk.resources import Root
 from taskdesk.security.permissions import Permission
+from taskdesk.settings import settings_of
 from tests.support.apps import app_settings
 from tests.support.databases import (
     connections_refused,
@@ -39,7 +40,7 @@ from tests.support.databases import (
     migrated_engine,
     postgres_admin_url,
 )
-from tests.support.factories import Factory
+from tests.support.factories import Factory, password_hash
 from tests.support.web import login
 
 HOST = "taskdesk.test"
@@ -105,7 +106,7 @@ def _create_account(app: Any) -> str:
     with manager:
         dbsession = get_tm_session(app.registry["dbsession_factory"], manager)
         user = User(username="ada", display_name="Ada", email="ada@example.com",
-                    password_hash=Factory._password_hash)
+                    password_hash=password_hash(settings_of(app.registry).password_cost))
         dbsession.add(user)
         dbsession.flush()
         _token, secret = accounts.create_token(dbsession, user, {"name": "t", "scope": "write"})

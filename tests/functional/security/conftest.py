@@ -1,5 +1,5 @@
-"""Fixtures for the security tests: browsers signed in through the real form, apps built with
-small limits, and cheap password hashing (the browsers and the session-cookie reader are in
+"""Fixtures for the security tests: browsers signed in through the real form and apps built
+with small limits (the browsers and the session-cookie reader are in
 ``tests.support.sessions``)."""
 
 from __future__ import annotations
@@ -10,30 +10,11 @@ from typing import Any
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from sqlalchemy.engine import Connection
 
 from taskdesk import main
-from taskdesk.security import login, passwords
 from tests.support.apps import app_settings, joined
-from tests.support.factories import Factory
 from tests.support.sessions import new_browser
-
-#: Argon2id with the smallest parameters, for tests that hash passwords by the dozen.
-CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
-    """Hash with ``CHEAP_HASHER`` in the app (also for unknown users) and for factory users.
-
-    For tests that sign in or change passwords by the dozen and test who may, not how the
-    hash is made (``test_passwords`` keeps the real parameters)."""
-    monkeypatch.setattr(passwords, "_hasher", CHEAP_HASHER)
-    monkeypatch.setattr(login, "DUMMY_HASH", CHEAP_HASHER.hash("timing-equaliser"))
-    monkeypatch.setattr(Factory, "_password_hash", CHEAP_HASHER.hash(Factory.PASSWORD))
-    return CHEAP_HASHER
-
 
 _apps: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 

@@ -23,8 +23,6 @@ from tests.support.apps import HOST, build_app, joined
 from tests.support.factories import Factory
 from tests.support.web import confirm, find_form, login, post
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
-
 NEW_PASSWORD = "a-new-long-password"
 
 

@@ -30,7 +30,6 @@ from tests.support.sessions import (
 )
 
 #: Sign-ins here check who gets in, not the hash (see test_passwords): cheap Argon2 params.
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 HOME = f"http://{HOST}/"
 WRONG = "Wrong username or password."
@@ -91,15 +90,19 @@ def test_unknown_user_costs_a_password_check_too(
     checked: list[str] = []
     original = passwords.verify_password
 
-    def counting(password_hash: str, password: str) -> tuple[bool, bool]:
+    def counting(password_hash: str, password: str,
+                 cost: passwords.Argon2Cost) -> tuple[bool, bool]:
         checked.append(password_hash)
-        return original(password_hash, password)
+        return original(password_hash, password, cost)
 
     monkeypatch.setattr(login_module, "verify_password", counting)
     factory.user("alice")
     submit_login(browser(), "nobody", "not the password")
     submit_login(browser(), "alice", "not the password")
-    assert checked == [vars(login_module)["DUMMY_HASH"], Factory._password_hash]
+    assert checked == [passwords.dummy_hash(factory.settings.password_cost),
+                       factory.password_hash]
+    # Made at the same cost (the hash's "$argon2id$v=19$m=...,t=...,p=..." prefix).
+    assert checked[0].rsplit("$", 2)[0] == checked[1].rsplit("$", 2)[0]
 
 
 # -- session rotation and cookies --------------------------------------------------------------

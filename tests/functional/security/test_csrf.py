@@ -70,7 +70,6 @@ def refused_without_change(
 
 
 @pytest.mark.parametrize("variant", ["missing", "wrong header", "wrong form field"])
-@pytest.mark.usefixtures("cheap_passwords")
 def test_state_changes_by_cookie_need_the_csrf_token(
     variant: str, wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
 ) -> None:
@@ -89,7 +88,6 @@ def test_state_changes_by_cookie_need_the_csrf_token(
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.usefixtures("cheap_passwords")
 def test_bearer_token_requests_need_no_csrf_token(
     wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
 ) -> None:
@@ -101,7 +99,6 @@ def test_bearer_token_requests_need_no_csrf_token(
     assert response.status_int == 201
 
 
-@pytest.mark.usefixtures("cheap_passwords")
 def test_over_https_a_foreign_origin_is_refused_even_with_the_token(
     factory: Factory, app_with: Callable[..., webtest.TestApp]
 ) -> None:

@@ -23,8 +23,6 @@ from tests.support.apps import HOST, build_app, joined
 from tests.support.factories import Factory
 from tests.support.web import login
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
-
 USERS = ("lina", "bob", "carol", "boss", "dave", "root")
 PATHS = ("/", "/projects/acme", "/projects/acme/tasks/1", "COMMENT", "/projects/old",
          "/projects/old/tasks/1", "/projects/pub", "/projects/pub/tasks/1")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import webtest
 
 from tests.functional.security.world import ACTORS, STATES, Actor, World, build_world
@@ -73,7 +72,6 @@ def _graphql(app: webtest.TestApp, world: World, actor: Actor, headers: dict[str
     return answer
 
 
-@pytest.mark.usefixtures("cheap_passwords")
 def test_graphql_shows_each_actor_what_the_json_api_shows(wsgi_app, factory, dbsession) -> None:
     world = build_world(factory, dbsession)
     app = new_browser(wsgi_app)

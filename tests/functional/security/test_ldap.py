@@ -33,7 +33,6 @@ from tests.support.slapd import (
 )
 from tests.support.web import login
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 ALERT = re.compile(r'<p role="alert" class="form-summary">([^<]*)</p>')
 PASSWORD_VARIABLE = "TASKDESK_TEST_LDAP_BIND_PASSWORD"
 GROUPS = f"devs -> developers\ncn=admins,ou=groups,{SUFFIX} -> site-admin"

@@ -28,7 +28,6 @@ from tests.support.oidc_provider import (
 )
 from tests.support.web import csrf_token
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 ALERT = re.compile(r'<p role="alert" class="form-summary">([^<]*)</p>')
 
 

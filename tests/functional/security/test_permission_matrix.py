@@ -500,7 +500,6 @@ def check(
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.usefixtures("cheap_passwords")
 def test_permission_matrix(
     family: str, wsgi_app: Any, connection: Connection, dbsession: Session, factory: Factory
 ) -> None:

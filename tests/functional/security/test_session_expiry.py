@@ -26,8 +26,6 @@ from tests.support.databases import recorded_statements
 from tests.support.factories import Factory
 from tests.support.sessions import sign_in, whoami
 
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
-
 SHORT = {"taskdesk.session.idle_timeout": "60"}
 
 

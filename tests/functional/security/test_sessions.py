@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import webtest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,7 +20,6 @@ from tests.support.factories import Factory
 from tests.support.sessions import csrf_of, sign_in, submit_login, whoami
 
 #: Sign-ins here check sessions, not the hash (see test_passwords): cheap Argon2 params.
-pytestmark = pytest.mark.usefixtures("cheap_passwords")
 
 NEW_PASSWORD = "another long password"
 

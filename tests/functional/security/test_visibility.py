@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,7 +70,6 @@ def test_project_lists_show_only_visible_projects(
         assert "secret-private" not in text
 
 
-@pytest.mark.usefixtures("cheap_passwords")
 def test_a_private_projects_existence_is_not_revealed(
     factory: Factory, browser: Callable[[], Any]
 ) -> None:

@@ -21,6 +21,7 @@ from taskdesk.messages import _
 from taskdesk.resources import AdminArea, GroupContainer, GroupResource, UserContainer, UserResource
 from taskdesk.security.permissions import Permission
 from taskdesk.security.policy import signed_in
+from taskdesk.settings import settings_of
 from taskdesk.web.declare import web_view
 from taskdesk.web.forms import confirmation, confirmed, flash, form_errors, form_values
 
@@ -70,7 +71,8 @@ def user_create(context: UserContainer, request: Request) -> Any:
     values = form_values(request, USER_FIELDS)
     try:
         user = accounts.create_user(request.dbsession, values,
-                                    actor_id=signed_in(request).user_id)
+                                    actor_id=signed_in(request).user_id,
+                                    cost=settings_of(request.registry).password_cost)
     except (ValidationError, DuplicateError) as error:
         request.response.status = 400
         values.pop("password", None)
@@ -141,7 +143,8 @@ def user_reset_password(context: UserResource, request: Request) -> Any:
     keep = signed_in(request).session_id if user.id == signed_in(request).user_id else None
     try:
         accounts.set_password(request.dbsession, user, request.POST.get("password", ""),
-                              keep_session_id=keep, actor_id=signed_in(request).user_id)
+                              keep_session_id=keep, actor_id=signed_in(request).user_id,
+                              cost=settings_of(request.registry).password_cost)
     except ValidationError as error:
         request.response.status = 400
         return _user_page(context, request, form_errors(error))

@@ -191,7 +191,8 @@ def password_change(context: Me, request: Request) -> Any:
     else:
         try:
             accounts.change_password(request.dbsession, signed_in(request).user, current, new,
-                                     keep_session_id=signed_in(request).session_id)
+                                     keep_session_id=signed_in(request).session_id,
+                                     cost=settings_of(request.registry).password_cost)
         except ValidationError as error:
             # The domain calls the new password "password"; the form "new_password".
             errors = {("new_password" if field == "password" else field): message
