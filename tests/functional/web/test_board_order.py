@@ -35,8 +35,8 @@ def test_new_tasks_go_on_top_and_cards_move_up_and_down_without_javascript(
     page = testapp.get("/projects/apollo/board")
     assert _titles(page, "open") == ["Third", "Second", "First"]
     # The top card cannot move up, the last one not down.
-    top = page.html.find("li", id=f"card-{third.number}").select_one("form.order-form")
-    assert [b.get_text() for b in top.find_all("button")] == ["Move down"]
+    top = page.html.find("li", id=f"card-{third.number}").select_one("form.move-form")
+    assert [b.get_text() for b in top.find_all("button")] == ["Move", "Move down"]
     form = find_form(page, f"/tasks/{third.number}/move")
     page = form.submit("after", value=str(second.number)).follow()
     assert _titles(page, "open") == ["Second", "Third", "First"]
@@ -82,9 +82,11 @@ def test_a_task_whose_status_changes_elsewhere_goes_on_top(testapp, login_as, wo
     make_task(world.project, world.manager, title="Waiting", status="blocked")
     task = make_task(world.project, world.manager, title="Now blocked")
     login_as("mia")
-    form = find_form(testapp.get("/projects/apollo/board"), f"/tasks/{task.number}/status")
+    # The task page's status form.
+    form = find_form(testapp.get(f"/projects/apollo/tasks/{task.number}"), "/status")
     form["status"] = "blocked"
-    page = form.submit().follow()
+    form.submit()
+    page = testapp.get("/projects/apollo/board")
     assert _titles(page, "blocked") == ["Now blocked", "Waiting"]
 
 
@@ -109,7 +111,7 @@ def test_viewers_cannot_order_the_board(testapp, login_as, world, make_task):
     task = make_task(world.project, world.manager, title="Card")
     login_as("vic")
     page = testapp.get("/projects/apollo/board")
-    assert page.html.select("form.order-form") == []
+    assert page.html.select("form.move-form") == []
     post(testapp, f"/projects/apollo/tasks/{task.number}/move", {"status": "done"},
          status=403)
 

@@ -16,7 +16,7 @@ def _changes(testapp, path="/projects/apollo/changes", after=None, **kw):
 
 def _move(testapp, number, status):
     page = testapp.get("/projects/apollo/board")
-    form = find_form(page, f"/tasks/{number}/status")
+    form = find_form(page, f"/tasks/{number}/move")
     form["status"] = status
     form.submit()
 

@@ -1,8 +1,8 @@
 /* Taskdesk board: order cards by drag and drop or by keyboard.
  *
- * Each card has an "order" form (POST .../tasks/<n>/move, sent by htmx, whose answer
- * replaces the board): without JavaScript its "Move up"/"Move down" buttons work as they
- * are. Here a drop, or Alt+Up/Down (within the column) and Alt+Left/Right (to the next
+ * Each card has a move form (POST .../tasks/<n>/move, sent by htmx, whose answer replaces
+ * the board): without JavaScript its status and "Move", "Move up" and "Move down" buttons
+ * work as they are. Here a drop, or Alt+Up/Down (within the column) and Alt+Left/Right (to the next
  * column) on a focused card, moves the card in the page at once and sends the form with
  * its new column and the card now above it ("after") or, on top, below it ("before").
  * After a keyboard move the card keeps the focus and its new place is announced.
@@ -37,28 +37,19 @@
 
   /* Send the card's place as it is now in the page. */
   function send(card, byKeyboard) {
-    var form = card.querySelector("form.order-form");
+    var form = card.querySelector("form.move-form");
     var cell = cellOf(card);
     if (!form || !cell) { return; }
     var cards = cardsIn(cell);
     var index = cards.indexOf(card);
     var above = cards[index - 1];
     var below = cards[index + 1];
-    setField(form, "status", cell.getAttribute("data-status"));
+    form.elements.status.value = cell.getAttribute("data-status");
     setField(form, "after", above ? above.getAttribute("data-number") : "");
     setField(form, "before", !above && below ? below.getAttribute("data-number") : "");
     announce = byKeyboard ? card.getAttribute("data-number") : null;
     if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
-
-  // A move comes back to the board as it is shown now ("Show more" may have changed the URL
-  // since the card's form was rendered), like the status forms' (taskdesk.js).
-  document.addEventListener("htmx:configRequest", function (event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("form.order-form") && event.detail.formData) {
-      event.detail.formData.set("next", window.location.pathname + window.location.search);
-    }
-  });
 
   // -- drag and drop -------------------------------------------------------------------------
   document.addEventListener("dragstart", function (event) {
