@@ -115,7 +115,7 @@ def test_refusals_leave_the_other_tasks_changed(dbsession, settings, team, facto
 
 def test_a_field_refused_refuses_every_task_and_writes_nothing(dbsession, settings, team,
                                                                 factory):
-    owner, mia, project = team
+    owner, _mia, project = team
     tasks = [factory.task(project, owner, title=f"Task {i}") for i in range(2)]
     change = read_bulk_change(settings.workflow, {
         "tasks": [{"number": t.number, "version": t.version} for t in tasks],

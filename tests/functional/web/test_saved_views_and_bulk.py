@@ -6,7 +6,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from taskdesk.models import Activity, SavedView, TaskLabel
-from tests.support.web import CSRF_INPUT, confirm, find_form, flashes, list_titles, post, reload_task
+from tests.support.web import (
+    CSRF_INPUT,
+    confirm,
+    find_form,
+    flashes,
+    list_titles,
+    post,
+    reload_task,
+)
 
 
 def _tabs(page):
