@@ -38,6 +38,7 @@ def includeme(config: Configurator) -> None:
     config.add_jinja2_renderer(".jinja2")
     settings = config.get_settings()
     settings.setdefault("jinja2.i18n.domain", "taskdesk")
+    settings.setdefault("jinja2.i18n.gettext", "taskdesk.web.translating.RememberingGetText")
     config.add_jinja2_search_path("taskdesk.web:templates", name=".jinja2")
     config.set_locale_negotiator(negotiate_locale)
     config.add_static_view("static", "taskdesk.web:static", cache_max_age=3600)
