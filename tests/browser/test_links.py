@@ -13,17 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
 from taskdesk.domain import projects
 from taskdesk.domain.links import add_link
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task
-from taskdesk.models import User
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, choose_language, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in, site_session
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +29,7 @@ expect = sync_api.expect
 def _seed(site: Site) -> None:
     """Rosa's project "links-demo" (Ada a member) with three tasks, "links-ops" (Ada a
     viewer) with one, and "links-secret" (Ada nothing) whose task blocks task #2."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
+    with site_session(site) as (dbsession, settings, ada, rosa):
         made = {}
         for slug, name, role, titles in (
                 ("links-demo", "Links demo", "member",
@@ -54,8 +43,6 @@ def _seed(site: Site) -> None:
                                       may=UNRESTRICTED) for title in titles]
         add_link(dbsession, made["links-demo"][1], rosa,
                  {"kind": "blocked_by", "task": "links-secret#1"})
-        dbsession.commit()
-    engine.dispose()
 
 
 def _add(page: Any, kind: str, reference: str) -> None:

@@ -14,17 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
 from taskdesk.domain import projects
 from taskdesk.domain.comments import add_comment
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task
-from taskdesk.models import User
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, Steps, choose_language, sign_in
+from tests.support.browser import Site, Steps, choose_language, sign_in, site_session
 
 pytestmark = pytest.mark.browser
 
@@ -35,13 +30,7 @@ expect = sync_api.expect
 def _seed(site: Site) -> None:
     """Rosa's "keys-demo" and "keys-docs" (Ada a member of both) and "keys-secret" (Ada
     nothing), each with tasks about a migration."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
+    with site_session(site) as (dbsession, settings, ada, rosa):
         for slug, name, member, titles in (
                 ("keys-demo", "Platform 平台", True,
                  ("Migrate the billing database", "Fix the login page",
@@ -59,8 +48,6 @@ def _seed(site: Site) -> None:
             if slug == "keys-demo":
                 add_comment(dbsession, tasks[1], rosa, {"body": "Blocked until the migration "
                                                                 "of the user table is done."})
-        dbsession.commit()
-    engine.dispose()
 
 
 def _selected(page: Any) -> Any:

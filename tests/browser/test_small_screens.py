@@ -18,19 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
 from taskdesk.domain import accounts, projects
 from taskdesk.domain.comments import add_comment
 from taskdesk.domain.links import add_link
 from taskdesk.domain.rights import UNRESTRICTED
 from taskdesk.domain.tasks import create_task
-from taskdesk.models import Event, Group, GroupMember, Notification, User, Webhook, WebhookDelivery
+from taskdesk.models import Event, Group, GroupMember, Notification, Webhook, WebhookDelivery
 from taskdesk.models.meta import utcnow
-from taskdesk.settings import parse_settings
-from tests.support.apps import app_settings
-from tests.support.browser import Site, choose_language, sign_in
+from tests.support.browser import Site, choose_language, sign_in, site_session
 from tests.support.colours import contrast
 from tests.support.files import png
 
@@ -49,13 +45,7 @@ def _seed(site: Site) -> dict[str, int]:
     """Rosa's project "phones" (Ada its manager) with a task that has everything a task page
     shows, a webhook with a failed delivery, a parked event, a group, a token and an unread
     notification of Ada's. Returns the ids the pages need."""
-    engine = create_engine(site.database_url)
-    with Session(engine) as dbsession:
-        ada = dbsession.scalar(select(User).where(User.username == site.username))
-        rosa = dbsession.scalar(select(User).where(User.username == site.admin))
-        assert ada is not None
-        assert rosa is not None
-        settings = parse_settings(app_settings(site.database_url))
+    with site_session(site) as (dbsession, settings, ada, rosa):
         project = projects.create_project(dbsession, rosa, {
             "slug": SLUG, "name": "Phone layout 手机布局",
             "description": f"Everything a phone shows. See {LONG_URL}"})
@@ -99,10 +89,9 @@ def _seed(site: Site) -> dict[str, int]:
             user_id=ada.id, event_id=990_001, kind="comment.added", reason="mentioned",
             project_id=project.id, task_id=main.id, comment_id=comment.id, actor_id=rosa.id,
             data={}))
-        dbsession.commit()
+        dbsession.flush()  # the ids
         ids = {"hook": hook.id, "site_hook": site_hook.id, "comment": own.id,
                "group": group.id, "ada": ada.id}
-    engine.dispose()
     return ids
 
 

@@ -100,10 +100,19 @@ class Seed(NamedTuple):
     project: Project
 
 
+class SiteData(NamedTuple):
+    """A session on a site's database, the settings, and its employee and admin."""
+
+    dbsession: Session
+    settings: TaskdeskSettings
+    user: User
+    admin: User
+
+
 @contextmanager
-def seeded_project(site: Site, slug: str, name: str, role: str = "member") -> Iterator[Seed]:
-    """A project of the site's admin in which its employee holds ``role``, on a session of
-    the site's database that is committed when the block ends."""
+def site_session(site: Site) -> Iterator[SiteData]:
+    """A session of the site's database with its employee and admin, committed when the
+    block ends (for tests that seed data the pages then show)."""
     engine = create_engine(site.database_url)
     try:
         with Session(engine) as dbsession:
@@ -111,13 +120,21 @@ def seeded_project(site: Site, slug: str, name: str, role: str = "member") -> It
             admin = dbsession.scalar(select(User).where(User.username == site.admin))
             assert user is not None
             assert admin is not None
-            settings = parse_settings(app_settings(site.database_url))
-            project = projects.create_project(dbsession, admin, {"slug": slug, "name": name})
-            projects.set_member(dbsession, settings, project, user, admin, {"role": role})
-            yield Seed(dbsession, settings, user, admin, project)
+            yield SiteData(dbsession, parse_settings(app_settings(site.database_url)), user,
+                           admin)
             dbsession.commit()
     finally:
         engine.dispose()
+
+
+@contextmanager
+def seeded_project(site: Site, slug: str, name: str, role: str = "member") -> Iterator[Seed]:
+    """A project of the site's admin in which its employee holds ``role``, on a session of
+    the site's database that is committed when the block ends."""
+    with site_session(site) as (dbsession, settings, user, admin):
+        project = projects.create_project(dbsession, admin, {"slug": slug, "name": name})
+        projects.set_member(dbsession, settings, project, user, admin, {"role": role})
+        yield Seed(dbsession, settings, user, admin, project)
 
 
 class Steps:

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from taskdesk.models import Activity, SavedView, TaskLabel
 from tests.support.web import (
-    CSRF_INPUT,
     confirm,
+    csrf_token,
     find_form,
     flashes,
     list_titles,
@@ -269,7 +269,7 @@ def _bulk_count(testapp, count_statements, dbsession, tasks, data):
     body = {"task": [f"{t.number}:{t.version}" for t in tasks], **data}
     if data.get("delete"):
         body["confirmed"] = "yes"
-    token = CSRF_INPUT.search(testapp.get("/login").text).group(1)
+    token = csrf_token(testapp)
     with count_statements() as statements:
         answer = testapp.post("/projects/apollo/tasks/bulk", {**body, "csrf_token": token})
     summary = answer.html.select_one("#bulk-summary").get_text(" ")
