@@ -46,6 +46,10 @@ pytestmark = pytest.mark.slow
 #: operation gets at least MIN_EXAMPLES. The run's time is printed, never asserted.
 EXAMPLES_PER_MODE = 800
 MIN_EXAMPLES = 12
+#: Headers that frame the HTTP message: a malformed one (a negative case may make one up) is
+#: answered by Waitress's own parser with a plain-text 400 before the app sees the request,
+#: which no API document describes; the fuzzer leaves them to the HTTP client.
+FRAMING_HEADERS = {"content-length", "transfer-encoding", "host", "connection"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -160,6 +164,9 @@ def _run(schema: Any, api: LiveApi, mode: GenerationMode, *,
                   phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
         def exercise(case: Any) -> None:
+            if case.headers:  # the message's framing is the HTTP server's, not the API's
+                case.headers = {name: value for name, value in case.headers.items()
+                                if name.lower() not in FRAMING_HEADERS}
             response = case.call(base_url=api.base_url, headers=headers, timeout=30)
             case.validate_response(response, checks=checks)
 
