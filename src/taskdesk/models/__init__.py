@@ -110,6 +110,7 @@ __all__ = [
     "is_busy",
     "read_rows",
     "session_factory",
+    "write_rows",
 ]
 
 configure_mappers()
@@ -319,6 +320,20 @@ def read_rows(
     """
     dbsession.flush()
     return dbsession.connection().execute(statement, params)
+
+
+def write_rows(
+    dbsession: Session, statement: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> CursorResult[Any]:
+    """Run Core DML (one row, or executemany with a list) on ``dbsession``'s connection, in
+    its transaction, as :func:`read_rows` runs a SELECT: rows written without the ORM's unit
+    of work, which costs more than the INSERT itself on a create. The session is marked
+    changed for zope.sqlalchemy (otherwise the transaction would not commit it)."""
+    dbsession.flush()
+    result = dbsession.connection().execute(statement, params)
+    zope.sqlalchemy.mark_changed(dbsession)
+    return result
 
 
 def insert_missing(dbsession: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
