@@ -256,12 +256,16 @@ def create_task(
     # The loaded project row keeps up with its counter (recorded as loaded, not assigned:
     # an assignment would make a flush write the same number back).
     set_committed_value(project, "task_counter", created.number)
-    return dbsession.scalars(
+    task = dbsession.scalars(
         select(Task).where(Task.id == created.id)
         .options(joinedload(Task.project), joinedload(Task.reporter),
                  joinedload(Task.assignee), joinedload(Task.parent),
                  selectinload(Task.label_rows))
     ).one()
+    # The labels in the order given, as the answer has them (a later read sorts by name).
+    set_committed_value(task, "label_rows",
+                        sorted(task.label_rows, key=lambda row: created.labels.index(row.name)))
+    return task
 
 
 def _display(value: Any) -> Any:
