@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Insert, event, func, select
 from sqlalchemy.orm import Session, attributes
 
 from taskdesk.domain import accounts, comments, projects, tasks
@@ -236,12 +236,23 @@ class _Clock:
     @contextmanager
     def dating(self, dbsession: Session) -> Iterator[None]:
         """Date the rows ``dbsession`` writes to :attr:`time`: new rows' ``created_at`` and
-        ``updated_at``, and changed ``updated_at`` and ``completed_at`` values."""
+        ``updated_at`` (ORM objects, and rows a Core INSERT writes, as a task's create
+        does), and changed ``updated_at`` and ``completed_at`` values."""
 
         def date_new_row(session: Session, row: Any) -> None:
             for name in ("created_at", "updated_at"):
                 if hasattr(type(row), name):
                     setattr(row, name, self.time)
+
+        def date_inserted_rows(connection: Any, statement: Any, multiparams: Any,
+                               params: Any, options: Any) -> tuple[Any, Any, Any]:
+            if isinstance(statement, Insert):
+                dated = {name: self.time for name in ("created_at", "updated_at")
+                         if name in statement.table.c}
+                if dated:
+                    multiparams = [{**row, **dated} for row in multiparams]
+                    params = {**params, **dated} if params else params
+            return statement, multiparams, params
 
         def date_changes(session: Session, context: Any, rows: Any) -> None:
             for row in session.dirty:
@@ -250,11 +261,14 @@ class _Clock:
                             and attributes.get_history(row, name).added):
                         setattr(row, name, self.time)
 
+        connection = dbsession.connection()
         event.listen(dbsession, "transient_to_pending", date_new_row)
         event.listen(dbsession, "before_flush", date_changes)
+        event.listen(connection, "before_execute", date_inserted_rows, retval=True)
         try:
             yield
         finally:
+            event.remove(connection, "before_execute", date_inserted_rows)
             event.remove(dbsession, "before_flush", date_changes)
             event.remove(dbsession, "transient_to_pending", date_new_row)
 

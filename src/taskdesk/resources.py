@@ -278,10 +278,6 @@ def project_resource(request: Request, snapshot: ProjectSnapshot,
     return ProjectResource(request, snapshot.slug, parent, snapshot)
 
 
-_PROJECT_AND_USER = (select(Project, User).join(User, User.id == bindparam("user_id"))
-                     .where(Project.id == bindparam("project_id")))
-
-
 class ProjectResource(Resource):
     """A project in the tree: its immutable :class:`ProjectSnapshot` as ``row``, its ACL
     computed once from it, and its ORM row on demand (``entity()``) for writes."""
@@ -296,14 +292,6 @@ class ProjectResource(Resource):
         statement of this request loaded it already (a task's page), else one SELECT."""
         project: Project = self.dbsession.get_one(Project, self.row.id)
         return project
-
-    def entity_and_user(self, user_id: int) -> tuple[Project, User]:
-        """The project's ORM row and a user's, for a change made in that user's name that
-        needs both (a new task): one statement where ``entity()`` and the identity's
-        ``user`` take two."""
-        project, user = self.dbsession.execute(
-            _PROJECT_AND_USER, {"project_id": self.row.id, "user_id": user_id}).one()
-        return project, user
 
     def changed(self) -> ProjectResource:
         """This project as it is after a change made through ``entity()`` (values, ACL)."""

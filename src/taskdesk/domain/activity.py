@@ -15,7 +15,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from taskdesk.domain.events import emit, emit_many
-from taskdesk.models import Activity, Task, User
+from taskdesk.models import Activity, Task, User, write_rows
+
+_activity: Any = Activity.__table__
+_INSERT_ACTIVITY = insert(_activity)
 
 #: How many of a task's newest changes a stale edit looks at to say who changed what.
 CHANGES_LOOKED_AT = 200
@@ -69,7 +72,7 @@ def record_many(dbsession: Session, *, project_id: int, actor_id: int | None, ac
     INSERT of the history entries, one of their events)."""
     if not entries:
         return
-    dbsession.execute(insert(Activity), [
+    write_rows(dbsession, _INSERT_ACTIVITY, [
         {"project_id": project_id, "task_id": entry.task_id, "actor_id": actor_id,
          "action": action, "changes": entry.changes} for entry in entries])
     emit_many(dbsession, action, project_id=project_id, actor_id=actor_id, events=[

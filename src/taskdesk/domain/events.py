@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from taskdesk.models import Event, Notification, Project, Task, insert_missing
+from taskdesk.models import Event, Notification, Project, Task, insert_missing, write_rows
 from taskdesk.models.meta import utcnow
 
 #: ``session.info`` key: the ``(job name, arguments)`` to enqueue once the session commits.
@@ -36,6 +36,9 @@ DISPATCH_JOB = "events.dispatch"
 #: ``{"due_date": "YYYY-MM-DD"}``; ``dedupe_key``: ``due_soon:<task id>:<date>``).
 DUE_SOON = "task.due_soon"
 DUE_TODAY = "task.due_today"
+
+_events: Any = Event.__table__
+_INSERT_EVENT = insert(_events)
 
 
 class Reason(StrEnum):
@@ -91,7 +94,7 @@ def emit_many(dbsession: Session, kind: str, *, project_id: int | None, actor_id
     """:func:`emit` events of one kind, each a ``(task_id, data)``, in one statement."""
     if not events:
         return
-    dbsession.execute(insert(Event), [
+    write_rows(dbsession, _INSERT_EVENT, [
         {"kind": kind, "project_id": project_id, "task_id": task_id, "actor_id": actor_id,
          "data": data} for task_id, data in events])
     run_after_commit(dbsession, DISPATCH_JOB)

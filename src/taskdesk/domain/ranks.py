@@ -39,9 +39,11 @@ RANK_GAP = 2**20
 _column = aliased(Task, name="column_task")
 
 
-def top_of_column(project_id: int, status: str) -> ColumnElement[int]:
+def top_of_column(project_id: int | ColumnElement[int],
+                  status: str | ColumnElement[str]) -> ColumnElement[int]:
     """The rank above every task of the column (0 for an empty column), as a SQL expression
-    to assign to ``Task.rank``: evaluated by the INSERT or UPDATE that writes the task."""
+    to assign to ``Task.rank``: evaluated by the INSERT or UPDATE that writes the task
+    (values, or bound parameters for a statement built once)."""
     lowest = (select(func.min(_column.rank))
               .where(_column.project_id == project_id, _column.status == status)
               .scalar_subquery())

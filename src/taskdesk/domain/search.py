@@ -96,12 +96,6 @@ def reindex_task(dbsession: Session, task_id: int) -> None:
     dbsession.flush()
 
 
-def index_new_task(dbsession: Session, task: Task) -> None:
-    """Add the search row of a task just created: it has no comments and no row yet, so
-    nothing needs reading (:func:`reindex_task` would select both)."""
-    dbsession.add(TaskSearch(task_id=task.id, body=search_body(task.title, task.description)))
-
-
 def search_expression(dialect: str, query: str) -> str | None:
     """The backend's full-text query for ``query``, or None when it has no words.
 

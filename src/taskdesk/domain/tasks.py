@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, delete, exists, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, insert, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from taskdesk.domain import search
@@ -22,10 +22,11 @@ from taskdesk.domain.ranks import top_of_column
 from taskdesk.domain.rights import CREATE_FIELD_PERMISSIONS, TASK_FIELD_PERMISSIONS, May, permitted
 from taskdesk.domain.schema import Schema
 from taskdesk.domain.schemas import task_schemas
+from taskdesk.domain.task_list import TaskRow
 from taskdesk.domain.versions import expect_version, versioned_flush
 from taskdesk.domain.watching import watch_task
 from taskdesk.messages import _
-from taskdesk.models import Project, Task, TaskLabel, User
+from taskdesk.models import Project, Task, TaskLabel, TaskSearch, User, write_rows
 from taskdesk.models.meta import utcnow
 from taskdesk.security.permissions import Permission
 from taskdesk.settings import TaskdeskSettings, Workflow
@@ -143,24 +144,98 @@ def _apply_completed_shortcut(values: dict[str, Any], current: str, workflow: Wo
         values["status"] = workflow.initial_status
 
 
-def _allocate_number(dbsession: Session, project: Project) -> int:
-    """Take the project's next task number under the project row's write lock.
+_projects: Any = Project.__table__
+_tasks: Any = Task.__table__
+#: The project's next task number: one UPDATE ... RETURNING. PostgreSQL serialises it on the
+#: row lock and SQLite on its write lock, so concurrent creators never see the same number,
+#: and a rolled back creation returns its number (no gaps).
+_NEXT_NUMBER = (update(_projects).where(_projects.c.id == bindparam("project_id"))
+                .values(task_counter=_projects.c.task_counter + 1)
+                .returning(_projects.c.task_counter))
+#: A new task on top of its board column (``domain.ranks``), its rank computed by the INSERT.
+_INSERT_TASK = (insert(_tasks)
+                .values(rank=top_of_column(bindparam("column_project"),
+                                           bindparam("column_status")))
+                .returning(_tasks.c.id))
+_labels: Any = TaskLabel.__table__
+_search_rows: Any = TaskSearch.__table__
+_INSERT_LABEL = insert(_labels)
+_INSERT_SEARCH = insert(_search_rows)
 
-    The increment is one UPDATE ... RETURNING: PostgreSQL serialises it on the row lock and
-    SQLite on its write lock, so concurrent creators never see the same number, and a rolled
-    back creation returns its number (no gaps).
+
+def add_task(
+    dbsession: Session,
+    settings: TaskdeskSettings,
+    project: Any,
+    actor_id: int,
+    actor_username: str,
+    data: Mapping[str, Any],
+    *,
+    may: May,
+    drop_forbidden: bool = False,
+    strict: bool = False,
+) -> TaskRow:
+    """Create a task in ``project`` (anything with ``id``, ``slug`` and ``name``), numbered
+    next, reported by the user ``actor_id``; return it as the lists show it.
+
+    Setting a field of :data:`CREATE_FIELD_PERMISSIONS` needs its permission (``may``):
+    a refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out.
+
+    Written with Core statements and nothing read back: the number, the task, its labels
+    (one statement however many), its search row (a new task has no comments), the watches
+    of the reporter and the assignee, the history entry and its event. The ORM's unit of
+    work cost more than the statements (benchmarks/README.md, "create path");
+    :func:`create_task` gives callers that need one the ORM row.
     """
-    number = dbsession.execute(
-        update(Project)
-        .where(Project.id == project.id)
-        .values(task_counter=Project.task_counter + 1)
-        .returning(Project.task_counter),
-        execution_options={"synchronize_session": False},
-    ).scalar_one()
-    # Recorded as the loaded value, not assigned: an assignment would make the flush send
-    # the same number back in a second UPDATE.
-    set_committed_value(project, "task_counter", number)
-    return int(number)
+    # Archived projects are read-only through their ACL, which still lets site admins in.
+    data = permitted(may, data, CREATE_FIELD_PERMISSIONS, drop=drop_forbidden)
+    workflow = settings.workflow
+    create_schema, _update = task_schemas(workflow)
+    values = _task_values(dbsession, create_schema, project, data, partial=False, strict=strict)
+    _apply_completed_shortcut(values, workflow.initial_status, workflow)
+    assignee: User | None = values.pop("assignee", None)
+    labels: list[str] = values.pop("labels", [])
+    parent: Task | None = values.pop("parent", None)
+    title = values["title"]
+    description = values.get("description", "")
+    checklist = progress(description)
+    now = utcnow()
+    status = values.get("status", workflow.initial_status)
+    completed_at = now if workflow.status(status).is_done else None
+    number = int(write_rows(dbsession, _NEXT_NUMBER, {"project_id": project.id}).scalar_one())
+    row = TaskRow(
+        id=0, project_id=project.id, project_slug=project.slug, project_name=project.name,
+        number=number, title=title, description=description, status=status,
+        priority=values.get("priority", workflow.default_priority),
+        assignee=assignee.username if assignee else None,
+        assignee_name=assignee.display_name if assignee else None,
+        reporter=actor_username, due_date=values.get("due_date"), created_at=now,
+        updated_at=now, completed_at=completed_at, version=1,
+        parent=parent.number if parent else None, parent_title=parent.title if parent else None,
+        checklist_done=checklist.done, checklist_total=checklist.total, blocked=False,
+        labels=tuple(labels))
+    task_id = int(write_rows(dbsession, _INSERT_TASK, {
+        "project_id": project.id, "number": number, "title": title,
+        "description": description, "status": status, "priority": row.priority,
+        "assignee_id": assignee.id if assignee else None, "reporter_id": actor_id,
+        "due_date": row.due_date, "created_at": now, "updated_at": now,
+        "completed_at": completed_at, "version": 1,
+        "parent_id": parent.id if parent else None, "checklist_done": checklist.done,
+        "checklist_total": checklist.total, "column_project": project.id,
+        "column_status": status,
+    }).scalar_one())
+    if labels:
+        write_rows(dbsession, _INSERT_LABEL,
+                   [{"task_id": task_id, "name": name} for name in labels])
+    write_rows(dbsession, _INSERT_SEARCH,
+               {"task_id": task_id, "body": search.search_body(title, description)})
+    watch_task(dbsession, task_id, [actor_id, assignee.id if assignee else None])
+    record_many(dbsession, project_id=project.id, actor_id=actor_id, action="task.created",
+                entries=[Change(task_id, {"parent": [None, parent.number]} if parent else {}, {
+                    "assignee_id": assignee.id if assignee else None,
+                    "mentioned": newly_mentioned(dbsession, description),
+                })])
+    return row._replace(id=task_id)
 
 
 def create_task(
@@ -174,57 +249,22 @@ def create_task(
     drop_forbidden: bool = False,
     strict: bool = False,
 ) -> Task:
-    """Create a task in ``project``, numbered next, reported by ``actor``.
-
-    Setting a field of :data:`CREATE_FIELD_PERMISSIONS` needs its permission (``may``):
-    a refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out.
-    """
-    # Archived projects are read-only through their ACL, which still lets site admins in.
-    data = permitted(may, data, CREATE_FIELD_PERMISSIONS, drop=drop_forbidden)
-    workflow = settings.workflow
-    create_schema, _update = task_schemas(workflow)
-    values = _task_values(dbsession, create_schema, project, data, partial=False, strict=strict)
-    _apply_completed_shortcut(values, workflow.initial_status, workflow)
-    assignee = values.pop("assignee", None)
-    labels = values.pop("labels", [])
-    parent: Task | None = values.pop("parent", None)
-    description = values.get("description", "")
-    checklist = progress(description)
-    now = utcnow()
-    status = values.get("status", workflow.initial_status)
-    # The relationships are set, not only the ids: they are lazy="raise", and callers go on
-    # to use the new task (update_task reads task.project and task.assignee).
-    task = Task(
-        project=project,
-        number=_allocate_number(dbsession, project),
-        title=values["title"],
-        description=description,
-        status=status,
-        priority=values.get("priority", workflow.default_priority),
-        due_date=values.get("due_date"),
-        reporter=actor,
-        assignee=assignee,
-        parent=parent,
-        checklist_done=checklist.done,
-        checklist_total=checklist.total,
-        # On top of its board column (``domain.ranks``), computed by the INSERT itself.
-        rank=top_of_column(project.id, status),
-        created_at=now,
-        updated_at=now,
-    )
-    if workflow.status(task.status).is_done:
-        task.completed_at = now
-    task.label_rows = [TaskLabel(name=name) for name in labels]
-    dbsession.add(task)
-    dbsession.flush()
-    search.index_new_task(dbsession, task)
-    watch_task(dbsession, task.id, [actor.id, assignee.id if assignee else None])
-    record(dbsession, project_id=project.id, task_id=task.id, actor_id=actor.id,
-           action="task.created", changes={"parent": [None, parent.number]} if parent else None,
-           data={
-               "assignee_id": assignee.id if assignee else None,
-               "mentioned": newly_mentioned(dbsession, task.description),
-           })
+    """:func:`add_task`, the new task returned as its ORM row with its project, people,
+    parent and labels loaded (one more statement), for callers that go on to change it."""
+    created = add_task(dbsession, settings, project, actor.id, actor.username, data,
+                       may=may, drop_forbidden=drop_forbidden, strict=strict)
+    # The loaded project row keeps up with its counter (recorded as loaded, not assigned:
+    # an assignment would make a flush write the same number back).
+    set_committed_value(project, "task_counter", created.number)
+    task = dbsession.scalars(
+        select(Task).where(Task.id == created.id)
+        .options(joinedload(Task.project), joinedload(Task.reporter),
+                 joinedload(Task.assignee), joinedload(Task.parent),
+                 selectinload(Task.label_rows))
+    ).one()
+    # The labels in the order given, as the answer has them (a later read sorts by name).
+    set_committed_value(task, "label_rows",
+                        sorted(task.label_rows, key=lambda row: created.labels.index(row.name)))
     return task
 
 

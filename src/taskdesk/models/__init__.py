@@ -6,6 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import pyramid_tm
@@ -110,6 +111,7 @@ __all__ = [
     "is_busy",
     "read_rows",
     "session_factory",
+    "write_rows",
 ]
 
 configure_mappers()
@@ -321,23 +323,44 @@ def read_rows(
     return dbsession.connection().execute(statement, params)
 
 
-def insert_missing(dbsession: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert ``rows`` into ``model``'s table, skipping each one whose primary key or unique
-    constraint is already taken (a concurrent or repeated insert); return how many were new.
+def write_rows(
+    dbsession: Session, statement: Executable,
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> CursorResult[Any]:
+    """Run Core DML (one row, or executemany with a list) on ``dbsession``'s connection, in
+    its transaction, as :func:`read_rows` runs a SELECT: rows written without the ORM's unit
+    of work, which costs more than the INSERT itself on a create. The session is marked
+    changed for zope.sqlalchemy (otherwise the transaction would not commit it)."""
+    dbsession.flush()
+    result = dbsession.connection().execute(statement, params)
+    zope.sqlalchemy.mark_changed(dbsession)
+    return result
 
-    One ``INSERT ... ON CONFLICT DO NOTHING`` on both databases, so callers need neither a
-    SELECT first nor a savepoint around an IntegrityError. It is Core DML, so the session is
-    marked changed for zope.sqlalchemy (otherwise the transaction would not commit it).
+
+@cache
+def _insert_missing_statement(model: type[Base], dialect: str) -> Executable:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table: Any = model.__table__
+    # SQLAlchemy reports an INSERT's row count only when asked to (else -1 on PostgreSQL).
+    return insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+def insert_missing(dbsession: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` (each with the same keys) into ``model``'s table, skipping each one
+    whose primary key or unique constraint is already taken (a concurrent or repeated
+    insert); return how many were new.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on both databases, so callers need neither a
+    SELECT first nor a savepoint around an IntegrityError: one statement, executed once per
+    row (executemany) and built once per table. A multi-row ``VALUES`` would be one
+    execution, but SQLAlchemy cannot cache its compiled form, and compiling it again cost
+    more than the INSERT (a task's create). The driver sums the row counts (sqlite3 and
+    psycopg both do).
     """
     if not rows:
         return 0
-    dialect = dbsession.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(list(rows)).on_conflict_do_nothing()
-    # SQLAlchemy reports an INSERT's row count only when asked to (else -1 on PostgreSQL).
-    result = dbsession.execute(statement, execution_options={
-        "synchronize_session": False, "preserve_rowcount": True})
-    zope.sqlalchemy.mark_changed(dbsession)
+    statement = _insert_missing_statement(model, dbsession.get_bind().dialect.name)
+    result = write_rows(dbsession, statement, list(rows))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -31,7 +31,7 @@ from taskdesk.domain.feeds import activity
 from taskdesk.domain.links import is_blocked
 from taskdesk.domain.schemas import move_schema, task_schemas
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
-from taskdesk.domain.tasks import create_task, delete_task, update_task
+from taskdesk.domain.tasks import add_task, delete_task, update_task
 from taskdesk.downloads import csv_task_urls, task_csv_response
 from taskdesk.messages import _
 from taskdesk.resources import (
@@ -165,10 +165,10 @@ def _state(task: TaskResource) -> str:
     return conditional.state("task", task.row.id, task.row.version)
 
 
-def _body(request: Request, task: TaskResource, *, new: bool = False) -> dict[str, Any]:
-    """The task's JSON; a ``new`` task has no links yet, so it is not blocked."""
+def _body(request: Request, task: TaskResource) -> dict[str, Any]:
+    """The task's JSON after a change through its ORM row."""
     build = TaskJson(Urls(request), settings(request).workflow)
-    blocked = not new and is_blocked(request.dbsession, viewer(request), task.row)
+    blocked = is_blocked(request.dbsession, viewer(request), task.row)
     return build.entity(task.row, task.project.row, task_actions(request, task.project),
                         blocked)
 
@@ -180,11 +180,16 @@ def _body(request: Request, task: TaskResource, *, new: bool = False) -> dict[st
           "`status` or `completed` need `set_status`.")
 def task_create(context: TaskContainer, request: Request) -> dict[str, Any]:
     project = context.project
-    row = create_task(request.dbsession, settings(request),
-                      *project.entity_and_user(signed_in(request).user_id),
-                      json_body(request), may=actor_may(request, context), strict=True)
-    task = TaskResource(request, str(row.number), context, row)
-    body = conditional.tagged(request, _body(request, task, new=True), _state(task))
+    identity = signed_in(request)
+    task_settings = settings(request)
+    row = add_task(request.dbsession, task_settings, project.row, identity.user_id,
+                   identity.username, json_body(request), may=actor_may(request, context),
+                   strict=True)
+    # The detail's serialiser, from what the create knows (a new task has no links yet,
+    # so it is not blocked): nothing is read back.
+    body = TaskJson(Urls(request), task_settings.workflow).row(
+        row, task_actions(request, project))
+    body = conditional.tagged(request, body, conditional.state("task", row.id, row.version))
     return created(request, body, body["url"])
 
 

@@ -27,7 +27,7 @@ from taskdesk.domain.schemas import TASK_FIELDS, TASK_QUERY
 from taskdesk.domain.statistics import count_by_status, count_tasks, weekly_created_completed
 from taskdesk.domain.task_list import TaskQuery, list_tasks, parse_task_query
 from taskdesk.domain.tasks import (
-    create_task,
+    add_task,
     delete_task,
     merge_task_edit,
     parent_candidates,
@@ -393,10 +393,10 @@ def task_create(context: TaskContainer, request: Request) -> Any:
         data = _resolve_assignee(request, context.project, values)
         # The form shows the fields the user may not set read-only (or not at all): the
         # domain leaves them out rather than refusing the form.
-        task = create_task(request.dbsession, settings_of(request.registry),
-                           *context.project.entity_and_user(signed_in(request).user_id),
-                           data,
-                           may=actor_may(request, context), drop_forbidden=True)
+        identity = signed_in(request)
+        task = add_task(request.dbsession, settings_of(request.registry), context.project.row,
+                        identity.user_id, identity.username, data,
+                        may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
         refuse(request)
         return _form_page(request, context.project.row, values, form_errors(error), task=None)
@@ -749,11 +749,12 @@ def task_add_subtask(context: SubtaskContainer, request: Request) -> HTTPSeeOthe
     """The task page's "Add sub-task": a title, then back to the parent's page."""
     parent = context.task
     try:
-        task = create_task(request.dbsession, settings_of(request.registry),
-                           parent.project.entity(), signed_in(request).user,
-                           {"title": request.POST.get("title", ""),
-                            "parent": str(parent.row.number)},
-                           may=actor_may(request, context), drop_forbidden=True)
+        identity = signed_in(request)
+        task = add_task(request.dbsession, settings_of(request.registry), parent.project.row,
+                        identity.user_id, identity.username,
+                        {"title": request.POST.get("title", ""),
+                         "parent": str(parent.row.number)},
+                        may=actor_may(request, context), drop_forbidden=True)
     except DomainError as error:
         for message in form_errors(error).values():
             flash(request, message, "error")
