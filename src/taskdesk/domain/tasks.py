@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, bindparam, delete, exists, insert, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
@@ -42,7 +42,18 @@ class Subtask(NamedTuple):
     checklist_total: int
 
 
-def assignable_user(dbsession: Session, project: Project, username: str) -> User:
+class ProjectRef(Protocol):
+    """What creating a task reads of its project: the ORM row or traversal's snapshot."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def assignable_user(dbsession: Session, project: ProjectRef, username: str) -> User:
     """The active user named ``username`` if they may be assigned in ``project``."""
     found = dbsession.execute(
         select(User, may_be_assigned(project.id).label("assignable"))
@@ -56,7 +67,7 @@ def assignable_user(dbsession: Session, project: Project, username: str) -> User
     return user
 
 
-def _parent_task(dbsession: Session, project: Project, number: int,
+def _parent_task(dbsession: Session, project: ProjectRef, number: int,
                  task: Task | None = None) -> Task:
     """The task numbered ``number`` in ``project`` if ``task`` (None: a new task) may become
     its sub-task.
@@ -104,7 +115,7 @@ def parent_number(task: Task) -> int | None:
     return task.parent.number if task.parent_id is not None and task.parent else None
 
 
-def _task_values(dbsession: Session, schema: Schema, project: Project,
+def _task_values(dbsession: Session, schema: Schema, project: ProjectRef,
                  data: Mapping[str, Any], *, partial: bool, strict: bool,
                  task: Task | None = None) -> dict[str, Any]:
     """The schema's clean values with ``assignee`` resolved to a user (or None) and
@@ -166,7 +177,7 @@ _INSERT_SEARCH = insert(_search_rows)
 def add_task(
     dbsession: Session,
     settings: TaskdeskSettings,
-    project: Any,
+    project: ProjectRef,
     actor_id: int,
     actor_username: str,
     data: Mapping[str, Any],
@@ -175,8 +186,8 @@ def add_task(
     drop_forbidden: bool = False,
     strict: bool = False,
 ) -> TaskRow:
-    """Create a task in ``project`` (anything with ``id``, ``slug`` and ``name``), numbered
-    next, reported by the user ``actor_id``; return it as the lists show it.
+    """Create a task in ``project``, numbered next, reported by the user ``actor_id``;
+    return it as the lists show it.
 
     Setting a field of :data:`CREATE_FIELD_PERMISSIONS` needs its permission (``may``):
     a refused one raises ForbiddenFieldsError, or with ``drop_forbidden`` is left out.
