@@ -16,15 +16,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import zope.sqlalchemy
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased, join
 
-from taskdesk.domain.access import Viewer, visible_projects
+from taskdesk.domain.access import Viewer, visible_projects, visible_to_member
 from taskdesk.domain.keyset import window
-from taskdesk.models import Notification, Project, Task, User
+from taskdesk.models import Notification, Project, Task, User, read_rows
 from taskdesk.models.meta import utcnow
 
 #: The entry a notification belongs to: its task, or itself when it is about no task.
@@ -41,18 +56,38 @@ def _readable(viewer: Viewer) -> tuple[Any, ColumnElement[bool]]:
     """The joins and the WHERE clause keeping ``viewer``'s notifications they may still see:
     the task still exists, and its project is one they may see."""
     assert viewer.user_id is not None
+    return _readable_by(literal(viewer.user_id), visible_projects(viewer))
+
+
+def _readable_by(
+    user_id: ColumnElement[int], visible: ColumnElement[bool]
+) -> tuple[Any, ColumnElement[bool]]:
+    """:func:`_readable` for the user ``user_id`` (a value or a bound parameter) who may see
+    the projects ``visible`` keeps."""
     joined = (
         join(Notification, Task, Task.id == Notification.task_id, isouter=True)
         .join(Project, Project.id == func.coalesce(Task.project_id, Notification.project_id),
               isouter=True)
     )
     where = and_(
-        Notification.user_id == viewer.user_id,
+        Notification.user_id == user_id,
         or_(Notification.task_id.is_(None), Task.id.is_not(None)),
         or_(and_(Notification.task_id.is_(None), Notification.project_id.is_(None)),
-            and_(Project.id.is_not(None), visible_projects(viewer))),
+            and_(Project.id.is_not(None), visible)),
     )
     return joined, where
+
+
+@cache
+def _unread_count_statement(site_admin: bool) -> Select[Any]:
+    """:func:`unread_count`'s statement, built once per kind of viewer: every page's header
+    runs it, and building it cost more than running it."""
+    user_id = bindparam("user_id", type_=Integer)
+    joined, where = _readable_by(user_id, true() if site_admin else visible_to_member(user_id))
+    keys = (select(entry_key.label("key")).select_from(joined)
+            .where(where, Notification.read_at.is_(None)).distinct()
+            .limit(bindparam("cap_end", type_=Integer)))
+    return select(func.count()).select_from(keys.subquery())
 
 
 def unread_count(dbsession: Session, viewer: Viewer, *, cap: int = COUNT_CAP) -> int:
@@ -60,10 +95,9 @@ def unread_count(dbsession: Session, viewer: Viewer, *, cap: int = COUNT_CAP) ->
     ``cap + 1`` (one statement; the bell in the header)."""
     if viewer.user_id is None:
         return 0
-    joined, where = _readable(viewer)
-    keys = (select(entry_key.label("key")).select_from(joined)
-            .where(where, Notification.read_at.is_(None)).distinct().limit(cap + 1))
-    return int(dbsession.scalar(select(func.count()).select_from(keys.subquery())) or 0)
+    statement = _unread_count_statement(viewer.is_site_admin)
+    return int(read_rows(dbsession, statement, {
+        "user_id": viewer.user_id, "cap_end": cap + 1}).scalar_one())
 
 
 @dataclass(frozen=True)
