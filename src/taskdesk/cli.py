@@ -449,8 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
         "events and read notifications past their keep_days (the worker does it daily)")
 
     add("analyze", cmd_analyze,
-        "refresh the database's statistics for the query planner (run it after a bulk load "
-        "or import; generate-data does it itself)")
+        "refresh the database's statistics for the query planner (ANALYZE; VACUUM (ANALYZE) "
+        "on PostgreSQL): run it after a bulk load or import; generate-data does it itself")
 
     sub = add("worker", cmd_worker,
               "run the task queue's worker: deliver notifications and run the periodic jobs "

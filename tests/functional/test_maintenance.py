@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from taskdesk.maintenance import checkpoint_wal, purge
+from taskdesk.maintenance import checkpoint_wal, purge, refresh_statistics
 from taskdesk.models import Event, LoginFailure, Notification, get_engine
 from taskdesk.models.meta import utcnow
 from tests.support.factories import Factory
@@ -83,3 +84,21 @@ def test_the_wal_checkpoint_empties_the_write_ahead_log(tmp_path: Path) -> None:
 def test_the_wal_checkpoint_is_sqlite_only(engine: Any, backend: str) -> None:
     result = checkpoint_wal(engine)
     assert (result is None) == (backend == "postgresql")
+
+
+def test_refreshing_statistics_vacuums_on_postgresql(engine: Any, backend: str) -> None:
+    """On PostgreSQL the pages a bulk load wrote are marked all-visible (VACUUM) as well as
+    analysed, which the board's capped counts need to stay index-only scans."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's ANALYZE: test_cli.py::test_analyze_gives_the_planner_row_counts")
+
+    def stats() -> tuple[int, int]:
+        with engine.connect() as connection:
+            vacuums, analyses = connection.execute(text(
+                "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables "
+                "WHERE relname = 'tasks'")).one()
+            return int(vacuums), int(analyses)
+
+    vacuums, analyses = stats()
+    refresh_statistics(engine)
+    assert stats() == (vacuums + 1, analyses + 1)

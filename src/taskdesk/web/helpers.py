@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pyramid.request import Request
 
 from taskdesk.domain import inbox
@@ -98,6 +98,10 @@ def babel_locale(name: str) -> Locale:
         return Locale.parse(name)
     except (UnknownLocaleError, ValueError):
         return Locale("en")
+
+
+#: ``%`` escapes what it puts in (cheaper than ``Markup.format``'s formatter).
+_TIME = Markup('<time datetime="%s" title="%s">%s</time>')
 
 
 @lru_cache(maxsize=4096)
@@ -218,8 +222,7 @@ class Helpers:
         moment = self.datetime(local)
         title = f"{moment} {offset_label(local.utcoffset())} · {self.zone.key}"
         shown = self.date(local) if date_only else moment
-        return Markup(f'<time datetime="{local.astimezone(UTC).isoformat(timespec="seconds")}"'
-                      f' title="{escape(title)}">{escape(shown)}</time>')
+        return _TIME % (local.astimezone(UTC).isoformat(timespec="seconds"), title, shown)
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
