@@ -257,13 +257,11 @@ def create_task(
     data: Mapping[str, Any],
     *,
     may: May,
-    drop_forbidden: bool = False,
-    strict: bool = False,
 ) -> Task:
     """:func:`add_task`, the new task returned as its ORM row with its project, people,
-    parent and labels loaded (one more statement), for callers that go on to change it."""
-    created = add_task(dbsession, settings, project, actor.id, actor.username, data,
-                       may=may, drop_forbidden=drop_forbidden, strict=strict)
+    parent and labels loaded (one more statement), for callers that go on to change it
+    (the demo's stories, the tests' factories)."""
+    created = add_task(dbsession, settings, project, actor.id, actor.username, data, may=may)
     # The loaded project row keeps up with its counter (recorded as loaded, not assigned:
     # an assignment would make a flush write the same number back).
     set_committed_value(project, "task_counter", created.number)
