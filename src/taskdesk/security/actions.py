@@ -132,16 +132,10 @@ class CommentActions:
 
 
 def actor_may(request: Request, context: Any) -> May:
-    """The caller's permission predicate on ``context``, for the domain's field rules; each
-    permission is asked of the ACL once, however often the domain asks."""
-    answers: dict[Permission, bool] = {}
-
-    def may(permission: Permission) -> bool:
-        if permission not in answers:
-            answers[permission] = bool(request.has_permission(permission, context))
-        return answers[permission]
-
-    return may
+    """The caller's permission predicate on ``context``, for the domain's field rules (the
+    context's ACLs are read once, however often the domain asks)."""
+    grants: May = _policy(request).grants(request, context)
+    return grants
 
 
 def hidden_project(request: Request, context: Any) -> bool:
