@@ -30,8 +30,9 @@ from typing import Any
 
 import transaction
 import zope.sqlalchemy
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, MemoryHuey, RedisHuey, crontab
 from huey.api import TaskWrapper
+from huey.storage import SqliteStorage
 from pyramid.config import Configurator
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -124,6 +125,21 @@ class Queue:
         self.huey.enqueue(wrapper.s(*args))
 
 
+class QueueFileStorage(SqliteStorage):  # type: ignore[misc]
+    """Huey's SQLite queue, written as the database is (WAL, ``synchronous=NORMAL``) instead
+    of Huey's default ``FULL``, which waits for the disk on every job put (~250 µs, a
+    quarter of a task's create).
+
+    A job a power cut takes with it is not lost work: what it was for waits in the database
+    (the outbox's events, webhook deliveries, mail), and the periodic jobs pick it up.
+    """
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 def build_huey(url: str, name: str = "taskdesk") -> Huey:
     """The Huey instance for ``taskdesk.queue.url`` (see the module docstring), its keys
     (Redis) or rows (SQLite) under ``name`` (``taskdesk.queue.name``)."""
@@ -135,7 +151,7 @@ def build_huey(url: str, name: str = "taskdesk") -> Huey:
     # Like the database's var/ folder, the queue's is made when missing (a fresh checkout,
     # a container's empty volume); SQLite would only say "unable to open database file".
     filename.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(filename), utc=True)
+    return Huey(name, filename=str(filename), utc=True, storage_class=QueueFileStorage)
 
 
 def queue_of(registry: Any) -> Queue:

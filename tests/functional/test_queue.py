@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from taskdesk.domain.events import DISPATCH_JOB, emit
 from taskdesk.models import Event
-from taskdesk.queue import queue_of
+from taskdesk.queue import build_huey, queue_of
 
 
 def enqueued(app: webtest.TestApp) -> list[str]:
@@ -98,3 +98,17 @@ def test_the_dispatch_marks_committed_events_dispatched(
     with queue.context.transaction() as dbsession:
         assert dbsession.scalar(select(Event.dispatched_at).where(
             Event.kind == "test.dispatched")) is not None
+
+
+def test_the_sqlite_queue_keeps_jobs_across_connections_without_waiting_for_the_disk(
+        tmp_path: Any) -> None:
+    """The queue file is written as the database is (WAL, synchronous=NORMAL): a job put by
+    one connection is there for the worker's, and a put does not wait for the disk as
+    Huey's default (FULL) would."""
+    url = f"sqlite:///{tmp_path}/queue/jobs.db"
+    putter, worker = build_huey(url, "q"), build_huey(url, "q")
+    putter.storage.enqueue(b"job")
+    assert worker.storage.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert putter.storage.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert worker.storage.dequeue() == b"job"
+    assert putter.pending_count() == 0
