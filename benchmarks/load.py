@@ -294,13 +294,24 @@ class Session:
             {"Content-Type": "application/json", "X-CSRF-Token": csrf},
             '{"name": "benchmark", "scope": "write"}'))
         self.token = created["secret"]
-        projects = json.loads(self._call(connection, "GET", "/api/v1/projects",
+        projects = json.loads(self._call(connection, "GET", "/api/v1/projects?limit=100",
                                          self.headers("token")))["items"]
-        self.slug = projects[0]["slug"]
-        tasks = json.loads(self._call(
-            connection, "GET", f"/api/v1/projects/{self.slug}/tasks?limit=1",
-            self.headers("token")))["items"]
-        self.number = tasks[0]["number"]
+        # The user's largest project they may add tasks to (its newest task's number is its
+        # size: generate-data numbers from 1 and deletes nothing), so that the board's
+        # columns and the list's pages are as full at 1,000 tasks as at 1,000,000.
+        newest: dict[str, int] = {}
+        for project in projects:
+            if "create_task" in project["allowed"]:
+                tasks = json.loads(self._call(
+                    connection, "GET", f"/api/v1/projects/{project['slug']}/tasks?limit=1",
+                    self.headers("token")))["items"]
+                if tasks:
+                    newest[project["slug"]] = tasks[0]["number"]
+        if not newest:
+            raise SystemExit(f"{BENCH_USER} may add tasks to no project with tasks")
+        self.slug = max(newest, key=newest.__getitem__)
+        self.number = newest[self.slug]
+        self.project = f"project {self.slug} ({self.number:,} tasks)"
         connection.close()
 
     @staticmethod
@@ -523,7 +534,7 @@ def main() -> None:
                 if args.soak:
                     soaked = soak(port, pid, session, args.soak, args.concurrency)
 
-    report(args, results, soaked, refusals)
+    report(args, results, soaked, refusals, session.project)
 
 
 def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, port: int,
@@ -553,12 +564,13 @@ def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, po
 
 
 def report(args: argparse.Namespace, results: list[Result],
-           soaked: list[tuple[int, float]], refusals: dict[str, list[str]] | None = None
-           ) -> None:
+           soaked: list[tuple[int, float]], refusals: dict[str, list[str]] | None = None,
+           project: str = "") -> None:
     processes = f"{args.processes} processes, " if args.processes > 1 else ""
     lines = [f"### {args.server}, {processes}{args.backend}, {args.tasks:,} tasks, "
              f"{args.concurrency} connections, {args.seconds:.0f} s per endpoint "
-             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "", *table(results)]
+             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+             *([f"Measured on {project}.", ""] if project else []), *table(results)]
     for name in FLOORED:
         ours = [r for r in results if r.name.startswith(f"{name} #")]
         floors = [r for r in results if r.name.startswith(f"floor {name} #")]

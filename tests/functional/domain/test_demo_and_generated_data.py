@@ -260,6 +260,24 @@ def test_generated_numbers_continue_across_batches(generated_session: Session) -
         assert numbers
 
 
+def test_the_first_user_manages_the_largest_project(generated_session: Session) -> None:
+    """Each run's first user (the benchmarks sign in as bench0001) manages that run's
+    largest project, so a benchmark's board and list are full at small sizes too."""
+    dbsession = generated_session
+    sizes = {slug: size for slug, size in dbsession.execute(
+        select(Project.slug, Project.task_counter))}
+    managers = {slug: name for slug, name in dbsession.execute(
+        select(Project.slug, User.username)
+        .join(ProjectMember, ProjectMember.project_id == Project.id)
+        .join(User, User.id == ProjectMember.user_id)
+        .where(ProjectMember.role == "manager"))}
+    # Two runs: 3 projects for bench0001-0006, then 2 for bench0007-0008.
+    assert max(sizes, key=sizes.__getitem__) == "bench-0001"
+    assert managers["bench-0001"] == "bench0001"
+    assert max(("bench-0004", "bench-0005"), key=sizes.__getitem__) == "bench-0004"
+    assert managers["bench-0004"] == "bench0007"
+
+
 def test_generated_tasks_follow_the_data_rules(
     generated: tuple[Engine, TaskdeskSettings, str], generated_session: Session
 ) -> None:
