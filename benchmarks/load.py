@@ -11,7 +11,9 @@ server processes on N ports (process k pinned to CPU k modulo the cores) and spr
 connections over them in turn, as a load balancer would: the scale-out figures. The bare-WSGI floor
 (benchmarks/floor.py) serves the same JSON list under the same server, measured A B A B
 with our list, and our figure is printed as a ratio of it. ``--soak N`` afterwards sends N
-mixed read requests and samples the server's RSS.
+mixed read requests and samples the server's RSS. ``--compare-tasks N`` serves a second
+database of N tasks beside the first and measures each endpoint on the two sizes A B A B:
+the p99 at 1,000,000 tasks against 1,000, within one run.
 
 Results are printed and appended as a Markdown table to ``--out``.
 """
@@ -471,6 +473,10 @@ def main() -> None:
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS),
                         help="comma-separated names from: " + ", ".join(ENDPOINTS))
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument("--compare-tasks", type=int, default=0, metavar="N",
+                        help="also serve a database of N tasks and measure every endpoint "
+                             "A B A B on the two sizes (no floor): the p99 ratio of N to "
+                             "--tasks")
     parser.add_argument("--soak", type=int, default=0, help="mixed read requests for RSS")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/results.md")
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
@@ -482,15 +488,13 @@ def main() -> None:
         directory = Path(tmp)
         logs = args.logs or directory
         logs.mkdir(parents=True, exist_ok=True)
+        if args.compare_tasks:
+            compare_sizes(args, directory, logs)
+            return
         with database(args.backend, directory) as url:
             port = free_port()
             ini = write_ini(directory, url, port, args.threads)
-            started = time.perf_counter()
-            taskdesk(ini, "migrate")
-            taskdesk(ini, "generate-data", "--tasks", str(args.tasks), "--quiet",
-                     "--i-know-this-is-production")  # a throwaway database
-            print(f"data: {args.tasks} tasks in {time.perf_counter() - started:.0f} s",
-                  flush=True)
+            fill(ini, args.tasks)
             app_cmd = server_command(args.server, "taskdesk.wsgi:app", port, args.threads, ini)
             if args.processes > 1:
                 report(args, scale_out(args, directory, url, ini, port, logs), [])
@@ -535,6 +539,61 @@ def main() -> None:
                     soaked = soak(port, pid, session, args.soak, args.concurrency)
 
     report(args, results, soaked, refusals, session.project)
+
+
+def fill(ini: Path, tasks: int) -> None:
+    """Migrate the INI's database and add ``tasks`` generated tasks."""
+    started = time.perf_counter()
+    taskdesk(ini, "migrate")
+    taskdesk(ini, "generate-data", "--tasks", str(tasks), "--quiet",
+             "--i-know-this-is-production")  # a throwaway database
+    print(f"data: {tasks:,} tasks in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def compare_sizes(args: argparse.Namespace, directory: Path, logs: Path) -> None:
+    """Two databases (``--tasks`` and ``--compare-tasks``), a server on each, and every
+    endpoint measured A B A B on the two: p99 at two sizes compared within one run, where
+    separate runs moved by 2x on this machine. Only one server is loaded at a time; both
+    are pinned to the same core."""
+    sizes = (args.tasks, args.compare_tasks)
+    results: list[Result] = []
+    with ExitStack() as stack:
+        targets: list[tuple[int, int, Session]] = []
+        for size in sizes:
+            folder = directory / f"{size}-tasks"
+            folder.mkdir()
+            url = stack.enter_context(database(args.backend, folder))
+            port = free_port()
+            ini = write_ini(folder, url, port, args.threads)
+            fill(ini, size)
+            pid = stack.enter_context(serving(
+                server_command(args.server, "taskdesk.wsgi:app", port, args.threads, ini),
+                port, environment(ini), logs / f"app-{size}.log"))
+            targets.append((port, pid, Session(port)))
+        for name in args.endpoints.split(","):
+            for round_ in (1, 2):
+                for size, (port, pid, session) in zip(sizes, targets, strict=True):
+                    result = load(port, pid, session, f"{name} {size:,} #{round_}",
+                                  ENDPOINTS[name], args.concurrency, args.seconds,
+                                  args.warmup)
+                    results.append(result)
+                    print("\n".join(table([result])[2:]), flush=True)
+        projects = " and ".join(f"{session.project} at {size:,}"
+                                for size, (_, _, session) in zip(sizes, targets, strict=True))
+    lines = [f"### {args.server}, {args.backend}, {sizes[1]:,} against {sizes[0]:,} tasks, "
+             f"A B A B, {args.concurrency} connections, {args.seconds:.0f} s per window "
+             f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+             f"Measured on {projects}.", "", *table(results), "",
+             f"| endpoint | p99 ms at {sizes[0]:,} | p99 ms at {sizes[1]:,} | p99 ratio | "
+             f"req/s at {sizes[0]:,} | req/s at {sizes[1]:,} |", "|---|---:|---:|---:|---:|---:|"]
+    for name in args.endpoints.split(","):
+        small, large = ([r for r in results if r.name.startswith(f"{name} {size:,} #")]
+                        for size in sizes)
+        p99 = [statistics.mean(r.percentile(0.99) for r in each) for each in (small, large)]
+        rate = [statistics.mean(r.rate for r in each) for each in (small, large)]
+        lines.append(f"| {name} | {p99[0]:.1f} | {p99[1]:.1f} | **{p99[1] / p99[0]:.2f}** | "
+                     f"{rate[0]:.0f} | {rate[1]:.0f} |")
+    write_report(args.out, lines)
 
 
 def scale_out(args: argparse.Namespace, directory: Path, url: str, ini: Path, port: int,
@@ -588,10 +647,15 @@ def report(args: argparse.Namespace, results: list[Result],
     if soaked:
         trail = ", ".join(f"{n:,}: {mb:.0f}" for n, mb in soaked)
         lines += ["", f"RSS MB after N mixed read requests: {trail}"]
+    write_report(args.out, lines)
+
+
+def write_report(out: Path, lines: list[str]) -> None:
+    """Print the report and append it to ``out``."""
     report = "\n".join(lines) + "\n"
     print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a") as handle:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as handle:
         handle.write(report + "\n")
 
 
