@@ -190,7 +190,7 @@ def record(dbsession: Session, *, kind: str, actor_id: int | None, target: str |
     dbsession.add(entry)
     # Hashed once added: a listener may date new rows (the demo data's clock does).
     entry.hash = _hash_of(entry)
-    dbsession.flush([entry])
+    dbsession.flush()
 
 
 # -- verifying -------------------------------------------------------------------------------

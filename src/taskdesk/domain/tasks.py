@@ -88,10 +88,10 @@ def _parent_task(dbsession: Session, project: ProjectRef, number: int,
     if task is not None and parent.id == task.id:
         raise ValidationError({"parent": _("A task cannot be its own sub-task.")})
     ids = [parent.id] if task is None else sorted([parent.id, task.id])
-    locked = dict(dbsession.execute(
+    locked = {row.id: row.parent_id for row in dbsession.execute(
         select(Task.id, Task.parent_id).where(Task.id.in_(ids)).order_by(Task.id)
         .with_for_update()
-    ).tuples().all())
+    )}
     if locked.get(parent.id) is not None:
         raise ValidationError({"parent": _(
             "#${number} is a sub-task itself; sub-tasks cannot have sub-tasks.",
