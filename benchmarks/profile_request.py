@@ -5,7 +5,9 @@
 Builds a SQLite database like benchmarks/load.py (production.ini's settings, generate-data),
 the app with taskdesk/wsgi.py's loader, a write-scope token for the benchmark user, then
 times ``--requests`` calls of the endpoint through the whole WSGI stack (tweens, security,
-view, renderer, commit) and profiles as many again with cProfile. The web pages are called
+view, renderer, commit; the request's environ is built once, outside the timing) and
+profiles as many again with cProfile, ending with the profile's own time summed by layer
+(our code, SQLAlchemy, Pyramid, WebOb, the driver's C calls...). The web pages are called
 with the session cookie of a sign-in made first, through the app, as a browser would.
 """
 
